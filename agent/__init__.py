@@ -1,0 +1,1 @@
+"""ouro's repair agent: CLI, workspace, test running, localization, policies, search."""

@@ -1,0 +1,1 @@
+"""Isolation backends, images, warm pools, limits and the audit."""
