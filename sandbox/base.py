@@ -38,6 +38,8 @@ class ExecResult:
     reason: EndReason = EndReason.NORMAL
     stdout_truncated: bool = False
     stderr_truncated: bool = False
+    # audit events the in-sandbox hook streamed out during this execution (see sandbox.audit)
+    audit_events: list[dict] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
