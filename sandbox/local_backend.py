@@ -1,0 +1,158 @@
+"""The `local` backend: NO isolation. Plain host subprocesses on a temp-dir copy of the workspace.
+
+It exists for machines with neither Docker nor bubblewrap, and for fast development. It keeps
+every rule that does not need isolation (hard timeout, output cap, end reasons, rlimits for
+files, memory and core dumps) so results mean the same as on the real backends, but the code
+under test can read and write anything the user can. Hence: it refuses to start unless the
+caller passes unsafe_local=True (the CLI's --unsafe-local), and it warns on stderr every time
+it starts or runs something, so nobody uses it by accident.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+from sandbox.base import ExecResult, SandboxError
+from sandbox.policy import SandboxPolicy
+from sandbox.proc import PipeProcess, RLimits, run_capped
+
+GUEST_DIR = Path(__file__).resolve().parent / "guest"
+# What never travels into a sandbox's workspace: stale bytecode would make a candidate's
+# edit invisible (a .pyc with the same mtime and size is trusted by the importer).
+COPY_IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache", ".ouro", ".venv")
+
+
+class UnsafeLocalRefused(SandboxError):
+    pass
+
+
+def warn_unsafe(what: str) -> None:
+    print(f"ouro: warning: UNSAFE local backend, no isolation: {what}", file=sys.stderr, flush=True)
+
+
+def resolve_inside(root: Path, path: str) -> Path:
+    """The host path for a sandbox path, refusing anything that escapes root (.. or symlinks)."""
+    p = Path(path)
+    full = (root / p) if not p.is_absolute() else p
+    real = Path(os.path.realpath(full))
+    root_real = Path(os.path.realpath(root))
+    if real != root_real and root_real not in real.parents:
+        raise SandboxError(f"path {path!r} resolves outside the sandbox")
+    return real
+
+
+class LocalSandbox:
+    backend = "local"
+
+    def __init__(self, policy: SandboxPolicy, root: Path, audit: bool, labels: dict[str, str]):
+        self.policy = policy
+        self._root = root
+        self.workspace = str(root / "workspace")
+        # the in-sandbox paths other modules need, which differ from the container layout here
+        self.tmpdir = str(root / "tmp")
+        self.guest_dir = str(GUEST_DIR)
+        self.python = sys.executable
+        self.audit = audit
+        self.labels = labels
+        self._procs: list[PipeProcess] = []
+        self.closed = False
+
+    @classmethod
+    def start(cls, policy: SandboxPolicy, *, workspace: Path | None = None, labels=None,
+              unsafe_local: bool = False, audit: bool = True) -> "LocalSandbox":
+        if not unsafe_local:
+            raise UnsafeLocalRefused(
+                "the local backend runs code with no isolation; pass --unsafe-local to allow it")
+        root = Path(tempfile.mkdtemp(prefix="ouro-local-"))
+        (root / "tmp").mkdir()
+        sb = cls(policy, root, audit, dict(labels or {}))
+        warn_unsafe(f"workspace {sb.workspace}")
+        if workspace is not None:
+            sb.copy_in(Path(workspace))
+        else:
+            (root / "workspace").mkdir()
+        return sb
+
+    # -- execution ---------------------------------------------------------------------
+    def _env(self, env: dict[str, str] | None) -> dict[str, str]:
+        out = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "HOME": self.tmpdir,
+            "TMPDIR": self.tmpdir,
+            "LANG": "C.UTF-8",
+            "PYTHONDONTWRITEBYTECODE": "1",
+            "PYTHONUNBUFFERED": "1",
+        }
+        if self.audit:
+            out["PYTHONPATH"] = str(GUEST_DIR / "boot")
+            out["OURO_AUDIT"] = "1"
+        out.update(env or {})
+        return out
+
+    def _cwd(self, cwd: str | None) -> str:
+        return str(resolve_inside(Path(self.workspace), cwd)) if cwd else self.workspace
+
+    def exec(self, argv, *, timeout=None, env=None, cwd=None) -> ExecResult:
+        warn_unsafe(" ".join(argv)[:200])
+        limits = self.policy.limits
+        try:
+            return run_capped(
+                list(argv), timeout=min(timeout or limits.wall_time_s, limits.wall_time_s),
+                output_bytes=limits.output_bytes, env=self._env(env), cwd=self._cwd(cwd),
+                rlimits=RLimits.from_policy(limits, nproc=False),
+            )
+        except FileNotFoundError as e:
+            return ExecResult(exit_code=127, stdout="", stderr=f"{e}\n", duration_s=0.0)
+
+    def spawn(self, argv, *, env=None, cwd=None) -> PipeProcess:
+        warn_unsafe("spawn " + " ".join(argv)[:200])
+        p = PipeProcess(list(argv), env=self._env(env), cwd=self._cwd(cwd),
+                        rlimits=RLimits.from_policy(self.policy.limits, nproc=False))
+        self._procs.append(p)
+        return p
+
+    # -- files ---------------------------------------------------------------------------
+    def write_files(self, files: dict[str, bytes]) -> None:
+        for rel, data in files.items():
+            target = resolve_inside(Path(self.workspace), rel)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+
+    def delete_files(self, paths: list[str]) -> None:
+        for rel in paths:
+            try:
+                resolve_inside(Path(self.workspace), rel).unlink()
+            except FileNotFoundError:
+                pass
+
+    def read_file(self, path: str) -> bytes:
+        p = Path(path)
+        if p.is_absolute() and (p == Path(self.tmpdir) or Path(self.tmpdir) in p.parents):
+            return resolve_inside(Path(self.tmpdir), path).read_bytes()
+        return resolve_inside(Path(self.workspace), path).read_bytes()
+
+    def copy_in(self, host_dir: Path) -> None:
+        ws = Path(self.workspace)
+        if ws.exists():
+            shutil.rmtree(ws)
+        shutil.copytree(host_dir, ws, symlinks=True, ignore=COPY_IGNORE)
+
+    def copy_out(self, host_dir: Path) -> None:
+        shutil.copytree(self.workspace, host_dir, symlinks=True, dirs_exist_ok=True, ignore=COPY_IGNORE)
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        for p in self._procs:
+            p.kill()
+        shutil.rmtree(self._root, ignore_errors=True)
+
+    def __enter__(self) -> "LocalSandbox":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

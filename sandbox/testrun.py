@@ -1,0 +1,260 @@
+"""Running a repository's tests in a sandbox and reading the results (host side).
+
+Two ways, same result type:
+- `run_tests_cold(sandbox, pytest_args, timeout)`: one fresh `python3 runner.py` execution; the
+  runner writes a JSON-lines report file inside the sandbox and we read that file.
+- `WarmWorker(sandbox).run(changed_files, pytest_args, timeout)`: a long-lived worker in the
+  sandbox with pytest and the third-party imports already loaded forks a fresh child per
+  candidate; records come back over a pipe private to that child.
+
+In both, results are structured records written by our pytest plugin (guest/recorder.py),
+never console text, and a run counts as complete only if the plugin's "finished" record
+arrived, every collected test was reported, and the process exit status agrees. Tests
+without a record in an incomplete run are reported as "error" — a candidate that prints a
+fake result or calls os._exit(0) mid-test therefore fails.
+"""
+from __future__ import annotations
+
+import base64
+import json
+import uuid
+from dataclasses import asdict, dataclass, field
+
+from sandbox.base import EndReason, ExecResult, SandboxError
+
+PASSED, FAILED, ERROR, SKIPPED = "passed", "failed", "error", "skipped"
+GUEST_DIR_IN_SANDBOX = "/opt/ouro/guest"
+
+
+@dataclass
+class TestOutcome:
+    __test__ = False  # not a pytest test class despite the name
+
+    nodeid: str
+    outcome: str          # passed | failed | error | skipped
+    longrepr: str = ""    # the failure's traceback text as pytest formats it
+    duration_s: float = 0.0
+
+
+@dataclass
+class TestRun:
+    __test__ = False
+
+    outcomes: dict[str, TestOutcome]
+    collected: list[str]
+    complete: bool                    # the session finished normally and reported every test
+    exec: ExecResult
+    exit_status: int | None = None    # pytest's exit status from the "finished" record
+    problem: str = ""                 # why the run is incomplete, for humans
+    coverage: dict | None = None      # nodeid -> {relative file -> [lines]} when asked for
+    seconds: float = 0.0
+
+    @property
+    def passed(self) -> set[str]:
+        return {n for n, o in self.outcomes.items() if o.outcome == PASSED}
+
+    @property
+    def failed(self) -> set[str]:
+        """Failed or errored tests (including those an incomplete run never reported)."""
+        return {n for n, o in self.outcomes.items() if o.outcome in (FAILED, ERROR)}
+
+    @property
+    def all_passed(self) -> bool:
+        return self.complete and bool(self.collected) and not self.failed
+
+    def outcome(self, nodeid: str) -> str:
+        o = self.outcomes.get(nodeid)
+        return o.outcome if o else ERROR
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["exec"] = self.exec.to_dict()
+        return d
+
+
+def _sandbox_paths(sandbox) -> tuple[str, str, str]:
+    """(python, guest dir, tmp dir) as seen inside this sandbox; `local` differs from the rest."""
+    return (getattr(sandbox, "python", "python3"), getattr(sandbox, "guest_dir", GUEST_DIR_IN_SANDBOX),
+            getattr(sandbox, "tmpdir", "/tmp"))
+
+
+def parse_records(lines: list[str]) -> list[dict]:
+    """JSON records from report lines; a torn or foreign line is skipped, never trusted."""
+    out = []
+    for line in lines:
+        line = line.strip()
+        if not line:
+            continue
+        try:
+            rec = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(rec, dict) and isinstance(rec.get("kind"), str):
+            out.append(rec)
+    return out
+
+
+def build_run(records: list[dict], result: ExecResult, *, coverage: dict | None = None) -> TestRun:
+    """Judge a run from the plugin's records plus the process's own end (exit status, reason)."""
+    collected: list[str] = []
+    outcomes: dict[str, TestOutcome] = {}
+    finished = None
+    for rec in records:
+        kind = rec["kind"]
+        if kind == "collected":
+            collected = [str(n) for n in rec.get("nodeids", [])]
+        elif kind == "test" and finished is None:
+            nodeid = str(rec.get("nodeid", ""))
+            outcome = rec.get("outcome")
+            if outcome not in (PASSED, FAILED, ERROR, SKIPPED):
+                outcome = ERROR
+            outcomes[nodeid] = TestOutcome(nodeid, outcome, str(rec.get("longrepr", "")),
+                                           float(rec.get("duration", 0.0) or 0.0))
+        elif kind == "finished" and finished is None:
+            finished = rec
+    problem = ""
+    exit_status = finished.get("exitstatus") if finished else None
+    if result.reason != EndReason.NORMAL:
+        problem = f"the test process ended abnormally: {result.reason.value}"
+    elif finished is None:
+        problem = f"the test session did not finish (exit code {result.exit_code}); no final record"
+    elif result.exit_code != exit_status:
+        problem = f"exit code {result.exit_code} disagrees with pytest's status {exit_status}"
+    elif exit_status not in (0, 1, 5):
+        problem = f"pytest ended with status {exit_status} (interrupted, internal or usage error)"
+    else:
+        missing = [n for n in collected if n not in outcomes]
+        if missing:
+            problem = f"{len(missing)} collected tests were never reported"
+    complete = not problem
+    if not complete:
+        for n in collected:
+            if n not in outcomes:
+                outcomes[n] = TestOutcome(n, ERROR, f"no result: {problem}")
+    return TestRun(outcomes=outcomes, collected=collected, complete=complete, exec=result,
+                   exit_status=exit_status, problem=problem, coverage=coverage,
+                   seconds=result.duration_s)
+
+
+def run_tests_cold(sandbox, pytest_args: list[str], timeout: float, *, coverage: bool = False,
+                   env: dict[str, str] | None = None) -> TestRun:
+    """Run pytest once in a fresh interpreter inside `sandbox`, in its workspace."""
+    python, guest, tmp = _sandbox_paths(sandbox)
+    tag = uuid.uuid4().hex
+    report = f"{tmp}/ouro-report-{tag}.jsonl"
+    cov_file = f"{tmp}/ouro-coverage-{tag}.json"
+    argv = [python, f"{guest}/runner.py", "--report", report]
+    if coverage:
+        argv += ["--coverage", cov_file]
+    argv += ["--", *pytest_args]
+    result = sandbox.exec(argv, timeout=timeout, env=env, cwd=sandbox.workspace)
+    try:
+        lines = sandbox.read_file(report).decode("utf-8", "replace").splitlines()
+    except (OSError, SandboxError, KeyError):
+        lines = []
+    cov = None
+    if coverage:
+        try:
+            cov = json.loads(sandbox.read_file(cov_file))
+        except (OSError, SandboxError, KeyError, ValueError):
+            cov = None
+    return build_run(parse_records(lines), result, coverage=cov)
+
+
+class WarmWorker:
+    """Host side of guest/warm_worker.py: one warm worker process inside `sandbox`.
+
+    run(changed_files, ...) validates one candidate. changed_files maps workspace-relative
+    paths to their new content (None deletes the file) RELATIVE TO THE ORIGINAL WORKSPACE:
+    the worker first restores every file an earlier candidate changed, so candidates never
+    see each other's edits. A worker that dies or stops answering is killed and restarted;
+    that candidate's run is reported incomplete.
+    """
+
+    def __init__(self, sandbox, *, preload: list[str] | None = None, start_timeout: float = 120.0,
+                 output_bytes: int | None = None):
+        self.sandbox = sandbox
+        self.preload = list(preload or [])
+        self.start_timeout = start_timeout
+        policy = getattr(sandbox, "policy", None)
+        self.output_bytes = output_bytes or (policy.limits.output_bytes if policy else 1 << 20)
+        self.restarts = 0
+        self.preloaded: list[str] = []
+        self._proc = None
+        self._next_id = 0
+        self._start()
+
+    def _start(self) -> None:
+        python, guest, _ = _sandbox_paths(self.sandbox)
+        self._proc = self.sandbox.spawn([python, f"{guest}/warm_worker.py", *self.preload],
+                                        cwd=self.sandbox.workspace)
+        line = self._proc.readline(timeout=self.start_timeout)
+        try:
+            hello = json.loads(line)
+        except ValueError:
+            hello = {}
+        if hello.get("kind") != "ready":
+            tail = getattr(self._proc, "stderr_tail", lambda: "")()[-2000:]
+            self._proc.kill()
+            raise SandboxError(f"warm worker did not start: {line[:200]!r} {tail}")
+        self.preloaded = list(hello.get("preloaded", []))
+
+    def restart(self) -> None:
+        if self._proc is not None:
+            self._proc.kill()
+        self.restarts += 1
+        self._start()
+
+    def run(self, changed_files: dict[str, bytes | None], pytest_args: list[str], timeout: float) -> TestRun:
+        if self._proc is None or not self._proc.alive():
+            self.restart()
+        self._next_id += 1
+        req = {
+            "id": self._next_id,
+            "changed": {p: (None if c is None else base64.b64encode(c).decode()) for p, c in changed_files.items()},
+            "args": list(pytest_args),
+            "timeout": float(timeout),
+            "output_bytes": int(self.output_bytes),
+        }
+        try:
+            self._proc.write((json.dumps(req) + "\n").encode())
+            # the worker enforces `timeout` itself; the margin covers its own bookkeeping
+            line = self._proc.readline(timeout=timeout + 30)
+        except (OSError, ValueError):
+            line = b""
+        reply = None
+        try:
+            reply = json.loads(line) if line else None
+        except ValueError:
+            reply = None
+        if not isinstance(reply, dict) or reply.get("id") != req["id"]:
+            died = not self._proc.alive()
+            self.restart()
+            result = ExecResult(exit_code=None, stdout="", stderr="warm worker " + ("died" if died else "stopped answering"),
+                                duration_s=0.0, reason=EndReason.KILLED if died else EndReason.TIMEOUT)
+            return build_run([], result)
+        from sandbox.proc import split_audit_stream
+
+        stderr, events = split_audit_stream(reply.get("stderr", ""))
+        result = ExecResult(
+            exit_code=reply.get("exit_code"),
+            stdout=reply.get("stdout", ""),
+            stderr=stderr,
+            duration_s=float(reply.get("duration_s", 0.0)),
+            reason=EndReason(reply.get("reason", "killed")),
+            stdout_truncated=bool(reply.get("stdout_truncated")),
+            stderr_truncated=bool(reply.get("stderr_truncated")),
+            audit_events=events,
+        )
+        return build_run(parse_records(reply.get("records", [])), result)
+
+    def close(self) -> None:
+        if self._proc is not None:
+            self._proc.kill()
+            self._proc = None
+
+    def __enter__(self) -> "WarmWorker":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
