@@ -1,0 +1,94 @@
+"""`ouro bench` and `ouro report` (stdlib-only at import: the CLI must start fast)."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from agent.cliutil import add_home, add_json, add_policy_file, home_of, print_json
+from agent.errors import EXIT_FAILED, EXIT_OK, BadInput
+
+BENCH_EPILOG = """The suite is a directory of tasks (each with task.toml, ISSUE.md, repo/, hidden/) or a
+SWE-bench style .jsonl file; see docs/task-suite.md and docs/bench.md.
+Results go to --out (default .ouro/bench/<suite name>): results.json, predictions.jsonl,
+tasks/<id>.json. Exit codes: 0 every task ran, 1 some task ended in error, 2 bad input,
+3 a precondition not met (e.g. Ray not installed), 130 interrupted (rerun with --resume)."""
+
+
+def register(sub) -> None:
+    p = sub.add_parser("bench", help="repair every task of a suite and judge the patches on hidden tests",
+                       description="Repair every task of a suite, judge each patch on hidden tests in a fresh "
+                                   "sandbox, and print a table.",
+                       epilog=BENCH_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("suite", help="suite directory or .jsonl file of SWE-bench style instances")
+    p.add_argument("--policy", default="builtin", help="proposal policy: builtin | litellm:<model> | local:<path>")
+    p.add_argument("--workers", type=int, default=1, help="tasks run in parallel (process pool; 0 = inline)")
+    p.add_argument("--ray", metavar="ADDRESS", help="run tasks on Ray: 'auto', 'local' or a cluster address")
+    p.add_argument("--budget", type=int, help="candidate patches validated per task (default: the task's)")
+    p.add_argument("--resume", action="store_true", help="skip tasks already finished in --out")
+    p.add_argument("--out", help="bench directory (default: <home>/bench/<suite name>)")
+    p.add_argument("--backend", choices=("docker", "gvisor", "bwrap", "local"),
+                   help="sandbox backend (default: the policy file's)")
+    p.add_argument("--unsafe-local", action="store_true", help="allow --backend local (no isolation)")
+    p.add_argument("--seed", type=int, default=0, help="seed passed to every repair (results repeat given it)")
+    p.add_argument("--task", action="append", default=[], metavar="ID", help="run only this task (repeatable)")
+    add_policy_file(p)
+    add_home(p)
+    add_json(p)
+    p.set_defaults(func=cmd_bench)
+
+    r = sub.add_parser("report", help="write a self-contained HTML report of a repair run or a bench run",
+                       description="Write one static HTML page (no external URLs) for a repair run "
+                                   "(run id or run directory) or a bench directory.")
+    r.add_argument("target", metavar="RUN_ID_OR_BENCH_DIR")
+    r.add_argument("--html", required=True, metavar="OUT.html", help="where to write the page")
+    add_home(r)
+    add_json(r)
+    r.set_defaults(func=cmd_report)
+
+
+def cmd_bench(args) -> int:
+    from agent.bench import BenchConfig, STATUS_LABELS, format_table, run_bench
+
+    if args.budget is not None and args.budget <= 0:
+        raise BadInput(f"--budget must be positive, got {args.budget}")
+    if args.workers < 0:
+        raise BadInput(f"--workers must be 0 or more, got {args.workers}")
+    if args.backend == "local" and not args.unsafe_local:
+        raise BadInput("--backend local isolates nothing; add --unsafe-local to accept that")
+    cfg = BenchConfig(
+        suite=Path(args.suite), policy=args.policy, workers=args.workers, ray=args.ray, budget=args.budget,
+        resume=args.resume, out=Path(args.out) if args.out else None, backend=args.backend,
+        policy_file=Path(args.policy_file).resolve() if args.policy_file else None, seed=args.seed,
+        home=home_of(args).root, unsafe_local=args.unsafe_local, only=tuple(args.task),
+    )
+
+    def progress(r: dict) -> None:
+        if not args.json:
+            print(f"  {r['task_id']}: {STATUS_LABELS.get(r['status'], r['status'])} "
+                  f"({r.get('candidates_validated') or 0} candidates, {r.get('wall_s') or 0:.1f}s)",
+                  file=sys.stderr, flush=True)
+
+    outcome = run_bench(cfg, progress)
+    doc = outcome.doc
+    if args.json:
+        print_json({**doc, "out": str(outcome.out), "ran": outcome.ran, "skipped": outcome.skipped,
+                    "wall_s": round(outcome.wall_s, 3)})
+    else:
+        if outcome.skipped:
+            print(f"resumed: skipped {len(outcome.skipped)} finished task(s): {', '.join(outcome.skipped)}")
+        print(format_table(doc))
+        print(f"ran {len(outcome.ran)} task(s) in {outcome.wall_s:.1f}s on {outcome.executor} executor; "
+              f"results in {outcome.out}")
+    return EXIT_FAILED if doc["summary"]["error"] else EXIT_OK
+
+
+def cmd_report(args) -> int:
+    from agent.report import write_report
+
+    path, kind = write_report(args.target, Path(args.html), home=home_of(args))
+    if args.json:
+        print_json({"html": str(path), "kind": kind})
+    else:
+        print(f"wrote {kind} report {path}")
+    return EXIT_OK

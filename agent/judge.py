@@ -1,0 +1,142 @@
+"""Judge a patch the way a maintainer would: on tests the agent never saw, in a fresh sandbox.
+
+The agent's own sandbox may hold state it left behind (caches, edited tests, files outside
+the patch), so the judge starts from the task's pristine repository, applies only the patch
+text, lays the hidden tests over it (or applies a SWE-bench test_patch) and runs them in a
+sandbox opened for this one purpose. Results come from the test runner's report file
+(sandbox.testrun), never from console text the code under test could forge.
+"""
+from __future__ import annotations
+
+import shlex
+import shutil
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from agent.suite import Task
+
+
+@dataclass
+class Verdict:
+    fixed: bool
+    applied: bool                    # the patch applied cleanly to the pristine repository
+    detail: str                      # one line: why fixed or not
+    outcomes: dict[str, str] = field(default_factory=dict)   # test node id -> passed/failed/...
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict:
+        return {"fixed": self.fixed, "applied": self.applied, "detail": self.detail,
+                "outcomes": dict(sorted(self.outcomes.items())), "seconds": round(self.seconds, 3)}
+
+
+def apply_patch(repo: Path, patch: str) -> str | None:
+    """Apply a unified diff inside repo; None on success, else the tool's complaint (one line)."""
+    if not patch.strip():
+        return "the patch is empty"
+    # `git apply` works in a plain directory too; it refuses partial application, unlike patch(1)
+    r = subprocess.run(["git", "apply", "--whitespace=nowarn", "-p1", "-"], cwd=repo,
+                       input=patch.encode(), capture_output=True)
+    if r.returncode == 0:
+        return None
+    msg = r.stderr.decode(errors="replace").strip().splitlines()
+    return msg[0] if msg else f"git apply exited {r.returncode}"
+
+
+def _pytest_args(cmd: str) -> list[str] | None:
+    """The pytest arguments of `python -m pytest ARGS` / `pytest ARGS`, or None for other commands."""
+    argv = shlex.split(cmd)
+    if argv[:3] in (["python", "-m", "pytest"], ["python3", "-m", "pytest"]):
+        return argv[3:]
+    if argv[:1] == ["pytest"]:
+        return argv[1:]
+    return None
+
+
+def judge_patch(task: Task, patch: str | None, *, policy, timeout: float | None = None,
+                unsafe_local: bool = False) -> Verdict:
+    """Run the task's hidden tests against `patch` in a fresh sandbox of `policy.backend`."""
+    start = time.monotonic()
+    if not patch:
+        return Verdict(False, False, "no patch to judge", seconds=0.0)
+    with tempfile.TemporaryDirectory(prefix=f"ouro-judge-{task.id}-") as tmp:
+        repo = task.materialize(Path(tmp) / "repo")
+        problem = apply_patch(repo, patch)
+        if problem:
+            return Verdict(False, False, f"patch does not apply: {problem}", seconds=time.monotonic() - start)
+        if task.test_patch:
+            problem = apply_patch(repo, task.test_patch)
+            if problem:
+                return Verdict(False, True, f"test_patch does not apply over the patch: {problem}",
+                               seconds=time.monotonic() - start)
+            pytest_args = ["-q", *task.fail_to_pass, *task.pass_to_pass]
+            must_pass = [*task.fail_to_pass, *task.pass_to_pass]
+        elif task.fail_to_pass:
+            pytest_args = ["-q", *task.fail_to_pass, *task.pass_to_pass]
+            must_pass = [*task.fail_to_pass, *task.pass_to_pass]
+        else:
+            for rel in task.hidden_tests:
+                dest = repo / rel
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(task.hidden_dir / rel, dest)
+            pytest_args = _pytest_args(task.hidden_test_cmd or "")
+            if pytest_args is None:
+                return Verdict(False, True, f"hidden_test_cmd must be a pytest command, got {task.hidden_test_cmd!r}",
+                               seconds=time.monotonic() - start)
+            must_pass = []
+        run = _run_in_fresh_sandbox(repo, pytest_args, policy=policy, timeout=timeout or task.timeout_s,
+                                    unsafe_local=unsafe_local, task_id=task.id)
+    outcomes = {nid: _outcome_name(o) for nid, o in _outcomes(run).items()}
+    fixed, detail = _decide(run, outcomes, must_pass)
+    return Verdict(fixed, True, detail, outcomes, seconds=time.monotonic() - start)
+
+
+def _run_in_fresh_sandbox(repo: Path, pytest_args: list[str], *, policy, timeout: float, unsafe_local: bool,
+                          task_id: str):
+    from sandbox.backends import open_sandbox
+    from sandbox.testrun import run_tests_cold
+
+    image = None
+    if policy.backend in ("docker", "gvisor", "bwrap"):
+        from sandbox.images import ensure_env
+
+        env = ensure_env(repo)
+        image = env.image if policy.backend != "bwrap" else None
+    with open_sandbox(policy, workspace=repo, image=image, labels={"ouro.purpose": "judge", "ouro.task": task_id},
+                      unsafe_local=unsafe_local, audit=False) as sb:
+        return run_tests_cold(sb, pytest_args, timeout)
+
+
+def _outcomes(run) -> dict:
+    return dict(getattr(run, "outcomes", None) or getattr(run, "tests", None) or {})
+
+
+def _outcome_name(o) -> str:
+    if isinstance(o, str):
+        return o
+    return str(getattr(o, "outcome", None) or getattr(o, "status", None) or o)
+
+
+def _decide(run, outcomes: dict[str, str], must_pass: list[str]) -> tuple[bool, str]:
+    if not getattr(run, "complete", False):
+        reason = getattr(getattr(run, "exec", None), "reason", None)
+        return False, f"the hidden test session did not finish normally ({getattr(reason, 'value', reason) or 'crashed'})"
+    if must_pass:
+        missing = [n for n in must_pass if n not in outcomes]
+        if missing:
+            return False, f"{len(missing)} required test(s) did not run, e.g. {missing[0]}"
+        bad = [n for n in must_pass if outcomes[n] != "passed"]
+        if bad:
+            return False, f"{len(bad)} of {len(must_pass)} required tests did not pass, e.g. {bad[0]} ({outcomes[bad[0]]})"
+        return True, f"all {len(must_pass)} FAIL_TO_PASS and PASS_TO_PASS tests pass"
+    if not outcomes:
+        return False, "no hidden test ran"
+    bad = [n for n, o in outcomes.items() if o in ("failed", "error")]
+    if bad:
+        return False, f"{len(bad)} of {len(outcomes)} hidden tests fail, e.g. {bad[0]}"
+    passed = sum(1 for o in outcomes.values() if o == "passed")
+    if not passed:
+        return False, "every hidden test was skipped"
+    return True, f"all {passed} hidden tests pass"

@@ -1,0 +1,199 @@
+"""The report of one repair run: issue, final diff, explanation chain, search tree, audit, timings.
+
+`load_run(run_dir)` reads what the repair pipeline leaves in its run directory into one plain
+dict (the page model); `render_run` embeds that model in a page whose script draws the tree.
+The loader is lenient about optional files: a run that died early still gets a page showing
+what it had.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from agent.fsutil import read_jsonl
+from agent.report.html import page
+
+_ISSUE_FILES = ("issue.md", "ISSUE.md", "issue.txt")
+_META_FILES = ("outcome.json", "result.json", "run.json", "meta.json", "config.json")
+
+
+def _read(p: Path) -> str | None:
+    try:
+        return p.read_text(encoding="utf-8", errors="replace")
+    except (FileNotFoundError, IsADirectoryError):
+        return None
+
+
+def _first(d: dict, *keys, default=None):
+    for k in keys:
+        if k in d and d[k] is not None:
+            return d[k]
+    return default
+
+
+def _text(v) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, str):
+        return v
+    if isinstance(v, (list, tuple)):
+        return "\n".join(_text(x) for x in v)
+    return json.dumps(v, indent=2, sort_keys=True, default=str)
+
+
+def _meta(run_dir: Path) -> dict:
+    meta: dict = {}
+    for name in _META_FILES:
+        t = _read(run_dir / name)
+        if t:
+            try:
+                d = json.loads(t)
+            except json.JSONDecodeError:
+                continue
+            if isinstance(d, dict):
+                for k, v in d.items():
+                    meta.setdefault(k, v)
+    return meta
+
+
+def _flatten_tree(raw) -> list[dict]:
+    """tree.json as a flat node list: accepts {"nodes": [...]}, a list, or nested "children"."""
+    if isinstance(raw, dict) and isinstance(raw.get("nodes"), list):
+        nodes = raw["nodes"]
+    elif isinstance(raw, dict) and isinstance(raw.get("nodes"), dict):
+        nodes = [{"id": k, **v} for k, v in raw["nodes"].items()]
+    elif isinstance(raw, list):
+        nodes = raw
+    elif isinstance(raw, dict):
+        nodes, stack = [], [(raw, None)]
+        while stack:
+            n, parent = stack.pop()
+            nodes.append({**{k: v for k, v in n.items() if k != "children"}, "parent": parent})
+            for c in reversed(n.get("children") or []):
+                stack.append((c, n.get("id")))
+    else:
+        nodes = []
+    return [n for n in nodes if isinstance(n, dict)]
+
+
+def _node(n: dict, i: int, final_ids: set) -> dict:
+    nid = str(_first(n, "id", "node_id", default=i))
+    parent = _first(n, "parent", "parent_id")
+    value = _first(n, "value", "q", "score", "reward")
+    try:
+        value = None if value is None else float(value)
+    except (TypeError, ValueError):
+        value = None
+    visits = _first(n, "visits", "n", "N", default=0)
+    status = _first(n, "status", "outcome", "result", default="")
+    if isinstance(status, dict):
+        status = _first(status, "status", "outcome", default="")
+    tests = _first(n, "tests", "test_summary", default=None)
+    return {
+        "id": nid,
+        "parent": None if parent in (None, "") else str(parent),
+        "label": _text(_first(n, "label", "edit", "description", "action", "operator", "summary", default="")),
+        "value": value,
+        "visits": visits if isinstance(visits, (int, float)) else 0,
+        "status": _text(status),
+        "diff": _text(_first(n, "diff", "patch", "candidate_diff", default="")),
+        "test_output": _text(_first(n, "test_output", "output", "observation", "longrepr", "failure", default="")),
+        "tests": tests if isinstance(tests, (dict, list)) else _text(tests),
+        "explanation": _text(_first(n, "explanation", "explain", "reason", default="")),
+        "final": bool(n.get("final") or n.get("chosen") or n.get("selected") or nid in final_ids),
+    }
+
+
+def _chain(nodes: list[dict]) -> list[dict]:
+    """The explanations on the path from the root to the final node (or to the best node)."""
+    by_id = {n["id"]: n for n in nodes}
+    end = next((n for n in nodes if n["final"]), None)
+    if end is None:
+        valued = [n for n in nodes if n["value"] is not None]
+        end = max(valued, key=lambda n: n["value"]) if valued else None
+    path, seen = [], set()
+    while end is not None and end["id"] not in seen:
+        seen.add(end["id"])
+        path.append(end)
+        end = by_id.get(end["parent"]) if end["parent"] else None
+    return [{"node": n["id"], "label": n["label"], "text": n["explanation"]} for n in reversed(path) if n["explanation"]]
+
+
+def _timings(meta: dict, trajectory: list[dict]) -> list[dict]:
+    t = _first(meta, "timings", "phases", default=None)
+    if isinstance(t, dict):
+        return [{"phase": k, "seconds": float(v)} for k, v in t.items() if isinstance(v, (int, float))]
+    if isinstance(t, list):
+        return [{"phase": str(_first(x, "phase", "name", default="?")), "seconds": float(_first(x, "seconds", "s", default=0))}
+                for x in t if isinstance(x, dict)]
+    # otherwise from trajectory records that carry a phase and a duration
+    out = []
+    for r in trajectory:
+        phase = _first(r, "phase", "stage")
+        secs = _first(r, "seconds", "duration_s", "elapsed_s")
+        if phase and isinstance(secs, (int, float)):
+            out.append({"phase": str(phase), "seconds": float(secs)})
+    return out
+
+
+def load_run(run_dir: Path) -> dict:
+    run_dir = Path(run_dir)
+    meta = _meta(run_dir)
+    trajectory = read_jsonl(run_dir / "trajectory.jsonl")
+    tree_text = _read(run_dir / "tree.json")
+    try:
+        raw_tree = json.loads(tree_text) if tree_text else []
+    except json.JSONDecodeError:
+        raw_tree = []
+    final_ids = set()
+    if isinstance(raw_tree, dict):
+        for k in ("final", "final_node", "chosen", "selected"):
+            if raw_tree.get(k) is not None:
+                final_ids.add(str(raw_tree[k]))
+    nodes = [_node(n, i, final_ids) for i, n in enumerate(_flatten_tree(raw_tree))]
+    ids = {n["id"] for n in nodes}
+    for n in nodes:  # a parent that is not in the tree would leave the node floating: make it a root
+        if n["parent"] not in ids:
+            n["parent"] = None
+    issue = next((t for t in (_read(run_dir / f) for f in _ISSUE_FILES) if t), None) or _text(meta.get("issue"))
+    audit = read_jsonl(run_dir / "audit.jsonl") or read_jsonl(run_dir / "audit_events.jsonl")
+    explanation = _read(run_dir / "explanation.md") or _text(meta.get("explanation"))
+    diff = _read(run_dir / "patch.diff") or _text(meta.get("patch"))
+    return {
+        "run_id": str(_first(meta, "run_id", default=run_dir.name)),
+        "status": _text(_first(meta, "status", default="unknown")),
+        "summary": {k: meta[k] for k in ("candidates_validated", "candidates_to_first_plausible", "seconds",
+                                          "tokens", "cost", "policy", "backend", "seed", "budget") if k in meta},
+        "issue": issue,
+        "diff": diff,
+        "explanation": explanation,
+        "chain": _chain(nodes),
+        "nodes": nodes,
+        "audit": [{"kind": _text(_first(e, "kind", "event", "type", default="?")),
+                   "severity": _text(_first(e, "severity", default="")),
+                   "detail": _text(_first(e, "detail", "args", "message", default="")),
+                   "time": _text(_first(e, "time", "ts", "timestamp", default=""))} for e in audit],
+        "timings": _timings(meta, trajectory),
+        "trajectory_len": len(trajectory),
+    }
+
+
+def render_run(run_dir: Path) -> str:
+    model = load_run(run_dir)
+    return page(f"ouro run {model['run_id']}", body=_RUN_BODY, data=model, script="run.js")
+
+
+_RUN_BODY = """
+<header><h1>ouro repair run <span id="run-id"></span></h1><div id="run-summary" class="summary"></div></header>
+<section><h2>Issue</h2><pre id="issue" class="issue"></pre></section>
+<section><h2>Final diff</h2><pre id="final-diff" class="diff"></pre></section>
+<section><h2>Explanation chain</h2><div id="explanation" class="explanation"></div><ol id="chain"></ol></section>
+<section><h2>Search tree</h2>
+  <p class="hint">Each node is a candidate patch, coloured by its value (red 0 &rarr; green 1, grey not
+  valued); the final patch has a thick ring. Click a node to see its diff and test output.</p>
+  <div id="tree-wrap"><svg id="tree" xmlns="http://www.w3.org/2000/svg"></svg></div>
+  <div id="node-detail" class="detail"><p class="hint">No node selected.</p></div>
+</section>
+<section><h2>Audit events</h2><table id="audit"></table></section>
+<section><h2>Timings</h2><table id="timings"></table></section>
+"""
