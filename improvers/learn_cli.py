@@ -1,0 +1,116 @@
+"""`ouro learn ...` and `ouro serve`: the learned repair policy's commands."""
+from __future__ import annotations
+
+import argparse
+
+from agent.cliutil import add_home, add_json, home_of, print_json
+
+
+def register(sub) -> None:
+    learn = sub.add_parser("learn", help="build data, train the ranker, fine-tune and convert trajectories",
+                           description="The learned repair policy: self-supervised bug data, the torch ranker, "
+                                       "CYCLE-style LoRA fine-tuning of a causal LM.")
+    lsub = learn.add_subparsers(dest="learn_command", metavar="STEP")
+
+    p = lsub.add_parser("tiny", help="create a tiny causal LM + tokenizer (for tests and offline demos)")
+    p.add_argument("--out", required=True, help="directory to write the model to")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=_tiny)
+
+    p = lsub.add_parser("trajectories", help="convert repair runs into CYCLE-shaped chat SFT data (JSON lines)")
+    add_home(p)
+    p.add_argument("runs", nargs="*", help="run ids or run directories (default: every run under .ouro/runs)")
+    p.add_argument("--out", required=True, help="JSON-lines file to write")
+    add_json(p)
+    p.set_defaults(func=_trajectories)
+
+    p = lsub.add_parser("finetune", help="LoRA fine-tuning with the loss masked to the refinement (CYCLE)")
+    p.add_argument("--base", required=True, help="base checkpoint directory (transformers format)")
+    p.add_argument("--data", required=True, help="chat JSON lines ({'messages': [...]}) from `ouro learn trajectories`")
+    p.add_argument("--out", required=True, help="output directory (adapter/ plus merged weights)")
+    p.add_argument("--steps", type=int, default=100)
+    p.add_argument("--batch-size", type=int, default=4)
+    p.add_argument("--lr", type=float, default=2e-4)
+    p.add_argument("--max-len", type=int, default=1024)
+    p.add_argument("--lora-r", type=int, default=8)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", default="auto", help="auto (cuda when present), cpu or cuda")
+    add_json(p)
+    p.set_defaults(func=_finetune)
+
+    p = sub.add_parser("serve", help="serve a local checkpoint behind an OpenAI-compatible chat endpoint",
+                       description="Serve a local checkpoint at http://HOST:PORT/v1 (OpenAI chat completions). "
+                                   "Uses vLLM when installed and a GPU is present, otherwise transformers.")
+    p.add_argument("--model", required=True, help="checkpoint directory")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8731)
+    p.add_argument("--engine", choices=["auto", "vllm", "transformers"], default="auto")
+    p.set_defaults(func=_serve)
+    learn.set_defaults(func=lambda a: (learn.print_help(), 2)[1])
+
+
+def _need_dir(path: str, what: str):
+    from pathlib import Path
+
+    from agent.errors import BadInput
+
+    if not Path(path).is_dir():
+        raise BadInput(f"{path}: {what} not found")
+
+
+def _tiny(args) -> int:
+    from improvers.learn.tiny import make_tiny_model
+
+    print(make_tiny_model(args.out, seed=args.seed))
+    return 0
+
+
+def _trajectories(args) -> int:
+    from pathlib import Path
+
+    from agent.errors import BadInput
+    from improvers.learn.trajdata import convert
+
+    home = home_of(args)
+    dirs = []
+    for r in args.runs or [p.name for p in sorted(home.runs.glob("*")) if p.is_dir()]:
+        d = Path(r) if Path(r).is_dir() else home.runs / r
+        if not d.is_dir():
+            raise BadInput(f"{r}: no such run")
+        dirs.append(d)
+    n = convert(dirs, args.out)
+    if args.json:
+        print_json({"runs": len(dirs), "examples": n, "out": args.out})
+    else:
+        print(f"wrote {n} examples from {len(dirs)} runs to {args.out}")
+    return 0 if n else 1
+
+
+def _finetune(args) -> int:
+    from agent.errors import BadInput
+    from improvers.learn.finetune import FinetuneConfig, finetune
+
+    _need_dir(args.base, "base checkpoint")
+    cfg = FinetuneConfig(base=args.base, data=args.data, out=args.out, steps=args.steps, batch_size=args.batch_size,
+                         lr=args.lr, max_len=args.max_len, lora_r=args.lora_r, seed=args.seed, device=args.device)
+    try:
+        res = finetune(cfg, log=(lambda s: None) if args.json else print)
+    except (ValueError, FileNotFoundError) as e:
+        raise BadInput(str(e)) from None
+    summary = {"out": res.out, "steps": res.steps, "examples": res.examples, "first_loss": res.first_loss,
+               "last_loss": res.last_loss, "tokens_per_second": round(res.tokens_per_second, 1)}
+    if args.json:
+        print_json(summary)
+    else:
+        print(f"fine-tuned {res.steps} steps on {res.examples} examples: loss {res.first_loss:.3f} -> "
+              f"{res.last_loss:.3f}, {res.tokens_per_second:.0f} tokens/s; saved to {res.out}")
+    return 0
+
+
+def _serve(args) -> int:
+    from improvers.learn.serve import serve_forever
+
+    _need_dir(args.model, "model directory")
+    serve_forever(args.model, host=args.host, port=args.port, engine=args.engine,
+                  ready=lambda s: print(s, flush=True))
+    return 0
