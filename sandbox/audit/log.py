@@ -1,0 +1,289 @@
+"""The tamper-evident audit log: append-only JSON lines, hash-chained with an HMAC.
+
+Each record is one line of canonical JSON carrying `seq` (1, 2, ...), `prev` (the previous
+record's `mac`; 64 zeros for the first) and `mac` = HMAC-SHA256(key, canonical JSON of the
+record without `mac`). Changing a record breaks its own mac; deleting or reordering records
+breaks the seq/prev chain at the first moved record; deleting records from the end is caught
+by the signed head file (`<log>.head`) holding the last seq and mac. Nobody without the key
+can write a record that verifies, so the key lives on the host only (`.ouro/audit/key`,
+mode 0600) and is never mounted into a sandbox.
+
+The SQLite index (`<log dir>/index.db`) is a cache for `ouro audit list/show/summary`: it is
+caught up from the log on every query, and `verify` always reads the log itself.
+
+Appends from several processes (bench workers) are serialised with flock on `<log>.lock`.
+"""
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import hmac
+import json
+import os
+import secrets
+import sqlite3
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterator
+
+GENESIS = "0" * 64
+LOG_NAME = "log.jsonl"
+
+
+def canonical(obj: dict) -> bytes:
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=True, default=str).encode()
+
+
+@dataclass
+class VerifyResult:
+    ok: bool
+    records: int
+    first_bad: int | None = None   # 1-based line number of the first bad record
+    reason: str = ""
+
+    def to_dict(self) -> dict:
+        return {"ok": self.ok, "records": self.records, "first_bad": self.first_bad, "reason": self.reason}
+
+
+class AuditLogError(Exception):
+    pass
+
+
+class AuditLog:
+    def __init__(self, path: str | os.PathLike, key_path: str | os.PathLike | None = None):
+        self.path = Path(path)
+        self.key_path = Path(key_path) if key_path else self.path.parent / "key"
+        self.head_path = self.path.with_name(self.path.name + ".head")
+        self.lock_path = self.path.with_name(self.path.name + ".lock")
+        self.index_path = self.path.parent / "index.db"
+        self._key: bytes | None = None
+
+    # -- key ---------------------------------------------------------------------------
+    def key(self, create: bool = True) -> bytes:
+        if self._key is None:
+            self._key = _load_or_create_key(self.key_path, create)
+        return self._key
+
+    def _mac(self, body: dict) -> str:
+        return hmac.new(self.key(), canonical(body), hashlib.sha256).hexdigest()
+
+    def _head_mac(self, seq: int, mac: str) -> str:
+        return hmac.new(self.key(), f"head:{seq}:{mac}".encode(), hashlib.sha256).hexdigest()
+
+    # -- writing -----------------------------------------------------------------------
+    def append(self, event: dict) -> dict:
+        """Append one event; returns the stored record (with seq, ts, prev and mac)."""
+        return self.append_many([event])[0]
+
+    def append_many(self, events: list[dict]) -> list[dict]:
+        """Append several events under one lock and one fsync (cheap per execution)."""
+        if not events:
+            return []
+        self.key()  # create the key before taking the lock
+        out = []
+        with self._locked():
+            seq, prev = self._tail()
+            lines = []
+            now = time.time()
+            ts = datetime.fromtimestamp(now, timezone.utc).isoformat(timespec="milliseconds")
+            for event in events:
+                seq += 1
+                body = {k: v for k, v in event.items() if k not in ("seq", "prev", "mac", "ts")}
+                body.update(seq=seq, prev=prev, ts=ts)
+                body["mac"] = self._mac(body)
+                prev = body["mac"]
+                lines.append(canonical(body) + b"\n")
+                out.append(body)
+            with open(self.path, "ab") as f:
+                f.write(b"".join(lines))
+                f.flush()
+                os.fsync(f.fileno())
+            self._write_head(seq, prev)
+        return out
+
+    @contextmanager
+    def _locked(self):
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.lock_path, "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+    def _tail(self) -> tuple[int, str]:
+        """(seq, mac) of the last complete record; drops a torn last line left by a crash."""
+        if not self.path.exists():
+            return 0, GENESIS
+        with open(self.path, "rb+") as f:
+            size = f.seek(0, os.SEEK_END)
+            if size == 0:
+                return 0, GENESIS
+            chunk = min(size, 1 << 16)
+            f.seek(size - chunk)
+            data = f.read(chunk)
+            if not data.endswith(b"\n"):
+                cut = data.rfind(b"\n")
+                f.truncate(size - chunk + cut + 1 if cut >= 0 else (0 if chunk == size else size))
+                data = data[: cut + 1] if cut >= 0 else b""
+            lines = [ln for ln in data.split(b"\n") if ln.strip()]
+            if not lines:
+                return 0, GENESIS
+            try:
+                last = json.loads(lines[-1])
+                return int(last["seq"]), str(last["mac"])
+            except (ValueError, KeyError, TypeError):
+                raise AuditLogError(f"{self.path}: last record is not valid; run `ouro audit verify`") from None
+
+    def _write_head(self, seq: int, mac: str) -> None:
+        tmp = self.head_path.with_name(self.head_path.name + f".{os.getpid()}")
+        tmp.write_text(json.dumps({"seq": seq, "mac": mac, "sig": self._head_mac(seq, mac)}) + "\n")
+        os.replace(tmp, self.head_path)
+
+    # -- reading -----------------------------------------------------------------------
+    def records(self) -> Iterator[dict]:
+        """Every parseable record, in file order (no verification: see verify())."""
+        if not self.path.exists():
+            return
+        with open(self.path, "rb") as f:
+            for line in f:
+                if line.strip():
+                    try:
+                        yield json.loads(line)
+                    except ValueError:
+                        continue
+
+    def verify(self) -> VerifyResult:
+        """Check every record's mac and the seq/prev chain, then the signed head."""
+        if not self.path.exists():
+            return VerifyResult(True, 0, reason="empty log")
+        if not self.key_path.exists():
+            return VerifyResult(False, 0, 1, f"key {self.key_path} is missing: the log cannot be verified")
+        prev, n = GENESIS, 0
+        with open(self.path, "rb") as f:
+            for lineno, line in enumerate(f, 1):
+                n = lineno
+                bad = self._check_line(line, lineno, prev)
+                if bad:
+                    return VerifyResult(False, lineno - 1, lineno, bad)
+                prev = json.loads(line)["mac"]
+        return self._check_head(n, prev)
+
+    def _check_line(self, line: bytes, lineno: int, prev: str) -> str:
+        try:
+            rec = json.loads(line)
+        except ValueError:
+            return f"record {lineno}: not valid JSON"
+        if not isinstance(rec, dict) or not isinstance(rec.get("mac"), str):
+            return f"record {lineno}: has no mac"
+        body = {k: v for k, v in rec.items() if k != "mac"}
+        if not hmac.compare_digest(self._mac(body), rec["mac"]):
+            return f"record {lineno}: mac mismatch (its content was changed)"
+        if rec.get("seq") != lineno:
+            return f"record {lineno}: has seq {rec.get('seq')!r}, expected {lineno} (records deleted, inserted or reordered)"
+        if rec.get("prev") != prev:
+            return f"record {lineno}: does not chain to record {lineno - 1} (records deleted or reordered)"
+        return ""
+
+    def _check_head(self, n: int, last_mac: str) -> VerifyResult:
+        if not self.head_path.exists():
+            if n == 0:
+                return VerifyResult(True, 0, reason="empty log")
+            return VerifyResult(False, n, n, f"head file {self.head_path.name} is missing: cannot rule out deleted records at the end")
+        try:
+            head = json.loads(self.head_path.read_text())
+            seq, mac, sig = int(head["seq"]), str(head["mac"]), str(head["sig"])
+        except (ValueError, KeyError, TypeError, OSError):
+            return VerifyResult(False, n, n + 1, f"head file {self.head_path.name} is unreadable")
+        if not hmac.compare_digest(self._head_mac(seq, mac), sig):
+            return VerifyResult(False, n, n + 1, "head file signature mismatch (it was edited)")
+        if seq > n:
+            return VerifyResult(False, n, n + 1, f"record {n + 1}: missing (the log ends at {n}, the signed head says {seq} records; records were deleted from the end)")
+        # records past the head are authentic (they carry valid macs): a crash between append and head write
+        if seq >= 1 and seq == n and not hmac.compare_digest(mac, last_mac):
+            return VerifyResult(False, n, n, f"record {n}: differs from the signed head")
+        return VerifyResult(True, n, reason="ok")
+
+    # -- index -------------------------------------------------------------------------
+    def index(self) -> sqlite3.Connection:
+        """The SQLite index, caught up with the log first."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        db = sqlite3.connect(self.index_path, timeout=30)
+        db.row_factory = sqlite3.Row
+        db.executescript(_SCHEMA)
+        row = db.execute("SELECT value FROM meta WHERE key='offset'").fetchone()
+        offset = int(row[0]) if row else 0
+        size = self.path.stat().st_size if self.path.exists() else 0
+        if size < offset:  # the log was replaced or truncated: rebuild
+            db.execute("DELETE FROM events")
+            offset = 0
+        if size > offset:
+            with open(self.path, "rb") as f:
+                f.seek(offset)
+                data = f.read(size - offset)
+            end = data.rfind(b"\n") + 1
+            rows = []
+            for line in data[:end].split(b"\n"):
+                if not line.strip():
+                    continue
+                try:
+                    r = json.loads(line)
+                    rows.append(_row(r))
+                except (ValueError, KeyError, TypeError):
+                    continue
+            with db:
+                db.executemany("INSERT OR REPLACE INTO events VALUES (?,?,?,?,?,?,?,?,?,?,?)", rows)
+                db.execute("INSERT OR REPLACE INTO meta VALUES ('offset', ?)", (str(offset + end),))
+        return db
+
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS events (
+    seq INTEGER PRIMARY KEY, ts TEXT, epoch REAL, kind TEXT, severity TEXT, action TEXT,
+    source TEXT, run_id TEXT, policy TEXT, backend TEXT, record TEXT);
+CREATE INDEX IF NOT EXISTS events_kind ON events(kind);
+CREATE INDEX IF NOT EXISTS events_run ON events(run_id);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
+"""
+
+
+def _row(r: dict) -> tuple:
+    try:
+        epoch = datetime.fromisoformat(r["ts"]).timestamp()
+    except (KeyError, ValueError, TypeError):
+        epoch = 0.0
+    return (int(r["seq"]), r.get("ts", ""), epoch, r.get("kind", ""), r.get("severity", ""), r.get("action", ""),
+            r.get("source", ""), r.get("run_id", ""), r.get("policy", ""), r.get("backend", ""),
+            json.dumps(r, sort_keys=True))
+
+
+def _load_or_create_key(path: Path, create: bool) -> bytes:
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        if not create:
+            raise AuditLogError(f"audit key {path} is missing") from None
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process created it first
+            return _load_or_create_key(path, create=False)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_hex(32) + "\n")
+            f.flush()
+            os.fsync(f.fileno())
+        st = path.stat()
+    if st.st_mode & 0o077:
+        os.chmod(path, 0o600)  # a key readable by others is not a secret
+    key = path.read_text().strip()
+    if len(key) < 32:
+        raise AuditLogError(f"audit key {path} is too short or empty")
+    return key.encode()
+
+
+def default_log(home) -> AuditLog:
+    """The project's audit log: <home>/audit/log.jsonl (key next to it, never mounted)."""
+    return AuditLog(Path(home.audit_dir) / LOG_NAME)
