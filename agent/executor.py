@@ -150,8 +150,10 @@ class RayExecutor:
     def map(self, fn, items, on_result: OnResult = None) -> list:
         ray = self._ray
         items = list(items)
-        remote_fn = ray.remote(num_cpus=1, max_retries=0)(fn)
-        refs = {remote_fn.remote(item): i for i, item in enumerate(items)}
+        # one generic remote function taking fn as an argument: works for builtins and callables
+        # that ray.remote itself refuses, and fn is shipped once per call by reference
+        remote_call = ray.remote(num_cpus=1, max_retries=0)(_call)
+        refs = {remote_call.remote(fn, item): i for i, item in enumerate(items)}
         results: list = [None] * len(items)
         pending = list(refs)
         try:
@@ -194,6 +196,10 @@ def make_executor(workers: int = 1, ray: str | None = None) -> Executor:
 
 def default_workers() -> int:
     return max(1, len(os.sched_getaffinity(0)))
+
+
+def _call(fn, item):
+    return fn(item)
 
 
 def _describe(item) -> str:

@@ -121,8 +121,8 @@ def _outcome_name(o) -> str:
 
 def _decide(run, outcomes: dict[str, str], must_pass: list[str]) -> tuple[bool, str]:
     if not getattr(run, "complete", False):
-        reason = getattr(getattr(run, "exec", None), "reason", None)
-        return False, f"the hidden test session did not finish normally ({getattr(reason, 'value', reason) or 'crashed'})"
+        reason = getattr(run, "problem", "") or getattr(getattr(getattr(run, "exec", None), "reason", None), "value", "")
+        return False, f"the hidden test session did not finish normally ({reason or 'crashed'})"
     if must_pass:
         missing = [n for n in must_pass if n not in outcomes]
         if missing:

@@ -21,7 +21,7 @@ def _plot(tasks: list[dict]) -> str:
     top = max([v for v in vals if isinstance(v, (int, float))] + [1])
     bw, gap, h, left, bottom = 28, 10, 180, 40, 90
     width = left + len(tasks) * (bw + gap) + 20
-    out = [f'<svg id="cands-plot" xmlns="http://www.w3.org/2000/svg" width="{width}" height="{h + bottom + 20}">']
+    out = [f'<svg id="cands-plot" width="{width}" height="{h + bottom + 20}">']
     out.append(f'<line class="axis" x1="{left}" y1="10" x2="{left}" y2="{h + 10}"/>')
     out.append(f'<line class="axis" x1="{left}" y1="{h + 10}" x2="{width - 10}" y2="{h + 10}"/>')
     out.append(f'<text x="4" y="16" font-size="10">{top}</text><text x="4" y="{h + 10}" font-size="10">0</text>')

@@ -191,7 +191,7 @@ _RUN_BODY = """
 <section><h2>Search tree</h2>
   <p class="hint">Each node is a candidate patch, coloured by its value (red 0 &rarr; green 1, grey not
   valued); the final patch has a thick ring. Click a node to see its diff and test output.</p>
-  <div id="tree-wrap"><svg id="tree" xmlns="http://www.w3.org/2000/svg"></svg></div>
+  <div id="tree-wrap"><svg id="tree"></svg></div>
   <div id="node-detail" class="detail"><p class="hint">No node selected.</p></div>
 </section>
 <section><h2>Audit events</h2><table id="audit"></table></section>
