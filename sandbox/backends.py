@@ -15,6 +15,7 @@ def open_sandbox(
     labels: dict[str, str] | None = None,
     unsafe_local: bool = False,
     audit: bool = True,
+    site_dir: Path | None = None,
 ) -> Sandbox:
     """Start a sandbox of `policy.backend`, with a copy of `workspace` (a host directory) in it.
 
@@ -22,6 +23,7 @@ def open_sandbox(
     `policy.image`. labels: extra labels (run id, purpose) attached for `ouro sandbox ps`.
     unsafe_local must be True for the `local` backend, which isolates nothing.
     audit: install the in-sandbox audit hook (sandbox.audit) for Python processes.
+    site_dir: bwrap only: the environment's host site dir (sandbox.images.Environment.site_dir).
     """
     backend = policy.backend
     if backend in ("docker", "gvisor"):
@@ -32,7 +34,8 @@ def open_sandbox(
     if backend == "bwrap":
         from sandbox.bwrap_backend import BwrapSandbox
 
-        return BwrapSandbox.start(policy, workspace=workspace, image=image, labels=labels, audit=audit)
+        return BwrapSandbox.start(policy, workspace=workspace, image=image, labels=labels, audit=audit,
+                                  site_dir=site_dir)
     if backend == "local":
         from sandbox.local_backend import LocalSandbox
 

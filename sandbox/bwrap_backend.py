@@ -1,0 +1,271 @@
+"""The `bwrap` backend: bubblewrap namespaces, the fast tier where Docker is absent.
+
+Every exec is a fresh `bwrap` (about 10 ms): new user, pid, net, ipc, uts and cgroup
+namespaces (--unshare-all: no network at all, not even loopback to the host), the Debian root
+file system from sandbox.images.base_rootfs() bound read-only as /, a sized tmpfs on /tmp,
+/proc and a minimal /dev, sandbox/guest read-only at /opt/ouro/guest, the environment's
+site dir (third-party deps) read-only where Debian's python3 looks first, every capability
+dropped, --die-with-parent and --new-session (no TIOCSTI into our terminal). The process runs
+as the policy's uid (10001) on the host too, not just inside: when ouro runs as root we drop
+to that uid with setpriv (plus no_new_privs) before starting bwrap, so even an escape from
+the namespaces lands as an unprivileged user. rlimits (nofile, fsize, core=0, address space,
+nproc) are set before bwrap starts and inherited by everything inside.
+
+Workspace design choice: /workspace is a HOST temp directory bound read-write, not a tmpfs
+inside the namespace. A tmpfs would vanish with each short-lived bwrap process, so moving
+files in and out would need a long-lived in-sandbox file server that the code under test
+(same uid) could tamper with; a bound directory keeps every exec a fresh, independent
+namespace and makes file transfer plain host file operations. The price, and how we pay it:
+- the host reads files the sandbox wrote: every host-side path is resolved and must stay
+  inside the workspace (a symlink planted by the code under test cannot redirect a read),
+  and copy_out copies symlinks as links;
+- disk use of /workspace is bounded per file by RLIMIT_FSIZE (fsize_mb), not in total as
+  the sized tmpfs of /tmp is (disk_mb). That is the known gap of this tier.
+
+Because the sandbox uid cannot traverse root's home, a root file system cached under
+/root/.cache is mirrored once with hard links (cp -al, well under a second) into a
+world-traversable directory under /var/cache/ouro-bwrap.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import stat
+import subprocess
+import tempfile
+from pathlib import Path
+
+from sandbox.base import ExecResult, SandboxError
+from sandbox.local_backend import COPY_IGNORE, GUEST_DIR, resolve_inside
+from sandbox.policy import SandboxPolicy
+from sandbox.proc import PipeProcess, RLimits, run_capped
+
+WORKSPACE = "/workspace"
+GUEST_IN_SANDBOX = "/opt/ouro/guest"
+MIRROR_ROOT = Path("/var/cache/ouro-bwrap")
+SITE_IN_SANDBOX = "/usr/local/lib/python3.11/dist-packages"
+
+
+def _world_traversable(path: Path) -> bool:
+    p = path.resolve()
+    for d in [p, *p.parents]:
+        if not os.stat(d).st_mode & stat.S_IXOTH:
+            return False
+    return True
+
+
+def visible_to_sandbox(path: Path) -> Path:
+    """`path` itself when the sandbox uid can reach it, else a hard-link mirror that it can."""
+    path = Path(path).resolve()
+    if os.geteuid() != 0 or _world_traversable(path):
+        return path
+    digest = hashlib.sha256(str(path).encode()).hexdigest()[:12]
+    mirror = MIRROR_ROOT / f"{path.name}-{digest}"
+    if mirror.exists():
+        return mirror
+    MIRROR_ROOT.mkdir(parents=True, exist_ok=True)
+    os.chmod(MIRROR_ROOT, 0o755)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{mirror.name}-", dir=MIRROR_ROOT))
+    try:
+        # hard links when on one file system; a real copy otherwise
+        proc = subprocess.run(["cp", "-al", f"{path}/.", str(tmp)], capture_output=True)
+        if proc.returncode != 0:
+            shutil.rmtree(tmp, ignore_errors=True)
+            tmp.mkdir()
+            subprocess.run(["cp", "-a", f"{path}/.", str(tmp)], check=True, capture_output=True)
+        os.chmod(tmp, 0o755)
+        try:
+            os.rename(tmp, mirror)
+        except OSError:  # another process finished the same mirror first
+            shutil.rmtree(tmp, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return mirror
+
+
+def bwrap_available() -> str | None:
+    """None when bwrap can start a sandbox here, else the reason."""
+    if not shutil.which("bwrap"):
+        return "bwrap is not installed (apt-get install bubblewrap)"
+    if os.geteuid() == 0 and not shutil.which("setpriv"):
+        return "setpriv (util-linux) is missing; it drops root before bwrap starts"
+    return None
+
+
+class BwrapSandbox:
+    backend = "bwrap"
+    workspace = WORKSPACE
+    # Reports and coverage files land here, not in /tmp: /tmp is a tmpfs private to one exec.
+    tmpdir = "/tmp/ouro-out"
+    guest_dir = GUEST_IN_SANDBOX
+    python = "python3"
+
+    def __init__(self, policy: SandboxPolicy, root: Path, rootfs: Path, site_dir: Path | None,
+                 audit: bool, labels: dict[str, str]):
+        self.policy = policy
+        self._root = root
+        self._host_ws = root / "workspace"
+        self._host_out = root / "out"
+        self.rootfs = rootfs
+        self.site_dir = site_dir
+        self.audit = audit
+        self.labels = labels
+        self._procs: list[PipeProcess] = []
+        self.closed = False
+
+    @classmethod
+    def start(cls, policy: SandboxPolicy, *, workspace: Path | None = None, image: str | None = None,
+              labels=None, audit: bool = True, site_dir: Path | None = None) -> "BwrapSandbox":
+        why = bwrap_available()
+        if why:
+            raise SandboxError(why)
+        if image and Path(image).is_dir():
+            rootfs = Path(image)
+        else:
+            from sandbox.images import base_rootfs
+
+            rootfs = base_rootfs()
+        rootfs = visible_to_sandbox(rootfs)
+        site = visible_to_sandbox(Path(site_dir)) if site_dir else None
+        root = Path(tempfile.mkdtemp(prefix="ouro-bwrap-"))
+        os.chmod(root, 0o711)  # the sandbox uid must traverse it to reach workspace/, not list it
+        sb = cls(policy, root, rootfs, site, audit, dict(labels or {}))
+        sb._host_out.mkdir()
+        sb._own(sb._host_out)
+        if workspace is not None:
+            sb.copy_in(Path(workspace))
+        else:
+            sb._host_ws.mkdir()
+            sb._own(sb._host_ws)
+        return sb
+
+    # -- command line ----------------------------------------------------------------------
+    def _argv(self, argv: list[str], cwd: str | None) -> list[str]:
+        uid = str(self.policy.uid)
+        limits = self.policy.limits
+        cmd: list[str] = []
+        if os.geteuid() == 0:
+            cmd += ["setpriv", "--reuid", uid, "--regid", uid, "--clear-groups",
+                    "--inh-caps=-all", "--no-new-privs"]
+        cmd += [
+            "bwrap", "--unshare-all", "--die-with-parent", "--new-session",
+            "--uid", uid, "--gid", uid, "--hostname", "ouro-sandbox",
+            "--ro-bind", str(self.rootfs), "/",
+            "--proc", "/proc", "--dev", "/dev",
+            "--size", str(limits.disk_mb << 20), "--tmpfs", "/tmp",
+            "--bind", str(self._host_ws), WORKSPACE,
+            "--bind", str(self._host_out), self.tmpdir,
+            "--ro-bind", str(GUEST_DIR), GUEST_IN_SANDBOX,
+        ]
+        if self.site_dir:
+            cmd += ["--ro-bind", str(self.site_dir), SITE_IN_SANDBOX]
+        for host, inside in self.policy.readonly_mounts.items():
+            cmd += ["--ro-bind", str(visible_to_sandbox(Path(host))), inside]
+        cmd += ["--cap-drop", "ALL", "--chdir", self._cwd(cwd), "--", *argv]
+        return cmd
+
+    def _cwd(self, cwd: str | None) -> str:
+        if not cwd:
+            return WORKSPACE
+        if not cwd.startswith("/"):
+            cwd = f"{WORKSPACE}/{cwd}"
+        return cwd
+
+    def _env(self, env: dict[str, str] | None) -> dict[str, str]:
+        out = {
+            "PATH": "/usr/local/bin:/usr/bin:/bin",
+            "HOME": "/tmp",
+            "TMPDIR": "/tmp",
+            "LANG": "C.UTF-8",
+            "PYTHONDONTWRITEBYTECODE": "1",
+            "PYTHONUNBUFFERED": "1",
+        }
+        if self.audit:
+            out["PYTHONPATH"] = f"{GUEST_IN_SANDBOX}/boot"
+            out["OURO_AUDIT"] = "1"
+        out.update(env or {})
+        return out
+
+    def _rlimits(self) -> RLimits:
+        return RLimits.from_policy(self.policy.limits, nproc=os.geteuid() == 0)
+
+    def exec(self, argv, *, timeout=None, env=None, cwd=None) -> ExecResult:
+        limits = self.policy.limits
+        try:
+            return run_capped(self._argv(list(argv), cwd), timeout=min(timeout or limits.wall_time_s, limits.wall_time_s),
+                              output_bytes=limits.output_bytes, env=self._env(env), rlimits=self._rlimits())
+        except FileNotFoundError as e:
+            raise SandboxError(f"cannot start bwrap: {e}") from None
+
+    def spawn(self, argv, *, env=None, cwd=None) -> PipeProcess:
+        p = PipeProcess(self._argv(list(argv), cwd), env=self._env(env), rlimits=self._rlimits())
+        self._procs.append(p)
+        return p
+
+    # -- files: plain host operations on the bound directory, never following the sandbox's links
+    def _host_path(self, path: str) -> Path:
+        if path.startswith(self.tmpdir + "/"):
+            return resolve_inside(self._host_out, path[len(self.tmpdir) + 1:])
+        if path.startswith(WORKSPACE + "/") or path == WORKSPACE:
+            path = path[len(WORKSPACE):].lstrip("/") or "."
+        elif path.startswith("/"):
+            raise SandboxError(f"{path}: only {WORKSPACE} and {self.tmpdir} are readable from a bwrap sandbox")
+        return resolve_inside(self._host_ws, path)
+
+    def _own(self, path: Path) -> None:
+        if os.geteuid() != 0:
+            return
+        uid = self.policy.uid
+        os.chown(path, uid, uid)
+        for dirpath, dirnames, filenames in os.walk(path):
+            for name in dirnames + filenames:
+                os.lchown(os.path.join(dirpath, name), uid, uid)
+
+    def write_files(self, files: dict[str, bytes]) -> None:
+        for rel, data in files.items():
+            target = self._host_path(rel)
+            new_dirs = [d for d in [target.parent, *target.parent.parents] if not d.exists()]
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+            if os.geteuid() == 0:
+                for d in [*new_dirs, target]:
+                    os.lchown(d, self.policy.uid, self.policy.uid)
+
+    def delete_files(self, paths: list[str]) -> None:
+        for rel in paths:
+            try:
+                self._host_path(rel).unlink()
+            except FileNotFoundError:
+                pass
+
+    def read_file(self, path: str) -> bytes:
+        """Workspace and /tmp/ouro-out files only: /tmp is private to each exec and gone when it ends."""
+        target = self._host_path(path)
+        fd = os.open(target, os.O_RDONLY | os.O_NOFOLLOW)
+        with os.fdopen(fd, "rb") as f:
+            return f.read()
+
+    def copy_in(self, host_dir: Path) -> None:
+        if self._host_ws.exists():
+            shutil.rmtree(self._host_ws)
+        shutil.copytree(host_dir, self._host_ws, symlinks=True, ignore=COPY_IGNORE)
+        self._own(self._host_ws)
+
+    def copy_out(self, host_dir: Path) -> None:
+        shutil.copytree(self._host_ws, host_dir, symlinks=True, dirs_exist_ok=True, ignore=COPY_IGNORE)
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        for p in self._procs:
+            p.kill()
+        shutil.rmtree(self._root, ignore_errors=True)
+
+    def __enter__(self) -> "BwrapSandbox":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
