@@ -1,0 +1,321 @@
+"""Warm worker (guest side): `python3 /opt/ouro/guest/warm_worker.py [MODULE...]`, cwd = workspace.
+
+Starts once per sandbox, imports pytest (with its built-in plugins) and the third-party
+modules the repository imports — found by scanning the workspace's imports and keeping
+those that resolve OUTSIDE the workspace, plus any MODULE given — and then serves requests.
+It never imports a module from the workspace itself, so a forked child always imports the
+candidate's files fresh.
+
+Protocol, one JSON object per line. The worker's stdout is the channel to the host; right at
+start it is moved to a private fd and fd 1 points at /dev/null, so nothing the worker or the
+code under test prints can reach the host as a record.
+  -> {"kind": "ready", "preloaded": [...], "pid": N}                       once, at start
+  <- {"id", "changed": {path: base64 | null}, "args": [...], "timeout", "output_bytes"}
+  -> {"id", "records": [JSON lines], "exit_code", "reason", "stdout", "stderr",
+      "stdout_truncated", "stderr_truncated", "duration_s"}
+`changed` is relative to the ORIGINAL workspace: files an earlier request changed are first
+restored, so candidates never see each other's edits.
+
+Per request the worker forks a child in a new session with stdin on /dev/null, stdout and
+stderr on capped pipes, and test records on a third pipe only the child holds; pytest runs
+with recorder.Recorder writing to that pipe. The worker judges the child: the records, then
+its exit status; past the timeout or the output cap it SIGKILLs the child's process group
+and survives. The worker marks itself non-dumpable, so the child (same uid) cannot open
+/proc/<worker>/fd/* to write to the host channel.
+"""
+from __future__ import annotations
+
+import ast
+import base64
+import importlib.util
+import json
+import os
+import selectors
+import signal
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def load_recorder():
+    spec = importlib.util.spec_from_file_location("_ouro_recorder", os.path.join(HERE, "recorder.py"))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def set_non_dumpable() -> None:
+    try:
+        import ctypes
+
+        PR_SET_DUMPABLE = 4
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
+    except Exception:
+        pass
+
+
+def _under(path: str | None, root: str) -> bool:
+    if not path:
+        return False
+    path = os.path.realpath(path)
+    return path == root or path.startswith(root + os.sep)
+
+
+def workspace_imports(root: str) -> set[str]:
+    """Top-level module names imported anywhere in the workspace's Python files."""
+    names: set[str] = set()
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = [d for d in dirnames if not d.startswith(".") and d not in ("__pycache__", "node_modules")]
+        for fn in filenames:
+            if not fn.endswith(".py"):
+                continue
+            try:
+                with open(os.path.join(dirpath, fn), "rb") as f:
+                    tree = ast.parse(f.read())
+            except (SyntaxError, ValueError, OSError):
+                continue
+            for node in ast.walk(tree):
+                if isinstance(node, ast.Import):
+                    names.update(a.name.split(".")[0] for a in node.names)
+                elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                    names.add(node.module.split(".")[0])
+    return names
+
+
+def preload(root: str, extra: list[str]) -> list[str]:
+    """Import pytest and every non-workspace module the workspace imports; return their names."""
+    import pytest  # noqa: F401
+    from _pytest.config import default_plugins
+
+    for name in default_plugins:
+        try:
+            importlib.import_module(f"_pytest.{name}")
+        except Exception:
+            pass
+    done = ["pytest"]
+    for name in sorted(workspace_imports(root) | set(extra)):
+        if name in sys.modules:
+            continue
+        try:
+            spec = importlib.util.find_spec(name)
+        except (ImportError, ValueError):
+            continue
+        if spec is None or _under(spec.origin, root) or any(
+                _under(p, root) for p in (spec.submodule_search_locations or [])):
+            continue
+        try:
+            importlib.import_module(name)
+            done.append(name)
+        except BaseException:  # a module that fails to import is simply not preloaded
+            for mod in [m for m in sys.modules if m == name or m.startswith(name + ".")]:
+                del sys.modules[mod]
+    return done
+
+
+class Workspace:
+    """Applies candidates relative to the original files, remembering what to restore."""
+
+    def __init__(self, root: str):
+        self.root = root
+        self.originals: dict[str, bytes | None] = {}
+
+    def _path(self, rel: str) -> str:
+        full = os.path.realpath(os.path.join(self.root, rel))
+        if not _under(full, self.root):
+            raise ValueError(f"path outside the workspace: {rel}")
+        return full
+
+    def _set(self, rel: str, data: bytes | None) -> None:
+        full = self._path(rel)
+        if data is None:
+            try:
+                os.unlink(full)
+            except FileNotFoundError:
+                pass
+        else:
+            os.makedirs(os.path.dirname(full), exist_ok=True)
+            with open(full, "wb") as f:
+                f.write(data)
+        # A .pyc with the same mtime and size as the edited source would be trusted.
+        if rel.endswith(".py"):
+            cache = os.path.join(os.path.dirname(full), "__pycache__")
+            stem = os.path.basename(full)[:-3] + "."
+            if os.path.isdir(cache):
+                for fn in os.listdir(cache):
+                    if fn.startswith(stem):
+                        os.unlink(os.path.join(cache, fn))
+
+    def apply(self, changed: dict[str, bytes | None]) -> None:
+        for rel in list(self.originals):
+            if rel not in changed:
+                self._set(rel, self.originals.pop(rel))
+        for rel, data in changed.items():
+            if rel not in self.originals:
+                full = self._path(rel)
+                try:
+                    with open(full, "rb") as f:
+                        self.originals[rel] = f.read()
+                except FileNotFoundError:
+                    self.originals[rel] = None
+            self._set(rel, data)
+
+
+def run_child(recorder, root: str, args: list[str], rec_w: int, out_w: int, err_w: int) -> None:
+    """In the forked child: isolate, forget workspace modules, run pytest, exit."""
+    code = 3
+    try:
+        os.setsid()
+        devnull = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(devnull, 0)
+        os.dup2(out_w, 1)
+        os.dup2(err_w, 2)
+        for name, mod in list(sys.modules.items()):
+            if _under(getattr(mod, "__file__", None), root):
+                del sys.modules[name]
+        importlib.invalidate_caches()
+        sys.dont_write_bytecode = True
+        os.chdir(root)
+        import pytest
+
+        rec = recorder.Recorder(recorder.jsonl_writer(rec_w))
+        code = int(pytest.main(["-p", "no:cacheprovider", *args], plugins=[rec]))
+        sys.stdout.flush()
+        sys.stderr.flush()
+        recorder.jsonl_writer(rec_w)({"kind": "finished", "exitstatus": code, "reported": rec.reported})
+    except BaseException:
+        try:
+            import traceback
+
+            traceback.print_exc()
+            sys.stderr.flush()
+        except BaseException:
+            pass
+    os._exit(code)
+
+
+def judge(pid: int, rec_r: int, out_r: int, err_r: int, timeout: float, cap: int) -> dict:
+    """Collect a child's records and output under a deadline and an output cap."""
+    start = time.monotonic()
+    deadline = start + timeout
+    bufs = {rec_r: bytearray(), out_r: bytearray(), err_r: bytearray()}
+    names = {out_r: "stdout", err_r: "stderr"}
+    truncated = {"stdout": False, "stderr": False}
+    total = 0
+    killed = None
+    sel = selectors.DefaultSelector()
+    for fd in bufs:
+        sel.register(fd, selectors.EVENT_READ)
+    open_fds = len(bufs)
+    while open_fds and killed is None:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            killed = "timeout"
+            break
+        for key, _ in sel.select(timeout=min(left, 0.5)):
+            data = os.read(key.fd, 65536)
+            if not data:
+                sel.unregister(key.fd)
+                open_fds -= 1
+                continue
+            if key.fd == rec_r:
+                bufs[rec_r] += data
+                continue
+            room = cap - total
+            bufs[key.fd] += data[:max(room, 0)]
+            total += min(len(data), max(room, 0))
+            if len(data) > room:
+                truncated[names[key.fd]] = True
+                killed = "output_cap"
+                break
+    status = None
+    while status is None:
+        if killed is not None:
+            try:
+                os.killpg(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        wpid, st = os.waitpid(pid, 0 if killed else os.WNOHANG)
+        if wpid:
+            status = st
+        elif time.monotonic() >= deadline:
+            killed = "timeout"  # it closed its pipes but kept running
+        else:
+            time.sleep(0.005)
+    try:  # grandchildren left in the child's group
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    sel.close()
+    for fd in bufs:
+        os.close(fd)
+    if os.WIFSIGNALED(status):
+        exit_code = -os.WTERMSIG(status)
+    else:
+        exit_code = os.WEXITSTATUS(status)
+    stderr = bufs[err_r].decode("utf-8", "replace")
+    reason = killed or "normal"
+    if reason == "normal":
+        if exit_code == -signal.SIGXFSZ:
+            reason = "disk_limit"
+        elif exit_code < 0:
+            reason = "killed"
+        elif exit_code != 0 and "MemoryError" in stderr[-2000:]:
+            reason = "oom"
+    return {
+        "records": bufs[rec_r].decode("utf-8", "replace").splitlines(),
+        "exit_code": exit_code,
+        "reason": reason,
+        "stdout": bufs[out_r].decode("utf-8", "replace"),
+        "stderr": stderr,
+        "stdout_truncated": truncated["stdout"],
+        "stderr_truncated": truncated["stderr"],
+        "duration_s": time.monotonic() - start,
+    }
+
+
+def main(argv: list[str]) -> int:
+    # The host channel moves to a private fd; fd 1 becomes /dev/null for everyone else.
+    chan = os.fdopen(os.dup(1), "w", buffering=1)
+    os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
+    set_non_dumpable()
+    root = os.path.realpath(os.getcwd())
+    sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != HERE]
+    sys.path.insert(0, root)
+    sys.dont_write_bytecode = True
+    recorder = load_recorder()
+    loaded = preload(root, argv)
+    ws = Workspace(root)
+    chan.write(json.dumps({"kind": "ready", "preloaded": loaded, "pid": os.getpid()}) + "\n")
+    for line in sys.stdin:
+        req = None
+        try:
+            req = json.loads(line)
+            changed = {p: (None if c is None else base64.b64decode(c)) for p, c in req["changed"].items()}
+            ws.apply(changed)
+        except Exception as e:  # a bad request is answered, never fatal
+            chan.write(json.dumps({"id": req.get("id") if isinstance(req, dict) else None,
+                                   "records": [], "exit_code": None, "reason": "killed",
+                                   "stdout": "", "stderr": f"bad request: {e}", "duration_s": 0.0}) + "\n")
+            continue
+        rec_r, rec_w = os.pipe()
+        out_r, out_w = os.pipe()
+        err_r, err_w = os.pipe()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:
+            chan_fd = chan.fileno()
+            for fd in (rec_r, out_r, err_r, chan_fd):
+                os.close(fd)
+            run_child(recorder, root, list(req.get("args", [])), rec_w, out_w, err_w)
+        for fd in (rec_w, out_w, err_w):
+            os.close(fd)
+        reply = judge(pid, rec_r, out_r, err_r, float(req.get("timeout", 300)), int(req.get("output_bytes", 1 << 20)))
+        reply["id"] = req.get("id")
+        chan.write(json.dumps(reply) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
