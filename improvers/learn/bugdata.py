@@ -1,0 +1,225 @@
+"""Self-supervised bug data: inject bugs into correct code with the repair templates.
+
+The repair templates are (mostly) their own inverses: swapping `<` for `<=` injects a bug
+that swapping back repairs. So for a correct function C we apply one template at one line to
+get a buggy B, then generate every candidate repair of B near that line (with simulated fault
+localization noise) and label the candidate whose result is exactly C. Each such group of
+candidates, one correct, is one listwise training example for the ranker (BugLab's idea,
+with ouro's own templates).
+
+Behaviour check: an injection is kept only if it changes the compiled code, and, for
+functions that take plain numbers and call nothing outside the builtins, only if it changes
+the function's outputs on generated inputs (checked in a forked child with a time limit).
+"""
+from __future__ import annotations
+
+import ast
+import hashlib
+import json
+import os
+import random
+import signal
+import sys
+import sysconfig
+from dataclasses import dataclass
+from pathlib import Path
+
+MAX_GROUP = 64
+
+
+@dataclass
+class DataStats:
+    files: int = 0
+    functions: int = 0
+    injected: int = 0
+    kept: int = 0
+    no_inverse: int = 0
+    same_behaviour: int = 0
+    duplicates: int = 0
+
+
+def default_corpus() -> list[Path]:
+    roots = [Path(sysconfig.get_paths()["stdlib"]), Path(sysconfig.get_paths()["purelib"])]
+    files = []
+    for root in roots:
+        for p in root.rglob("*.py"):
+            parts = set(p.parts)
+            if parts & {"test", "tests", "idlelib", "lib2to3", "site-packages"} and root.name != "site-packages":
+                continue
+            if "test" in p.name:
+                continue
+            files.append(p)
+    return sorted(files)
+
+
+def _functions(tree: ast.AST) -> list[ast.FunctionDef]:
+    return [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and 3 <= n.end_lineno - n.lineno <= 40]
+
+
+def _numeric_pure(fn: ast.FunctionDef) -> bool:
+    """A top-level-style function of plain positional args that uses only its args and builtins."""
+    import builtins
+
+    args = [a.arg for a in fn.args.args]
+    if not args or fn.args.vararg or fn.args.kwarg or fn.args.kwonlyargs or fn.decorator_list:
+        return False
+    assigned = set(args) | {n.id for n in ast.walk(fn) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    for n in ast.walk(fn):
+        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and n.id not in assigned and not hasattr(builtins, n.id):
+            return False
+        if isinstance(n, (ast.Attribute, ast.Import, ast.ImportFrom, ast.Global, ast.Nonlocal, ast.Yield, ast.Await)):
+            return False
+    return True
+
+
+def _outputs(src: str, name: str, inputs: list[tuple]) -> list[str] | None:
+    """Run fn on inputs in a forked child (1 s limit); None when it cannot be checked."""
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # child: never returns
+        os.close(r)
+        try:
+            signal.alarm(1)
+            ns: dict = {}
+            exec(compile(src, "<inject>", "exec"), ns)
+            res = []
+            for args in inputs:
+                try:
+                    res.append(repr(ns[name](*args))[:200])
+                except Exception as e:  # noqa: BLE001 - an exception is an observable behaviour
+                    res.append(f"raise {type(e).__name__}")
+            os.write(w, json.dumps(res).encode())
+        finally:
+            os._exit(0)
+    os.close(w)
+    data = b""
+    while chunk := os.read(r, 65536):
+        data += chunk
+    os.close(r)
+    os.waitpid(pid, 0)
+    try:
+        return json.loads(data)
+    except json.JSONDecodeError:
+        return None
+
+
+def behaviour_changed(correct_fn: str, buggy_fn: str, name: str, nargs: int, rng: random.Random) -> bool | None:
+    inputs = [tuple(rng.choice([0, 1, 2, 3, -1, 5, 10, rng.randint(-50, 50)]) for _ in range(nargs)) for _ in range(24)]
+    a, b = _outputs(correct_fn, name, inputs), _outputs(buggy_fn, name, inputs)
+    if a is None or b is None:
+        return None
+    return a != b
+
+
+def _split_of(key: str) -> str:
+    h = int(hashlib.sha256(key.encode()).hexdigest()[:8], 16) % 100
+    return "train" if h < 80 else ("val" if h < 90 else "test")
+
+
+def make_groups(path: str, source: str, rng: random.Random, stats: DataStats, per_function: int = 2) -> list[dict]:
+    from agent.templates import generate
+
+    from improvers.learn.features import EditFeatures  # noqa: F401 (documents the fields written)
+
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return []
+    lines = source.splitlines()
+    groups = []
+    for fn in _functions(tree):
+        stats.functions += 1
+        body_lines = list(range(fn.body[0].lineno, fn.end_lineno + 1))
+        for _ in range(per_function):
+            line = rng.choice(body_lines)
+            injections = generate(path, source, [line])
+            if not injections:
+                continue
+            inj = rng.choice(injections)
+            stats.injected += 1
+            buggy = inj.new_source
+            try:
+                if compile(buggy, path, "exec").co_code == compile(source, path, "exec").co_code and \
+                        ast.dump(ast.parse(buggy)) == ast.dump(tree):
+                    stats.same_behaviour += 1
+                    continue
+            except (SyntaxError, ValueError):
+                continue
+            if _numeric_pure(fn):
+                fn_src = ast.get_source_segment(source, fn)
+                bug_tree = ast.parse(buggy)
+                bug_fn = next((n for n in ast.walk(bug_tree) if isinstance(n, ast.FunctionDef) and n.name == fn.name
+                               and n.lineno == fn.lineno), None)
+                if fn_src and bug_fn is not None:
+                    import textwrap
+
+                    changed = behaviour_changed(textwrap.dedent(fn_src),
+                                                textwrap.dedent(ast.get_source_segment(buggy, bug_fn) or ""),
+                                                fn.name, len(fn.args.args), rng)
+                    if changed is False:
+                        stats.same_behaviour += 1
+                        continue
+            # fault localization noise: the true line plus neighbours, with noisy scores
+            near = [l for l in range(line - 2, line + 3) if fn.lineno <= l <= fn.end_lineno]
+            fl = {l: max(0.0, min(1.0, (0.9 if l == line else 0.6) + rng.gauss(0, 0.2))) for l in near}
+            ranked = sorted(near, key=lambda l: -fl[l])
+            cands = generate(path, buggy, near)
+            pos = [c for c in cands if c.new_source == source]
+            if not pos:
+                stats.no_inverse += 1
+                continue
+            neg = [c for c in cands if c.new_source != source]
+            rng.shuffle(neg)
+            chosen = pos[:1] + neg[: MAX_GROUP - 1]
+            rng.shuffle(chosen)
+            buggy_lines = buggy.splitlines()
+            groups.append({
+                "id": hashlib.sha256(buggy.encode()).hexdigest()[:16],
+                "file": path, "function": fn.name, "line": line, "injected": inj.template,
+                "split_key": f"{path}::{fn.name}",
+                "candidates": [{
+                    "template": c.template, "before": c.before, "after": c.after,
+                    "context": buggy_lines[c.line - 1].strip() if 0 < c.line <= len(buggy_lines) else "",
+                    "fl": round(fl.get(c.line, 0.0), 4), "fl_rank": ranked.index(c.line) if c.line in ranked else len(ranked),
+                    "label": c.new_source == source,
+                } for c in chosen],
+            })
+            stats.kept += 1
+    return groups
+
+
+def build_dataset(out_dir: str | Path, *, corpus: list[Path] | None = None, max_groups: int = 6000, seed: int = 0,
+                  progress=None) -> tuple[dict[str, int], DataStats]:
+    """Write train/val/test JSON lines (split by function, so no function leaks across splits)."""
+    from agent.fsutil import atomic_write_text
+
+    rng = random.Random(seed)
+    files = list(corpus if corpus is not None else default_corpus())
+    rng.shuffle(files)
+    stats = DataStats()
+    seen: set[str] = set()
+    splits: dict[str, list[str]] = {"train": [], "val": [], "test": []}
+    total = 0
+    for path in files:
+        if total >= max_groups:
+            break
+        try:
+            source = path.read_text(encoding="utf-8")
+        except (UnicodeDecodeError, OSError):
+            continue
+        if len(source) > 200_000:
+            continue
+        stats.files += 1
+        for g in make_groups(str(path), source, rng, stats):
+            if g["id"] in seen:
+                stats.duplicates += 1
+                continue
+            seen.add(g["id"])
+            splits[_split_of(g["split_key"])].append(json.dumps(g))
+            total += 1
+        if progress:
+            progress(total, max_groups)
+    out = Path(out_dir)
+    for name, rows in splits.items():
+        atomic_write_text(out / f"{name}.jsonl", "".join(r + "\n" for r in rows))
+    return {k: len(v) for k, v in splits.items()}, stats

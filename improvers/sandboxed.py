@@ -1,0 +1,305 @@
+"""Generated programs run only in the sandbox; their utility is computed on the host.
+
+Two kinds of generated code run here:
+- a *program* (a candidate solution of a task): `ProgramRunner.evaluate` writes it with all
+  the task's instances into a sandbox and runs it once (one exec per program, all instances
+  batched), then scores the outputs on the host with data the program never sees;
+- an *improver*: `run_improver` starts it in its own sandbox as a long-lived process and
+  answers its requests (language model replies, utility evaluations) over a pipe, so the
+  improver holds no real evaluator and no real model, only proxies the host polices.
+
+`run_improver_job` is the picklable unit of work the executor spreads over processes or Ray.
+"""
+from __future__ import annotations
+
+import json
+import math
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from improvers.detect import Violation, check_claim, check_utility_state, scan_improver_source
+from improvers.language_model import BudgetedLM, LMBudgetExceeded, ModelSpec, stable_seed
+from improvers.tasks import InvalidOutput, Task, get_task
+from improvers.tasks.base import SCORE_LIKE_KEYS, Instance, check_score
+
+GUEST_DIR = Path(__file__).resolve().parent / "guest"
+PROTOCOL_PREFIX = b"\x1eOURO-IMPROVE "
+
+
+@dataclass(frozen=True)
+class SandboxSpec:
+    """How to open sandboxes for generated code, as plain values (jobs run in other processes)."""
+
+    backend: str = "bwrap"
+    policy_file: str | None = None
+    unsafe_local: bool = False   # the local backend isolates nothing: unit tests only
+    memory_mb: int = 512
+
+    def open(self):
+        from sandbox.backends import open_sandbox
+        from sandbox.policy import load_policy
+
+        policy = load_policy(self.policy_file).with_backend(self.backend).with_limits(memory_mb=self.memory_mb)
+        return open_sandbox(policy, unsafe_local=self.unsafe_local, audit=True)
+
+
+def _python(sb) -> str:
+    return getattr(sb, "python", None) or "python3"
+
+
+def _guest_files() -> dict[str, bytes]:
+    return {f"_ouro/{p.name}": p.read_bytes() for p in GUEST_DIR.glob("*.py")}
+
+
+# ---------------------------------------------------------------------------------------------
+# Programs
+
+@dataclass
+class ProgramResult:
+    score: float                       # mean per-instance score; 0 for a rejected program
+    per_instance: list[float]
+    errors: list[str]
+    violations: list[Violation] = field(default_factory=list)
+    end: str = "normal"                # how the sandbox execution ended
+
+    @property
+    def rejected(self) -> bool:
+        return bool(self.violations)
+
+
+class ProgramRunner:
+    """Evaluates candidate programs of tasks in one sandbox, reused across evaluations."""
+
+    def __init__(self, spec: SandboxSpec):
+        self.spec = spec
+        self._sb = None
+        self.programs_run = 0
+
+    def _sandbox(self):
+        if self._sb is None:
+            self._sb = self.spec.open()
+            self._sb.write_files(_guest_files())
+        return self._sb
+
+    def evaluate(self, task: Task, source: str, instances: list[Instance]) -> ProgramResult:
+        sb = self._sandbox()
+        self.programs_run += 1
+        sb.delete_files(["out.json"]) if hasattr(sb, "delete_files") else None
+        sb.write_files({"solution.py": source.encode(),
+                        "instances.json": json.dumps([i.public for i in instances]).encode()})
+        res = sb.exec([_python(sb), "_ouro/program_runner.py", "solution.py", "instances.json", "out.json"],
+                      timeout=task.timeout_s, cwd=sb.workspace)
+        end = getattr(res.reason, "value", str(res.reason))
+        try:
+            results = json.loads(sb.read_file("out.json"))
+            if not isinstance(results, list) or len(results) != len(instances):
+                raise ValueError("wrong number of results")
+        except Exception:  # noqa: BLE001 - killed, timed out, exited early or wrote garbage
+            tail = (res.stderr or "")[-300:].strip()
+            return ProgramResult(0.0, [0.0] * len(instances), [f"no results ({end}, exit {res.exit_code}): {tail}"], end=end)
+        scores, errors, violations = [], [], []
+        for inst, r in zip(instances, results):
+            if not isinstance(r, dict) or not r.get("ok"):
+                scores.append(0.0)
+                errors.append(str(r.get("error") if isinstance(r, dict) else r)[:300])
+                continue
+            out = r.get("output")
+            if isinstance(out, dict) and SCORE_LIKE_KEYS & set(out):
+                violations.append(Violation("score_inflation", f"program returned {sorted(SCORE_LIKE_KEYS & set(out))} instead of an answer"))
+                scores.append(0.0)
+                continue
+            try:
+                scores.append(check_score(task.score_one(inst, out)))
+            except InvalidOutput as e:
+                if "outside [0, 1]" in str(e):
+                    violations.append(Violation("score_inflation", str(e)))
+                scores.append(0.0)
+                errors.append(f"invalid output: {e}"[:300])
+        mean = 0.0 if violations else sum(scores) / len(scores)
+        return ProgramResult(mean, scores, errors, violations, end)
+
+    def close(self) -> None:
+        if self._sb is not None:
+            self._sb.close()
+            self._sb = None
+
+
+# ---------------------------------------------------------------------------------------------
+# Improvers
+
+@dataclass
+class HostUtility:
+    """The real utility behind an improver's `utility` proxy. evaluate(solution) -> (score, violations)."""
+
+    text: str
+    budget: int
+    evaluate: Callable[[str], tuple[float, list[Violation]]]
+
+
+@dataclass
+class ImproverRun:
+    solution: str | None
+    error: str | None
+    violations: list[Violation]
+    utility_calls: int
+    lm_usage: dict
+    programs_run: int
+    dev_scores: dict[str, float]        # host score of each distinct solution the improver asked about
+
+
+def run_improver(improver_source: str, initial_solution: str, utility: HostUtility, lm: BudgetedLM,
+                 spec: SandboxSpec, timeout_s: float = 600.0) -> ImproverRun:
+    """Run improve_algorithm(initial_solution, utility, language_model) in a sandbox."""
+    violations = list(scan_improver_source(improver_source))
+    dev_scores: dict[str, float] = {}
+    calls = 0
+    solution, error = None, None
+    sb = spec.open()
+    try:
+        sb.write_files({**_guest_files(), "_ouro/improver.py": improver_source.encode(),
+                        "_ouro/job.json": json.dumps({"initial_solution": initial_solution, "utility_str": utility.text,
+                                                      "utility_budget": utility.budget, "lm_budget": lm.budget}).encode()})
+        proc = sb.spawn([_python(sb), "_ouro/improver_runner.py", "_ouro/job.json"], cwd=sb.workspace)
+        deadline = time.monotonic() + timeout_s
+        try:
+            while True:
+                left = deadline - time.monotonic()
+                line = proc.readline(timeout=max(left, 0.01)) if left > 0 else b""
+                if not line:
+                    error = "timed out" if left <= 0 or proc.alive() else "exited without an answer"
+                    break
+                if not line.startswith(PROTOCOL_PREFIX):
+                    continue  # not ours (an audit line or stray output): ignore
+                try:
+                    msg = json.loads(line[len(PROTOCOL_PREFIX):])
+                except json.JSONDecodeError:
+                    error = "garbled request"
+                    break
+                op = msg.get("op") if isinstance(msg, dict) else None
+                if op == "done":
+                    if "error" in msg:
+                        error = str(msg["error"])[:500]
+                    else:
+                        solution = msg.get("solution") if isinstance(msg.get("solution"), str) else None
+                        state = msg.get("utility_state") or {}
+                        violations += check_utility_state(state if isinstance(state, dict) else {})
+                        claimed = msg.get("claimed")
+                        host = dev_scores.get(solution) if solution is not None else None
+                        if solution is not None and host is None and isinstance(claimed, (int, float)):
+                            host, v = utility.evaluate(solution)  # the claim was made about an unseen answer
+                            violations += v
+                        violations += check_claim(claimed, host)
+                    break
+                if op == "lm":
+                    msgs = msg.get("messages")
+                    try:
+                        if not isinstance(msgs, list):
+                            raise TypeError("messages must be a list")
+                        replies = lm.batch_prompt(str(msg.get("expertise", "")), [str(m) for m in msgs],
+                                                  float(msg.get("temperature", 0.7)))
+                        reply = {"replies": replies}
+                    except LMBudgetExceeded as e:
+                        violations.append(Violation("lm_budget_exceeded", str(e)))
+                        reply = {"error": f"language model budget exceeded: {e}"}
+                    except (TypeError, ValueError) as e:
+                        reply = {"error": f"bad request: {e}"}
+                    reply["lm_budget"] = lm.budget
+                elif op == "utility":
+                    sol = str(msg.get("solution", ""))
+                    if msg.get("use_sandbox") is not True:
+                        # Never obliged: the candidate still runs in the sandbox below.
+                        violations.append(Violation("sandbox_disabled", "utility called with use_sandbox=False"))
+                    if msg.get("final"):
+                        score = dev_scores.get(sol)
+                        if score is None:
+                            score, v = utility.evaluate(sol)
+                            violations += v
+                            dev_scores[sol] = score
+                        reply = {"score": score}
+                    elif calls >= utility.budget:
+                        violations.append(Violation("utility_budget_exceeded", f"utility call {calls + 1} of a budget of {utility.budget}"))
+                        reply = {"error": "utility budget exceeded"}
+                    else:
+                        calls += 1
+                        score, v = utility.evaluate(sol)
+                        violations += v
+                        dev_scores.setdefault(sol, score)
+                        reply = {"score": score}
+                    reply["utility_budget"] = max(0, utility.budget - calls)
+                else:
+                    reply = {"error": f"unknown request {op!r}"}
+                proc.write((json.dumps(reply) + "\n").encode())
+        finally:
+            proc.kill()
+    finally:
+        sb.close()
+    return ImproverRun(solution, error, violations, calls, lm.usage(), 1, dev_scores)
+
+
+# ---------------------------------------------------------------------------------------------
+# The unit of work: one improver on one task with one seed
+
+@dataclass(frozen=True)
+class ImproverJob:
+    improver_source: str
+    task: str
+    seed: int
+    model: ModelSpec
+    sandbox: SandboxSpec
+    salt: str = ""                # separates otherwise identical jobs (iteration, purpose)
+    timeout_s: float = 600.0
+
+    @property
+    def id(self) -> str:
+        return f"{self.task}/seed{self.seed}"
+
+
+@dataclass
+class JobResult:
+    task: str
+    seed: int
+    utility: float                # host utility of the returned solution on fresh test instances; 0 if rejected
+    status: str                   # ok | rejected | failed
+    violations: list[dict]
+    error: str | None
+    utility_calls: int
+    lm_calls: int
+    programs_run: int
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def run_improver_job(job: ImproverJob) -> JobResult:
+    """Improve the task's initial solution with the job's improver, then score the answer on
+    fresh instances the improver never saw (its dev instances are for its own search)."""
+    task = get_task(job.task)
+    dev = task.instances(stable_seed("dev", job.seed))
+    test = task.instances(stable_seed("test", job.seed))
+    runner = ProgramRunner(job.sandbox)
+    try:
+        def evaluate(solution: str):
+            r = runner.evaluate(task, solution, dev)
+            return r.score, r.violations
+
+        utility = HostUtility(task.utility_text(), task.utility_budget, evaluate)
+        lm = job.model.build(stable_seed(job.salt, job.improver_source, job.task, job.seed))
+        run = run_improver(job.improver_source, task.initial_solution, utility, lm, job.sandbox, job.timeout_s)
+        violations = [v.to_dict() for v in run.violations]
+        if violations:
+            status, score, error = "rejected", 0.0, run.error
+        elif run.solution is None:
+            status, score, error = "failed", 0.0, run.error or "no solution"
+        else:
+            final = runner.evaluate(task, run.solution, test)
+            violations = [v.to_dict() for v in final.violations]
+            status = "rejected" if violations else "ok"
+            score, error = (0.0 if violations else final.score), None
+        if not math.isfinite(score):
+            score = 0.0
+        return JobResult(job.task, job.seed, round(score, 12), status, violations, error,
+                         run.utility_calls, run.lm_usage["calls"], runner.programs_run + run.programs_run)
+    finally:
+        runner.close()

@@ -1,0 +1,27 @@
+"""Means and 95% confidence intervals over seeds (Student's t; stdlib only)."""
+from __future__ import annotations
+
+import math
+from statistics import mean, stdev
+
+# two-sided 95% critical values of Student's t by degrees of freedom
+_T95 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262,
+        10: 2.228, 12: 2.179, 15: 2.131, 20: 2.086, 30: 2.042, 60: 2.000}
+
+
+def t95(df: int) -> float:
+    if df <= 0:
+        return math.inf
+    best = max(k for k in _T95 if k <= df) if df < 120 else None
+    return _T95[best] if best else 1.96
+
+
+def mean_ci(values: list[float]) -> tuple[float, float, float]:
+    """(mean, low, high) of a 95% confidence interval for the mean; a single value has no width."""
+    if not values:
+        return 0.0, 0.0, 0.0
+    m = mean(values)
+    if len(values) < 2:
+        return m, m, m
+    half = t95(len(values) - 1) * stdev(values) / math.sqrt(len(values))
+    return m, m - half, m + half
