@@ -1,0 +1,625 @@
+"""The docker backend (runc) and, with runtime="runsc", the gvisor backend.
+
+One long-lived container per sandbox, hardened as in DESIGN.md section 6: no network,
+read-only root, sized tmpfs for /workspace and /tmp, no capabilities, no-new-privileges,
+Docker's default seccomp profile, a non-root uid, pids/memory/cpu limits, ulimits, an init,
+and labels so leftovers can be reaped. Its main process (`sleep infinity`, as uid 65534) only
+keeps it alive; every command is a `docker exec` as the sandbox uid, which therefore differs
+from the container's own processes: `kill -9 -1` as the sandbox uid ends everything the code
+under test started (fork bombs included) without taking the container down.
+
+Files travel as tar over an exec's stdin/stdout: `docker cp` cannot write into tmpfs mounts
+and the root is read-only.
+"""
+from __future__ import annotations
+
+import io
+import os
+import re
+import select
+import socket
+import struct
+import tarfile
+import threading
+import time
+import weakref
+from dataclasses import dataclass
+from pathlib import Path
+
+from sandbox.base import LABEL, EndReason, ExecResult, SandboxError
+from sandbox.policy import SandboxPolicy
+
+GUEST_DIR = Path(__file__).resolve().parent / "guest"
+GUEST_IN_SANDBOX = "/opt/ouro/guest"
+WORKSPACE = "/workspace"
+KEEPER_UID = 65534  # "nobody": owns the container's keep-alive process, never the code under test
+# What copy_in leaves out of the workspace: version control, caches, virtualenvs.
+COPY_EXCLUDES = {".git", ".ouro", ".venv", "__pycache__", ".pytest_cache", ".mypy_cache", "node_modules"}
+# Internal transfers (copy_out, read_file) are not bounded by the policy's output cap.
+TRANSFER_CAP = 1 << 30
+_FRAME_HEADER = struct.Struct(">BxxxL")
+_DISK_ERRORS = re.compile(r"File too large|No space left on device|Errno 27\]|Errno 28\]|EFBIG|ENOSPC|Disk quota exceeded")
+_FORK_ERRORS = re.compile(r"Resource temporarily unavailable|fork: retry|Cannot allocate memory.*fork|BlockingIOError")
+
+
+@dataclass
+class _RawResult:
+    exit_code: int | None
+    stdout: bytes
+    stderr: bytes
+    duration_s: float
+    killed_for: EndReason | None
+    truncated_out: bool
+    truncated_err: bool
+
+
+class _CgroupWatch:
+    """Counters in the container's cgroup (v1, cgroupfs driver) that say which limit was hit.
+
+    Read from the host: pids.events `max` rises each time a fork fails at the pids limit, and
+    memory.oom_control `oom_kill` rises each time the OOM killer kills inside the container.
+    Absent (another cgroup layout, gVisor's own accounting) -> every read returns None and the
+    caller falls back to exit codes and messages.
+    """
+
+    def __init__(self, container_id: str):
+        root = Path("/sys/fs/cgroup")
+        candidates = {
+            "pids": [root / "pids/docker" / container_id, root / "pids/system.slice" / f"docker-{container_id}.scope"],
+            "memory": [root / "memory/docker" / container_id, root / "memory/system.slice" / f"docker-{container_id}.scope"],
+        }
+        self.dirs = {k: next((p for p in v if p.is_dir()), None) for k, v in candidates.items()}
+
+    def _read(self, ctrl: str, name: str) -> str | None:
+        d = self.dirs.get(ctrl)
+        if d is None:
+            return None
+        try:
+            return (d / name).read_text()
+        except OSError:
+            return None
+
+    def pids_max_events(self) -> int | None:
+        text = self._read("pids", "pids.events")
+        m = re.search(r"^max (\d+)", text or "", re.M)
+        return int(m.group(1)) if m else None
+
+    def oom_kills(self) -> int | None:
+        text = self._read("memory", "memory.oom_control")
+        m = re.search(r"^oom_kill (\d+)", text or "", re.M)
+        return int(m.group(1)) if m else None
+
+    def memory_failcnt(self) -> int | None:
+        text = self._read("memory", "memory.failcnt")
+        return int(text) if text and text.strip().isdigit() else None
+
+    def snapshot(self) -> tuple:
+        return (self.pids_max_events(), self.oom_kills(), self.memory_failcnt())
+
+
+def _raw_socket(sock):
+    """The socket.socket under what exec_start(socket=True) returns (a SocketIO for unix sockets)."""
+    return getattr(sock, "_sock", sock)
+
+
+class _FrameReader:
+    """Docker's multiplexed attach stream: 8-byte header (stream id, length), then payload."""
+
+    def __init__(self, sock: socket.socket):
+        self.sock = sock
+        self.buf = b""
+        self.eof = False
+
+    def poll(self, timeout: float) -> list[tuple[int, bytes]]:
+        """Frames that arrived within `timeout` seconds (possibly none); sets .eof at the end."""
+        if self.eof:
+            return []
+        ready, _, _ = select.select([self.sock], [], [], max(0.0, timeout))
+        if not ready:
+            return []
+        try:
+            chunk = self.sock.recv(1 << 16)
+        except (ConnectionResetError, OSError):
+            chunk = b""
+        if not chunk:
+            self.eof = True
+            return []
+        self.buf += chunk
+        frames = []
+        while len(self.buf) >= 8:
+            stream, length = _FRAME_HEADER.unpack_from(self.buf)
+            if len(self.buf) < 8 + length:
+                break
+            frames.append((stream, self.buf[8:8 + length]))
+            self.buf = self.buf[8 + length:]
+        return frames
+
+
+class DockerProcess:
+    """A long-lived exec (the warm pool's worker), talked to over its stdin/stdout.
+
+    The first stderr line is its in-container pid, printed by a shell wrapper before the
+    command starts, so the code under test cannot forge it; kill() uses it.
+    """
+
+    def __init__(self, sandbox: "DockerSandbox", exec_id: str, sock):
+        self.sandbox = sandbox
+        self.exec_id = exec_id
+        self._sock_obj = sock  # keeps the HTTP response (and so the socket) alive
+        self.sock = _raw_socket(sock)
+        self.reader = _FrameReader(self.sock)
+        self.out = b""
+        self.err = b""
+        self.pid: int | None = None
+
+    def _pump(self, timeout: float) -> None:
+        for stream, data in self.reader.poll(timeout):
+            if stream == 2:
+                self.err += data
+                if self.pid is None and b"\n" in self.err:
+                    first, self.err = self.err.split(b"\n", 1)
+                    if first.startswith(b"OURO-PID "):
+                        self.pid = int(first.split()[1])
+                self.err = self.err[-(1 << 20):]  # keep the tail only: stderr is for diagnostics
+            else:
+                self.out += data
+
+    def write(self, data: bytes) -> None:
+        try:
+            self.sock.sendall(data)
+        except OSError as e:
+            raise SandboxError(f"sandbox process is gone: {e}") from None
+
+    def readline(self, timeout: float | None = None) -> bytes:
+        """One line from stdout (with its newline), or b"" at end of stream or on timeout."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while b"\n" not in self.out:
+            if self.reader.eof:
+                line, self.out = self.out, b""
+                return line
+            left = 1.0 if deadline is None else deadline - time.monotonic()
+            if left <= 0:
+                return b""
+            self._pump(min(left, 1.0))
+        line, self.out = self.out.split(b"\n", 1)
+        return line + b"\n"
+
+    @property
+    def stderr(self) -> bytes:
+        return self.err
+
+    def alive(self) -> bool:
+        if self.reader.eof:
+            return False
+        try:
+            return bool(self.sandbox.client.api.exec_inspect(self.exec_id).get("Running"))
+        except Exception:
+            return False
+
+    def kill(self) -> None:
+        if self.pid is None:
+            self._pump(0.5)
+        if self.pid is not None and self.sandbox.alive():
+            try:
+                self.sandbox._raw(["kill", "-9", str(self.pid)], timeout=10, cap=4096)
+            except SandboxError:
+                pass
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+
+def _remove_container(client, container_id: str) -> None:
+    try:
+        client.api.remove_container(container_id, force=True, v=True)
+    except Exception:  # already gone, or the daemon went away: the reaper gets it later
+        pass
+
+
+class DockerSandbox:
+    """A hardened container (runc, or gVisor with runtime="runsc") behind the Sandbox protocol."""
+
+    workspace = WORKSPACE
+
+    def __init__(self, client, container, policy: SandboxPolicy, runtime: str | None, audit: bool):
+        self.client = client
+        self.container = container
+        self.id = container.id
+        self.policy = policy
+        self.runtime = runtime
+        self.backend = "gvisor" if runtime == "runsc" else "docker"
+        self.audit = audit
+        self.cgroup = _CgroupWatch(self.id)
+        self._closed = False
+        # Remove the container when this object is collected or the interpreter exits normally;
+        # a SIGKILLed owner leaves it to the reaper (sandbox.reaper), which checks owner pids.
+        self._finalizer = weakref.finalize(self, _remove_container, client, self.id)
+
+    # ------------------------------------------------------------------ lifecycle
+
+    @classmethod
+    def start(cls, policy: SandboxPolicy, *, workspace: Path | None = None, image: str | None = None,
+              labels: dict[str, str] | None = None, runtime: str | None = None, audit: bool = True,
+              client=None) -> "DockerSandbox":
+        import docker
+        from sandbox import images, reaper
+
+        client = client or images.docker_client()
+        reaper.reap(client)  # leftovers of dead ouro processes only
+        image = image or policy.image
+        if image == images.BASE_IMAGE:
+            images.ensure_base_image(client)
+        lim = policy.limits
+        uid = policy.uid
+        all_labels = {LABEL: "1", "ouro.owner_pid": str(os.getpid()),
+                      "ouro.backend": "gvisor" if runtime == "runsc" else "docker", **(labels or {})}
+        volumes = {str(GUEST_DIR): {"bind": GUEST_IN_SANDBOX, "mode": "ro"}}
+        for host, inside in policy.readonly_mounts.items():
+            volumes[str(Path(host).expanduser().resolve())] = {"bind": inside, "mode": "ro"}
+        tmpfs_opts = f"size={lim.disk_mb}m,nosuid,nodev,exec"
+        kwargs = dict(
+            command=["sleep", "infinity"],
+            detach=True,
+            user=f"{KEEPER_UID}:{KEEPER_UID}",
+            network_mode="none",
+            read_only=True,
+            tmpfs={WORKSPACE: f"{tmpfs_opts},uid={uid},gid={uid},mode=0755",
+                   "/tmp": f"{tmpfs_opts},mode=1777"},
+            cap_drop=["ALL"],
+            security_opt=["no-new-privileges"],
+            pids_limit=lim.pids,
+            mem_limit=f"{lim.memory_mb}m",
+            memswap_limit=f"{lim.memory_mb}m",
+            nano_cpus=int(lim.cpus * 1e9),
+            ulimits=[docker.types.Ulimit(name="nofile", soft=lim.nofile, hard=lim.nofile),
+                     docker.types.Ulimit(name="fsize", soft=lim.fsize_mb << 20, hard=lim.fsize_mb << 20),
+                     docker.types.Ulimit(name="core", soft=0, hard=0)],
+            init=True,
+            labels=all_labels,
+            volumes=volumes,
+            working_dir=WORKSPACE,
+            environment={"HOME": "/tmp"},
+            shm_size="64m",
+        )
+        if runtime == "runsc":
+            # gVisor's sentry runs on the host as several threads per sandboxed process, all in
+            # the container's host cgroup: a host pids limit equal to the policy's would crash
+            # the sentry (Go "failed to create new OS thread", exit 2) long before the guest hit
+            # it. So the host limit only backstops, and the policy's limit is RLIMIT_NPROC, which
+            # gVisor enforces per sandbox (on runc it would count the uid machine-wide instead).
+            kwargs["pids_limit"] = lim.pids * 8 + 512
+            kwargs["ulimits"].append(docker.types.Ulimit(name="nproc", soft=lim.pids, hard=lim.pids))
+            kwargs["runtime"] = runtime
+        elif runtime:
+            kwargs["runtime"] = runtime
+        try:
+            container = client.containers.run(image, **kwargs)
+        except docker.errors.ImageNotFound:
+            raise SandboxError(f"image {image!r} not found; build it with `ouro sandbox build`") from None
+        except docker.errors.APIError as e:
+            hint = " (is runsc registered? run `ouro sandbox setup`)" if runtime else ""
+            raise SandboxError(f"cannot start a {cls.__name__} container: {e.explanation or e}{hint}") from None
+        sb = cls(client, container, policy, runtime, audit)
+        try:
+            if workspace is not None:
+                sb.copy_in(Path(workspace))
+        except BaseException:
+            sb.close()
+            raise
+        return sb
+
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            self._finalizer()
+
+    def __enter__(self) -> "DockerSandbox":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def alive(self) -> bool:
+        try:
+            return self.client.api.inspect_container(self.id)["State"]["Running"]
+        except Exception:
+            return False
+
+    # ------------------------------------------------------------------ execution
+
+    def _env(self, env: dict[str, str] | None) -> dict[str, str]:
+        out = {"HOME": "/tmp", "LANG": "C.UTF-8", "PYTHONDONTWRITEBYTECODE": "1",
+               "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}
+        out.update(env or {})
+        if self.audit:
+            boot = f"{GUEST_IN_SANDBOX}/boot"
+            out["PYTHONPATH"] = boot + (":" + out["PYTHONPATH"] if out.get("PYTHONPATH") else "")
+            out["OURO_AUDIT"] = "1"
+        return out
+
+    def _raw(self, argv: list[str], *, timeout: float | None, cap: int, input: bytes | None = None,
+             env: dict[str, str] | None = None, cwd: str | None = None, watch: bool = False) -> _RawResult:
+        """Run argv as the sandbox uid; stream output, enforce the deadline and the cap."""
+        if self._closed:
+            raise SandboxError("sandbox is closed")
+        api = self.client.api
+        try:
+            exec_id = api.exec_create(self.id, argv, stdin=input is not None, user=f"{self.policy.uid}:{self.policy.uid}",
+                                      environment=env or self._env(None), workdir=cwd or WORKSPACE)["Id"]
+            sock_obj = api.exec_start(exec_id, socket=True)
+        except Exception as e:
+            raise SandboxError(f"docker exec failed: {getattr(e, 'explanation', None) or e}") from None
+        sock = _raw_socket(sock_obj)
+        start = time.monotonic()
+        deadline = start + timeout if timeout else None
+        if input is not None:
+            threading.Thread(target=_feed, args=(sock, input), daemon=True).start()
+        reader = _FrameReader(sock)
+        out, err = bytearray(), bytearray()
+        total = 0
+        killed_for = None
+        trunc_out = trunc_err = False
+        before = self.cgroup.snapshot() if watch else None
+        next_check = start + 0.2
+        try:
+            while not reader.eof:
+                now = time.monotonic()
+                if deadline and now >= deadline:
+                    killed_for = EndReason.TIMEOUT
+                    break
+                wait = 0.2 if deadline is None else min(0.2, deadline - now)
+                for stream, data in reader.poll(wait):
+                    room = cap - total
+                    keep = data[:max(room, 0)]
+                    total += len(data)
+                    (err if stream == 2 else out).extend(keep)
+                    if len(keep) < len(data):
+                        if stream == 2:
+                            trunc_err = True
+                        else:
+                            trunc_out = True
+                if total > cap:
+                    killed_for = EndReason.OUTPUT_CAP
+                    break
+                if watch and time.monotonic() >= next_check:
+                    next_check = time.monotonic() + 0.2
+                    p = self.cgroup.pids_max_events()
+                    if p is not None and before[0] is not None and p > before[0]:
+                        # Forks are failing at the limit: a fork bomb does not end by itself.
+                        killed_for = EndReason.PIDS_LIMIT
+                        break
+        finally:
+            if killed_for is not None:
+                self._kill_all()
+                # drain what is left so the exec finishes cleanly (bounded: we just killed it)
+                drain_until = time.monotonic() + 5
+                while not reader.eof and time.monotonic() < drain_until:
+                    reader.poll(0.2)
+            try:
+                sock.close()
+            except OSError:
+                pass
+        exit_code = self._exit_code(exec_id)
+        return _RawResult(exit_code, bytes(out), bytes(err), time.monotonic() - start, killed_for, trunc_out, trunc_err)
+
+    def _exit_code(self, exec_id: str) -> int | None:
+        for _ in range(50):
+            try:
+                info = self.client.api.exec_inspect(exec_id)
+            except Exception:
+                return None
+            if not info.get("Running"):
+                return info.get("ExitCode")
+            time.sleep(0.05)
+        return None
+
+    def _kill_all(self) -> None:
+        """End every process of the sandbox uid in this container (the keeper runs as another uid).
+
+        A fork bomb can leave no pid free for the kill's own exec, so retry for a while; as a
+        last resort (runc, ouro running as root) kill them from the host through the cgroup.
+        """
+        uid = f"{self.policy.uid}:{self.policy.uid}"
+        api = self.client.api
+        for attempt in range(20):
+            try:
+                eid = api.exec_create(self.id, ["kill", "-9", "-1"], user=uid, stdout=True, stderr=True)["Id"]
+                api.exec_start(eid)
+                # `kill -1` exits 0 when it signalled something, 1 when nothing was left.
+                if self._count_uid_procs() in (0, None):
+                    return
+            except Exception:
+                pass
+            if attempt >= 2 and self._kill_from_host():
+                return
+            time.sleep(0.1)
+
+    def _count_uid_procs(self) -> int | None:
+        """Processes of the sandbox uid in the container, via the host's cgroup (None: unknown)."""
+        pids = self._cgroup_pids()
+        if pids is None:
+            return None
+        return sum(1 for p in pids if _proc_uid(p) == self.policy.uid)
+
+    def _cgroup_pids(self) -> list[int] | None:
+        d = self.cgroup.dirs.get("pids")
+        if d is None or self.runtime == "runsc":  # gVisor's processes are not host processes
+            return None
+        try:
+            return [int(x) for x in (d / "cgroup.procs").read_text().split()]
+        except OSError:
+            return None
+
+    def _kill_from_host(self) -> bool:
+        pids = self._cgroup_pids()
+        if pids is None:
+            return False
+        for _ in range(20):
+            victims = [p for p in (self._cgroup_pids() or []) if _proc_uid(p) == self.policy.uid]
+            if not victims:
+                return True
+            for p in victims:
+                try:
+                    os.kill(p, 9)
+                except (ProcessLookupError, PermissionError):
+                    pass
+            time.sleep(0.05)
+        return False
+
+    def exec(self, argv: list[str], *, timeout: float | None = None, env: dict[str, str] | None = None,
+             cwd: str | None = None, input: bytes | None = None) -> ExecResult:
+        """Run one command; the result says how it ended (see EndReason)."""
+        lim = self.policy.limits
+        timeout = lim.wall_time_s if timeout is None else min(timeout, lim.wall_time_s)
+        before = self.cgroup.snapshot()
+        raw = self._raw(list(argv), timeout=timeout, cap=lim.output_bytes, input=input, env=self._env(env),
+                        cwd=cwd, watch=True)
+        after = self.cgroup.snapshot()
+        stdout = raw.stdout.decode("utf-8", "replace")
+        stderr = raw.stderr.decode("utf-8", "replace")
+        events: list[dict] = []
+        try:
+            from sandbox.audit.channel import split_audit_lines
+
+            stderr, events = split_audit_lines(stderr)
+        except ImportError:
+            pass
+        reason = raw.killed_for or self._classify(raw, stderr, before, after)
+        return ExecResult(exit_code=raw.exit_code, stdout=stdout, stderr=stderr, duration_s=raw.duration_s,
+                          reason=reason, stdout_truncated=raw.truncated_out, stderr_truncated=raw.truncated_err,
+                          audit_events=events)
+
+    def _classify(self, raw: _RawResult, stderr: str, before: tuple, after: tuple) -> EndReason:
+        code = raw.exit_code
+        if code == 0:
+            return EndReason.NORMAL
+
+        def rose(i):
+            return before[i] is not None and after[i] is not None and after[i] > before[i]
+
+        if rose(1):
+            return EndReason.OOM
+        if not self.alive():
+            # gVisor's sandbox as a whole is OOM-killed by the host when memory runs out
+            state = self._state()
+            return EndReason.OOM if state.get("OOMKilled") else EndReason.KILLED
+        if rose(0):
+            return EndReason.PIDS_LIMIT
+        tail = stderr[-4000:]
+        if code == 128 + 25 or _DISK_ERRORS.search(tail):
+            return EndReason.DISK_LIMIT
+        if "MemoryError" in tail and (rose(2) or self.backend == "gvisor"):
+            return EndReason.OOM
+        if code == 137:
+            return EndReason.OOM if rose(2) else EndReason.KILLED
+        if self.cgroup.dirs.get("pids") is None or self.runtime == "runsc":
+            if _FORK_ERRORS.search(tail):
+                return EndReason.PIDS_LIMIT
+        if code is not None and 128 < code < 128 + 32 and code != 128 + 2:
+            return EndReason.KILLED
+        return EndReason.NORMAL
+
+    def _state(self) -> dict:
+        try:
+            return self.client.api.inspect_container(self.id)["State"]
+        except Exception:
+            return {}
+
+    def spawn(self, argv: list[str], *, env: dict[str, str] | None = None, cwd: str | None = None) -> DockerProcess:
+        """Start a long-lived process with stdin/stdout pipes (over the exec's attach socket)."""
+        api = self.client.api
+        wrapped = ["/bin/sh", "-c", 'echo "OURO-PID $$" >&2; exec "$@"', "ouro-spawn", *argv]
+        try:
+            exec_id = api.exec_create(self.id, wrapped, stdin=True, user=f"{self.policy.uid}:{self.policy.uid}",
+                                      environment=self._env(env), workdir=cwd or WORKSPACE)["Id"]
+            sock = api.exec_start(exec_id, socket=True)
+        except Exception as e:
+            raise SandboxError(f"docker exec failed: {getattr(e, 'explanation', None) or e}") from None
+        return DockerProcess(self, exec_id, sock)
+
+    # ------------------------------------------------------------------ files
+
+    def _abs(self, path: str) -> str:
+        p = Path(path)
+        if ".." in p.parts:
+            raise ValueError(f"path must not contain '..': {path}")
+        return str(p if p.is_absolute() else Path(WORKSPACE) / p)
+
+    def _checked(self, argv: list[str], *, input: bytes | None = None, cap: int = 1 << 20, timeout: float = 300) -> bytes:
+        raw = self._raw(argv, timeout=timeout, cap=cap, input=input)
+        if raw.exit_code != 0 or raw.killed_for:
+            msg = raw.stderr.decode("utf-8", "replace").strip().splitlines()
+            raise SandboxError(f"{argv[0]} in sandbox failed (exit {raw.exit_code}): {msg[-1] if msg else ''}")
+        return raw.stdout
+
+    def write_files(self, files: dict[str, bytes]) -> None:
+        """Write files (workspace-relative or absolute in-sandbox paths), creating directories."""
+        if not files:
+            return
+        buf = io.BytesIO()
+        with tarfile.open(fileobj=buf, mode="w") as tar:
+            for path, data in files.items():
+                info = tarfile.TarInfo(self._abs(path).lstrip("/"))
+                info.size = len(data)
+                info.mode = 0o644
+                info.mtime = int(time.time())
+                tar.addfile(info, io.BytesIO(data))
+        self._checked(["tar", "-x", "-m", "--no-same-owner", "--no-overwrite-dir", "-C", "/", "-f", "-"], input=buf.getvalue())
+
+    def delete_files(self, paths: list[str]) -> None:
+        if paths:
+            self._checked(["rm", "-rf", "--", *[self._abs(p) for p in paths]])
+
+    def read_file(self, path: str) -> bytes:
+        raw = self._raw(["cat", "--", self._abs(path)], timeout=120, cap=TRANSFER_CAP)
+        if raw.exit_code != 0:
+            raise FileNotFoundError(f"{path} (in sandbox): {raw.stderr.decode('utf-8', 'replace').strip()}")
+        return raw.stdout
+
+    def copy_in(self, host_dir: Path) -> None:
+        """Replace the workspace content with a copy of host_dir (VCS dirs and caches left out)."""
+        host_dir = Path(host_dir)
+        if not host_dir.is_dir():
+            raise SandboxError(f"{host_dir}: not a directory")
+        buf = io.BytesIO()
+        with tarfile.open(fileobj=buf, mode="w") as tar:
+            for entry in sorted(host_dir.iterdir()):
+                if entry.name not in COPY_EXCLUDES:
+                    tar.add(entry, arcname=entry.name, filter=_strip_owner)
+        self._checked(["find", WORKSPACE, "-mindepth", "1", "-delete"])
+        self._checked(["tar", "-x", "-m", "--no-same-owner", "-C", WORKSPACE, "-f", "-"], input=buf.getvalue())
+
+    def copy_out(self, host_dir: Path) -> None:
+        host_dir = Path(host_dir)
+        host_dir.mkdir(parents=True, exist_ok=True)
+        data = self._checked(["tar", "-c", "-C", WORKSPACE, "."], cap=TRANSFER_CAP)
+        with tarfile.open(fileobj=io.BytesIO(data), mode="r") as tar:
+            tar.extractall(host_dir, filter="data")  # no absolute paths, links out, or devices
+
+
+def _feed(sock: socket.socket, data: bytes) -> None:
+    try:
+        sock.sendall(data)
+        sock.shutdown(socket.SHUT_WR)  # EOF on the process's stdin
+    except OSError:
+        pass
+
+
+def _strip_owner(info: tarfile.TarInfo):
+    if info.name.split("/")[-1] in COPY_EXCLUDES:
+        return None
+    info.uid = info.gid = 0
+    info.uname = info.gname = ""
+    return info
+
+
+def _proc_uid(pid: int) -> int | None:
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("Uid:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
