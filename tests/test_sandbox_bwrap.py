@@ -1,0 +1,133 @@
+"""The bwrap backend, attacked for real: network, file system, capabilities, uid, limits.
+
+Needs bubblewrap and the Debian root file system (sandbox.images.base_rootfs(), built once
+by `ouro sandbox build`); skipped with the reason when either is missing.
+"""
+from __future__ import annotations
+
+import os
+import socket
+import statistics
+import time
+from pathlib import Path
+
+import pytest
+
+from sandbox.base import EndReason, SandboxError
+from sandbox.bwrap_backend import BwrapSandbox, bwrap_available
+from sandbox.policy import load_policy
+from sandbox.testrun import run_tests_cold
+
+pytestmark = pytest.mark.bwrap
+MINI = Path(__file__).parent / "fixtures" / "miniproj"
+
+
+@pytest.fixture(scope="module")
+def policy():
+    why = bwrap_available()
+    if why:
+        pytest.skip(why)
+    from sandbox.images import ImageError, base_rootfs
+
+    try:
+        base_rootfs()
+    except ImageError as e:
+        pytest.skip(str(e))
+    # small limits so each attack ends fast; the same code paths as the defaults
+    return load_policy().with_backend("bwrap").with_limits(
+        memory_mb=256, pids=64, wall_time_s=5.0, output_bytes=64 * 1024, disk_mb=32, fsize_mb=16, nofile=64)
+
+
+@pytest.fixture
+def sb(policy):
+    s = BwrapSandbox.start(policy, workspace=MINI, audit=False)
+    yield s
+    s.close()
+
+
+def py(sb, code, timeout=None):
+    return sb.exec(["python3", "-c", code], timeout=timeout)
+
+
+def test_no_network_public_or_host_loopback(sb):
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    port = listener.getsockname()[1]
+    try:
+        code = ("import socket\n"
+                "for addr in [('1.1.1.1', 53), ('127.0.0.1', %d)]:\n"
+                "    try:\n"
+                "        socket.create_connection(addr, timeout=2); print('CONNECTED', addr)\n"
+                "    except OSError as e:\n"
+                "        print('blocked', addr, e.errno)\n" % port)
+        r = py(sb, code)
+        assert r.exit_code == 0, r.stderr
+        assert "CONNECTED" not in r.stdout and r.stdout.count("blocked") == 2
+    finally:
+        listener.close()
+
+
+def test_read_only_root_writable_workspace_and_tmp(sb):
+    r = sb.exec(["sh", "-c", "touch /usr/evil; echo $?; touch /etc/evil; echo $?; "
+                             "touch /workspace/ok && echo ws; touch /tmp/ok && echo tmp"])
+    assert r.stdout.split() == ["1", "1", "ws", "tmp"], r
+    assert "Read-only file system" in r.stderr
+
+
+def test_no_capabilities_and_non_root_uid_inside_and_on_host(sb):
+    r = sb.exec(["sh", "-c", "grep -E '^(CapEff|CapPrm|CapBnd|Uid)' /proc/self/status; touch /workspace/mine"])
+    fields = dict(line.split(":", 1) for line in r.stdout.strip().splitlines())
+    assert int(fields["CapEff"].strip(), 16) == 0
+    assert int(fields["CapPrm"].strip(), 16) == 0
+    assert int(fields["CapBnd"].strip(), 16) == 0
+    assert fields["Uid"].split()[0] == "10001"
+    # the file it wrote is owned by an unprivileged uid on the host as well
+    assert os.stat(sb._host_ws / "mine").st_uid != 0
+
+
+@pytest.mark.parametrize("attack,code,reason", [
+    ("fork bomb", "import os\nwhile True:\n    os.fork()", EndReason.PIDS_LIMIT),
+    ("10 GB memory", "x = bytearray(10 * 1024**3)", EndReason.OOM),
+    ("endless print", "while True: print('x' * 1000)", EndReason.OUTPUT_CAP),
+    ("sleep past timeout", "import time; time.sleep(60)", EndReason.TIMEOUT),
+    ("10 GB file in workspace", "f = open('/workspace/big', 'wb')\nfor _ in range(10240): f.write(bytes(1 << 20))",
+     EndReason.DISK_LIMIT),
+    ("10 GB file in /tmp", "f = open('/tmp/big', 'wb')\nfor _ in range(10240): f.write(bytes(1 << 20))",
+     EndReason.DISK_LIMIT),
+])
+def test_each_limit_ends_with_its_reason_in_time(sb, policy, attack, code, reason):
+    start = time.monotonic()
+    r = py(sb, code)
+    elapsed = time.monotonic() - start
+    assert r.reason == reason, (attack, r.reason, r.exit_code, r.stderr[-500:])
+    assert elapsed < 2 * policy.limits.wall_time_s
+    # the host stays responsive and nothing of the sandbox is left running
+    t = time.monotonic()
+    assert sb.exec(["true"]).exit_code == 0 and time.monotonic() - t < 2.0
+
+
+def test_nofile_limit(sb, policy):
+    r = sb.exec(["sh", "-c", "ulimit -n"])
+    assert r.stdout.strip() == str(policy.limits.nofile)
+
+
+def test_host_never_follows_a_planted_symlink(sb):
+    sb.exec(["ln", "-s", "/etc/hostname", "/workspace/evil"])
+    assert (sb._host_ws / "evil").is_symlink()
+    with pytest.raises(SandboxError):
+        sb.read_file("evil")
+
+
+def test_cold_test_run_inside_bwrap(sb):
+    run = run_tests_cold(sb, ["-q", "tests"], 60)
+    assert run.complete and run.failed == {"tests/test_ops.py::test_clamp_high"}
+
+
+def test_starts_in_milliseconds(sb):
+    times = []
+    for _ in range(5):
+        t = time.monotonic()
+        assert sb.exec(["true"]).exit_code == 0
+        times.append(time.monotonic() - t)
+    assert statistics.median(times) < 0.25, times
