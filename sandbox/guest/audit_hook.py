@@ -67,10 +67,16 @@ def install(environ=None) -> bool:
     own = {p.rstrip("/") + "/" for p in (sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix)}
     own.update(p.rstrip("/") + "/" for p in sys.path if p.startswith("/") and p.count("/") > 1 and "site-packages" in p)
     quiet = QUIET_READ_PREFIXES + tuple(sorted(own))
-    hook = _make_hook(workspace, writable, writable_roots, rules, quiet)
+    hook, rebind = _make_hook(workspace, writable, writable_roots, rules, quiet)
     sys.addaudithook(hook)
     sys._ouro_audit_installed = True
+    global rebind_channel
+    rebind_channel = rebind
     return True
+
+
+def rebind_channel(fd: int) -> bool:  # replaced by install(); see _make_hook's rebind
+    return False
 
 
 def _load_rules(text):
@@ -94,7 +100,7 @@ def _make_hook(workspace, writable, writable_roots, rules, quiet_reads):
     dumps = json.dumps
     _exit = os._exit
     sent = {}
-    state = {"busy": False, "count": 0}
+    state = {"busy": False, "count": 0, "channel": channel, "rebound_pid": None}
     # Files (or frozen names) of watched modules already executed: executing one again is a reload.
     module_files = set()
     for name in WATCHED_MODULES:
@@ -116,7 +122,7 @@ def _make_hook(workspace, writable, writable_roots, rules, quiet_reads):
         "ctypes.dlopen", "ctypes.dlsym", "ctypes.dlsym/handle", "ctypes.call_function",
         "ctypes.string_at", "ctypes.addressof", "ctypes.cdata",
         "import", "exec", "sys.addaudithook", "resource.setrlimit", "resource.prlimit",
-        "sys.settrace", "sys.setprofile",
+        "sys.settrace", "sys.setprofile", "ouro.rebind",
     })
 
     def abspath(p):
@@ -142,7 +148,8 @@ def _make_hook(workspace, writable, writable_roots, rules, quiet_reads):
             is_write = (mode is not None and any(c in mode for c in "wax+")) or (mode is None and flags & _WRITE_FLAGS)
             if is_write:
                 if outside(p) and "/__pycache__/" not in p:
-                    kind = "audit_tamper" if p.startswith(("/opt/ouro", "/proc/self/fd")) else "write_outside"
+                    kind = ("audit_tamper" if p.startswith(("/opt/ouro", "/proc/self/fd")) else
+                            "proc_access" if p.startswith(PROC_PREFIXES) else "write_outside")
                     return ((kind, f"open({p!r}, {mode or flags!r})"),)
                 return ()
             if p.startswith(quiet_reads) or not outside(p):
@@ -188,9 +195,9 @@ def _make_hook(workspace, writable, writable_roots, rules, quiet_reads):
                 if host is None or (isinstance(host, str) and not host.strip("0123456789.:")):
                     return ()  # a numeric address needs no name lookup; the connect is reported
                 return (("dns", f"{event}({host!r})"),)
-            addr = args[1] if len(args) > 1 else None
-            if event == "socket.sendmsg":
-                addr = args[1]
+            addr = args[-1] if event == "socket.sendto" else (args[1] if len(args) > 1 else None)
+            if isinstance(addr, tuple) and len(addr) >= 2 and addr[1] == 53:
+                return (("dns", f"{event}({addr!r}) to a DNS port"),)
             return (("network", f"{event}({addr!r})"),)
         if event in ("subprocess.Popen", "os.exec", "os.posix_spawn", "os.spawn", "pty.spawn"):
             if event == "subprocess.Popen":
@@ -254,6 +261,8 @@ def _make_hook(workspace, writable, writable_roots, rules, quiet_reads):
             if stem in WATCHED_MODULES:
                 module_files.add(fn)
             return ()
+        if event == "ouro.rebind":
+            return (("audit_tamper", f"second attempt to move the audit channel (to fd {args[0]!r})"),)
         if event == "sys.addaudithook":
             return (("audit_tamper", "sys.addaudithook: another audit hook is being added"),)
         if event in ("sys.settrace", "sys.setprofile"):
@@ -286,7 +295,7 @@ def _make_hook(workspace, writable, writable_roots, rules, quiet_reads):
                     line = dumps({"kind": kind, "event": event, "detail": detail[:300], "pid": getpid(),
                                   "action": action, "seq": state["count"]})
                     try:
-                        write(channel, MARKER + line.encode("utf-8", "replace") + b"\n")
+                        write(state["channel"], MARKER + line.encode("utf-8", "replace") + b"\n")
                     except OSError:
                         pass
                 if action == "kill":
@@ -298,4 +307,22 @@ def _make_hook(workspace, writable, writable_roots, rules, quiet_reads):
         if verdict:
             raise PermissionError(verdict)
 
-    return hook
+    def rebind(fd):
+        """Point the channel at `fd` (a dup of it), once per process.
+
+        The warm worker's forked child calls this right after putting its capture pipe on
+        fd 2, before any candidate code runs, so that child's events travel with its reply.
+        A second call in the same process is refused and reported: only the worker's own
+        first call is legitimate, later ones are code under test hiding its events.
+        """
+        pid = getpid()
+        if state["rebound_pid"] == pid:
+            hook("ouro.rebind", (fd,))
+            return False
+        state["rebound_pid"] = pid
+        new = os.dup(fd)
+        os.set_inheritable(new, False)
+        state["channel"] = new
+        return True
+
+    return hook, rebind

@@ -170,6 +170,11 @@ def run_child(recorder, root: str, args: list[str], rec_w: int, out_w: int, err_
         os.dup2(devnull, 0)
         os.dup2(out_w, 1)
         os.dup2(err_w, 2)
+        # the audit hook writes through its own copy of the worker's fd 2; point it at this
+        # child's stderr pipe so the child's events come back in its reply (once, before user code)
+        hook = sys.modules.get("_ouro_audit_hook")
+        if hook is not None:
+            hook.rebind_channel(2)
         for name, mod in list(sys.modules.items()):
             if _under(getattr(mod, "__file__", None), root):
                 del sys.modules[name]
