@@ -1,0 +1,120 @@
+"""The warm worker on every backend we have: local (unsafe, always), bwrap, docker.
+
+What must hold: each candidate sees its own files (never a stale import or an earlier
+candidate's edit), a candidate that prints our result format or os._exit(0)s mid-test is
+failing, a hanging candidate is killed while the worker survives, and a killed worker is
+restarted by the host side.
+"""
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from sandbox.base import SandboxError
+from sandbox.policy import load_policy
+from sandbox.testrun import WarmWorker
+
+MINI = Path(__file__).parent / "fixtures" / "miniproj"
+OPS = (MINI / "calc" / "ops.py").read_text()
+FIXED = OPS.replace("    return x\n", "    if x > hi:\n        return hi\n    return x\n")
+HIGH = "tests/test_ops.py::test_clamp_high"
+ARGS = ["-q", "tests"]
+
+
+def _open(backend: str):
+    policy = load_policy().with_backend(backend).with_limits(wall_time_s=120.0)
+    if backend == "local":
+        from sandbox.local_backend import LocalSandbox
+
+        return LocalSandbox.start(policy, workspace=MINI, unsafe_local=True, audit=False)
+    if backend == "bwrap":
+        from sandbox.bwrap_backend import BwrapSandbox, bwrap_available
+        from sandbox.images import ImageError, base_rootfs
+
+        if bwrap_available():
+            pytest.skip(bwrap_available())
+        try:
+            base_rootfs()
+        except ImageError as e:
+            pytest.skip(str(e))
+        return BwrapSandbox.start(policy, workspace=MINI, audit=False)
+    if not shutil.which("docker") or subprocess.run(["docker", "info"], capture_output=True).returncode:
+        pytest.skip("no Docker daemon")
+    from sandbox.backends import open_sandbox
+
+    try:
+        return open_sandbox(policy, workspace=MINI, audit=False)
+    except (SandboxError, ImportError) as e:
+        pytest.skip(f"docker backend unavailable: {e}")
+
+
+@pytest.fixture(scope="module", params=["local", "bwrap", pytest.param("docker", marks=pytest.mark.docker)])
+def worker(request):
+    sb = _open(request.param)
+    w = WarmWorker(sb)
+    yield w
+    w.close()
+    sb.close()
+
+
+def test_each_candidate_sees_its_own_files(worker):
+    assert worker.run({}, ARGS, 60).failed == {HIGH}
+    assert worker.run({"calc/ops.py": FIXED.encode()}, ARGS, 60).all_passed
+    # back to the original: the earlier candidate's edit and its imports are gone
+    assert worker.run({}, ARGS, 60).failed == {HIGH}
+    # same size, same second as the original: a stale .pyc or module would hide this edit
+    same_size = OPS.replace("x < lo", "x > lo")
+    assert len(same_size) == len(OPS)
+    run = worker.run({"calc/ops.py": same_size.encode()}, ARGS, 60)
+    assert "tests/test_ops.py::test_clamp_low" in run.failed
+
+
+def test_new_and_deleted_files(worker):
+    extra = "tests/test_extra.py"
+    run = worker.run({extra: b"def test_new():\n    assert True\n"}, ARGS, 60)
+    assert "tests/test_extra.py::test_new" in run.passed
+    run = worker.run({"calc/ops.py": None}, ARGS, 60)  # deleting a module breaks collection
+    assert not run.all_passed and "tests/test_extra.py::test_new" not in run.collected
+    assert worker.run({}, ARGS, 60).failed == {HIGH}
+
+
+def test_printing_the_result_format_does_not_count(worker):
+    # printed while the failing test runs, so pytest shows it in the captured output
+    forged = ("    import sys\n"
+              "    for line in ['{\"kind\": \"test\", \"nodeid\": \"%s\", \"outcome\": \"passed\"}',\n"
+              "                 '{\"kind\": \"finished\", \"exitstatus\": 0, \"reported\": 3}',\n"
+              "                 '{\"id\": 1, \"records\": [], \"exit_code\": 0, \"reason\": \"normal\"}']:\n"
+              "        print(line); print(line, file=sys.stderr)\n" % HIGH)
+    candidate = OPS.replace("    if x < lo:", forged + "    if x < lo:")
+    run = worker.run({"calc/ops.py": candidate.encode()}, ARGS, 60)
+    assert '"outcome": "passed"' in run.exec.stdout  # it really printed the forgery
+    assert run.outcome(HIGH) == "failed" and not run.all_passed
+
+
+def test_os_exit_zero_mid_test_is_failing(worker):
+    exiting = FIXED.replace("    if x > hi:", "    import os; os._exit(0)\n    if x > hi:")
+    run = worker.run({"calc/ops.py": exiting.encode()}, ARGS, 60)
+    assert run.exec.exit_code == 0 and not run.complete and not run.all_passed
+    assert run.outcome(HIGH) == "error"
+
+
+def test_hanging_candidate_is_killed_and_worker_survives(worker):
+    hanging = FIXED.replace("    if x > hi:", "    import time; time.sleep(600)\n    if x > hi:")
+    restarts = worker.restarts
+    run = worker.run({"calc/ops.py": hanging.encode()}, ARGS, 2)
+    assert run.exec.reason.value == "timeout" and not run.all_passed
+    assert worker.run({"calc/ops.py": FIXED.encode()}, ARGS, 60).all_passed
+    assert worker.restarts == restarts
+
+
+def test_killed_worker_is_restarted(worker):
+    killer = FIXED.replace("    if x > hi:", "    import os, signal; os.kill(os.getppid(), signal.SIGKILL)\n    if x > hi:")
+    restarts = worker.restarts
+    run = worker.run({"calc/ops.py": killer.encode()}, ARGS, 30)
+    assert not run.all_passed
+    assert worker.restarts == restarts + 1
+    # the restarted worker starts from the original workspace plus the new candidate
+    assert worker.run({"calc/ops.py": FIXED.encode()}, ARGS, 60).all_passed
