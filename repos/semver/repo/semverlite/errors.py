@@ -1,0 +1,6 @@
+class InvalidVersion(ValueError):
+    pass
+
+
+class InvalidRange(ValueError):
+    pass
