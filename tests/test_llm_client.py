@@ -1,0 +1,136 @@
+"""LLMClient against the replay server, through litellm and HTTP: retries, failures, budgets, cost."""
+import json
+import subprocess
+import sys
+import urllib.request
+
+import pytest
+
+pytest.importorskip("litellm")
+
+from agent.llm.client import Budget, BudgetExceeded, ContextOverflow, LLMClient, LLMError
+from agent.llm.replay import ReplayServer, ScriptError
+
+HELLO = [{"role": "user", "content": "hello"}]
+
+
+def client(url, **kw):
+    kw.setdefault("backoff_s", 0.01)
+    return LLMClient("openai/gpt-4o", api_base=url, **kw)
+
+
+def test_replay_routes_by_role_and_records_requests():
+    script = {"roles": {"value": [{"content": "Score: 5"}]}, "default": [{"content": "plain"}]}
+    with ReplayServer(script) as srv:
+        c = client(srv.base_url)
+        assert c.chat(HELLO, role="value").content == "Score: 5"
+        assert c.chat(HELLO, role="agent").content == "plain"  # no queue of its own: default
+        with pytest.raises(LLMError, match="exhausted"):  # a 400: not retried
+            c.chat(HELLO, role="agent")
+        recorded = json.load(urllib.request.urlopen(srv.base_url + "/_requests"))["requests"]
+        models = json.load(urllib.request.urlopen(srv.base_url + "/models"))
+    assert [r["role"] for r in recorded] == ["value", "agent", "agent"]
+    assert [r["served"] for r in recorded] == ["reply", "reply", "exhausted"]
+    assert recorded[0]["messages"] == HELLO and models["data"][0]["id"] == "replay"
+    assert c.usage.calls == 3 and c.usage.failed_calls == 1
+
+
+def test_transient_failures_are_retried_with_backoff():
+    script = [{"error": 429}, {"error": 500}, {"sleep": 3, "content": "too late"}, {"error": 503},
+              {"content": "finally", "usage": {"prompt_tokens": 10, "completion_tokens": 5}}]
+    with ReplayServer(script) as srv:
+        c = client(srv.base_url, timeout=0.5, max_retries=4)
+        reply = c.chat(HELLO)
+    assert reply.content == "finally" and reply.attempts == 5
+    kinds = [f.split(":")[0] for f in reply.failures]
+    assert kinds == ["RateLimitError", "InternalServerError", "Timeout", "ServiceUnavailableError"]
+    assert c.usage.calls == 5 and c.usage.failed_calls == 4 and c.usage.tokens == 15
+
+
+def test_retries_give_up_after_max_retries():
+    with ReplayServer([{"error": 429}] * 3) as srv:
+        c = client(srv.base_url, max_retries=2)
+        with pytest.raises(LLMError, match="RateLimitError after 3 attempts"):
+            c.chat(HELLO)
+
+
+def test_context_overflow_is_not_retried_but_raised_as_its_own_error():
+    with ReplayServer([{"error": "context_overflow"}, {"content": "unused"}]) as srv:
+        c = client(srv.base_url)
+        with pytest.raises(ContextOverflow, match="maximum context length"):
+            c.chat(HELLO)
+        assert srv.remaining() == {"default": 1}
+
+
+def test_malformed_tool_call_arguments_come_back_marked():
+    script = [{"tool_calls": [{"name": "view_file", "arguments": "{\"path\": \"a.py\""},
+                              {"name": "finish", "arguments": {"explanation": "ok"}}]}]
+    with ReplayServer(script) as srv:
+        reply = client(srv.base_url).chat(HELLO, tools=[])
+    bad, good = reply.tool_calls
+    assert bad.error and "not a JSON object" in bad.error and bad.raw_arguments == '{"path": "a.py"'
+    assert good.error is None and good.arguments == {"explanation": "ok"}
+
+
+def test_cost_comes_from_litellm_price_map_and_custom_prices():
+    usage = {"prompt_tokens": 1000, "completion_tokens": 100}
+    with ReplayServer([{"content": "a", "usage": usage}, {"content": "b", "usage": usage}]) as srv:
+        priced = client(srv.base_url)  # gpt-4o is in litellm's bundled price map
+        r1 = priced.chat(HELLO)
+        unpriced = LLMClient("openai/my-local-model", api_base=srv.base_url,
+                             input_cost_per_token=1e-6, output_cost_per_token=2e-6)
+        r2 = unpriced.chat(HELLO)
+    import litellm
+    want = litellm.model_cost["gpt-4o"]
+    assert r1.cost == pytest.approx(1000 * want["input_cost_per_token"] + 100 * want["output_cost_per_token"])
+    assert r2.cost == pytest.approx(1000 * 1e-6 + 100 * 2e-6)
+
+
+@pytest.mark.parametrize("budget,cap", [(Budget(max_calls=2), "calls"), (Budget(max_tokens=2000), "tokens"),
+                                        (Budget(max_cost=0.004), "cost")])
+def test_each_budget_cap_stops_calls_and_names_itself(budget, cap):
+    usage = {"prompt_tokens": 1000, "completion_tokens": 100}  # gpt-4o: $0.0035 per call
+    with ReplayServer([{"content": str(i), "usage": usage} for i in range(5)]) as srv:
+        c = client(srv.base_url, budget=budget)
+        with pytest.raises(BudgetExceeded) as info:
+            for _ in range(5):
+                c.chat(HELLO)
+    assert info.value.cap == cap and f"budget cap reached: {cap}" in str(info.value)
+    assert c.usage.calls == 2 and srv.remaining()["default"] == 3  # no call is sent past the cap
+
+
+def test_bad_scripts_are_refused_with_a_reason(tmp_path):
+    for text, msg in [("{", "not valid JSON"), ('[{"error": 418}]', "unknown error"),
+                      ('[{"contents": "x"}]', "unknown keys"), ('{"x": 1}', "a list of replies")]:
+        p = tmp_path / "s.json"
+        p.write_text(text)
+        with pytest.raises(ScriptError, match=msg):
+            ReplayServer(p)
+
+
+def test_replay_cli_serves_and_reports_bad_input(tmp_path):
+    script = tmp_path / "s.json"
+    script.write_text('[{"content": "from the cli"}]')
+    proc = subprocess.Popen([sys.executable, "-m", "agent.cli", "llm", "replay", "--script", str(script),
+                             "--json", "--duration", "20"], stdout=subprocess.PIPE, text=True)
+    try:
+        line = "".join(iter(proc.stdout.readline, "}\n")) + "}"
+        url = json.loads(line)["base_url"]
+        body = json.dumps({"model": "x", "messages": HELLO}).encode()
+        req = urllib.request.Request(url + "/chat/completions", data=body, headers={"Content-Type": "application/json"})
+        reply = json.load(urllib.request.urlopen(req))
+        assert reply["choices"][0]["message"]["content"] == "from the cli"
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    bad = subprocess.run([sys.executable, "-m", "agent.cli", "llm", "replay", "--script", str(tmp_path / "none.json")],
+                         capture_output=True, text=True)
+    assert bad.returncode == 2 and bad.stderr.strip().startswith("ouro: error: cannot read replay script")
+    assert "Traceback" not in bad.stderr
+
+
+def test_importing_the_cli_imports_no_heavy_library():
+    code = ("import sys, agent.cli; agent.cli.build_parser(); "
+            "print([m for m in ('litellm', 'torch', 'docker', 'openai') if m in sys.modules])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]", out.stdout
