@@ -136,6 +136,7 @@ class RayExecutor:
             except ConnectionError:
                 self._init_local(quiet)
         else:
+            _check_reachable(address)
             try:
                 ray.init(address=address, **quiet)
                 self._started_here = True
@@ -196,6 +197,20 @@ def make_executor(workers: int = 1, ray: str | None = None) -> Executor:
 
 def default_workers() -> int:
     return max(1, len(os.sched_getaffinity(0)))
+
+
+def _check_reachable(address: str) -> None:
+    """Fail in seconds on a wrong address: ray.init itself retries an unreachable one for minutes."""
+    import socket
+
+    hostport = address.split("://", 1)[-1].rstrip("/")
+    host, _, port = hostport.rpartition(":")
+    if not host or not port.isdigit():
+        raise BadInput(f"--ray {address}: expected 'auto', 'local', HOST:PORT or ray://HOST:PORT")
+    try:
+        socket.create_connection((host, int(port)), timeout=5).close()
+    except OSError as e:
+        raise PreconditionFailed(f"cannot reach the Ray cluster at {address}: {e.strerror or e}") from None
 
 
 def _call(fn, item):

@@ -86,26 +86,79 @@ def _node(n: dict, i: int, final_ids: set) -> dict:
         value = None
     visits = _first(n, "visits", "n", "N", default=0)
     status = _first(n, "status", "outcome", "result", default="")
+    if not status and isinstance(n.get("observation"), dict):
+        status = n["observation"].get("status", "")
     if isinstance(status, dict):
         status = _first(status, "status", "outcome", default="")
     tests = _first(n, "tests", "test_summary", default=None)
     return {
         "id": nid,
         "parent": None if parent in (None, "") else str(parent),
-        "label": _text(_first(n, "label", "edit", "description", "action", "operator", "summary", default="")),
+        "label": _text(_first(n, "label", "edit", "description", "action", "operator", "summary", default="")
+                       or (n["edits"][-1] if isinstance(n.get("edits"), list) and n["edits"] else "")),
         "value": value,
         "visits": visits if isinstance(visits, (int, float)) else 0,
         "status": _text(status),
         "diff": _text(_first(n, "diff", "patch", "candidate_diff", default="")),
-        "test_output": _text(_first(n, "test_output", "output", "observation", "longrepr", "failure", default="")),
+        "test_output": _observation_text(n["observation"]) if isinstance(n.get("observation"), dict)
+        else _text(_first(n, "test_output", "output", "observation", "longrepr", "failure", default="")),
         "tests": tests if isinstance(tests, (dict, list)) else _text(tests),
         "explanation": _text(_first(n, "explanation", "explain", "reason", default="")),
         "final": bool(n.get("final") or n.get("chosen") or n.get("selected") or nid in final_ids),
     }
 
 
-def _chain(nodes: list[dict]) -> list[dict]:
-    """The explanations on the path from the root to the final node (or to the best node)."""
+def _merge_trajectory(nodes: list[dict], trajectory: list[dict]) -> list[dict]:
+    """Fill node fields from trajectory events (proposal, validation, value, explanation) and
+    return the explanation events in order: the run's explanation chain."""
+    by_id = {n["id"]: n for n in nodes}
+    chain = []
+    for r in trajectory:
+        kind = _first(r, "event", "type", "kind", default="")
+        nid = _first(r, "node", "node_id")
+        n = by_id.get(str(nid)) if nid is not None else None
+        if kind == "explanation":
+            text = _text(_first(r, "text", "explanation", default=""))
+            chain.append({"node": str(nid), "label": _text(_first(r, "edit", "description", default="")), "text": text})
+            if n is not None and not n["explanation"]:
+                n["explanation"] = text
+        if n is None:
+            continue
+        if kind == "proposal" and not n["label"]:
+            n["label"] = _text(_first(r, "description", "edit", default=""))
+        elif kind == "validation":
+            if not n["status"]:
+                n["status"] = _text(r.get("status", ""))
+            if not n["test_output"]:
+                n["test_output"] = _observation_text(r)
+        elif kind == "value" and n["value"] is None and isinstance(r.get("value"), (int, float)):
+            n["value"] = float(r["value"])
+        if not n["diff"]:
+            n["diff"] = _text(_first(r, "diff", "patch", default=""))
+    return chain
+
+
+def _observation_text(obs: dict) -> str:
+    """A validation's outcome as a person reads it: status, target tests fixed, what still fails."""
+    lines = []
+    if obs.get("status"):
+        lines.append(f"status: {obs['status']}")
+    if isinstance(obs.get("target"), int):
+        lines.append(f"target tests fixed: {obs.get('fixed', 0)}/{obs['target']}")
+    for k in ("tests_passed", "regressions"):
+        if obs.get(k):
+            lines.append(f"{k.replace('_', ' ')}: {obs[k]}")
+    failing = obs.get("failing")
+    if isinstance(failing, dict):
+        for test, msg in failing.items():
+            lines.append(f"FAILED {test}: {msg}")
+    if obs.get("detail"):
+        lines.append(_text(obs["detail"]))
+    return "\n".join(lines)
+
+
+def _path_chain(nodes: list[dict]) -> list[dict]:
+    """Explanations on the path from the root to the final node (or to the best node)."""
     by_id = {n["id"]: n for n in nodes}
     end = next((n for n in nodes if n["final"]), None)
     if end is None:
@@ -152,6 +205,7 @@ def load_run(run_dir: Path) -> dict:
                 final_ids.add(str(raw_tree[k]))
     nodes = [_node(n, i, final_ids) for i, n in enumerate(_flatten_tree(raw_tree))]
     ids = {n["id"] for n in nodes}
+    chain = _merge_trajectory(nodes, trajectory)
     for n in nodes:  # a parent that is not in the tree would leave the node floating: make it a root
         if n["parent"] not in ids:
             n["parent"] = None
@@ -167,7 +221,7 @@ def load_run(run_dir: Path) -> dict:
         "issue": issue,
         "diff": diff,
         "explanation": explanation,
-        "chain": _chain(nodes),
+        "chain": chain or _path_chain(nodes),
         "nodes": nodes,
         "audit": [{"kind": _text(_first(e, "kind", "event", "type", default="?")),
                    "severity": _text(_first(e, "severity", default="")),
