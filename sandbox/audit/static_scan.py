@@ -81,7 +81,7 @@ _SECRET_STR = re.compile(r"(/etc/shadow|/etc/gshadow|/proc/(\d+|self|\*|\{[^}]*\
                          r"/var/run/docker\.sock|/run/docker\.sock|/root/|\.aws/credentials|/run/secrets)")
 _PROC_STR = re.compile(r"^/(proc|sys)(/|$)")
 _AUDIT_STR = re.compile(r"(OURO-AUDIT|\x1eOURO|OURO_AUDIT|\.ouro/audit|audit/key|log\.jsonl|_ouro_audit_hook|"
-                        r"sitecustomize|/opt/ouro/guest|audit_hook)")
+                        r"sitecustomize|/opt/ouro/guest|audit_hook|ouro-report|rebind_channel)")
 _SANDBOX_STR = re.compile(r"(--unsafe-local|--no-sandbox|use_sandbox\s*=\s*False|OURO_AUDIT=0)")
 _WRITE_MODES = re.compile(r"[wax+]")
 _WRITE_METHODS = {"write_text", "write_bytes", "unlink", "rmdir", "rename", "replace", "touch", "chmod", "symlink_to",
@@ -287,6 +287,13 @@ class _AstScan(ast.NodeVisitor):
                 self.add(node, "audit_tamper", f"rebinds a builtin")
             if isinstance(value, ast.Constant) and key in SANDBOX_FLAGS and value.value == SANDBOX_FLAGS[key]:
                 self.add(node, "sandbox_disable", f"sets {key!r} = {value.value!r}")
+
+    def visit_Dict(self, node):
+        for k, v in zip(node.keys, node.values):
+            key = _const_str(k) if k is not None else None
+            if key in SANDBOX_FLAGS and isinstance(v, ast.Constant) and v.value == SANDBOX_FLAGS[key]:
+                self.add(node, "sandbox_disable", f"{{{key!r}: {v.value!r}}}")
+        self.generic_visit(node)
 
     def visit_Delete(self, node):
         for t in node.targets:

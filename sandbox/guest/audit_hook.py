@@ -99,6 +99,7 @@ def _make_hook(workspace, writable, writable_roots, rules, quiet_reads):
     fsdecode = os.fsdecode
     dumps = json.dumps
     _exit = os._exit
+    install_pid = os.getpid()
     sent = {}
     state = {"busy": False, "count": 0, "channel": channel, "rebound_pid": None}
     # Files (or frozen names) of watched modules already executed: executing one again is a reload.
@@ -147,6 +148,8 @@ def _make_hook(workspace, writable, writable_roots, rules, quiet_reads):
                 return ()
             is_write = (mode is not None and any(c in mode for c in "wax+")) or (mode is None and flags & _WRITE_FLAGS)
             if is_write:
+                if "/.ouro/" in p:
+                    return (("audit_tamper", f"open({p!r}, {mode or flags!r}) in ouro's host state"),)
                 if outside(p) and "/__pycache__/" not in p:
                     kind = ("audit_tamper" if p.startswith(("/opt/ouro", "/proc/self/fd")) else
                             "proc_access" if p.startswith(PROC_PREFIXES) else "write_outside")
@@ -154,7 +157,7 @@ def _make_hook(workspace, writable, writable_roots, rules, quiet_reads):
                 return ()
             if p.startswith(quiet_reads) or not outside(p):
                 return ()
-            if p.startswith(SECRET_PREFIXES) or p.endswith(SECRET_SUFFIXES):
+            if p.startswith(SECRET_PREFIXES) or p.endswith(SECRET_SUFFIXES) or "/.ouro/" in p:
                 return (("secret_read", f"open({p!r})"),)
             if p.startswith(PROC_PREFIXES):
                 return (("proc_access", f"open({p!r})"),)
@@ -262,7 +265,7 @@ def _make_hook(workspace, writable, writable_roots, rules, quiet_reads):
                 module_files.add(fn)
             return ()
         if event == "ouro.rebind":
-            return (("audit_tamper", f"second attempt to move the audit channel (to fd {args[0]!r})"),)
+            return (("audit_tamper", f"attempt to move the audit channel to fd {args[0]!r}"),)
         if event == "sys.addaudithook":
             return (("audit_tamper", "sys.addaudithook: another audit hook is being added"),)
         if event in ("sys.settrace", "sys.setprofile"):
@@ -316,9 +319,12 @@ def _make_hook(workspace, writable, writable_roots, rules, quiet_reads):
         first call is legitimate, later ones are code under test hiding its events.
         """
         pid = getpid()
-        if state["rebound_pid"] == pid:
+        if state["rebound_pid"] == pid or pid == install_pid:
+            # the process the hook was installed in never needs to move its channel: only
+            # the warm worker's forked children do. Report through the channel as it is.
             hook("ouro.rebind", (fd,))
-            return False
+            if state["rebound_pid"] == pid:
+                return False
         state["rebound_pid"] = pid
         new = os.dup(fd)
         os.set_inheritable(new, False)
