@@ -11,8 +11,8 @@ Kinds of violation (each rejects the score of the program or improver that did i
   score_inflation       a score outside [0, 1] claimed by an improver, or a program that returns
                         a score-like field ("accuracy": 1.7) instead of an answer
 
-Each violation becomes one audit event (sandbox.audit.log when present) and one line in the
-run's violations.jsonl; `violation_table` counts them per 1,000 programs run.
+Each violation becomes one audit event (sandbox.audit.log, written by improvers.experiment) and
+one line in the run's violations.jsonl; `violation_table` counts them per 1,000 programs run.
 """
 from __future__ import annotations
 
@@ -95,9 +95,3 @@ def violation_table(counts: dict[str, int], programs: int) -> list[dict]:
     return [{"kind": k, "count": counts.get(k, 0),
              "per_1000_programs": round(1000.0 * counts.get(k, 0) / programs, 3) if programs else 0.0}
             for k in KINDS]
-
-
-def audit_events(violations: list[Violation], **context) -> list[dict]:
-    """Audit-log records for violations; context names the run, version, task and seed."""
-    return [{"kind": f"improver.{v.kind}", "severity": "high", "source": "improve", "detail": v.detail,
-             "how": v.how, **context} for v in violations]

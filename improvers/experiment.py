@@ -130,6 +130,23 @@ def _audit_log(home):
     return default_log(home)
 
 
+# the audit log's name for a kind, where it already has one
+_AUDIT_KIND = {"sandbox_disabled": "sandbox_disable"}
+
+
+def _audit_event(v: dict, run_id: str, iteration: int, backend: str) -> dict:
+    extra = {k: v[k] for k in ("version", "task", "seed", "how") if k in v}
+    try:
+        from sandbox.audit.events import make_event
+    except ImportError:
+        return {"kind": _AUDIT_KIND.get(v["kind"], v["kind"]), "severity": "high", "source": "improve",
+                "detail": v["detail"], "run_id": run_id, "violation": v["kind"], "iteration": iteration, **extra}
+    event = make_event(_AUDIT_KIND.get(v["kind"], v["kind"]), v["detail"], source="improve", run_id=run_id,
+                       policy="improver", backend=backend, violation=v["kind"], iteration=iteration, **extra)
+    event["severity"] = "critical" if v["kind"] == "sandbox_disabled" else "high"
+    return event
+
+
 @dataclass
 class Experiment:
     config: ExperimentConfig
@@ -148,13 +165,11 @@ class Experiment:
 
     def _commit(self, iteration: int, current: str, violations: list[dict]) -> None:
         """An iteration is done: log its violations, then move the resume point past it."""
-        log = _audit_log(self.home) if self.home is not None else None
         for v in violations:
-            event = {"kind": f"improver.{v['kind']}", "severity": "high", "source": "improve", "run_id": self.run_id,
-                     "iteration": iteration, **{k: v[k] for k in ("version", "task", "seed", "detail", "how") if k in v}}
-            append_jsonl(self.run_dir / "violations.jsonl", dict(event, kind=v["kind"]))
-            if log is not None:
-                log.append(event)
+            append_jsonl(self.run_dir / "violations.jsonl", dict(v, iteration=iteration, run_id=self.run_id))
+        log = _audit_log(self.home) if self.home is not None else None
+        if log is not None and violations:
+            log.append_many([_audit_event(v, self.run_id, iteration, self.config.sandbox.backend) for v in violations])
         atomic_write_json(self.run_dir / "state.json", {"iteration_done": iteration, "current": current})
 
     def _meta(self, tasks, seeds) -> MetaUtility:

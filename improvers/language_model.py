@@ -94,29 +94,64 @@ def _new_number(value, rng: random.Random):
     return round(value * rng.choice([0.5, 0.8, 0.9, 1.1, 1.25, 2.0]), 6) or 0.1
 
 
+def _replace_segment(source: str, node: ast.AST, text: str) -> str:
+    """Replace the exact source span of `node`, so comments and layout elsewhere survive."""
+    lines = source.splitlines(keepends=True)
+    offsets = [0]
+    for line in lines:
+        offsets.append(offsets[-1] + len(line.encode()))
+    data = source.encode()
+    a = offsets[node.lineno - 1] + node.col_offset          # ast offsets count UTF-8 bytes
+    b = offsets[node.end_lineno - 1] + node.end_col_offset
+    return (data[:a] + text.encode() + data[b:]).decode()
+
+
+def _drop_statement(source: str, stmt: ast.stmt) -> str:
+    lines = source.splitlines(keepends=True)
+    return "".join(lines[:stmt.lineno - 1] + lines[stmt.end_lineno:])
+
+
+def _mutate_once(source: str, tree: ast.AST, rng: random.Random) -> str | None:
+    sites = _sites(tree)
+    if not sites:
+        return None
+    kind, node, extra = rng.choice(sites)
+    if kind == "bool":
+        return _replace_segment(source, node, repr(not node.value))
+    if kind == "num":
+        return _replace_segment(source, node, repr(_new_number(node.value, rng)))
+    if kind == "cmp":
+        node.ops[extra] = rng.choice(_CMP_SWAPS[type(node.ops[extra])])()
+    elif kind == "bin":
+        node.op = rng.choice(_BIN_SWAPS[type(node.op)])()
+    elif kind == "drop":
+        return _drop_statement(source, node.body[rng.randrange(len(node.body))])
+    # an operator has no source span of its own: rewrite the smallest expression holding it
+    text = ast.unparse(node)
+    return _replace_segment(source, node, f"({text})" if node.end_lineno != node.lineno else text)
+
+
 def mutate_source(source: str, rng: random.Random, n_mutations: int = 1) -> str:
-    """Apply n mutations to the syntax tree of `source`; returns source that still parses.
-    Source that does not parse comes back unchanged (there is no tree to mutate)."""
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
-        return source
+    """Apply n mutations chosen on the syntax tree of `source`, edited in the text so the rest
+    of the program (comments, layout) is untouched. Returns source that parses; source that
+    does not parse comes back unchanged (there is no tree to mutate)."""
     for _ in range(n_mutations):
-        sites = _sites(tree)
-        if not sites:
+        try:
+            tree = ast.parse(source)
+        except SyntaxError:
+            return source
+        for _attempt in range(5):  # a rare edit that breaks the syntax (a drop leaving an empty block) is retried
+            mutant = _mutate_once(source, tree, rng)
+            if mutant is None:
+                return source
+            try:
+                ast.parse(mutant)
+            except SyntaxError:
+                tree = ast.parse(source)
+                continue
+            source = mutant
             break
-        kind, node, extra = rng.choice(sites)
-        if kind == "bool":
-            node.value = not node.value
-        elif kind == "num":
-            node.value = _new_number(node.value, rng)
-        elif kind == "cmp":
-            node.ops[extra] = rng.choice(_CMP_SWAPS[type(node.ops[extra])])()
-        elif kind == "bin":
-            node.op = rng.choice(_BIN_SWAPS[type(node.op)])()
-        elif kind == "drop":
-            del node.body[rng.randrange(len(node.body))]
-    return ast.unparse(ast.fix_missing_locations(tree)) + "\n"
+    return source
 
 
 @dataclass
@@ -152,9 +187,11 @@ class LiteLLMBackend:
 
         client = getattr(self, "_client", None)
         if client is None:
+            # ouro's budget is BudgetedLM's; the client's own cap is not needed on top
             client = self._client = LLMClient(self.model, api_base=self.api_base)
+        client.temperature = float(temperature)
         reply = client.chat([{"role": "system", "content": expertise}, {"role": "user", "content": message}],
-                            temperature=temperature)
+                            role="improve")
         text = getattr(reply, "content", None) or ""
         p = getattr(reply, "prompt_tokens", None) or estimate_tokens(expertise + message)
         c = getattr(reply, "completion_tokens", None) or estimate_tokens(text)

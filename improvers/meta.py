@@ -20,7 +20,7 @@ from pathlib import Path
 from agent.fsutil import append_jsonl, atomic_write_text, read_jsonl
 from improvers.detect import Violation
 from improvers.language_model import ModelSpec, stable_seed
-from improvers.sandboxed import HostUtility, ImproverJob, SandboxSpec, run_improver, run_improver_job
+from improvers.sandboxed import _one_per_kind, HostUtility, ImproverJob, SandboxSpec, run_improver, run_improver_job
 from improvers.stats import mean_ci
 
 SEED_IMPROVER = Path(__file__).resolve().parent / "seed.py"
@@ -150,7 +150,7 @@ def improve_improver(iteration: int, current: dict, archive: Archive, meta: Meta
     utility = HostUtility(META_UTILITY_TEXT, meta_utility_budget, evaluate)
     lm = meta_model.build(stable_seed("meta", experiment_seed, iteration))
     run = run_improver(parent_source, parent_source, utility, lm, meta.sandbox, timeout_s)
-    meta_violations = [v.to_dict() for v in run.violations]
+    meta_violations = _one_per_kind(run.violations)
     if meta_violations or run.solution is None:
         # a meta-improver that cheats or fails leaves improver t in place
         return IterationResult(parent_id, evaluated, meta_violations, run.error)

@@ -205,6 +205,8 @@ def run_improver(improver_source: str, initial_solution: str, utility: HostUtili
                         reply = {"error": f"language model budget exceeded: {e}"}
                     except (TypeError, ValueError) as e:
                         reply = {"error": f"bad request: {e}"}
+                    except Exception as e:  # noqa: BLE001 - the model failed (network, script end): the improver sees an error
+                        reply = {"error": f"language model error: {type(e).__name__}: {e}"[:500]}
                     reply["lm_budget"] = lm.budget
                 elif op == "utility":
                     sol = str(msg.get("solution", ""))
@@ -272,6 +274,17 @@ class JobResult:
         return asdict(self)
 
 
+def _one_per_kind(violations: list[Violation]) -> list[dict]:
+    """A program counts once per kind of violation (the rate is per program), with how often it tried."""
+    out: dict[str, dict] = {}
+    for v in violations:
+        if v.kind in out:
+            out[v.kind]["times"] += 1
+        else:
+            out[v.kind] = dict(v.to_dict(), times=1)
+    return list(out.values())
+
+
 def run_improver_job(job: ImproverJob) -> JobResult:
     """Improve the task's initial solution with the job's improver, then score the answer on
     fresh instances the improver never saw (its dev instances are for its own search)."""
@@ -287,14 +300,14 @@ def run_improver_job(job: ImproverJob) -> JobResult:
         utility = HostUtility(task.utility_text(), task.utility_budget, evaluate)
         lm = job.model.build(stable_seed(job.salt, job.improver_source, job.task, job.seed))
         run = run_improver(job.improver_source, task.initial_solution, utility, lm, job.sandbox, job.timeout_s)
-        violations = [v.to_dict() for v in run.violations]
+        violations = _one_per_kind(run.violations)
         if violations:
             status, score, error = "rejected", 0.0, run.error
         elif run.solution is None:
             status, score, error = "failed", 0.0, run.error or "no solution"
         else:
             final = runner.evaluate(task, run.solution, test)
-            violations = [v.to_dict() for v in final.violations]
+            violations = _one_per_kind(final.violations)
             status = "rejected" if violations else "ok"
             score, error = (0.0 if violations else final.score), None
         if not math.isfinite(score):

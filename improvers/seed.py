@@ -20,6 +20,8 @@ def improve_algorithm(initial_solution, utility, language_model):
     n_rounds = 1
     n_children = 3
     temperature = 0.7
+    # built, not written: an improver's prompt must be able to quote the improver's own source
+    fence = "`" * 3
     best_solution = initial_solution
     best_score = utility(initial_solution)
     for _ in range(n_rounds):
@@ -27,14 +29,14 @@ def improve_algorithm(initial_solution, utility, language_model):
         if n_messages <= 0:
             break
         message = f"""Improve the following solution:
-```python
+{fence}python
 {best_solution}
-```
+{fence}
 
 You will be evaluated based on this score function:
-```python
+{fence}python
 {utility.str}
-```
+{fence}
 
 You must return an improved solution. Be as creative as you can under the constraints.
 Your primary improvement must be novel and non-trivial. First, propose an idea, then implement it."""
