@@ -89,6 +89,7 @@ class LocalSandbox:
         if self.audit:
             out["PYTHONPATH"] = str(GUEST_DIR / "boot")
             out["OURO_AUDIT"] = "1"
+            out["OURO_WORKSPACE"] = self.workspace  # the hook's idea of where writes are expected
         out.update(env or {})
         return out
 
