@@ -46,6 +46,10 @@ SECRET_PREFIXES = (
 )
 SECRET_SUFFIXES = ("/environ", "/mem", "/.ssh", "id_rsa", "/audit/key", ".pem")
 PROC_PREFIXES = ("/proc", "/sys")
+# Where a sandbox's files live (Debian root, guest code, workspace, tmpfs); reads elsewhere
+# aim at host paths.
+SANDBOX_LAYOUT = ("/usr/", "/lib", "/etc/", "/opt/", "/workspace", "/tmp/", "/dev/", "/bin/", "/sbin/", "/var/",
+                  "/run/", "/proc/", "/sys/", "/srv/", "/mnt/")
 # What the interpreter reads all the time; never an event.
 QUIET_READ_PREFIXES = ("/usr/", "/lib", "/opt/ouro/guest/", "/etc/localtime", "/etc/ld.so", "/dev/null",
                        "/dev/urandom", "/proc/self/fd", "/etc/passwd", "/etc/group")
@@ -161,6 +165,9 @@ def _make_hook(workspace, writable, writable_roots, rules, quiet_reads):
                 return (("secret_read", f"open({p!r})"),)
             if p.startswith(PROC_PREFIXES):
                 return (("proc_access", f"open({p!r})"),)
+            if not p.startswith(SANDBOX_LAYOUT):
+                # nothing the sandbox provides lives there: a host path someone guessed or learned
+                return (("secret_read", f"open({p!r}) outside the sandbox's file system layout"),)
             return ()
         if event in ("os.listdir", "os.scandir"):
             p = abspath(args[0] if args[0] is not None else ".")
