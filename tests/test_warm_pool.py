@@ -29,7 +29,7 @@ def _open(backend: str):
     if backend == "local":
         from sandbox.local_backend import LocalSandbox
 
-        return LocalSandbox.start(policy, workspace=MINI, unsafe_local=True, audit=False)
+        return LocalSandbox.start(policy, workspace=MINI, unsafe_local=True, audit=True)
     if backend == "bwrap":
         from sandbox.bwrap_backend import BwrapSandbox, bwrap_available
         from sandbox.images import ImageError, base_rootfs
@@ -40,13 +40,13 @@ def _open(backend: str):
             base_rootfs()
         except ImageError as e:
             pytest.skip(str(e))
-        return BwrapSandbox.start(policy, workspace=MINI, audit=False)
+        return BwrapSandbox.start(policy, workspace=MINI, audit=True)
     if not shutil.which("docker") or subprocess.run(["docker", "info"], capture_output=True).returncode:
         pytest.skip("no Docker daemon")
     from sandbox.backends import open_sandbox
 
     try:
-        return open_sandbox(policy, workspace=MINI, audit=False)
+        return open_sandbox(policy, workspace=MINI, audit=True)
     except (SandboxError, ImportError) as e:
         pytest.skip(f"docker backend unavailable: {e}")
 
@@ -118,3 +118,14 @@ def test_killed_worker_is_restarted(worker):
     assert worker.restarts == restarts + 1
     # the restarted worker starts from the original workspace plus the new candidate
     assert worker.run({"calc/ops.py": FIXED.encode()}, ARGS, 60).all_passed
+
+
+def test_candidate_audit_events_come_back_with_its_run(worker):
+    connecting = FIXED.replace("    if x > hi:", "    import socket\n    try:\n        socket.create_connection(('10.9.8.7', 80), timeout=1)\n"
+                               "    except OSError:\n        pass\n    if x > hi:")
+    run = worker.run({"calc/ops.py": connecting.encode()}, ARGS, 60)
+    kinds = {e.get("kind") for e in run.exec.audit_events}
+    assert "network" in kinds, run.exec.audit_events
+    assert "OURO-AUDIT" not in run.exec.stderr  # split out, not left in the text
+    # the next candidate's run carries only its own events
+    assert "network" not in {e.get("kind") for e in worker.run({}, ARGS, 60).exec.audit_events}
