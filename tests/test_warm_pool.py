@@ -24,12 +24,12 @@ HIGH = "tests/test_ops.py::test_clamp_high"
 ARGS = ["-q", "tests"]
 
 
-def _open(backend: str):
+def _open(backend: str, workspace: Path = MINI):
     policy = load_policy().with_backend(backend).with_limits(wall_time_s=120.0)
     if backend == "local":
         from sandbox.local_backend import LocalSandbox
 
-        return LocalSandbox.start(policy, workspace=MINI, unsafe_local=True, audit=True)
+        return LocalSandbox.start(policy, workspace=workspace, unsafe_local=True, audit=True)
     if backend == "bwrap":
         from sandbox.bwrap_backend import BwrapSandbox, bwrap_available
         from sandbox.images import ImageError, base_rootfs
@@ -40,18 +40,22 @@ def _open(backend: str):
             base_rootfs()
         except ImageError as e:
             pytest.skip(str(e))
-        return BwrapSandbox.start(policy, workspace=MINI, audit=True)
-    if not shutil.which("docker") or subprocess.run(["docker", "info"], capture_output=True).returncode:
+        return BwrapSandbox.start(policy, workspace=workspace, audit=True)
+    info = subprocess.run(["docker", "info"], capture_output=True, text=True) if shutil.which("docker") else None
+    if info is None or info.returncode:
         pytest.skip("no Docker daemon")
+    if backend == "gvisor" and "runsc" not in info.stdout:
+        pytest.skip("runsc is not registered with Docker (ouro sandbox setup)")
     from sandbox.backends import open_sandbox
 
     try:
-        return open_sandbox(policy, workspace=MINI, audit=True)
+        return open_sandbox(policy, workspace=workspace, audit=True)
     except (SandboxError, ImportError) as e:
         pytest.skip(f"docker backend unavailable: {e}")
 
 
-@pytest.fixture(scope="module", params=["local", "bwrap", pytest.param("docker", marks=pytest.mark.docker)])
+@pytest.fixture(scope="module", params=["local", "bwrap", pytest.param("docker", marks=pytest.mark.docker),
+                                        pytest.param("gvisor", marks=[pytest.mark.gvisor, pytest.mark.slow])])
 def worker(request):
     sb = _open(request.param)
     w = WarmWorker(sb)
@@ -129,3 +133,18 @@ def test_candidate_audit_events_come_back_with_its_run(worker):
     assert "OURO-AUDIT" not in run.exec.stderr  # split out, not left in the text
     # the next candidate's run carries only its own events
     assert "network" not in {e.get("kind") for e in worker.run({}, ARGS, 60).exec.audit_events}
+
+
+@pytest.mark.parametrize("backend", ["local", "bwrap"])
+def test_worker_preloads_outside_modules_never_workspace_ones(backend, tmp_path):
+    shutil.copytree(MINI, tmp_path / "repo")
+    (tmp_path / "repo" / "tests" / "test_dec.py").write_text(
+        "import decimal\nfrom calc import add\n\ndef test_dec():\n    assert add(decimal.Decimal(1), 1) == 2\n")
+    sb = _open(backend, workspace=tmp_path / "repo")
+    try:
+        with WarmWorker(sb) as w:
+            assert "decimal" in w.preloaded and "pytest" in w.preloaded
+            assert "calc" not in w.preloaded and "tests" not in w.preloaded
+            assert "tests/test_dec.py::test_dec" in w.run({}, ARGS, 60).passed
+    finally:
+        sb.close()

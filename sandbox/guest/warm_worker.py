@@ -95,7 +95,9 @@ def preload(root: str, extra: list[str]) -> list[str]:
             pass
     done = ["pytest"]
     for name in sorted(workspace_imports(root) | set(extra)):
-        if name in sys.modules:
+        if name in sys.modules:  # already loaded with pytest (stdlib, mostly): warm as well
+            if not _under(getattr(sys.modules[name], "__file__", None), root):
+                done.append(name)
             continue
         try:
             spec = importlib.util.find_spec(name)
