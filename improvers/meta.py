@@ -77,7 +77,7 @@ class MetaUtility:
             jobs = [r.to_dict() for r in self.executor.map(run_improver_job, self.jobs(source))]
         per_seed = [sum(j["utility"] for j in jobs if j["seed"] == s) / len(self.tasks) for s in self.seeds]
         violations = [dict(v, task=j["task"], seed=j["seed"]) for j in jobs for v in j["violations"]]
-        m, lo, hi = mean_ci(per_seed)
+        m, lo, hi = mean_ci(per_seed, 0.0, 1.0)
         rejected = bool(violations)
         return MetaScore(0.0 if rejected else round(m, 12), (round(lo, 12), round(hi, 12)),
                          [round(x, 12) for x in per_seed], jobs, rejected, violations)

@@ -38,9 +38,9 @@ def transfer_table(transfer: dict) -> list[dict]:
         groups.append(("all held-out", list(transfer["heldout_tasks"]), "held-out"))
     groups += [(t, [t], "train") for t in transfer.get("train_tasks", [])]
     for name, tasks, split in groups:
-        a, b = mean_ci(per_seed(seed_v, tasks)), mean_ci(per_seed(final_v, tasks))
+        a, b = mean_ci(per_seed(seed_v, tasks), 0.0, 1.0), mean_ci(per_seed(final_v, tasks), 0.0, 1.0)
         diffs = [y - x for x, y in zip(per_seed(seed_v, tasks), per_seed(final_v, tasks))]
-        d = mean_ci(diffs)
+        d = mean_ci(diffs, -1.0, 1.0)
         rows.append({"task": name, "split": split, "n_seeds": len(seeds),
                      "seed_improver": {"mean": a[0], "ci": [a[1], a[2]]},
                      "final_improver": {"mean": b[0], "ci": [b[1], b[2]], "version": final_v},

@@ -16,12 +16,13 @@ def t95(df: int) -> float:
     return _T95[best] if best else 1.96
 
 
-def mean_ci(values: list[float]) -> tuple[float, float, float]:
-    """(mean, low, high) of a 95% confidence interval for the mean; a single value has no width."""
+def mean_ci(values: list[float], lo: float = -math.inf, hi: float = math.inf) -> tuple[float, float, float]:
+    """(mean, low, high) of a 95% confidence interval for the mean, clipped to [lo, hi] (a
+    utility's CI never leaves [0, 1]); a single value has no width."""
     if not values:
         return 0.0, 0.0, 0.0
     m = mean(values)
     if len(values) < 2:
         return m, m, m
     half = t95(len(values) - 1) * stdev(values) / math.sqrt(len(values))
-    return m, m - half, m + half
+    return m, max(lo, m - half), min(hi, m + half)

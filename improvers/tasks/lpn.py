@@ -33,7 +33,7 @@ class LearningParityWithNoise(Task):
                    "input bits, flipped with probability 0.05. algorithm(train_x, train_y, test_x) "
                    "returns one 0/1 prediction per test input; the score is test accuracy.")
     initial_solution = INITIAL
-    n_bits, secret_size, noise, n_train, n_test = 10, 3, 0.05, 80, 100
+    n_bits, secret_size, noise, n_train, n_test = 10, 2, 0.05, 80, 100
 
     def generate(self, rng: random.Random) -> Instance:
         secret = rng.sample(range(self.n_bits), self.secret_size)
