@@ -1,4 +1,5 @@
-"""Warm worker (guest side): `python3 /opt/ouro/guest/warm_worker.py [MODULE...]`, cwd = workspace.
+"""Warm worker (guest side): `python3 /opt/ouro/guest/warm_worker.py [--no-warmup] [MODULE...]`,
+run with cwd = workspace.
 
 Starts once per sandbox, imports pytest (with its built-in plugins) and the third-party
 modules the repository imports — found by scanning the workspace's imports and keeping
@@ -81,6 +82,61 @@ def workspace_imports(root: str) -> set[str]:
                 elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
                     names.add(node.module.split(".")[0])
     return names
+
+
+WARMUP_TEST = """
+import pytest
+
+@pytest.fixture
+def value():
+    return {"a": [1, 2]}
+
+@pytest.mark.parametrize("n", [1, 2])
+def test_pass(value, n):
+    assert value["a"][n - 1] == n
+
+def test_fail():
+    assert {"a": 1} == {"a": 2}
+
+def test_raise():
+    with pytest.raises(ZeroDivisionError):
+        1 / 0
+"""
+
+
+def warm_up_pytest() -> None:
+    """Run one throwaway session on a scratch test file, so the lazily imported parts of
+    pytest (assertion rewriting, reporting, failure formatting) and the caches it fills
+    (compiled regexes, plugin entry points, inspect) are warm in every forked child.
+    It runs outside the workspace and leaves sys.path and sys.modules as they were."""
+    import tempfile
+
+    import pytest
+
+    saved_path, saved_modules = list(sys.path), set(sys.modules)
+    saved_hooks = list(sys.meta_path)
+    saved_out = os.dup(1), os.dup(2)
+    try:
+        with tempfile.TemporaryDirectory(prefix="ouro-warmup-") as d:
+            with open(os.path.join(d, "test_ouro_warmup.py"), "w") as f:
+                f.write(WARMUP_TEST)
+            null = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(null, 1)
+            os.dup2(null, 2)
+            os.close(null)
+            pytest.main(["-q", "-p", "no:cacheprovider", "--rootdir", d, "--noconftest", d])
+    except BaseException:
+        pass
+    finally:
+        os.dup2(saved_out[0], 1)
+        os.dup2(saved_out[1], 2)
+        for fd in saved_out:
+            os.close(fd)
+        sys.path[:] = saved_path
+        sys.meta_path[:] = saved_hooks
+        for name in set(sys.modules) - saved_modules:
+            if name == "test_ouro_warmup" or name.startswith("ouro-warmup"):
+                del sys.modules[name]
 
 
 def preload(root: str, extra: list[str]) -> list[str]:
@@ -291,7 +347,10 @@ def main(argv: list[str]) -> int:
     sys.path.insert(0, root)
     sys.dont_write_bytecode = True
     recorder = load_recorder()
-    loaded = preload(root, argv)
+    warm = "--no-warmup" not in argv  # for measuring what the warm-up buys
+    loaded = preload(root, [a for a in argv if not a.startswith("--")])
+    if warm:
+        warm_up_pytest()
     ws = Workspace(root)
     chan.write(json.dumps({"kind": "ready", "preloaded": loaded, "pid": os.getpid()}) + "\n")
     for line in sys.stdin:
