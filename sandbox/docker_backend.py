@@ -201,7 +201,7 @@ class DockerProcess:
             self._pump(0.5)
         if self.pid is not None and self.sandbox.alive():
             try:
-                self.sandbox._raw(["kill", "-9", str(self.pid)], timeout=10, cap=4096)
+                self.sandbox._raw(["/bin/sh", "-c", f"kill -9 {self.pid}"], timeout=10, cap=4096)
             except SandboxError:
                 pass
         try:
@@ -288,8 +288,11 @@ class DockerSandbox:
             # the sentry (Go "failed to create new OS thread", exit 2) long before the guest hit
             # it. So the host limit only backstops, and the policy's limit is RLIMIT_NPROC, which
             # gVisor enforces per sandbox (on runc it would count the uid machine-wide instead).
-            kwargs["pids_limit"] = lim.pids * 8 + 512
-            kwargs["ulimits"].append(docker.types.Ulimit(name="nproc", soft=lim.pids, hard=lim.pids))
+            # It is set per command (_wrap), not on the container: a container-wide RLIMIT_NPROC
+            # would also refuse our own `kill` exec once a fork bomb has used every slot.
+            # (Measured: a shell fork bomb held at 32 guest processes grows the host side by
+            # ~200 threads a second under the ptrace platform.)
+            kwargs["pids_limit"] = max(4096, lim.pids * 16)
             kwargs["runtime"] = runtime
         elif runtime:
             kwargs["runtime"] = runtime
@@ -383,25 +386,57 @@ class DockerSandbox:
                     killed_for = EndReason.OUTPUT_CAP
                     break
                 if watch and time.monotonic() >= next_check:
-                    next_check = time.monotonic() + 0.2
-                    p = self.cgroup.pids_max_events()
-                    if p is not None and before[0] is not None and p > before[0]:
-                        # Forks are failing at the limit: a fork bomb does not end by itself.
-                        killed_for = EndReason.PIDS_LIMIT
-                        break
+                    # Forks failing at the limit: a fork bomb does not end by itself, so stop it.
+                    if self.runtime == "runsc":
+                        next_check = time.monotonic() + 1.0
+                        # gVisor runs out of memory as a whole: the host OOM-kills the sentry,
+                        # and the exec's stream then hangs instead of ending.
+                        state = self._state()
+                        if not state.get("Running", False):
+                            killed_for = EndReason.OOM if state.get("OOMKilled") else EndReason.KILLED
+                            break
+                        if self._guest_at_pids_limit():
+                            killed_for = EndReason.PIDS_LIMIT
+                            break
+                    else:
+                        next_check = time.monotonic() + 0.2
+                        p = self.cgroup.pids_max_events()
+                        if p is not None and before[0] is not None and p > before[0]:
+                            killed_for = EndReason.PIDS_LIMIT
+                            break
         finally:
-            if killed_for is not None:
+            if killed_for is not None and killed_for not in (EndReason.OOM, EndReason.KILLED):
                 self._kill_all()
                 # drain what is left so the exec finishes cleanly (bounded: we just killed it)
-                drain_until = time.monotonic() + 5
+                drain_until = time.monotonic() + (5 if self.alive() else 0)
                 while not reader.eof and time.monotonic() < drain_until:
                     reader.poll(0.2)
             try:
                 sock.close()
             except OSError:
                 pass
-        exit_code = self._exit_code(exec_id)
+        exit_code = self._exit_code(exec_id) if killed_for not in (EndReason.OOM, EndReason.KILLED) else None
         return _RawResult(exit_code, bytes(out), bytes(err), time.monotonic() - start, killed_for, trunc_out, trunc_err)
+
+    def _guest_at_pids_limit(self) -> bool:
+        """gVisor: are the sandbox's processes at the policy's limit? Counted inside the guest
+        (its processes are not host processes) with shell builtins only, so the probe itself
+        needs no fork. The keeper, its init and the probe are the 3 that are not the code's."""
+        try:
+            raw = self._raw(["/bin/sh", "-c", "set -- /proc/[0-9]*; echo $#"], timeout=10, cap=4096)
+        except SandboxError as e:
+            return "try again" in str(e)  # gVisor refused even to start the probe: no task slots
+        if b"try again" in raw.stdout + raw.stderr:
+            return True
+        try:
+            return int(raw.stdout.strip() or 0) - 3 >= self.policy.limits.pids - 1
+        except ValueError:
+            return False
+
+    def _wrap(self, argv: list[str]) -> list[str]:
+        if self.runtime == "runsc":  # see start(): the pids limit as a per-command RLIMIT_NPROC
+            return ["/bin/sh", "-c", f'ulimit -p {self.policy.limits.pids}; exec "$@"', "ouro-exec", *argv]
+        return list(argv)
 
     def _exit_code(self, exec_id: str) -> int | None:
         for _ in range(50):
@@ -423,8 +458,11 @@ class DockerSandbox:
         uid = f"{self.policy.uid}:{self.policy.uid}"
         api = self.client.api
         for attempt in range(20):
+            if not self.alive():
+                return
             try:
-                eid = api.exec_create(self.id, ["kill", "-9", "-1"], user=uid, stdout=True, stderr=True)["Id"]
+                # kill is a shell builtin here: the minimal image has no /bin/kill
+                eid = api.exec_create(self.id, ["/bin/sh", "-c", "kill -9 -1"], user=uid, stdout=True, stderr=True)["Id"]
                 api.exec_start(eid)
                 # `kill -1` exits 0 when it signalled something, 1 when nothing was left.
                 if self._count_uid_procs() in (0, None):
@@ -473,7 +511,7 @@ class DockerSandbox:
         lim = self.policy.limits
         timeout = lim.wall_time_s if timeout is None else min(timeout, lim.wall_time_s)
         before = self.cgroup.snapshot()
-        raw = self._raw(list(argv), timeout=timeout, cap=lim.output_bytes, input=input, env=self._env(env),
+        raw = self._raw(self._wrap(argv), timeout=timeout, cap=lim.output_bytes, input=input, env=self._env(env),
                         cwd=cwd, watch=True)
         after = self.cgroup.snapshot()
         stdout = raw.stdout.decode("utf-8", "replace")
@@ -529,7 +567,7 @@ class DockerSandbox:
     def spawn(self, argv: list[str], *, env: dict[str, str] | None = None, cwd: str | None = None) -> DockerProcess:
         """Start a long-lived process with stdin/stdout pipes (over the exec's attach socket)."""
         api = self.client.api
-        wrapped = ["/bin/sh", "-c", 'echo "OURO-PID $$" >&2; exec "$@"', "ouro-spawn", *argv]
+        wrapped = ["/bin/sh", "-c", 'echo "OURO-PID $$" >&2; exec "$@"', "ouro-spawn", *self._wrap(argv)]
         try:
             exec_id = api.exec_create(self.id, wrapped, stdin=True, user=f"{self.policy.uid}:{self.policy.uid}",
                                       environment=self._env(env), workdir=cwd or WORKSPACE)["Id"]
