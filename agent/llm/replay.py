@@ -20,14 +20,18 @@ the queue; a role without a queue of its own is served from "default". A reply i
     sleep:      seconds to wait before answering (a client with a shorter timeout times out)
     error:      429 | 500 | 503 | "rate_limit" | "server_error" | "context_overflow"
     message:    the error's message (optional)
+    when:       a regular expression; the reply is served only to a request whose message
+                texts match it (so a script does not depend on the order a search explores)
 
-Every request consumes one reply, including failed ones, so a retried request gets the next.
+A request gets the first reply of its queue that is not yet used and whose `when` (if any)
+matches. Every request consumes one reply, including failed ones, so a retried request gets the next.
 A request past the end of its queue gets HTTP 400 "replay script exhausted" (not retried).
 """
 from __future__ import annotations
 
 import json
 import os
+import re
 import threading
 import time
 import uuid
@@ -102,13 +106,18 @@ def _read_script_file(path: Path):
 def _validate_reply(reply, where: str) -> None:
     if not isinstance(reply, dict):
         raise ScriptError(f"reply {where} must be an object, got {type(reply).__name__}")
-    unknown = set(reply) - {"content", "tool_calls", "usage", "sleep", "error", "message", "note"}
+    unknown = set(reply) - {"content", "tool_calls", "usage", "sleep", "error", "message", "note", "when"}
     if unknown:
         raise ScriptError(f"reply {where} has unknown keys: {', '.join(sorted(unknown))}")
     err = reply.get("error")
     if err is not None and _ERROR_ALIASES.get(err, err) not in _ERRORS:
         raise ScriptError(f"reply {where}: unknown error {err!r} (use 429, 500, 503, rate_limit, "
                           "server_error, context_overflow)")
+    if reply.get("when") is not None:
+        try:
+            re.compile(reply["when"])
+        except (re.error, TypeError) as e:
+            raise ScriptError(f"reply {where}: `when` is not a regular expression: {e}") from None
     for call in reply.get("tool_calls") or []:
         if not isinstance(call, dict) or "name" not in call:
             raise ScriptError(f"reply {where}: each tool call needs a name")
@@ -134,7 +143,7 @@ class ReplayServer:
 
     def __init__(self, script, port: int = 0, host: str = "127.0.0.1", record_path: str | os.PathLike | None = None):
         self.script = ReplayScript.load(script)
-        self._cursor = {role: 0 for role in self.script.queues}
+        self._used: dict[str, set[int]] = {role: set() for role in self.script.queues}
         self._lock = threading.Lock()
         self.requests: list[RecordedRequest] = []
         self.record_path = Path(record_path) if record_path else None
@@ -175,18 +184,21 @@ class ReplayServer:
 
     def remaining(self) -> dict[str, int]:
         with self._lock:
-            return {r: len(q) - self._cursor[r] for r, q in self.script.queues.items()}
+            return {r: len(q) - len(self._used[r]) for r, q in self.script.queues.items()}
 
     # --- serving ---------------------------------------------------------------------
-    def _next_reply(self, role: str) -> tuple[str, int | None, dict | None]:
+    def _next_reply(self, role: str, text: str) -> tuple[str, int | None, dict | None]:
         with self._lock:
             queue_name = role if role in self.script.queues else "default"
-            queue = self.script.queues[queue_name]
-            i = self._cursor[queue_name]
-            if i >= len(queue):
-                return queue_name, None, None
-            self._cursor[queue_name] = i + 1
-            return queue_name, i, queue[i]
+            used = self._used[queue_name]
+            for i, reply in enumerate(self.script.queues[queue_name]):
+                if i in used:
+                    continue
+                when = reply.get("when")
+                if when is None or re.search(when, text, re.DOTALL):
+                    used.add(i)
+                    return queue_name, i, reply
+            return queue_name, None, None
 
     def _record(self, rec: RecordedRequest) -> None:
         with self._lock:
@@ -198,7 +210,8 @@ class ReplayServer:
 
     def handle_chat(self, body: dict, role: str) -> tuple[int, dict, float]:
         """Returns (HTTP status, JSON body, seconds to sleep first)."""
-        queue_name, index, reply = self._next_reply(role)
+        text = "\n".join(_message_text(m) for m in body.get("messages") or [] if isinstance(m, dict))
+        queue_name, index, reply = self._next_reply(role, text)
         rec = RecordedRequest(n=len(self.requests), role=role, model=str(body.get("model", "")),
                               messages=body.get("messages") or [], tools=body.get("tools"),
                               served="reply", reply_index=index)
@@ -206,8 +219,8 @@ class ReplayServer:
             rec.served = "exhausted"
             self._record(rec)
             return 400, _error_body("invalid_request_error", None,
-                                    f"replay script exhausted for role {queue_name!r} "
-                                    f"after {len(self.script.queues[queue_name])} replies"), 0.0
+                                    f"replay script exhausted for role {queue_name!r}: none of its "
+                                    f"{len(self.script.queues[queue_name])} replies is left for this request"), 0.0
         sleep = float(reply.get("sleep") or 0)
         if reply.get("error") is not None:
             kind = _ERROR_ALIASES.get(reply["error"], reply["error"])
@@ -217,6 +230,13 @@ class ReplayServer:
             return status, _error_body(etype, code, reply.get("message") or message), sleep
         self._record(rec)
         return 200, _completion(body, reply), sleep
+
+
+def _message_text(m: dict) -> str:
+    content = m.get("content")
+    if isinstance(content, list):  # content parts
+        content = "\n".join(str(p.get("text", "")) for p in content if isinstance(p, dict))
+    return str(content or "")
 
 
 def _error_body(etype: str, code: str | None, message: str) -> dict:
