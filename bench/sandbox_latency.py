@@ -9,9 +9,10 @@ candidate), the median wall time from "here is a candidate" to "here are its per
   warm       the warm pool on Docker: one container, a worker with pytest pre-imported that
              forks a fresh child per candidate (sandbox.testrun.WarmWorker)
   bwrap      a fresh bubblewrap namespace per candidate (sandbox.testrun.run_tests_cold)
+and, for the record, bwrap_warm: the same warm worker inside one bwrap sandbox.
 Every method must report the candidate's tests as all passing, or the bench fails: a fast
 wrong answer is not a result. Last line: RESULT plain_s=… docker_run_s=… warm_s=… bwrap_s=…
-(medians in seconds) followed by the two ratios the bar is about.
+(medians in seconds), then bwrap_warm_s and the two ratios the bar is about.
 """
 from __future__ import annotations
 
@@ -55,16 +56,21 @@ def test_args(task_dir: Path) -> list[str]:
     return argv[argv.index("pytest") + 1:] if "pytest" in argv else ["-q"]
 
 
-def timed(fn, rounds: int) -> tuple[float, list[float]]:
-    fn()  # warm-up: caches, first image/rootfs use
-    times = []
+def measure(methods: dict, rounds: int) -> dict[str, list[float]]:
+    """Wall times per method. Rounds are interleaved (a, b, c, d, a, b, ...) so the noise of a
+    shared machine falls on every method alike; each method is warmed up once first."""
+    for name, fn in methods.items():
+        if not fn():
+            raise SystemExit(f"bench: {name} did not report the fix as passing")
+    times: dict[str, list[float]] = {name: [] for name in methods}
     for _ in range(rounds):
-        t = time.perf_counter()
-        ok = fn()
-        times.append(time.perf_counter() - t)
-        if not ok:
-            raise SystemExit(f"bench: {fn.__name__} did not report the fix as passing")
-    return statistics.median(times), times
+        for name, fn in methods.items():
+            t = time.perf_counter()
+            ok = fn()
+            times[name].append(time.perf_counter() - t)
+            if not ok:
+                raise SystemExit(f"bench: {name} did not report the fix as passing")
+    return times
 
 
 def main() -> int:
@@ -122,26 +128,31 @@ def main() -> int:
     def bwrap():
         return run_tests_cold(bw, pargs, 120).all_passed
 
-    results = {}
+    # not one of the four compared: the warm worker inside bwrap, for the record
+    bw_warm_sb = BwrapSandbox.start(policy.with_backend("bwrap"), workspace=repo, audit=False, site_dir=env.site_dir)
+    bw_worker = WarmWorker(bw_warm_sb)
+
+    def bwrap_warm():
+        return bw_worker.run(changed, pargs, 120).all_passed
+
+    methods = {"plain": plain, "docker_run": docker_run, "warm": warm, "bwrap": bwrap, "bwrap_warm": bwrap_warm}
     try:
-        # interleaved rounds would share the noise fairly, but each method's warm-up must come
-        # first; the machine is shared, so each block runs back to back and medians are used
-        for name, fn in [("plain", plain), ("docker_run", docker_run), ("warm", warm), ("bwrap", bwrap)]:
-            med, times = timed(fn, args.rounds)
-            results[name] = med
-            print(f"{name:11s} median {med:.3f}s  min {min(times):.3f}s  max {max(times):.3f}s  (n={len(times)})",
-                  flush=True)
+        times = measure(methods, args.rounds)
     finally:
-        worker.close()
-        warm_sb.close()
-        bw.close()
+        for closer in (worker.close, warm_sb.close, bw.close, bw_worker.close, bw_warm_sb.close):
+            closer()
         shutil.rmtree(plain_dir, ignore_errors=True)
+    results = {}
+    for name, ts in times.items():
+        results[name] = statistics.median(ts)
+        print(f"{name:11s} median {results[name]:.3f}s  min {min(ts):.3f}s  max {max(ts):.3f}s  (n={len(ts)})")
     speed_vs_plain = results["plain"] / results["warm"]
     speed_vs_docker = results["docker_run"] / results["warm"]
     print(f"warm pool: {speed_vs_plain:.1f}x faster than plain pytest (bar: >1), "
           f"{speed_vs_docker:.1f}x faster than docker run (bar: >=5)")
     print(f"RESULT plain_s={results['plain']:.4f} docker_run_s={results['docker_run']:.4f} "
           f"warm_s={results['warm']:.4f} bwrap_s={results['bwrap']:.4f} "
+          f"bwrap_warm_s={results['bwrap_warm']:.4f} "
           f"warm_vs_plain_x={speed_vs_plain:.2f} docker_run_vs_warm_x={speed_vs_docker:.2f}")
     return 0
 
