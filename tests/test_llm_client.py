@@ -134,3 +134,15 @@ def test_importing_the_cli_imports_no_heavy_library():
             "print([m for m in ('litellm', 'torch', 'docker', 'openai') if m in sys.modules])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]", out.stdout
+
+
+def test_when_serves_the_first_unused_reply_whose_pattern_matches():
+    script = [{"when": "refine", "content": "for refinement"}, {"content": "anything"},
+              {"when": "^(?!.*refine).*start", "content": "for start"}]
+    with ReplayServer(script) as srv:
+        c = client(srv.base_url)
+        assert c.chat([{"role": "user", "content": "please start"}]).content == "anything"
+        assert c.chat([{"role": "user", "content": "start"}]).content == "for start"
+        assert c.chat([{"role": "user", "content": "now refine"}]).content == "for refinement"
+    with pytest.raises(ScriptError, match="not a regular expression"):
+        ReplayServer([{"when": "(", "content": "x"}])
