@@ -148,3 +148,11 @@ def test_worker_preloads_outside_modules_never_workspace_ones(backend, tmp_path)
             assert "tests/test_dec.py::test_dec" in w.run({}, ARGS, 60).passed
     finally:
         sb.close()
+
+
+def test_endless_output_is_capped_and_worker_survives(worker):
+    noisy = FIXED.replace("    if x > hi:", "    import sys\n    while True:\n        sys.stdout.write('x' * 4096)\n    if x > hi:")
+    run = worker.run({"calc/ops.py": noisy.encode()}, ARGS + ["-s"], 60)
+    assert run.exec.reason.value == "output_cap" and run.exec.stdout_truncated and not run.all_passed
+    assert len(run.exec.stdout) <= worker.output_bytes
+    assert worker.run({"calc/ops.py": FIXED.encode()}, ARGS, 60).all_passed
