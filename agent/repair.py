@@ -8,9 +8,18 @@ policy proposals, each validated in the sandbox) -> Discriminator -> Result file
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import json
+import os
+import random
+import secrets
+import sys
+import time
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
+
+from agent.errors import BadInput, OuroError, PreconditionFailed
+from agent.fsutil import append_jsonl, atomic_write_json, atomic_write_text, read_jsonl
 
 
 @dataclass
@@ -68,6 +77,423 @@ Progress = Callable[[dict], None]
 
 def run_repair(config: RepairConfig, progress: Progress | None = None) -> RepairOutcome:
     """Repair config.repo; progress (if given) receives a dict after every validated candidate."""
-    from agent.pipeline import RepairRun
-
     return RepairRun(config, progress).execute()
+
+
+def new_run_id() -> str:
+    return time.strftime("%Y%m%d-%H%M%S", time.gmtime()) + "-" + secrets.token_hex(3)
+
+
+# what state.json keeps of a config, so `--resume ID` needs nothing else
+_SAVED = ("repo", "issue", "test_cmd", "policy", "budget", "time_limit", "backend", "seed", "allow_dirty",
+          "unsafe_local", "policy_file", "test_timeout", "max_plausible", "audit", "llm_options")
+
+
+def make_policy(name: str, config: RepairConfig):
+    """The proposal policy named by --policy."""
+    if name == "builtin":
+        from agent.policies.builtin import BuiltinPolicy
+
+        return BuiltinPolicy(ranker=config.llm_options.get("ranker"))
+    try:
+        from agent.policies import registry  # other policies (litellm:, local:) register there
+    except ImportError:
+        raise BadInput(f"unknown policy {name!r} (available: builtin)") from None
+    return registry.make(name, config)
+
+
+class _SandboxTests:
+    """The repair's sandbox: cold runs (reproduce, final checks) and warm runs (candidates)."""
+
+    def __init__(self, config: RepairConfig, sandbox_policy, workspace_dir: Path, run_id: str, on_exec):
+        from sandbox.backends import open_sandbox
+
+        self.on_exec = on_exec
+        self.policy = sandbox_policy
+        backend = sandbox_policy.backend
+        labels = {"ouro.run": run_id, "ouro.purpose": "repair"}
+        image = site_dir = None
+        if backend in ("docker", "gvisor", "bwrap"):
+            from sandbox.images import ImageError, ensure_env
+
+            try:
+                env = ensure_env(workspace_dir)
+            except ImageError as e:
+                raise PreconditionFailed(f"cannot prepare the sandbox environment: {e}") from None
+            image, site_dir = env.image, env.site_dir
+        try:
+            if backend == "bwrap":
+                from sandbox.bwrap_backend import BwrapSandbox
+
+                self.sandbox = BwrapSandbox.start(sandbox_policy, workspace=workspace_dir, labels=labels,
+                                                  audit=config.audit, site_dir=site_dir)
+            else:
+                self.sandbox = open_sandbox(sandbox_policy, workspace=workspace_dir, image=image, labels=labels,
+                                            unsafe_local=config.unsafe_local, audit=config.audit)
+        except Exception as e:
+            if type(e).__name__ in ("SandboxError", "UnsafeLocalRefused", "DockerException", "ImageError"):
+                raise PreconditionFailed(f"cannot start the {backend} sandbox: {e}") from None
+            raise
+        self.worker = None
+        self._worker_failed = False
+        self.touched: set[str] = set()
+        self.base: dict[str, bytes | None] = {}
+        self.workspace_dir = workspace_dir
+
+    def cold(self, pytest_args: list[str], timeout: float, coverage: bool = False):
+        from sandbox.testrun import run_tests_cold
+
+        run = run_tests_cold(self.sandbox, pytest_args, timeout, coverage=coverage)
+        self.on_exec(run.exec)
+        return run
+
+    def _original(self, rel: str) -> bytes | None:
+        if rel not in self.base:
+            p = self.workspace_dir / rel
+            self.base[rel] = p.read_bytes() if p.exists() else None
+        return self.base[rel]
+
+    def cold_with(self, files: dict[str, bytes | None], pytest_args: list[str], timeout: float):
+        """A cold run of one state: every file any candidate touched is reset first."""
+        self.close_worker()
+        paths = self.touched | set(files)
+        state = {p: self._original(p) for p in paths}
+        state.update(files)
+        self._write(state)
+        try:
+            return self.cold(pytest_args, timeout)
+        finally:
+            self._write({p: self._original(p) for p in paths})
+
+    def _write(self, state: dict[str, bytes | None]) -> None:
+        writes = {p: c for p, c in state.items() if c is not None}
+        deletes = [p for p, c in state.items() if c is None]
+        if writes:
+            self.sandbox.write_files(writes)
+        if deletes:
+            self.sandbox.delete_files(deletes)
+
+    def candidate(self, files: dict[str, bytes | None], pytest_args: list[str], timeout: float):
+        """A candidate run: in the warm worker when it works, else cold."""
+        self.touched |= set(files)
+        if self.worker is None and not self._worker_failed:
+            try:
+                from sandbox.testrun import WarmWorker
+
+                self.worker = WarmWorker(self.sandbox)
+            except Exception as e:  # no warm worker on this backend/guest: cold runs still work
+                self._worker_failed = True
+                print(f"ouro: note: warm worker unavailable ({str(e)[:120]}); validating with cold runs", file=sys.stderr)
+        if self.worker is not None:
+            run = self.worker.run(files, pytest_args, timeout)
+            return run
+        return self.cold_with(files, pytest_args, timeout)
+
+    def close_worker(self) -> None:
+        if self.worker is not None:
+            try:
+                self.worker.close()
+            finally:
+                self.worker = None
+
+    def close(self) -> None:
+        try:
+            self.close_worker()
+        finally:
+            self.sandbox.close()
+
+
+class RepairRun:
+    """One execution of the pipeline; `execute` never leaves a sandbox behind."""
+
+    def __init__(self, config: RepairConfig, progress: Progress | None = None):
+        self.config = config
+        self.progress = progress
+        self.t0 = time.monotonic()
+
+    # -- set-up ----------------------------------------------------------------------------
+    def _prepare(self):
+        from agent.home import OuroHome
+        from agent.runstore import RunStore
+
+        cfg = self.config
+        self.home = OuroHome.resolve(cfg.home).ensure()
+        self.store = RunStore(self.home.db)
+        if cfg.resume:
+            if not cfg.run_id:
+                raise BadInput("--resume needs a run id")
+            row = self.store.get(cfg.run_id)
+            run_dir = Path(row["run_dir"]) if row else (cfg.run_dir or self.home.runs / cfg.run_id)
+            state_file = run_dir / "state.json"
+            if not state_file.exists():
+                raise BadInput(f"no run {cfg.run_id!r} to resume in {self.home.root}")
+            state = json.loads(state_file.read_text())
+            for k in _SAVED:
+                if k in state:
+                    v = state[k]
+                    setattr(cfg, k, Path(v) if k in ("repo", "policy_file") and v else v)
+            cfg.run_id = state["run_id"]
+            cfg.run_dir = run_dir
+        else:
+            cfg.repo = Path(cfg.repo).expanduser()
+            if not cfg.repo.exists():
+                raise BadInput(f"{cfg.repo}: no such directory")
+            if not cfg.repo.is_dir():
+                raise BadInput(f"{cfg.repo}: not a directory")
+            cfg.run_id = cfg.run_id or new_run_id()
+            cfg.run_dir = Path(cfg.run_dir) if cfg.run_dir else self.home.runs / cfg.run_id
+        self.run_id, self.run_dir = cfg.run_id, Path(cfg.run_dir)
+
+        from agent.cliutil import load_policy_arg
+
+        class _A:
+            policy_file = str(cfg.policy_file) if cfg.policy_file else None
+        self.sandbox_policy = load_policy_arg(_A(), cfg.backend)
+        if self.sandbox_policy.backend == "local" and not cfg.unsafe_local:
+            raise BadInput("the local backend isolates nothing; pass --unsafe-local to use it")
+        from agent.testing import parse_test_cmd
+
+        self.test_cmd = parse_test_cmd(cfg.test_cmd)
+
+    def _open_workspace(self):
+        from agent.workspace import Workspace
+
+        cfg = self.config
+        if cfg.resume:
+            self.workspace = Workspace.reopen(cfg.repo, self.run_dir)
+        else:
+            if self.run_dir.exists() and any(self.run_dir.iterdir()):
+                raise BadInput(f"run directory {self.run_dir} is not empty")
+            self.workspace = Workspace.create(cfg.repo, self.run_dir, cfg.allow_dirty)
+            state = {k: (str(getattr(cfg, k)) if isinstance(getattr(cfg, k), Path) else getattr(cfg, k)) for k in _SAVED}
+            state["llm_options"] = {k: v for k, v in cfg.llm_options.items() if isinstance(v, (str, int, float, bool))}
+            state["run_id"] = self.run_id
+            atomic_write_json(self.run_dir / "state.json", state)
+
+    # -- audit -----------------------------------------------------------------------------
+    def _audit_log(self):
+        if not hasattr(self, "_alog"):
+            try:
+                from sandbox.audit.log import default_log
+
+                self._alog = default_log(self.home)
+            except ImportError:
+                self._alog = None
+        return self._alog
+
+    def _on_exec(self, result) -> None:
+        log = self._audit_log()
+        if log is None:
+            return
+        try:
+            from sandbox.audit.events import events_from_exec
+
+            events = events_from_exec(result, run_id=self.run_id, policy=self.config.policy,
+                                      backend=self.sandbox_policy.backend, rules=self.sandbox_policy.audit_rules or None)
+            log.append_many(events)
+        except ImportError:
+            pass
+
+    def _scanner(self):
+        try:
+            from sandbox.audit.static_scan import scan_source
+        except ImportError:
+            return None
+        base_findings: dict[str, set] = {}
+
+        def scan(files: dict[str, str]) -> str | None:
+            for path, text in files.items():
+                if path not in base_findings:
+                    orig = self.ctx.base_files.get(path) or ""
+                    base_findings[path] = {(f.kind, f.message) for f in scan_source(path, orig)}
+                new = [f for f in scan_source(path, text) if (f.kind, f.message) not in base_findings[path]]
+                if new:
+                    try:
+                        from sandbox.audit.events import events_from_findings
+
+                        log = self._audit_log()
+                        if log is not None:
+                            log.append_many(events_from_findings(new, run_id=self.run_id, policy=self.config.policy,
+                                                                 backend=self.sandbox_policy.backend))
+                    except ImportError:
+                        pass
+                    f = new[0]
+                    return f"static scan rejected the candidate: {f.kind} at {f.path}:{f.line}: {f.message}"
+            return None
+        return scan
+
+    # -- the pipeline -----------------------------------------------------------------------
+    def execute(self) -> RepairOutcome:
+        from agent.trajectory import Trajectory
+
+        self._prepare()
+        cfg = self.config
+        self._open_workspace()
+        self.traj = Trajectory(self.run_dir / "trajectory.jsonl")
+        self.store.start(self.run_id, str(Path(cfg.repo).resolve()), str(self.run_dir), cfg.policy, self.sandbox_policy.backend)
+        self.traj.log("resume" if cfg.resume else "start", {"run_id": self.run_id, "repo": str(cfg.repo),
+                                                            "policy": cfg.policy, "backend": self.sandbox_policy.backend,
+                                                            "seed": cfg.seed, "budget": cfg.budget})
+        tests = None
+        try:
+            tests = _SandboxTests(cfg, self.sandbox_policy, self.workspace.path, self.run_id, self._on_exec)
+            outcome = self._repair(tests)
+        except OuroError as e:
+            self._fail(str(e))
+            raise
+        except KeyboardInterrupt:
+            self._fail("interrupted")
+            raise
+        except Exception as e:
+            self._fail(f"{type(e).__name__}: {e}")
+            raise
+        finally:
+            if tests is not None:
+                tests.close()
+        return outcome
+
+    def _fail(self, message: str) -> None:
+        self.traj.log("result", {"status": "error", "error": message})
+        self.store.finish(self.run_id, status="error", error=message, seconds=time.monotonic() - self.t0)
+
+    def _repair(self, tests: _SandboxTests) -> RepairOutcome:
+        from agent.localize import is_test_file, localize
+        from agent.repomap import build_repomap
+        from agent.search import Observation, SearchConfig, SearchContext, TreeSearch
+        from agent.selfdebug import failure_message
+        from agent.testing import Baseline, Validator, reproduce
+
+        cfg = self.config
+        timeout = float(cfg.test_timeout or self.sandbox_policy.limits.wall_time_s)
+
+        # 1. reproduce (cached on resume: the search replays against the same baseline)
+        baseline_file = self.run_dir / "baseline.json"
+        if cfg.resume and baseline_file.exists():
+            baseline = Baseline(**json.loads(baseline_file.read_text()))
+        else:
+            baseline = reproduce(lambda args, t, cov: tests.cold(args, t, coverage=cov), self.test_cmd, timeout, cfg.issue)
+            atomic_write_json(baseline_file, asdict(baseline))
+        self.traj.log("reproduce", {"failing": sorted(baseline.failing), "target": baseline.target,
+                                    "passing": len(baseline.passing), "seconds": round(baseline.seconds, 3),
+                                    "coverage": baseline.coverage is not None})
+
+        # 2. localize
+        py_files = self.workspace.python_files()
+        rmap = build_repomap(self.workspace.path, py_files)
+        loc = localize(self.workspace.path, py_files, {t: baseline.failing[t] for t in baseline.target},
+                       baseline.passing, baseline.coverage, rmap, cfg.issue)
+        atomic_write_json(self.run_dir / "localization.json", loc.to_dict())
+        self.traj.log("localize", {"lines": [s.to_dict() for s in loc.lines[:10]],
+                                   "functions": [list(f) for f in loc.functions[:5]]})
+
+        # 3. search
+        base_files = {f: self.workspace.read(f) for f in py_files if not is_test_file(f)}
+        self.ctx = SearchContext(base_files=base_files, target_tests=baseline.target, localization=loc, repomap=rmap,
+                                 issue=cfg.issue, rng=random.Random(cfg.seed))
+        # a candidate may take longer than the suite did (a loop made slower), not forever
+        cand_timeout = min(timeout, max(20.0, 3 * baseline.seconds + 10))
+        validator = Validator(run_candidate=tests.candidate, cmd=self.test_cmd, baseline=baseline,
+                              timeout=cand_timeout, scan=self._scanner())
+        cache_file = self.run_dir / "validations.jsonl"
+        cache = {r["key"]: r["observation"] for r in read_jsonl(cache_file) if "key" in r}
+        self.fresh = 0
+
+        def evaluate(node):
+            if node.key in cache:
+                obs = Observation.from_dict(cache[node.key])
+                obs.cached = True
+                return obs
+            obs = validator(node.files)
+            self.fresh += 1
+            cache[node.key] = obs.to_dict()
+            append_jsonl(cache_file, {"key": node.key, "observation": obs.to_dict()})  # persisted before going on
+            return obs
+
+        root_obs = Observation(status="failed", target=len(baseline.target),
+                               failing={t: failure_message(baseline.failing[t]) for t in baseline.target}, tests_passed=len(baseline.passing))
+        policy = make_policy(cfg.policy, cfg)
+        scfg = SearchConfig(budget=cfg.budget, time_limit=cfg.time_limit, max_plausible=cfg.max_plausible, seed=cfg.seed)
+        search = TreeSearch(policy, evaluate, self.ctx, scfg, root_obs, on_event=self.traj.log)
+
+        def tick(s: TreeSearch):
+            atomic_write_json(self.run_dir / "tree.json", s_tree(s))
+            if self.progress:
+                self.progress({"validated": s.validated, "fresh": self.fresh, "plausible": len(s.plausible),
+                               "best_value": round(s.best_value(), 3), "elapsed": time.monotonic() - self.t0,
+                               "last": s.nodes[len(s.nodes) - 1].edits[-1]["description"] if len(s.nodes) > 1 else ""})
+
+        def s_tree(s: TreeSearch) -> dict:
+            return {"nodes": [n.to_dict() for n in s.nodes.values()], "plausible": s.plausible, "validated": s.validated}
+
+        result = search.run(progress=tick)
+        atomic_write_json(self.run_dir / "tree.json", result.tree())
+
+        # 4. discriminate: re-run each plausible patch cold, from a clean state
+        from agent.discriminator import choose
+
+        def rerun(node) -> bool:
+            run = tests.cold_with({p: t.encode() for p, t in node.files.items()}, self.test_cmd.pytest_args, timeout)
+            ok = run.complete and all(run.outcome(t) == "passed" for t in baseline.target) and \
+                not (set(baseline.passing) & run.failed)
+            self.traj.log("rerun", {"node": node.id, "stable": ok, "problem": run.problem})
+            return ok
+
+        plaus_nodes = [result.nodes[i] for i in result.plausible]
+        chosen, ranking = choose(plaus_nodes, lambda files: self.workspace.changed_lines(self.workspace.diff(files)), rerun)
+        self.traj.log("selection", {"chosen": chosen.id if chosen else None, "ranking": [r.to_dict() for r in ranking]})
+
+        # 5. result
+        usage = policy.usage() if hasattr(policy, "usage") else {}
+        patch = self.workspace.diff(chosen.files) if chosen else None
+        explanation = self._explain(baseline, loc, chosen, result)
+        status = "plausible" if chosen else "not_found"
+        if patch:
+            atomic_write_text(self.run_dir / "patch.diff", patch)
+        atomic_write_text(self.run_dir / "explanation.md", explanation)
+        outcome = RepairOutcome(run_id=self.run_id, run_dir=self.run_dir, status=status, patch=patch,
+                                explanation=explanation, candidates_validated=result.validated,
+                                candidates_to_first_plausible=result.first_plausible_at,
+                                seconds=time.monotonic() - self.t0, tokens=int(usage.get("tokens", 0)),
+                                cost=float(usage.get("cost", 0.0)))
+        if cfg.apply and patch:
+            outcome.branch = self.workspace.apply_patch(patch, self.run_id, self._commit_message(explanation, chosen))
+        self.traj.log("result", {k: v for k, v in outcome.to_dict().items() if k != "explanation"})
+        atomic_write_json(self.run_dir / "outcome.json", outcome.to_dict())
+        self.store.finish(self.run_id, status=status, seconds=outcome.seconds, candidates_validated=result.validated,
+                          first_plausible=result.first_plausible_at,
+                          patch_lines=self.workspace.changed_lines(patch) if patch else None)
+        return outcome
+
+    def _explain(self, baseline, loc, chosen, result) -> str:
+        from agent.selfdebug import expected_actual, failure_message
+
+        cfg = self.config
+        out = [f"# ouro repair {self.run_id}", ""]
+        first = (cfg.issue or "").strip().splitlines()
+        if first:
+            out += [f"Issue: {first[0].lstrip('# ').strip()}", ""]
+        out.append(f"## Reproduced\n{len(baseline.target)} failing test(s), {len(baseline.passing)} passing:")
+        for t in baseline.target[:8]:
+            msg = failure_message(baseline.failing[t])
+            ea = expected_actual(msg)
+            out.append(f"- `{t}`: " + (f"expected {ea[0]}, got {ea[1]}" if ea else msg))
+        out.append("\n## Suspicious locations")
+        for s in loc.lines[:5]:
+            out.append(f"- {s.file}:{s.line} in {s.function or '<module>'} (score {s.score:.2f}: {', '.join(s.reasons)})")
+        if chosen is not None:
+            out.append("\n## Fix")
+            for e in chosen.edits:
+                out.append(f"- {e['description']}")
+            obs = chosen.observation
+            out.append(f"\nWith this patch the {len(baseline.target)} failing test(s) pass and {obs.tests_passed} visible "
+                       f"tests pass in total, with no regression; a fresh re-run of the suite gives the same result. "
+                       f"Found after {result.first_plausible_at} validated candidate(s), among {len(result.plausible)} plausible.")
+        else:
+            out.append(f"\n## No plausible patch\nValidated {result.validated} candidate(s); search stopped: {result.stopped}.")
+        out.append(f"\n## Explanation chain ({len(self.ctx.chain.entries)} failed candidates)")
+        out.append(self.ctx.chain.render() or "- (none: the first candidates already passed)")
+        return "\n".join(out) + "\n"
+
+    def _commit_message(self, explanation: str, chosen) -> str:
+        title = "ouro: " + "; ".join(e["description"].split(" at ")[0] for e in chosen.edits)[:60]
+        return f"{title}\n\n{explanation}"

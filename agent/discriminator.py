@@ -1,0 +1,49 @@
+"""Pick one patch among the plausible ones (SWE-Search's discriminator, without a model).
+
+Plausible patches all make the failing tests pass with no regression in the visible suite;
+the hidden tests decide which is right, so prefer what a maintainer would merge: no test
+file touched, the most visible tests passing, the fewest changed lines, and a result that
+holds when the suite runs again from scratch (flaky passes are dropped).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from agent.localize import is_test_file
+
+
+@dataclass
+class Ranked:
+    node_id: int
+    touches_tests: bool
+    tests_passed: int
+    changed_lines: int
+    depth: int
+    stable: bool | None = None     # None: not re-run
+
+    def sort_key(self) -> tuple:
+        return (self.touches_tests, -self.tests_passed, self.changed_lines, self.depth, self.node_id)
+
+    def to_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+def rank(nodes: list, changed_lines: Callable[[dict[str, str]], int]) -> list[Ranked]:
+    out = []
+    for n in nodes:
+        out.append(Ranked(node_id=n.id, touches_tests=any(is_test_file(p) for p in n.files),
+                          tests_passed=n.observation.tests_passed, changed_lines=changed_lines(n.files), depth=n.depth))
+    return sorted(out, key=Ranked.sort_key)
+
+
+def choose(nodes: list, changed_lines: Callable[[dict[str, str]], int],
+           rerun: Callable[[object], bool]) -> tuple[object | None, list[Ranked]]:
+    """The best plausible node whose re-run (fresh, cold) passes again, and the full ranking."""
+    ranking = rank(nodes, changed_lines)
+    by_id = {n.id: n for n in nodes}
+    for r in ranking:
+        r.stable = rerun(by_id[r.node_id])
+        if r.stable:
+            return by_id[r.node_id], ranking
+    return None, ranking

@@ -1,0 +1,200 @@
+"""Fault localization: rank suspicious lines and functions.
+
+Three signals, combined because each alone misleads in a known way:
+- Spectrum (Ochiai) from per-test line coverage: lines run by failing tests and rarely by
+  passing ones. Blind when one test covers everything, or when coverage is unavailable.
+- Traceback frames of the failing tests: the crash site and its callers in the project's code.
+  Points at where the error surfaced, which is often downstream of the fault.
+- The tree-sitter repo map: functions the failing tests and the issue text mention by name,
+  and the functions enclosing the crash frames (the fault is often earlier in the same function).
+"""
+from __future__ import annotations
+
+import ast
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from agent.repomap import RepoMap
+
+_FRAME_RE = re.compile(r'^(?:\s*File "([^"]+\.py)", line (\d+)|([^\s:"]+\.py):(\d+):)', re.M)
+_IDENT_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]{2,}")
+
+
+@dataclass
+class Suspicious:
+    file: str
+    line: int
+    score: float
+    function: str = ""
+    reasons: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return {"file": self.file, "line": self.line, "score": round(self.score, 4),
+                "function": self.function, "reasons": self.reasons}
+
+
+@dataclass
+class Localization:
+    lines: list[Suspicious]
+    functions: list[tuple[str, str, float]]  # (qualname, file, best line score)
+
+    def to_dict(self) -> dict:
+        return {"lines": [s.to_dict() for s in self.lines],
+                "functions": [{"function": f, "file": p, "score": round(s, 4)} for f, p, s in self.functions]}
+
+
+def is_test_file(rel: str) -> bool:
+    p = Path(rel)
+    return (p.name.startswith("test_") or p.name.endswith("_test.py") or p.name == "conftest.py"
+            or any(part in ("tests", "test", "testing") for part in p.parts[:-1]))
+
+
+def traceback_frames(longrepr: str, known_files: set[str]) -> list[tuple[str, int]]:
+    """(file, line) frames in a failure text, mapped onto repository-relative paths, in order."""
+    out = []
+    for m in _FRAME_RE.finditer(longrepr or ""):
+        path = m.group(1) or m.group(3)
+        line = int(m.group(2) or m.group(4))
+        rel = _match_file(path, known_files)
+        if rel and (rel, line) not in out:
+            out.append((rel, line))
+    return out
+
+
+def _match_file(path: str, known: set[str]) -> str | None:
+    path = path.replace("\\", "/")
+    if path in known:
+        return path
+    for k in known:  # absolute in-sandbox paths: /workspace/pkg/mod.py -> pkg/mod.py
+        if path.endswith("/" + k):
+            return k
+    return None
+
+
+def statement_lines(source: str, start: int = 1, end: int = 10**9) -> list[int]:
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return []
+    lines = {n.lineno for n in ast.walk(tree) if isinstance(n, ast.stmt) and start <= n.lineno <= end}
+    return sorted(lines)
+
+
+def ochiai(failed_cov: int, passed_cov: int, total_failed: int) -> float:
+    if failed_cov == 0 or total_failed == 0:
+        return 0.0
+    return failed_cov / math.sqrt(total_failed * (failed_cov + passed_cov))
+
+
+def localize(
+    root: Path,
+    source_files: list[str],
+    failing: dict[str, str],
+    passing: list[str],
+    coverage: dict[str, dict[str, list[int]]] | None,
+    rmap: RepoMap,
+    issue: str = "",
+    limit: int = 40,
+) -> Localization:
+    """Rank lines of the non-test `source_files` (repository-relative).
+
+    failing: nodeid -> failure text; passing: nodeids; coverage: nodeid -> {file: [lines]}.
+    """
+    root = Path(root)
+    src_set = {f for f in source_files if not is_test_file(f)}
+    scores: dict[tuple[str, int], float] = {}
+    reasons: dict[tuple[str, int], list[str]] = {}
+
+    def add(key, value, why):
+        if key[0] not in src_set or value <= 0:
+            return
+        scores[key] = scores.get(key, 0.0) + value
+        reasons.setdefault(key, [])
+        if why not in reasons[key]:
+            reasons[key].append(why)
+
+    # 1. spectrum
+    if coverage:
+        fcount: dict[tuple[str, int], int] = {}
+        pcount: dict[tuple[str, int], int] = {}
+        passing_set = set(passing)
+        failing_cov = [t for t in failing if t in coverage]
+        for test, files in coverage.items():
+            bucket = fcount if test in failing else pcount if test in passing_set else None
+            if bucket is None:
+                continue
+            for f, lines in files.items():
+                for ln in lines:
+                    bucket[(f, ln)] = bucket.get((f, ln), 0) + 1
+        for key, ef in fcount.items():
+            add(key, ochiai(ef, pcount.get(key, 0), max(1, len(failing_cov))), "spectrum")
+
+    # 2. traceback frames: the deepest project frame first, its callers less
+    frame_functions: dict[str, float] = {}
+    for text in failing.values():
+        frames = [fr for fr in traceback_frames(text, src_set | set(source_files)) if fr[0] in src_set]
+        for depth, fr in enumerate(reversed(frames)):
+            w = 0.7 ** depth
+            add(fr, 0.6 * w, "traceback")
+            d = rmap.enclosing(*fr)
+            if d is not None:
+                frame_functions[d.qualname + "@" + d.file] = max(frame_functions.get(d.qualname + "@" + d.file, 0), w)
+
+    # 3. symbols: what the failing tests and the issue mention by name
+    mentioned: dict[str, float] = {}
+    test_idents = set()
+    for nodeid in failing:
+        test_file = nodeid.split("::")[0]
+        test_func = nodeid.split("::")[-1].split("[")[0]
+        for d in rmap.named(test_func):
+            if d.file == test_file:
+                try:
+                    lines = (root / d.file).read_text(encoding="utf-8", errors="replace").splitlines()
+                except OSError:
+                    continue
+                body = "\n".join(lines[d.start_line - 1:d.end_line])
+                test_idents |= set(_IDENT_RE.findall(body))
+    issue_idents = set(_IDENT_RE.findall(issue or ""))
+    for d in rmap.definitions:
+        if d.file not in src_set:
+            continue
+        key = d.qualname + "@" + d.file
+        if d.name in test_idents:
+            mentioned[key] = mentioned.get(key, 0) + 0.15
+        if d.name in issue_idents:
+            mentioned[key] = mentioned.get(key, 0) + 0.1
+
+    # Functions from frames and mentions contribute to all their statement lines: the fault
+    # is often a few lines before the crash, in a line coverage may not separate.
+    sources: dict[str, str] = {}
+    for d in rmap.definitions:
+        key = d.qualname + "@" + d.file
+        bonus = 0.25 * frame_functions.get(key, 0.0) + mentioned.get(key, 0.0)
+        if bonus <= 0 or d.kind == "class":
+            continue
+        if d.file not in sources:
+            try:
+                sources[d.file] = (root / d.file).read_text(encoding="utf-8", errors="replace")
+            except OSError:
+                sources[d.file] = ""
+        covered_by_failing = None
+        if coverage:
+            covered_by_failing = {ln for t in failing for ln in coverage.get(t, {}).get(d.file, [])}
+        for ln in statement_lines(sources[d.file], d.start_line, d.end_line):
+            if covered_by_failing is not None and covered_by_failing and ln not in covered_by_failing and ln != d.start_line:
+                continue  # coverage says the failing tests never ran this line
+            add((d.file, ln), bonus, "frame function" if key in frame_functions else "mentioned")
+
+    ranked = sorted(scores.items(), key=lambda kv: (-round(kv[1], 9), kv[0][0], kv[0][1]))
+    out: list[Suspicious] = []
+    for (f, ln), s in ranked[:limit]:
+        d = rmap.enclosing(f, ln)
+        out.append(Suspicious(file=f, line=ln, score=s, function=d.qualname if d else "", reasons=reasons[(f, ln)]))
+    funcs: dict[tuple[str, str], float] = {}
+    for s in out:
+        k = (s.function or "<module>", s.file)
+        funcs[k] = max(funcs.get(k, 0.0), s.score)
+    functions = sorted(((q, f, s) for (q, f), s in funcs.items()), key=lambda x: (-x[2], x[1], x[0]))
+    return Localization(lines=out, functions=functions)

@@ -1,0 +1,119 @@
+"""The built-in policy: repair templates at the highest-ranked locations, no model, no network.
+
+Order of proposals for a node = localization score of the line (normalized to the best line)
+x the template's score x what the self-debug chain says about that location (see
+agent.selfdebug.LocationStats.weight). The template's score is its prior frequency
+(agent.templates.PRIORS) unless a learned `ranker` is given.
+
+The ranker hook (for the learned model in improvers/): any callable
+    ranker(candidates: list[agent.templates.Candidate], context: dict) -> list[float]
+returning one score in [0, 1] per candidate (the probability that it is the fix). context
+holds "issue", "base_files" (path -> original text), "target_tests" and "localization"
+(agent.localize.Localization). It is called once per batch of candidates a node generates.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+from agent.policies.base import Proposal
+from agent.templates import PRIORS, Candidate, generate
+
+Ranker = Callable[[list[Candidate], dict], list[float]]
+
+
+class BuiltinPolicy:
+    name = "builtin"
+
+    def __init__(self, ranker: Ranker | None = None, lines_root: int = 40, lines_child: int = 15):
+        self.ranker = ranker
+        self.lines_root = lines_root
+        self.lines_child = lines_child
+        # node id -> pending [score, tiebreak, candidate]
+        self.queues: dict[int, list[tuple[float, float, Candidate]]] = {}
+        self._loc_score: dict[tuple[str, int], float] = {}
+        self._top_root: float | None = None
+
+    # -- candidate generation -------------------------------------------------------------
+    def _lines(self, ctx, limit: int) -> dict[str, list[int]]:
+        loc = ctx.localization
+        by_file: dict[str, list[int]] = {}
+        if loc is None:
+            return by_file
+        best = max((s.score for s in loc.lines), default=1.0) or 1.0
+        for s in loc.lines[:limit]:
+            if s.file in ctx.base_files:
+                self._loc_score[(s.file, s.line)] = s.score / best
+                by_file.setdefault(s.file, []).append(s.line)
+        return by_file
+
+    def _build(self, node, ctx) -> list[tuple[float, float, Candidate]]:
+        lines = self._lines(ctx, self.lines_root if node.id == 0 else self.lines_child)
+        cands: list[Candidate] = []
+        for path in sorted(lines, key=lambda p: -max(self._loc_score[(p, ln)] for ln in lines[p])):
+            src = ctx.source(node, path)
+            if src is None:
+                continue
+            cands.extend(generate(path, src, lines[path]))
+        if self.ranker is not None and cands:
+            context = {"issue": ctx.issue, "base_files": ctx.base_files, "target_tests": ctx.target_tests,
+                       "localization": ctx.localization}
+            model_scores = list(self.ranker(cands, context))
+        else:
+            model_scores = [PRIORS.get(c.template, 0.3) for c in cands]
+            # A template that offers many variants at one line (every other variable in scope)
+            # spreads its prior over them instead of crowding out the other templates.
+            variants: dict[tuple, int] = {}
+            for c in cands:
+                variants[(c.file, c.line, c.template)] = variants.get((c.file, c.line, c.template), 0) + 1
+            model_scores = [m / (1 + 0.15 * (variants[(c.file, c.line, c.template)] - 1))
+                            for c, m in zip(cands, model_scores)]
+        out = []
+        for c, m in zip(cands, model_scores):
+            # ties broken by the seeded rng: a different --seed explores a different order
+            out.append((self._loc_score.get((c.file, c.line), 0.1) * float(m), ctx.rng.random(), c))
+        return out
+
+    # -- the Policy protocol --------------------------------------------------------------
+    def propose(self, node, ctx, k: int = 1) -> list[Proposal]:
+        if node.id not in self.queues:
+            self.queues[node.id] = self._build(node, ctx)
+            if node.id == 0:
+                self._top_root = max((s for s, _, _ in self.queues[0]), default=0.0) or 1.0
+        queue = self.queues[node.id]
+        out: list[Proposal] = []
+        for _ in range(k):
+            if not queue:
+                break
+            # the chain changes after every validation, so the order is recomputed each time
+            best_i, best_key = -1, None
+            for i, (score, tie, c) in enumerate(queue):
+                key = (score * ctx.chain.stats(c.file, c.line).weight(c.template), tie)
+                if best_key is None or key > best_key:
+                    best_i, best_key = i, key
+            score, _, c = queue.pop(best_i)
+            files = dict(node.files)
+            files[c.file] = c.new_source
+            if files[c.file] == ctx.base_files.get(c.file):
+                del files[c.file]  # this edit undoes the parent's: back to the original file
+            out.append(Proposal(files=files, description=c.description, template=c.template, file=c.file,
+                                line=c.line, score=best_key[0], meta={"function": c.function}))
+        return out
+
+    def value_estimate(self, node, ctx) -> float:
+        if node.id == 0:
+            queue = self.queues.get(0)
+            if queue is None:
+                return 0.6
+            if not queue:
+                return 0.0
+            top = max(s * ctx.chain.stats(c.file, c.line).weight(c.template) for s, _, c in queue)
+            return 0.3 + 0.4 * min(1.0, top / (self._top_root or 1.0))
+        # a patch whose edits sit on highly ranked lines is more likely right
+        scores = [self._loc_score.get((e.get("file"), e.get("line")), 0.1) for e in node.edits]
+        return sum(scores) / len(scores) if scores else 0.0
+
+    def observe(self, node, ctx, explanation) -> None:
+        pass  # the chain in ctx is all the memory this policy needs
+
+    def usage(self) -> dict:
+        return {"tokens": 0, "cost": 0.0}

@@ -1,0 +1,222 @@
+"""`ouro repair` and `ouro runs list|show`."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from agent.cliutil import add_home, add_json, add_policy_file, home_of, print_json
+from agent.errors import BadInput
+
+REPAIR_EPILOG = """exit codes:
+  0    a plausible patch was found (printed; with --apply, committed on branch ouro/<run-id>)
+  1    the search ran and found no plausible patch, or the run failed
+  2    bad input: PATH does not exist or is not a directory, the issue file is missing,
+       --test-cmd is not pytest, a dirty tree without --allow-dirty, --backend local
+       without --unsafe-local, a bad --policy-file, an unknown run id for --resume
+  3    could not reproduce: every test passes
+  4    no tests found (pass --test-cmd to say how to run them)
+  5    the tests hang: the suite did not finish within --test-timeout
+  6    the code does not import: test collection fails
+  130  interrupted (Ctrl-C); resume later with --resume RUN_ID
+
+Nothing is written to PATH unless --apply is given; everything else goes to the run
+directory (.ouro/runs/<run-id>/: patch.diff, explanation.md, trajectory.jsonl, tree.json)."""
+
+
+def register(sub) -> None:
+    p = sub.add_parser("repair", help="repair a repository issue (reproduce, localize, search, patch)",
+                       description="Repair a Python repository: reproduce the failure in a sandbox, localize it, "
+                                   "search candidate patches (MCTS), and print the chosen diff with its explanation.",
+                       epilog=REPAIR_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("path", nargs="?", help="the repository (a git repository or a plain directory)")
+    issue = p.add_mutually_exclusive_group()
+    issue.add_argument("--issue-file", help="file holding the issue text")
+    issue.add_argument("--issue", help="the issue text itself")
+    p.add_argument("--test-cmd", help="how to run the tests (default: the task's, else `python -m pytest`)")
+    p.add_argument("--policy", default="builtin", help="who proposes edits: builtin | litellm:<model> | local:<path>")
+    p.add_argument("--budget", type=int, default=None, help="most candidate patches to validate (default 300, or the task's)")
+    p.add_argument("--time-limit", type=float, default=900.0, help="seconds for the search (default 900)")
+    p.add_argument("--test-timeout", type=float, default=None,
+                   help="seconds one full test run may take (default: the policy's wall_time_s)")
+    p.add_argument("--backend", choices=["docker", "gvisor", "bwrap", "local"], help="sandbox backend (default: the policy file's)")
+    p.add_argument("--unsafe-local", action="store_true", help="allow --backend local (no isolation at all)")
+    p.add_argument("--seed", type=int, default=0, help="search seed (the same seed gives the same search)")
+    p.add_argument("--apply", action="store_true", help="commit the patch on a new branch ouro/<run-id> in PATH")
+    p.add_argument("--allow-dirty", action="store_true", help="repair a repository with uncommitted changes")
+    p.add_argument("--run-dir", help="where to put this run's files (default .ouro/runs/<run-id>)")
+    p.add_argument("--resume", metavar="RUN_ID", help="continue an interrupted run without re-validating candidates")
+    p.add_argument("--max-plausible", type=int, default=3, help="stop after this many plausible patches (default 3)")
+    add_policy_file(p)
+    add_home(p)
+    add_json(p)
+    p.set_defaults(func=cmd_repair)
+
+    runs = sub.add_parser("runs", help="list and show repair runs")
+    rsub = runs.add_subparsers(dest="runs_command", metavar="SUBCOMMAND")
+    lp = rsub.add_parser("list", help="list runs, newest first")
+    lp.add_argument("--limit", type=int, default=30)
+    add_home(lp)
+    add_json(lp)
+    lp.set_defaults(func=cmd_runs_list)
+    sp = rsub.add_parser("show", help="show one run: status, patch, explanation")
+    sp.add_argument("run_id")
+    add_home(sp)
+    add_json(sp)
+    sp.set_defaults(func=cmd_runs_show)
+    runs.set_defaults(func=lambda a: (runs.print_help(), 2)[1])
+
+
+def _task_defaults(path: Path) -> dict:
+    """A bundled task (repos/<name>/repo with task.toml one level up) supplies test_cmd and budget."""
+    import tomllib
+
+    for cand in (path / "task.toml", path.parent / "task.toml"):
+        if cand.is_file():
+            try:
+                t = tomllib.loads(cand.read_text()).get("task", {})
+            except (tomllib.TOMLDecodeError, OSError):
+                return {}
+            budget = t.get("budget", {})
+            return {"test_cmd": t.get("test_cmd"),
+                    "budget": budget.get("candidates") if isinstance(budget, dict) else budget}
+    return {}
+
+
+def cmd_repair(args) -> int:
+    from agent.repair import RepairConfig, run_repair
+
+    if args.resume:
+        config = RepairConfig(repo=Path("."), run_id=args.resume, resume=True,
+                              home=Path(args.home) if getattr(args, "home", None) else None)
+    else:
+        if not args.path:
+            raise BadInput("give the repository PATH (or --resume RUN_ID)")
+        path = Path(args.path).expanduser()
+        if not path.exists():
+            raise BadInput(f"{path}: no such directory")
+        if not path.is_dir():
+            raise BadInput(f"{path}: not a directory")
+        if args.issue_file:
+            f = Path(args.issue_file)
+            if not f.is_file():
+                raise BadInput(f"issue file {f} does not exist")
+            issue = f.read_text(encoding="utf-8", errors="replace")
+        elif args.issue is not None:
+            issue = args.issue
+        else:
+            issue = ""
+            for cand in (path / "ISSUE.md", path.parent / "ISSUE.md"):
+                if cand.is_file():
+                    issue = cand.read_text(encoding="utf-8", errors="replace")
+                    break
+        task = _task_defaults(path)
+        budget = args.budget if args.budget is not None else (task.get("budget") or 300)
+        if budget < 1:
+            raise BadInput("--budget must be at least 1")
+        config = RepairConfig(
+            repo=path, issue=issue, test_cmd=args.test_cmd or task.get("test_cmd"), policy=args.policy,
+            budget=int(budget), time_limit=args.time_limit, backend=args.backend, seed=args.seed,
+            home=Path(args.home) if getattr(args, "home", None) else None,
+            run_dir=Path(args.run_dir) if args.run_dir else None, allow_dirty=args.allow_dirty, apply=args.apply,
+            unsafe_local=args.unsafe_local, policy_file=Path(args.policy_file) if args.policy_file else None,
+            test_timeout=args.test_timeout, max_plausible=args.max_plausible)
+    if config.resume:
+        config.apply = args.apply
+    display = None if args.json else _Display()
+    try:
+        outcome = run_repair(config, progress=display.update if display else None)
+    finally:
+        if display:
+            display.stop()
+    if args.json:
+        print_json(outcome.to_dict())
+    else:
+        _print_outcome(outcome)
+    return 0 if outcome.status == "plausible" else 1
+
+
+class _Display:
+    """A one-line live status on stderr (rich), so stdout keeps only the result."""
+
+    def __init__(self):
+        from rich.console import Console
+        from rich.live import Live
+
+        self.console = Console(stderr=True)
+        self.live = Live(console=self.console, refresh_per_second=4, transient=True) if self.console.is_terminal else None
+        if self.live:
+            self.live.start()
+        self.last_print = 0.0
+
+    def update(self, p: dict) -> None:
+        from rich.text import Text
+
+        line = (f"candidates {p['validated']} ({p['fresh']} run)  plausible {p['plausible']}  "
+                f"best value {p['best_value']:.2f}  elapsed {p['elapsed']:.0f}s  last: {p['last'][:70]}")
+        if self.live:
+            self.live.update(Text(line))
+        elif p["validated"] % 10 == 0 or p["plausible"]:
+            # not a terminal (CI, pipes): a plain line every tenth candidate
+            if p["validated"] != self.last_print:
+                self.last_print = p["validated"]
+                print(line, file=sys.stderr, flush=True)
+
+    def stop(self) -> None:
+        if self.live:
+            self.live.stop()
+
+
+def _print_outcome(o) -> None:
+    from rich.console import Console
+    from rich.markdown import Markdown
+    from rich.syntax import Syntax
+
+    con = Console()
+    if o.patch:
+        con.print(Syntax(o.patch, "diff", theme="ansi_dark", background_color="default"))
+    con.print(Markdown(o.explanation))
+    first = f", first plausible after {o.candidates_to_first_plausible}" if o.candidates_to_first_plausible else ""
+    con.print(f"[bold]{o.status}[/bold]: {o.candidates_validated} candidates validated{first}, {o.seconds:.1f}s; "
+              f"run {o.run_id} in {o.run_dir}" + (f"; committed on branch {o.branch}" if o.branch else ""))
+
+
+def cmd_runs_list(args) -> int:
+    from agent.runstore import RunStore
+
+    rows = RunStore(home_of(args).db).list(args.limit)
+    if args.json:
+        print_json(rows)
+        return 0
+    if not rows:
+        print("no runs yet")
+        return 0
+    print(f"{'RUN ID':24} {'STATUS':10} {'CANDS':>5} {'SECS':>7}  REPO")
+    for r in rows:
+        secs = f"{r['seconds']:.1f}" if r["seconds"] is not None else "-"
+        print(f"{r['run_id']:24} {r['status']:10} {r['candidates_validated'] or 0:>5} {secs:>7}  {r['repo']}")
+    return 0
+
+
+def cmd_runs_show(args) -> int:
+    from agent.runstore import RunStore
+
+    row = RunStore(home_of(args).db).get(args.run_id)
+    if row is None:
+        raise BadInput(f"no run {args.run_id!r}")
+    run_dir = Path(row["run_dir"])
+    patch = (run_dir / "patch.diff").read_text() if (run_dir / "patch.diff").exists() else None
+    expl = (run_dir / "explanation.md").read_text() if (run_dir / "explanation.md").exists() else ""
+    if args.json:
+        print_json({**row, "patch": patch, "explanation": expl})
+        return 0
+    for k in ("run_id", "status", "repo", "run_dir", "policy", "backend", "candidates_validated", "first_plausible",
+              "seconds", "error"):
+        if row.get(k) is not None:
+            print(f"{k:22} {row[k]}")
+    if patch:
+        print("\n" + patch)
+    if expl:
+        print(expl)
+    return 0

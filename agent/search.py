@@ -1,0 +1,285 @@
+"""Monte Carlo tree search over patch states, in the manner of SWE-Search (Antoniades et al. 2024).
+
+- A node is a patch state (the files it changed, full text) with its observation (what the
+  sandbox said when its tests ran). The root is the unchanged repository.
+- Selection: among all expandable nodes, the one with the highest UCT score minus a depth
+  penalty (SWE-Search selects over the whole tree, not root-to-leaf, which suits repair:
+  single-edit fixes are children of the root, two-edit fixes grandchildren).
+- Expansion: the policy proposes the node's next child (its own ordering, steered by the
+  self-debug chain). Expansion limits: at most `max_children` per non-root node and
+  `max_depth` edits per patch; only states that made progress (fixed a failing test, or
+  changed how it fails) are expanded further, since an edit that changes nothing observable
+  is no half of a fix.
+- Evaluation: the child is validated in the sandbox (cached by state key, so a resumed run
+  does not validate it again); value = fraction of originally failing tests now passing,
+  plus a bonus for changing the failure, minus a penalty for regressions, plus the policy's
+  value estimate.
+- Backpropagation: visits and value sums up to the root.
+It stops at `max_plausible` plausible patches, at the budget, at the time limit, or when no
+node is expandable. Deterministic for a given seed: nothing depends on timing or hash order.
+"""
+from __future__ import annotations
+
+import math
+import random
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+from agent.policies.base import Policy, Proposal, state_key
+from agent.selfdebug import Chain, explain
+
+
+@dataclass
+class Observation:
+    """What validating one patch state showed."""
+
+    status: str                    # plausible | partial | failed | regression | broke | timeout | rejected
+    target: int                    # number of originally failing (target) tests
+    fixed: int = 0                 # how many of them pass now
+    failing: dict[str, str] = field(default_factory=dict)   # target tests still failing -> message
+    regressions: int = 0           # previously passing tests that fail now (full suite only)
+    tests_passed: int = 0          # passing tests in the largest run done for this state
+    full_suite: bool = False       # the full visible suite ran (only after all targets pass)
+    detail: str = ""
+    seconds: float = 0.0
+    cached: bool = False
+
+    @property
+    def plausible(self) -> bool:
+        return self.status == "plausible"
+
+    def to_dict(self) -> dict:
+        d = dict(self.__dict__)
+        d.pop("cached", None)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Observation":
+        known = {k: v for k, v in d.items() if k in cls.__dataclass_fields__}
+        return cls(**known)
+
+
+@dataclass
+class Node:
+    id: int
+    parent: int | None
+    depth: int
+    files: dict[str, str]                      # changed files of this state (full text)
+    edits: list[dict]                          # the proposals applied, root first
+    observation: Observation | None = None
+    value: float = 0.0                         # this node's own value
+    visits: int = 0
+    value_sum: float = 0.0
+    children: list[int] = field(default_factory=list)
+    exhausted: bool = False                    # the policy has nothing more for it
+
+    @property
+    def key(self) -> str:
+        return state_key(self.files)
+
+    @property
+    def q(self) -> float:
+        return self.value_sum / self.visits if self.visits else 0.0
+
+    def to_dict(self) -> dict:
+        return {"id": self.id, "parent": self.parent, "depth": self.depth, "key": self.key,
+                "edits": [e.get("description", "") for e in self.edits], "files": sorted(self.files),
+                "observation": self.observation.to_dict() if self.observation else None,
+                "value": round(self.value, 4), "visits": self.visits, "q": round(self.q, 4),
+                "children": self.children, "exhausted": self.exhausted}
+
+
+@dataclass
+class SearchConfig:
+    budget: int = 300              # most candidate states validated
+    time_limit: float = 900.0      # seconds
+    max_depth: int = 3             # most edits in one patch
+    max_children: int = 25         # children of a non-root node
+    exploration: float = 0.15      # UCT constant c (small: hundreds of cheap expansions, not tens)
+    depth_penalty: float = 0.1     # subtracted per edit of depth
+    max_plausible: int = 3         # stop after this many plausible patches
+    extra_after_plausible: int = 30  # and at most this many candidates after the first one
+    seed: int = 0
+
+
+@dataclass
+class SearchContext:
+    """What the policy may look at: the repository, the failure, the localization, the chain."""
+
+    base_files: dict[str, str]     # original text of every source file the policy may edit
+    target_tests: list[str]        # the originally failing tests
+    localization: object = None    # agent.localize.Localization
+    repomap: object = None         # agent.repomap.RepoMap
+    issue: str = ""
+    chain: Chain = field(default_factory=Chain)
+    rng: random.Random = field(default_factory=lambda: random.Random(0))
+    nodes: dict[int, Node] = field(default_factory=dict)
+
+    def source(self, node: Node, path: str) -> str | None:
+        return node.files.get(path, self.base_files.get(path))
+
+
+@dataclass
+class SearchResult:
+    nodes: dict[int, Node]
+    plausible: list[int]                 # node ids, in the order found
+    validated: int                       # states evaluated (cache hits included)
+    first_plausible_at: int | None       # validated count when the first plausible was found
+    stopped: str                         # why: max_plausible | budget | time | exhausted
+
+    def tree(self) -> dict:
+        return {"nodes": [n.to_dict() for n in self.nodes.values()], "plausible": self.plausible,
+                "validated": self.validated, "first_plausible_at": self.first_plausible_at, "stopped": self.stopped}
+
+
+Evaluate = Callable[[Node], Observation]
+OnEvent = Callable[[str, dict], None]
+
+
+def node_value(obs: Observation, parent_obs: Observation | None, estimate: float) -> float:
+    """The value of a validated state in [0, 1]; 1 only for a plausible patch."""
+    if obs.plausible:
+        return 1.0
+    if obs.status in ("broke", "timeout", "rejected") or obs.target == 0:
+        return 0.0
+    changed = 1.0 if parent_obs is not None and obs.failing != parent_obs.failing else 0.0
+    # progress over the parent earns most: a child that merely keeps its parent's partial fix
+    # should pull the parent's mean down, so a dead end stops being selected
+    gained = 0.4 if obs.fixed > (parent_obs.fixed if parent_obs else 0) else 0.0
+    regress = min(1.0, obs.regressions / max(1, obs.tests_passed + obs.regressions))
+    v = 0.35 * (obs.fixed / obs.target) + gained + 0.1 * changed + 0.1 * estimate - 0.5 * regress
+    return max(0.0, min(0.95, v))
+
+
+class TreeSearch:
+    def __init__(self, policy: Policy, evaluate: Evaluate, ctx: SearchContext, cfg: SearchConfig,
+                 root_observation: Observation, on_event: OnEvent | None = None):
+        self.policy = policy
+        self.evaluate = evaluate
+        self.ctx = ctx
+        self.cfg = cfg
+        self.on_event = on_event or (lambda kind, data: None)
+        root = Node(id=0, parent=None, depth=0, files={}, edits=[], observation=root_observation, visits=1)
+        self.nodes: dict[int, Node] = {0: root}
+        ctx.nodes = self.nodes
+        self.seen: set[str] = {root.key}
+        self.plausible: list[int] = []
+        self.validated = 0
+        self.first_plausible_at: int | None = None
+
+    # -- selection -----------------------------------------------------------------------
+    def expandable(self, n: Node) -> bool:
+        if n.exhausted or n.depth >= self.cfg.max_depth:
+            return False
+        if n.id == 0:
+            return True
+        obs = n.observation
+        if obs is None or obs.plausible or obs.status in ("broke", "timeout", "rejected"):
+            return False
+        if len(n.children) >= self.cfg.max_children:
+            return False
+        parent = self.nodes[n.parent]
+        progressed = obs.fixed > (parent.observation.fixed if parent.observation else 0) or (
+            parent.observation is not None and obs.failing != parent.observation.failing)
+        return progressed
+
+    def uct(self, n: Node, total: int) -> float:
+        # The root's exploitation term is the policy's estimate for its next proposal rather
+        # than the mean of its children: most of those are wrong single edits, and the root
+        # stays where single-edit fixes come from.
+        exploit = self.policy.value_estimate(n, self.ctx) if n.id == 0 else n.q
+        explore = self.cfg.exploration * math.sqrt(math.log(total + 1) / (n.visits + 1))
+        return exploit + explore - self.cfg.depth_penalty * n.depth
+
+    def select(self) -> Node | None:
+        total = self.nodes[0].visits
+        best, best_score = None, -math.inf
+        for n in self.nodes.values():  # insertion order = id order: ties go to the older node
+            if not self.expandable(n):
+                continue
+            s = self.uct(n, total)
+            if s > best_score + 1e-12:
+                best, best_score = n, s
+        return best
+
+    # -- expansion, evaluation, backpropagation -------------------------------------------
+    def _next_proposal(self, n: Node) -> Proposal | None:
+        while True:
+            props = self.policy.propose(n, self.ctx, 1)
+            if not props:
+                n.exhausted = True
+                return None
+            p = props[0]
+            if p.key in self.seen:
+                continue  # the same state reached by another path: validated once
+            self.seen.add(p.key)
+            return p
+
+    def backpropagate(self, n: Node, value: float) -> None:
+        cur: Node | None = n
+        while cur is not None:
+            cur.visits += 1
+            cur.value_sum += value
+            cur = self.nodes[cur.parent] if cur.parent is not None else None
+
+    def step(self) -> Node | None:
+        """One iteration: select, expand one child, evaluate it, backpropagate. None: nothing left."""
+        while True:
+            parent = self.select()
+            if parent is None:
+                return None
+            prop = self._next_proposal(parent)
+            if prop is not None:
+                break
+        child = Node(id=len(self.nodes), parent=parent.id, depth=parent.depth + 1, files=dict(prop.files),
+                     edits=[*parent.edits, prop.to_dict()])
+        self.nodes[child.id] = child
+        parent.children.append(child.id)
+        self.on_event("proposal", {"node": child.id, "parent": parent.id, **prop.to_dict()})
+        obs = self.evaluate(child)
+        child.observation = obs
+        self.validated += 1
+        estimate = self.policy.value_estimate(child, self.ctx)
+        child.value = node_value(obs, parent.observation, estimate)
+        self.on_event("validation", {"node": child.id, "key": child.key, "cached": obs.cached, **obs.to_dict()})
+        self.on_event("value", {"node": child.id, "value": round(child.value, 4), "estimate": round(estimate, 4)})
+        self.backpropagate(child, child.value)
+        if obs.plausible:
+            self.plausible.append(child.id)
+            if self.first_plausible_at is None:
+                self.first_plausible_at = self.validated
+            self.policy.observe(child, self.ctx, None)
+        else:
+            e = explain(child.id, prop.description, prop.file, prop.line, prop.template, obs, parent.observation)
+            self.ctx.chain.record(e)
+            self.on_event("explanation", e.to_dict() | {"text": e.render()})
+            self.policy.observe(child, self.ctx, e)
+        return child
+
+    def run(self, progress: Callable[["TreeSearch"], None] | None = None) -> SearchResult:
+        start = time.monotonic()
+        stopped = "exhausted"
+        while True:
+            if len(self.plausible) >= self.cfg.max_plausible:
+                stopped = "max_plausible"
+                break
+            if self.validated >= self.cfg.budget:
+                stopped = "budget"
+                break
+            if self.first_plausible_at is not None and self.validated - self.first_plausible_at >= self.cfg.extra_after_plausible:
+                stopped = "enough_after_plausible"
+                break
+            if time.monotonic() - start > self.cfg.time_limit:
+                stopped = "time"
+                break
+            if self.step() is None:
+                break
+            if progress:
+                progress(self)
+        self.on_event("search_end", {"stopped": stopped, "validated": self.validated, "plausible": self.plausible})
+        return SearchResult(nodes=self.nodes, plausible=list(self.plausible), validated=self.validated,
+                            first_plausible_at=self.first_plausible_at, stopped=stopped)
+
+    def best_value(self) -> float:
+        return max((n.value for n in self.nodes.values() if n.id), default=0.0)
