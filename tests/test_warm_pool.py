@@ -156,3 +156,13 @@ def test_endless_output_is_capped_and_worker_survives(worker):
     assert run.exec.reason.value == "output_cap" and run.exec.stdout_truncated and not run.all_passed
     assert len(run.exec.stdout) <= worker.output_bytes
     assert worker.run({"calc/ops.py": FIXED.encode()}, ARGS, 60).all_passed
+
+
+def test_cold_run_in_the_same_sandbox_agrees_with_the_worker(worker):
+    from sandbox.testrun import run_tests_cold
+
+    warm = worker.run({}, ARGS, 60)
+    cold = run_tests_cold(worker.sandbox, ARGS, 60, coverage=True)
+    assert cold.complete and warm.complete
+    assert {n: o.outcome for n, o in cold.outcomes.items()} == {n: o.outcome for n, o in warm.outcomes.items()}
+    assert "calc/ops.py" in cold.coverage[HIGH]
