@@ -19,8 +19,11 @@ namespace and makes file transfer plain host file operations. The price, and how
 - the host reads files the sandbox wrote: every host-side path is resolved and must stay
   inside the workspace (a symlink planted by the code under test cannot redirect a read),
   and copy_out copies symlinks as links;
-- disk use of /workspace is bounded per file by RLIMIT_FSIZE (fsize_mb), not in total as
-  the sized tmpfs of /tmp is (disk_mb). That is the known gap of this tier.
+- /workspace has no size of its own as the tmpfs of /tmp has (disk_mb): one file is bounded
+  by RLIMIT_FSIZE (fsize_mb), and the total is polled every 0.25 s during an exec and the
+  command killed with reason disk_limit past disk_mb. Between two polls a fast writer can
+  overshoot by what it writes in 0.25 s, and the warm worker (a spawned, long-lived process)
+  is not polled: the known gap of this tier.
 
 Because the sandbox uid cannot traverse root's home, a root file system cached under
 /root/.cache is mirrored once with hard links (cp -al, well under a second) into a
@@ -36,10 +39,10 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from sandbox.base import ExecResult, SandboxError
+from sandbox.base import EndReason, ExecResult, SandboxError
 from sandbox.local_backend import COPY_IGNORE, GUEST_DIR, resolve_inside
 from sandbox.policy import SandboxPolicy
-from sandbox.proc import PipeProcess, RLimits, run_capped
+from sandbox.proc import PipeProcess, RLimits, disk_usage, run_capped
 
 WORKSPACE = "/workspace"
 GUEST_IN_SANDBOX = "/opt/ouro/guest"
@@ -195,9 +198,17 @@ class BwrapSandbox:
         limits = self.policy.limits
         try:
             return run_capped(self._argv(list(argv), cwd), timeout=min(timeout or limits.wall_time_s, limits.wall_time_s),
-                              output_bytes=limits.output_bytes, env=self._env(env), rlimits=self._rlimits())
+                              output_bytes=limits.output_bytes, env=self._env(env), rlimits=self._rlimits(),
+                              watch=self._disk_watch)
         except FileNotFoundError as e:
             raise SandboxError(f"cannot start bwrap: {e}") from None
+
+    def _disk_watch(self) -> EndReason | None:
+        """The bound workspace and out dir have no size of their own (see the module notes):
+        poll their usage while a command runs and stop it past disk_mb."""
+        limit = self.policy.limits.disk_mb << 20
+        used = disk_usage(str(self._host_ws)) + disk_usage(str(self._host_out))
+        return EndReason.DISK_LIMIT if used > limit else None
 
     def spawn(self, argv, *, env=None, cwd=None) -> PipeProcess:
         p = PipeProcess(self._argv(list(argv), cwd), env=self._env(env), rlimits=self._rlimits())

@@ -146,9 +146,15 @@ def run_capped(
     rlimits: RLimits | None = None,
     pass_fds: tuple[int, ...] = (),
     split_audit: bool = True,
+    watch=None,
+    watch_every: float = 0.25,
 ) -> ExecResult:
     """Run argv to completion under a hard timeout and an output cap; never raises for the
-    child's behaviour (only for a missing executable, which is a SandboxError upstream)."""
+    child's behaviour (only for a missing executable, which is a SandboxError upstream).
+
+    watch: optional callable polled every `watch_every` seconds while the child runs; when it
+    returns an EndReason the process group is killed with that reason (bwrap uses it to
+    bound the total size of its bound workspace)."""
     start = time.monotonic()
     preexec = rlimits.apply if rlimits else None
     proc = subprocess.Popen(
@@ -163,13 +169,22 @@ def run_capped(
     sel.register(proc.stderr, selectors.EVENT_READ, "stderr")
     try:
         open_streams = 2
+        next_watch = start + watch_every
         while open_streams:
-            left = deadline - time.monotonic()
+            now = time.monotonic()
+            left = deadline - now
             if left <= 0:
                 we_killed = EndReason.TIMEOUT
                 kill_group(proc)
                 break
-            for key, _ in sel.select(timeout=min(left, 0.5)):
+            if watch is not None and now >= next_watch:
+                next_watch = now + watch_every
+                verdict = watch()
+                if verdict is not None:
+                    we_killed = verdict
+                    kill_group(proc)
+                    break
+            for key, _ in sel.select(timeout=min(left, watch_every if watch else 0.5)):
                 data = os.read(key.fileobj.fileno(), 65536)
                 if not data:
                     sel.unregister(key.fileobj)
@@ -184,11 +199,15 @@ def run_capped(
         # timeout still holds for it.
         while we_killed is None:
             try:
-                proc.wait(timeout=max(0.0, deadline - time.monotonic()))
+                proc.wait(timeout=max(0.0, min(deadline - time.monotonic(), watch_every if watch else 1e9)))
                 break
             except subprocess.TimeoutExpired:
-                we_killed = EndReason.TIMEOUT
-                kill_group(proc)
+                if time.monotonic() >= deadline:
+                    we_killed = EndReason.TIMEOUT
+                    kill_group(proc)
+                elif watch is not None and (verdict := watch()) is not None:
+                    we_killed = verdict
+                    kill_group(proc)
         proc.wait()
         # Grandchildren that kept the group alive after the leader exited are killed too.
         kill_group(proc)
@@ -210,6 +229,27 @@ def run_capped(
         stderr_truncated=reader.truncated["stderr"],
         audit_events=events,
     )
+
+
+def disk_usage(root: str) -> int:
+    """Bytes of storage used under root (allocated blocks, so sparse files count as written),
+    without following symlinks."""
+    total = 0
+    stack = [root]
+    while stack:
+        try:
+            with os.scandir(stack.pop()) as it:
+                for entry in it:
+                    try:
+                        st = entry.stat(follow_symlinks=False)
+                    except OSError:
+                        continue
+                    total += st.st_blocks * 512
+                    if entry.is_dir(follow_symlinks=False):
+                        stack.append(entry.path)
+        except OSError:
+            continue
+    return total
 
 
 def split_audit_stream(stderr: str) -> tuple[str, list[dict]]:

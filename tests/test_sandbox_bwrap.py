@@ -93,6 +93,8 @@ def test_no_capabilities_and_non_root_uid_inside_and_on_host(sb):
     ("sleep past timeout", "import time; time.sleep(60)", EndReason.TIMEOUT),
     ("10 GB file in workspace", "f = open('/workspace/big', 'wb')\nfor _ in range(10240): f.write(bytes(1 << 20))",
      EndReason.DISK_LIMIT),
+    ("10 GB in many files in workspace",
+     "for i in range(1280):\n    open(f'/workspace/f{i}', 'wb').write(bytes(8 << 20))", EndReason.DISK_LIMIT),
     ("10 GB file in /tmp", "f = open('/tmp/big', 'wb')\nfor _ in range(10240): f.write(bytes(1 << 20))",
      EndReason.DISK_LIMIT),
 ])
