@@ -1,0 +1,253 @@
+"""`ouro sandbox ...`: set up, check, build, run in, list and clean sandboxes."""
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+from pathlib import Path
+
+from agent.cliutil import add_json, add_policy_file, load_policy_arg, print_json
+from agent.errors import EXIT_FAILED, EXIT_OK, EXIT_PRECONDITION, BadInput, OuroError, PreconditionFailed
+
+BACKEND_CHOICES = ("docker", "gvisor", "bwrap", "local")
+
+
+def register(sub) -> None:
+    p = sub.add_parser("sandbox", help="set up, check, build and use the isolated sandboxes",
+                       description="Sandboxes that run code ouro did not write: docker (runc), gvisor (runsc), "
+                                   "bwrap, and local (no isolation, --unsafe-local only).")
+    s = p.add_subparsers(dest="sandbox_command", metavar="SUBCOMMAND")
+    p.set_defaults(func=lambda a: (p.print_help(), EXIT_OK)[1])
+
+    q = s.add_parser("setup", help="install/start what is missing: Debian packages, dockerd, the runsc runtime, the base image",
+                     epilog="exit codes: 0 everything set up, 3 something could not be set up (the output says what to do)")
+    q.add_argument("--no-install", action="store_true", help="do not apt-get install missing packages")
+    q.add_argument("--no-build", action="store_true", help="do not build the base image")
+    add_json(q)
+    q.set_defaults(func=cmd_setup)
+
+    q = s.add_parser("doctor", help="check the daemon, runc, runsc, bwrap and the base image by really running each",
+                     epilog="exit codes: 0 all checks pass, 1 some check failed (each says the command that fixes it)")
+    add_json(q)
+    q.set_defaults(func=cmd_doctor)
+
+    q = s.add_parser("build", help="build the base image (offline) and, with --repo, the repository's environment image",
+                     epilog="exit codes: 0 built (or already cached), 1 the build failed, 3 no Docker daemon")
+    q.add_argument("--repo", help="repository whose third-party dependencies go into an environment image")
+    add_json(q)
+    q.set_defaults(func=cmd_build)
+
+    q = s.add_parser("run", help="run one command in a fresh sandbox: ouro sandbox run [options] -- CMD ...",
+                     epilog="exit codes: the command's own exit code when it ended normally; 1 when a limit ended it "
+                            "(timeout, memory, pids, output, disk); 2 bad input; 3 no Docker daemon; "
+                            "130 interrupted (the container is removed)")
+    q.add_argument("--backend", choices=BACKEND_CHOICES, help="default: the policy's backend")
+    add_policy_file(q)
+    q.add_argument("--repo", help="copy this directory into /workspace (and use its environment image)")
+    q.add_argument("--timeout", type=float, help="wall-clock limit in seconds (at most the policy's)")
+    q.add_argument("--unsafe-local", action="store_true", help="allow the local backend, which isolates nothing")
+    add_json(q)
+    q.add_argument("cmd", nargs=argparse.REMAINDER, help="-- then the command")
+    q.set_defaults(func=cmd_run)
+
+    q = s.add_parser("ps", help="list ouro's sandbox containers (by label)")
+    add_json(q)
+    q.set_defaults(func=cmd_ps)
+
+    q = s.add_parser("clean", help="remove every ouro sandbox container (by label), running or not")
+    add_json(q)
+    q.set_defaults(func=cmd_clean)
+
+
+# --------------------------------------------------------------------------- setup / doctor
+
+def cmd_setup(args) -> int:
+    from sandbox import daemon
+
+    steps: list[dict] = []
+
+    def step(name, ok, msg):
+        steps.append({"step": name, "ok": ok, "message": msg})
+        if not args.json:
+            print(f"{'ok  ' if ok else 'FAIL'}  {name}: {msg}", flush=True)
+
+    missing = daemon.missing_packages()
+    if missing and not args.no_install:
+        step("packages", *daemon.apt_install(missing))
+    elif missing:
+        step("packages", False, f"missing: {' '.join(missing)} (apt-get install -y {' '.join(missing)})")
+    else:
+        step("packages", True, "docker.io, runsc, bubblewrap and debootstrap are installed")
+    ok, msg = daemon.start_daemon()
+    step("daemon", ok, msg)
+    if ok:
+        step("runsc", *daemon.configure_runsc())
+        if not args.no_build:
+            try:
+                from sandbox import images
+
+                step("base image", True, f"{images.ensure_base_image()} (root file system {images.base_rootfs()})")
+            except (images.ImageError, OuroError) as e:
+                step("base image", False, str(e))
+    all_ok = all(s["ok"] for s in steps)
+    if args.json:
+        print_json({"ok": all_ok, "steps": steps})
+    elif not all_ok:
+        print("some steps failed; fix them as described above, then run `ouro sandbox doctor`", file=sys.stderr)
+    return EXIT_OK if all_ok else EXIT_PRECONDITION
+
+
+def cmd_doctor(args) -> int:
+    from sandbox.doctor import run_checks
+
+    checks = run_checks()
+    all_ok = all(c.ok for c in checks)
+    if args.json:
+        print_json({"ok": all_ok, "checks": [c.to_dict() for c in checks]})
+    else:
+        for c in checks:
+            print(f"{'ok  ' if c.ok else 'FAIL'}  {c.name:<11} {c.detail}")
+            if not c.ok:
+                print(f"      fix: {c.fix}")
+        print("all sandbox backends work" if all_ok else "some checks failed")
+    return EXIT_OK if all_ok else EXIT_FAILED
+
+
+# --------------------------------------------------------------------------- build
+
+def cmd_build(args) -> int:
+    from sandbox import images
+
+    try:
+        client = images.docker_client()
+        base = images.ensure_base_image(client)
+        out = {"base_image": base, "rootfs": str(images.rootfs_path())}
+        if args.repo:
+            repo = Path(args.repo)
+            if not repo.is_dir():
+                raise BadInput(f"--repo {args.repo}: not a directory")
+            env = images.ensure_env(repo, client)
+            out.update(image=env.image, site_dir=str(env.site_dir) if env.site_dir else None, deps=list(env.deps), key=env.key)
+    except images.ImageError as e:
+        raise OuroError(str(e)) from None
+    if args.json:
+        print_json(out)
+    else:
+        for k, v in out.items():
+            print(f"{k}: {v}")
+    return EXIT_OK
+
+
+# --------------------------------------------------------------------------- run
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+def cmd_run(args) -> int:
+    from sandbox.base import EndReason, SandboxError
+
+    cmd = list(args.cmd)
+    if cmd and cmd[0] == "--":
+        cmd = cmd[1:]
+    if not cmd:
+        raise BadInput("no command given: ouro sandbox run [options] -- CMD ...")
+    policy = load_policy_arg(args, args.backend)
+    if policy.backend == "local" and not args.unsafe_local:
+        raise BadInput("the local backend isolates nothing; pass --unsafe-local to use it anyway")
+    if args.timeout is not None and args.timeout <= 0:
+        raise BadInput(f"--timeout must be > 0, got {args.timeout}")
+    repo = Path(args.repo) if args.repo else None
+    if repo is not None and not repo.is_dir():
+        raise BadInput(f"--repo {args.repo}: not a directory")
+    # SIGTERM ends us like Ctrl-C does: through the finally blocks that remove the container.
+    old_term = signal.signal(signal.SIGTERM, _interrupt)
+    sb = None
+    try:
+        sb = _open(policy, repo, args.unsafe_local)
+        result = sb.exec(cmd, timeout=args.timeout)
+    except SandboxError as e:
+        raise OuroError(str(e)) from None
+    except KeyboardInterrupt:
+        _cleanup_own(policy)
+        raise
+    finally:
+        if sb is not None:
+            sb.close()
+        signal.signal(signal.SIGTERM, old_term)
+    if args.json:
+        print_json({"backend": policy.backend, "command": cmd, **result.to_dict()})
+    else:
+        sys.stdout.write(result.stdout)
+        sys.stderr.write(result.stderr)
+        if result.stdout_truncated or result.stderr_truncated:
+            print("ouro: output was cut at the policy's output cap", file=sys.stderr)
+    if result.reason != EndReason.NORMAL:
+        if not args.json:
+            print(f"ouro: the command was ended: {result.reason.value} (exit {result.exit_code})", file=sys.stderr)
+        return EXIT_FAILED
+    return result.exit_code if result.exit_code is not None else EXIT_FAILED
+
+
+def _open(policy, repo: Path | None, unsafe_local: bool):
+    from sandbox.backends import open_sandbox
+
+    image = None
+    if repo is not None and policy.backend in ("docker", "gvisor"):
+        from sandbox import images
+
+        try:
+            image = images.ensure_env(repo).image
+        except images.ImageError as e:
+            raise OuroError(str(e)) from None
+    if policy.backend == "bwrap" and repo is not None:
+        return open_sandbox(policy, workspace=repo, unsafe_local=unsafe_local)
+    return open_sandbox(policy, workspace=repo, image=image, unsafe_local=unsafe_local,
+                        labels={"ouro.purpose": "sandbox-run"})
+
+
+def _cleanup_own(policy) -> None:
+    """An interrupt can land while a container is being created, before we hold its object:
+    remove whatever carries our own pid, not only what we know about."""
+    if policy.backend not in ("docker", "gvisor"):
+        return
+    try:
+        from sandbox import images, reaper
+
+        client = images.docker_client()
+        for c in reaper.list_sandboxes(client):
+            if c.owner_pid == os.getpid():
+                client.api.remove_container(c.id, force=True, v=True)
+    except Exception:  # the daemon is gone: nothing we can remove now
+        pass
+
+
+# --------------------------------------------------------------------------- ps / clean
+
+def cmd_ps(args) -> int:
+    from sandbox import images, reaper
+
+    rows = [c.to_dict() for c in reaper.list_sandboxes(images.docker_client())]
+    if args.json:
+        print_json(rows)
+        return EXIT_OK
+    if not rows:
+        print("no ouro sandbox containers")
+        return EXIT_OK
+    print(f"{'ID':<13} {'BACKEND':<7} {'OWNER':<14} {'STATUS':<22} PURPOSE")
+    for r in rows:
+        owner = f"{r['owner_pid']}{'' if r['owner_alive'] else ' (dead)'}"
+        print(f"{r['id']:<13} {r['backend']:<7} {owner:<14} {r['status'][:22]:<22} {r['labels'].get('ouro.purpose', '')}")
+    return EXIT_OK
+
+
+def cmd_clean(args) -> int:
+    from sandbox import images, reaper
+
+    removed = reaper.reap(images.docker_client(), everything=True)
+    if args.json:
+        print_json({"removed": [r[:12] for r in removed]})
+    else:
+        print(f"removed {len(removed)} sandbox container(s)")
+    return EXIT_OK

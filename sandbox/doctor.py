@@ -1,0 +1,110 @@
+"""`ouro sandbox doctor`: what works, what does not, and the command that fixes it.
+
+Each check really runs something (a hardened container per runtime, a bwrap sandbox), because
+"installed" is not "works": runsc, for example, is installed here but refuses to start
+without the --network=none runtime argument that `ouro sandbox setup` registers.
+"""
+from __future__ import annotations
+
+import shutil
+import time
+from dataclasses import asdict, dataclass
+
+SETUP = "ouro sandbox setup   (as root)"
+
+
+@dataclass
+class Check:
+    name: str
+    ok: bool
+    detail: str
+    fix: str = ""
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _timed(name: str, fn) -> Check:
+    t = time.monotonic()
+    try:
+        ok, detail, fix = fn()
+    except Exception as e:  # a check must report, never crash the doctor
+        first = (str(e).strip().splitlines() or [type(e).__name__])[0]
+        ok, detail, fix = False, f"{type(e).__name__}: {first[:200]}", SETUP
+    return Check(name, ok, detail, "" if ok else fix, round(time.monotonic() - t, 2))
+
+
+def check_daemon():
+    from sandbox.daemon import daemon_info
+
+    info = daemon_info()
+    if info.running:
+        return True, f"running (runtimes: {', '.join(info.runtimes) or '?'})", ""
+    return False, info.error or "not running", SETUP
+
+
+def check_base_image():
+    from sandbox import images
+
+    client = images.docker_client()
+    if not images.image_exists(client, images.BASE_IMAGE):
+        return False, f"{images.BASE_IMAGE} is missing", "ouro sandbox build"
+    size = client.images.get(images.BASE_IMAGE).attrs.get("Size", 0)
+    rootfs = images.rootfs_path()
+    where = f"; root file system {rootfs}" if (rootfs / "usr/bin/python3").exists() else "; root file system for bwrap missing"
+    return True, f"{images.BASE_IMAGE} present ({size / 1e6:.0f} MB){where}", ""
+
+
+def _check_container(runtime: str | None):
+    from sandbox import images
+    from sandbox.docker_backend import DockerSandbox
+    from sandbox.policy import load_policy
+
+    client = images.docker_client()
+    if runtime and runtime not in (client.info().get("Runtimes") or {}):
+        return False, f"the daemon has no {runtime} runtime registered", SETUP
+    if not images.image_exists(client, images.BASE_IMAGE):
+        return False, f"cannot try: {images.BASE_IMAGE} is missing", "ouro sandbox build"
+    policy = load_policy().with_limits(wall_time_s=60)
+    with DockerSandbox.start(policy, runtime=runtime, labels={"ouro.purpose": "doctor"}, audit=False, client=client) as sb:
+        r = sb.exec(["python3", "-c", "import os, pytest; print(os.getuid(), pytest.__version__)"], timeout=60)
+    if r.ok:
+        uid, ver = r.stdout.split()
+        return True, f"hardened container ran python3 as uid {uid} (pytest {ver})", ""
+    return False, f"container ran but the command failed ({r.reason.value}, exit {r.exit_code}): {r.stderr.strip()[-200:]}", SETUP
+
+
+def check_runc():
+    return _check_container(None)
+
+
+def check_runsc():
+    if not shutil.which("runsc"):
+        return False, "runsc is not installed", "apt-get install -y runsc && " + SETUP
+    return _check_container("runsc")
+
+
+def check_bwrap():
+    if not shutil.which("bwrap"):
+        return False, "bubblewrap is not installed", "apt-get install -y bubblewrap"
+    from sandbox.backends import open_sandbox
+    from sandbox.policy import load_policy
+
+    policy = load_policy().with_backend("bwrap").with_limits(wall_time_s=60)
+    with open_sandbox(policy, audit=False) as sb:
+        r = sb.exec(["python3", "-c", "import os; print(os.getuid())"], timeout=60)
+    if r.ok:
+        return True, f"bwrap sandbox ran python3 as uid {r.stdout.strip()}", ""
+    return False, f"bwrap ran but the command failed ({r.reason.value}, exit {r.exit_code}): {r.stderr.strip()[-200:]}", "ouro sandbox build"
+
+
+def run_checks() -> list[Check]:
+    checks = [_timed("daemon", check_daemon)]
+    if checks[0].ok:
+        checks += [_timed("base image", check_base_image), _timed("runc", check_runc), _timed("runsc", check_runsc)]
+    else:
+        for name in ("base image", "runc", "runsc"):
+            checks.append(Check(name, False, "skipped: the Docker daemon is not running", SETUP))
+    checks.append(_timed("bwrap", check_bwrap))
+    return checks
