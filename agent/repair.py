@@ -412,6 +412,8 @@ class RepairRun:
         root_obs = Observation(status="failed", target=len(baseline.target),
                                failing={t: failure_message(baseline.failing[t]) for t in baseline.target}, tests_passed=len(baseline.passing))
         policy = make_policy(cfg.policy, cfg)
+        if hasattr(policy, "on_event"):  # a model policy's own steps (explanations, value scores) join the trajectory
+            policy.on_event = self.traj.log
         scfg = SearchConfig(budget=cfg.budget, time_limit=cfg.time_limit, max_plausible=cfg.max_plausible, seed=cfg.seed)
         search = TreeSearch(policy, evaluate, self.ctx, scfg, root_obs, on_event=self.traj.log)
 
@@ -439,7 +441,14 @@ class RepairRun:
             return ok
 
         plaus_nodes = [result.nodes[i] for i in result.plausible]
-        chosen, ranking = choose(plaus_nodes, lambda files: self.workspace.changed_lines(self.workspace.diff(files)), rerun)
+        changed = lambda files: self.workspace.changed_lines(self.workspace.diff(files))  # noqa: E731
+        chosen, ranking = None, []
+        if len(plaus_nodes) > 1 and hasattr(policy, "choose"):
+            # a model policy's discriminator (SWE-Search) picks first; its pick must still re-run clean
+            first, _ = policy.choose(plaus_nodes, self.ctx)
+            chosen, ranking = choose([n for n in plaus_nodes if n.id == first], changed, rerun)
+        if chosen is None:
+            chosen, ranking = choose(plaus_nodes, changed, rerun)
         self.traj.log("selection", {"chosen": chosen.id if chosen else None, "ranking": [r.to_dict() for r in ranking]})
 
         # 5. result
@@ -454,7 +463,7 @@ class RepairRun:
                                 explanation=explanation, candidates_validated=result.validated,
                                 candidates_to_first_plausible=result.first_plausible_at,
                                 seconds=time.monotonic() - self.t0, tokens=int(usage.get("tokens", 0)),
-                                cost=float(usage.get("cost", 0.0)))
+                                cost=float(usage.get("cost", 0.0)), error=usage.get("stopped_by"))
         if cfg.apply and patch:
             outcome.branch = self.workspace.apply_patch(patch, self.run_id, self._commit_message(explanation, chosen))
         self.traj.log("result", {k: v for k, v in outcome.to_dict().items() if k != "explanation"})

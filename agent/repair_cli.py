@@ -48,6 +48,11 @@ def register(sub) -> None:
     p.add_argument("--run-dir", help="where to put this run's files (default .ouro/runs/<run-id>)")
     p.add_argument("--resume", metavar="RUN_ID", help="continue an interrupted run without re-validating candidates")
     p.add_argument("--max-plausible", type=int, default=3, help="stop after this many plausible patches (default 3)")
+    llm = p.add_argument_group("language-model policies (litellm:MODEL, local:DIR)")
+    llm.add_argument("--api-base", help="OpenAI-compatible base URL (a local vLLM/llama.cpp/Ollama, `ouro llm replay`)")
+    llm.add_argument("--max-cost", type=float, help="stop the run once the model calls cost this many US dollars")
+    llm.add_argument("--max-tokens", type=int, help="stop the run once the model calls used this many tokens")
+    llm.add_argument("--max-calls", type=int, help="stop the run after this many model calls")
     add_policy_file(p)
     add_home(p)
     add_json(p)
@@ -121,7 +126,7 @@ def cmd_repair(args) -> int:
             home=Path(args.home) if getattr(args, "home", None) else None,
             run_dir=Path(args.run_dir) if args.run_dir else None, allow_dirty=args.allow_dirty, apply=args.apply,
             unsafe_local=args.unsafe_local, policy_file=Path(args.policy_file) if args.policy_file else None,
-            test_timeout=args.test_timeout, max_plausible=args.max_plausible)
+            test_timeout=args.test_timeout, max_plausible=args.max_plausible, llm_options=_llm_options(args))
     if config.resume:
         config.apply = args.apply
     display = None if args.json else _Display()
@@ -135,6 +140,18 @@ def cmd_repair(args) -> int:
     else:
         _print_outcome(outcome)
     return 0 if outcome.status == "plausible" else 1
+
+
+def _llm_options(args) -> dict:
+    opts = {"api_base": args.api_base, "max_cost": args.max_cost, "max_tokens": args.max_tokens,
+            "max_calls": args.max_calls}
+    for name in ("max_cost", "max_tokens", "max_calls"):
+        if opts[name] is not None and opts[name] <= 0:
+            raise BadInput(f"--{name.replace('_', '-')} must be positive")
+    opts = {k: v for k, v in opts.items() if v is not None}
+    if opts and args.policy == "builtin":
+        raise BadInput("--api-base/--max-cost/--max-tokens/--max-calls need --policy litellm:MODEL or local:DIR")
+    return opts
 
 
 class _Display:
@@ -180,6 +197,8 @@ def _print_outcome(o) -> None:
     first = f", first plausible after {o.candidates_to_first_plausible}" if o.candidates_to_first_plausible else ""
     con.print(f"[bold]{o.status}[/bold]: {o.candidates_validated} candidates validated{first}, {o.seconds:.1f}s; "
               f"run {o.run_id} in {o.run_dir}" + (f"; committed on branch {o.branch}" if o.branch else ""))
+    if o.error:  # e.g. a budget cap of a model policy: the run stopped early and kept what it had
+        print(f"ouro: {o.error}", file=sys.stderr)
 
 
 def cmd_runs_list(args) -> int:

@@ -12,9 +12,10 @@
 
 Budgets: when a cap is reached the policy stops proposing (the search ends with what it has)
 and `stopped_by` says which cap. Every event (model calls, explanations, tool steps, value
-scores, the discriminator's choice, provider failures) goes to `on_event` and, when a run
-directory is given, to `<run_dir>/llm_trajectory.jsonl` line by line, so an interrupted run
-keeps its partial trajectory.
+scores, the discriminator's choice, provider failures) goes to `on_event` (the repair sets it
+to its trajectory log: kinds llm_proposal, llm_value, llm_discriminator, ...) or else to
+`<run_dir>/llm_trajectory.jsonl`, line by line, so an interrupted run keeps its partial
+trajectory.
 """
 from __future__ import annotations
 
@@ -50,7 +51,8 @@ class LLMPolicyOptions:
     max_retries: int = 4
     backoff_s: float = 1.0
     max_steps: int = 15             # model turns per proposal
-    expansions: int = 3             # children per node
+    expansions: int = 3             # children per node (SWE-Search: 3)
+    iterations: int = 100           # proposals per run (SWE-Search: 100)
     use_tools: bool = True          # False: the ```tool text format
     value_weight: float = 0.5
     debate_agents: int = 1
@@ -100,11 +102,12 @@ class LiteLLMPolicy:
 
     # --- events -------------------------------------------------------------------------
     def emit(self, kind: str, data: dict) -> None:
-        record = {"event": kind, "t": round(time.monotonic() - self.started, 3), **data}
-        if self.run_dir is not None:
-            append_jsonl(self.run_dir / TRAJECTORY_FILE, record)
+        # with on_event (the repair's trajectory.jsonl) the events join the run's one trajectory;
+        # without it they go to their own file in the run directory
         if self.on_event is not None:
             self.on_event(f"llm_{kind}", data)
+        elif self.run_dir is not None:
+            append_jsonl(self.run_dir / TRAJECTORY_FILE, {"event": kind, "t": round(time.monotonic() - self.started, 3), **data})
 
     def _budget_stop(self, e: BudgetExceeded) -> None:
         if self.stopped_by is None:
@@ -118,7 +121,8 @@ class LiteLLMPolicy:
         # A failed attempt (provider failure, no edit) is recorded and uses up one of the node's
         # expansions; the next attempt follows at once, since [] tells the search "nothing more".
         while len(out) < k:
-            if self.stopped_by is not None or self.expansions.get(node.id, 0) >= self.opts.expansions:
+            if self.stopped_by is not None or self.expansions.get(node.id, 0) >= self.opts.expansions \
+                    or sum(self.expansions.values()) >= self.opts.iterations:
                 break
             self.expansions[node.id] = self.expansions.get(node.id, 0) + 1
             try:
@@ -209,8 +213,8 @@ class LiteLLMPolicy:
         return estimate
 
     def observe(self, node, ctx, explanation) -> None:
-        self.emit("validated", {"node": node.id, "status": node.observation.status if node.observation else None,
-                                "mechanical_explanation": explanation.render() if explanation else None})
+        """Nothing to do: the model's explanation comes when the node is expanded (propose),
+        from the node's own test output; the search logs its mechanical one itself."""
 
     def usage(self) -> dict:
         u = self.client.usage.to_dict()
@@ -281,3 +285,26 @@ def make_policy(spec: str, options: dict | None = None, **kw) -> LiteLLMPolicy:
     if not spec.startswith("litellm:") or not spec[len("litellm:"):]:
         raise BadInput(f"not a litellm policy: {spec!r} (expected litellm:MODEL, e.g. litellm:openai/gpt-4o)")
     return LiteLLMPolicy(spec[len("litellm:"):], LLMPolicyOptions.from_dict(options or {}), **kw)
+
+
+def policy_from_config(spec: str, config) -> LiteLLMPolicy:
+    """The policy for `ouro repair --policy litellm:MODEL|local:DIR` (config: agent.repair.RepairConfig).
+
+    config.llm_options holds the LLMPolicyOptions fields (api_base, max_cost, max_tokens,
+    max_calls, ...). `local:DIR` starts (or reuses) `ouro serve` for the checkpoint and talks to
+    it like any OpenAI-compatible server."""
+    from agent.errors import BadInput
+
+    options = {k: v for k, v in (config.llm_options or {}).items() if k != "ranker"}  # ranker: builtin's
+    if spec.startswith("local:"):
+        from agent.home import OuroHome
+        from improvers.learn.serve import ensure_server
+
+        home = OuroHome.resolve(config.home)
+        try:
+            handle = ensure_server(spec[len("local:"):], home.cache / "serve")
+        except (FileNotFoundError, RuntimeError, TimeoutError) as e:
+            raise BadInput(str(e)) from None
+        options.setdefault("api_base", handle.base_url)
+        spec = f"litellm:openai/{handle.model_name}"
+    return make_policy(spec, options, repo_dir=config.repo, run_dir=config.run_dir, seed=config.seed)
