@@ -1,0 +1,63 @@
+"""Scaffold self-improvement: a rewrite of the repair agent's candidate ordering is installed
+only through the gate; one that breaks the agent is rejected and the file in use untouched."""
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from agent.executor import make_executor
+from agent.templates import PRIORS, generate
+from improvers.scaffold import TARGET, ScaffoldBroken, ScaffoldConfig, improve_scaffold, load_ranker, vet
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = "def clamp(x, lo, hi):\n    if x < lo:\n        return lo\n    if x > hi:\n        return hi\n    return x\n"
+
+
+def test_the_shipped_scaffold_reproduces_the_builtin_priors():
+    cands = generate("m.py", SAMPLE, [2, 3, 4, 5])
+    assert len(cands) > 5
+    assert load_ranker()(cands, {}) == [min(1.0, PRIORS.get(c.template, 0.3)) for c in cands]
+
+
+@pytest.mark.parametrize("source,problem", [
+    ("def rank(candidates, context)\n    return []\n", "does not parse"),
+    ("import os\ndef rank(candidates, context):\n    return [0.5] * len(candidates)\n", "imports os"),
+    ("def rank(candidates, context):\n    return [c.__class__ and 0.5 for c in candidates]\n", "dunder attribute"),
+    ("def rank(candidates, context):\n    open('/etc/passwd')\n    return []\n", "uses open"),
+    ("def order(candidates, context):\n    return []\n", "defines no top-level rank"),
+])
+def test_vet_refuses_what_must_not_be_loaded(source, problem):
+    problems = vet(source)
+    assert problems and problem in problems[0]
+    with pytest.raises(ScaffoldBroken):
+        load_ranker(source=source)
+
+
+def test_a_rank_that_misbehaves_at_run_time_is_caught():
+    cands = generate("m.py", SAMPLE, [2])
+    with pytest.raises(ScaffoldBroken, match="scores for"):
+        load_ranker(source="def rank(candidates, context):\n    return []\n")(cands, {})
+    with pytest.raises(ScaffoldBroken, match="not a score"):
+        load_ranker(source="def rank(candidates, context):\n    return [7] * len(candidates)\n")(cands, {})
+
+
+def _digest(p: Path) -> str:
+    return hashlib.sha256(p.read_bytes()).hexdigest()
+
+
+def test_a_rewrite_that_no_longer_parses_is_rejected_and_the_agent_in_use_is_unchanged(tmp_path):
+    """Must show 5 (first half), through the CLI on the real file in use."""
+    before = _digest(TARGET)
+    broken = tmp_path / "broken.py"
+    broken.write_text(TARGET.read_text().replace("def rank(candidates, context):", "def rank(candidates, context)"))
+    r = subprocess.run([sys.executable, "-m", "agent.cli", "improve", "scaffold", "--candidate", str(broken),
+                        "--train", "cachet", "--heldout", "spans", "--home", str(tmp_path / "home")],
+                       cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 1, r.stderr
+    assert "rejected: does not parse" in r.stdout and "in use: unchanged" in r.stdout
+    assert _digest(TARGET) == before
+    assert load_ranker()(generate("m.py", SAMPLE, [2]), {})  # the agent still loads its ordering
