@@ -255,7 +255,9 @@ def run_bench(cfg: BenchConfig, progress: Callable[[dict], None] | None = None) 
             if old.get(key) != meta[key]:
                 raise BadInput(f"--resume: {out} was run with {key}={old.get(key)!r}, not {meta[key]!r}; "
                                "use the same options or a fresh --out")
-        done = bench.finished()
+        # a task that ended in error (broken task.toml, crashed sandbox) is tried again: the
+        # user may have fixed its cause, and a kill never leaves an error behind by itself
+        done = {k: v for k, v in bench.finished().items() if v.get("status") != "error"}
     else:
         done = {}
         if bench.tasks_dir.is_dir():  # a fresh run replaces an older one in the same place

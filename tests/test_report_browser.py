@@ -89,15 +89,21 @@ def test_report_of_real_run_in_headless_chromium(real_run, browser, tmp_path):
 
     detail = browser.find_element(By.ID, "node-detail")
     assert "No node selected" in detail.text
-    # click a candidate (not the root): its own diff appears in the detail panel
-    target = next(c for c in circles if c.get_attribute("data-node") != str(tree["nodes"][0]["id"]))
-    node_id = target.get_attribute("data-node")
-    target.click()
-    assert detail.get_attribute("data-node") == node_id
+    # click the candidate the run chose: its own diff and test output appear in the detail panel
+    final = browser.find_element(By.CSS_SELECTOR, "#tree circle.final")
+    final.click()
+    assert detail.get_attribute("data-node") == final.get_attribute("data-node")
     node_diff = detail.find_element(By.CSS_SELECTOR, ".node-diff").text
-    assert node_diff.strip() and node_diff != "(no diff)"
-    assert any(line.startswith(("+", "-")) for line in node_diff.splitlines())
-    assert detail.find_element(By.CSS_SELECTOR, ".node-tests").text.strip() not in ("", "(none)")
+    assert node_diff.strip() == outcome.patch.strip()
+    assert "status: plausible" in detail.find_element(By.CSS_SELECTOR, ".node-tests").text
+    # and a failed candidate: another node, its own edit and failing test
+    failed = next(n for n in tree["nodes"] if n["parent"] is not None and (n.get("observation") or {}).get("failing"))
+    browser.find_element(By.CSS_SELECTOR, f'#tree circle[data-node="{failed["id"]}"]').click()
+    assert detail.get_attribute("data-node") == str(failed["id"])
+    assert failed["edits"][-1] in detail.find_element(By.CSS_SELECTOR, ".node-edits").text
+    if failed.get("diff"):  # recorded per node when the repair pipeline writes it into tree.json
+        assert detail.find_element(By.CSS_SELECTOR, ".node-diff").text.strip() == failed["diff"].strip()
+    assert "FAILED" in detail.find_element(By.CSS_SELECTOR, ".node-tests").text
 
     errors = [e for e in browser.get_log("browser") if e["level"] in ("SEVERE", "ERROR")]
     assert not errors, errors

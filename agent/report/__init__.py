@@ -23,7 +23,7 @@ def write_report(target: str, out: Path, *, home) -> tuple[Path, str]:
     elif path.is_dir():
         html, kind = render_run(path), "run"
     elif (home.runs / target).is_dir():
-        html, kind = render_run(home.runs / target), "run"
+        html, kind = render_run(home.runs / target, home.root), "run"
     else:
         raise BadInput(f"{target} is neither a bench directory, a run directory nor a run id under {home.runs}")
     out = Path(out)

@@ -31,11 +31,11 @@
   for (const [k, v] of Object.entries(data.summary || {})) summary.appendChild(el("span", k + ": " + v));
   $("issue").textContent = data.issue || "(no issue text)";
   renderDiff($("final-diff"), data.diff);
-  $("explanation").appendChild(el("pre", data.explanation || "(no explanation)"));
+  $("explanation").appendChild(el("pre", data.explanation || "(no explanation)", "wrap"));
   const chain = $("chain");
   for (const step of data.chain || []) {
     const li = el("li");
-    li.appendChild(el("strong", "node " + step.node + (step.label ? " (" + step.label + ")" : "") + ": "));
+    li.appendChild(el("strong", "node " + step.node + ": "));
     li.appendChild(el("span", step.text));
     chain.appendChild(li);
   }
@@ -78,7 +78,7 @@
     c.setAttribute("cx", sx(n)); c.setAttribute("cy", sy(n)); c.setAttribute("r", 10);
     c.setAttribute("fill", colour(n.value));
     c.setAttribute("data-node", n.id);
-    c.setAttribute("class", "node" + (n.final ? " final" : ""));
+    c.setAttribute("class", "node" + (n.final ? " final" : "") + (n.plausible ? " plausible" : ""));
     const title = document.createElementNS(SVG, "title");
     title.textContent = "node " + n.id + (n.label ? ": " + n.label : "") +
       (n.value !== null ? "  value " + n.value.toFixed(2) : "") + (n.status ? "  [" + n.status + "]" : "");
@@ -102,11 +102,18 @@
     d.setAttribute("data-node", n.id);
     d.appendChild(el("h3", "Node " + n.id + (n.label ? ": " + n.label : "")));
     d.appendChild(el("p", "value " + (n.value === null ? "n/a" : n.value.toFixed(3)) + ", visits " + n.visits +
-      (n.status ? ", " + n.status : "") + (n.final ? ", final patch" : "")));
+      (n.status ? ", " + n.status : "") + (n.final ? ", final patch" : n.plausible ? ", plausible" : "")));
     d.appendChild(el("h4", "Diff"));
     const pre = el("pre", null, "diff node-diff");
-    renderDiff(pre, n.diff);
+    if (n.diff) renderDiff(pre, n.diff);
+    else pre.textContent = "(this run's tree.json does not record the diff of non-final candidates)";
     d.appendChild(pre);
+    if ((n.edits || []).length) {
+      d.appendChild(el("h4", "Edits from the original"));
+      const ol = el("ol", null, "node-edits");
+      n.edits.forEach((e) => ol.appendChild(el("li", e)));
+      d.appendChild(ol);
+    }
     if (n.explanation) { d.appendChild(el("h4", "Explanation")); d.appendChild(el("pre", n.explanation, "node-explanation")); }
     d.appendChild(el("h4", "Test output"));
     const tests = typeof n.tests === "string" ? n.tests : JSON.stringify(n.tests, null, 2);

@@ -189,7 +189,50 @@ def _timings(meta: dict, trajectory: list[dict]) -> list[dict]:
     return out
 
 
-def load_run(run_dir: Path) -> dict:
+def audit_events_for(run_dir: Path, run_id: str, home_root: Path | None = None) -> list[dict]:
+    """The audit log's records for one run (the log lives in the ouro home, not in the run dir)."""
+    records = read_jsonl(run_dir / "audit.jsonl")  # a run dir copied elsewhere may carry its own
+    if records:
+        return records
+    root = home_root or (run_dir.parent.parent if run_dir.parent.name == "runs" else None)
+    if root is None:
+        return []
+    try:
+        from agent.home import OuroHome
+        from sandbox.audit.log import default_log
+
+        log = default_log(OuroHome(Path(root)))
+        if not log.path.exists():
+            return []
+        db = log.index()
+        try:
+            rows = db.execute("SELECT record FROM events WHERE run_id = ? ORDER BY seq", (run_id,)).fetchall()
+        finally:
+            db.close()
+        return [json.loads(r[0]) for r in rows]
+    except ImportError:
+        return []
+
+
+def _milestone_timings(trajectory: list[dict]) -> list[dict]:
+    """Phase durations from the trajectory's timestamps: each milestone closes the phase before it."""
+    phases = {"reproduce": "reproduce", "localize": "localize", "search_end": "search",
+              "selection": "discriminate (clean re-runs)", "result": "write result"}
+    out, prev = [], None
+    for r in trajectory:
+        t = r.get("t")
+        if not isinstance(t, (int, float)):
+            continue
+        kind = r.get("kind")
+        if prev is None:
+            prev = t
+        if kind in phases:
+            out.append({"phase": phases[kind], "seconds": round(t - prev, 3)})
+            prev = t
+    return out
+
+
+def load_run(run_dir: Path, home_root: Path | None = None) -> dict:
     run_dir = Path(run_dir)
     meta = _meta(run_dir)
     trajectory = read_jsonl(run_dir / "trajectory.jsonl")
@@ -203,21 +246,42 @@ def load_run(run_dir: Path) -> dict:
         for k in ("final", "final_node", "chosen", "selected"):
             if raw_tree.get(k) is not None:
                 final_ids.add(str(raw_tree[k]))
+    for r in trajectory:  # the discriminator's pick
+        if r.get("kind") == "selection" and r.get("chosen") is not None:
+            final_ids.add(str(r["chosen"]))
+    plausible = {str(i) for i in raw_tree.get("plausible", [])} if isinstance(raw_tree, dict) else set()
     nodes = [_node(n, i, final_ids) for i, n in enumerate(_flatten_tree(raw_tree))]
+    for n, raw in zip(nodes, _flatten_tree(raw_tree)):
+        n["plausible"] = n["id"] in plausible
+        n["edits"] = [_text(e) for e in raw.get("edits", [])] if isinstance(raw.get("edits"), list) else []
     ids = {n["id"] for n in nodes}
     chain = _merge_trajectory(nodes, trajectory)
     for n in nodes:  # a parent that is not in the tree would leave the node floating: make it a root
         if n["parent"] not in ids:
             n["parent"] = None
     issue = next((t for t in (_read(run_dir / f) for f in _ISSUE_FILES) if t), None) or _text(meta.get("issue"))
-    audit = read_jsonl(run_dir / "audit.jsonl") or read_jsonl(run_dir / "audit_events.jsonl")
+    if not issue:
+        state = _read(run_dir / "state.json")
+        try:
+            issue = _text(json.loads(state).get("issue")) if state else ""
+        except (json.JSONDecodeError, AttributeError):
+            issue = ""
     explanation = _read(run_dir / "explanation.md") or _text(meta.get("explanation"))
     diff = _read(run_dir / "patch.diff") or _text(meta.get("patch"))
+    for n in nodes:  # the chosen candidate's diff is the final patch, even when the tree omits diffs
+        if n["final"] and not n["diff"]:
+            n["diff"] = diff
+    run_id = str(_first(meta, "run_id", default=run_dir.name))
+    audit = audit_events_for(run_dir, run_id, home_root)
+    timings = _timings(meta, []) or _milestone_timings(trajectory) or _timings({}, trajectory)
+    start = next((r for r in trajectory if r.get("kind") == "start"), {})
+    summary = {k: meta[k] for k in ("candidates_validated", "candidates_to_first_plausible", "seconds",
+                                    "tokens", "cost") if k in meta}
+    summary.update({k: start[k] for k in ("policy", "backend", "seed", "budget") if k in start})
     return {
-        "run_id": str(_first(meta, "run_id", default=run_dir.name)),
+        "run_id": run_id,
         "status": _text(_first(meta, "status", default="unknown")),
-        "summary": {k: meta[k] for k in ("candidates_validated", "candidates_to_first_plausible", "seconds",
-                                          "tokens", "cost", "policy", "backend", "seed", "budget") if k in meta},
+        "summary": summary,
         "issue": issue,
         "diff": diff,
         "explanation": explanation,
@@ -225,15 +289,15 @@ def load_run(run_dir: Path) -> dict:
         "nodes": nodes,
         "audit": [{"kind": _text(_first(e, "kind", "event", "type", default="?")),
                    "severity": _text(_first(e, "severity", default="")),
-                   "detail": _text(_first(e, "detail", "args", "message", default="")),
-                   "time": _text(_first(e, "time", "ts", "timestamp", default=""))} for e in audit],
-        "timings": _timings(meta, trajectory),
+                   "detail": _text(_first(e, "detail", "message", "args", default="")),
+                   "time": _text(_first(e, "ts", "time", "timestamp", default=""))} for e in audit],
+        "timings": timings,
         "trajectory_len": len(trajectory),
     }
 
 
-def render_run(run_dir: Path) -> str:
-    model = load_run(run_dir)
+def render_run(run_dir: Path, home_root: Path | None = None) -> str:
+    model = load_run(run_dir, home_root)
     return page(f"ouro run {model['run_id']}", body=_RUN_BODY, data=model, script="run.js")
 
 
