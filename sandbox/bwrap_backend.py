@@ -9,7 +9,10 @@ dropped, --die-with-parent and --new-session (no TIOCSTI into our terminal). The
 as the policy's uid (10001) on the host too, not just inside: when ouro runs as root we drop
 to that uid with setpriv (plus no_new_privs) before starting bwrap, so even an escape from
 the namespaces lands as an unprivileged user. rlimits (nofile, fsize, core=0, address space,
-nproc) are set before bwrap starts and inherited by everything inside.
+nproc) are set before bwrap starts and inherited by everything inside. When ouro runs as root
+on a cgroup v1 host, each sandbox also gets its own cgroup (sandbox.cgroups): memory with
+swap equal to it, a pids maximum and a CPU quota for all its processes together, as Docker
+does; RLIMIT_NPROC (which counts the uid host-wide) is then not used.
 
 Workspace design choice: /workspace is a HOST temp directory bound read-write, not a tmpfs
 inside the namespace. A tmpfs would vanish with each short-lived bwrap process, so moving
@@ -88,6 +91,19 @@ def visible_to_sandbox(path: Path) -> Path:
     return mirror
 
 
+class _JoinThenLimit:
+    """preexec step for bwrap's parent: join the sandbox's cgroup (still root), set rlimits."""
+
+    def __init__(self, cgroup, rlimits: RLimits):
+        self.cgroup = cgroup
+        self.rlimits = rlimits
+
+    def apply(self) -> None:
+        if self.cgroup is not None:
+            self.cgroup.join()
+        self.rlimits.apply()
+
+
 def bwrap_available() -> str | None:
     """None when bwrap can start a sandbox here, else the reason."""
     if not shutil.which("bwrap"):
@@ -116,6 +132,7 @@ class BwrapSandbox:
         self.audit = audit
         self.labels = labels
         self._procs: list[PipeProcess] = []
+        self.cgroup = None  # sandbox.cgroups.Cgroup when available
         self.closed = False
 
     @classmethod
@@ -135,6 +152,10 @@ class BwrapSandbox:
         root = Path(tempfile.mkdtemp(prefix="ouro-bwrap-"))
         os.chmod(root, 0o711)  # the sandbox uid must traverse it to reach workspace/, not list it
         sb = cls(policy, root, rootfs, site, audit, dict(labels or {}))
+        from sandbox.cgroups import Cgroup
+
+        lim = policy.limits
+        sb.cgroup = Cgroup.create(memory_mb=lim.memory_mb, pids=lim.pids, cpus=lim.cpus)
         sb._host_out.mkdir()
         sb._own(sb._host_out)
         if workspace is not None:
@@ -191,17 +212,27 @@ class BwrapSandbox:
         out.update(env or {})
         return out
 
-    def _rlimits(self) -> RLimits:
-        return RLimits.from_policy(self.policy.limits, nproc=os.geteuid() == 0)
+    def _rlimits(self) -> "_JoinThenLimit":
+        nproc = os.geteuid() == 0 and self.cgroup is None
+        return _JoinThenLimit(self.cgroup, RLimits.from_policy(self.policy.limits, nproc=nproc))
 
     def exec(self, argv, *, timeout=None, env=None, cwd=None) -> ExecResult:
         limits = self.policy.limits
+        before = self.cgroup.counters() if self.cgroup else None
         try:
-            return run_capped(self._argv(list(argv), cwd), timeout=min(timeout or limits.wall_time_s, limits.wall_time_s),
-                              output_bytes=limits.output_bytes, env=self._env(env), rlimits=self._rlimits(),
-                              watch=self._disk_watch)
+            result = run_capped(self._argv(list(argv), cwd), timeout=min(timeout or limits.wall_time_s, limits.wall_time_s),
+                                output_bytes=limits.output_bytes, env=self._env(env), rlimits=self._rlimits(),
+                                watch=self._disk_watch)
         except FileNotFoundError as e:
             raise SandboxError(f"cannot start bwrap: {e}") from None
+        if before is not None and result.reason in (EndReason.NORMAL, EndReason.KILLED) and result.exit_code != 0:
+            # what the kernel enforced on the group, which the process itself may not say
+            oom, pids = self.cgroup.counters()
+            if oom > before[0]:
+                result.reason = EndReason.OOM
+            elif pids > before[1]:
+                result.reason = EndReason.PIDS_LIMIT
+        return result
 
     def _disk_watch(self) -> EndReason | None:
         """The bound workspace and out dir have no size of their own (see the module notes):
@@ -273,6 +304,8 @@ class BwrapSandbox:
         self.closed = True
         for p in self._procs:
             p.kill()
+        if self.cgroup is not None:
+            self.cgroup.destroy()
         shutil.rmtree(self._root, ignore_errors=True)
 
     def __enter__(self) -> "BwrapSandbox":

@@ -133,3 +133,43 @@ def test_starts_in_milliseconds(sb):
         assert sb.exec(["true"]).exit_code == 0
         times.append(time.monotonic() - t)
     assert statistics.median(times) < 0.25, times
+
+
+def test_cgroup_bounds_the_whole_sandbox(policy):
+    policy = policy.with_limits(wall_time_s=30.0)  # a loaded machine must not turn this into a timeout
+    sb = BwrapSandbox.start(policy, workspace=MINI, audit=False)
+    if sb.cgroup is None:
+        sb.close()
+        pytest.skip("no cgroup v1 controllers writable here (needs root); rlimits only")
+    d = sb.cgroup.dirs
+    assert int((d["memory"] / "memory.limit_in_bytes").read_text()) == policy.limits.memory_mb << 20
+    assert int((d["pids"] / "pids.max").read_text()) == policy.limits.pids
+    assert int((d["cpu"] / "cpu.cfs_quota_us").read_text()) == int(policy.limits.cpus * 100_000)
+    # many processes, each under RLIMIT_AS, together over the memory limit: the group's OOM
+    # killer ends it (rlimits alone would allow pids x memory_mb)
+    code = ("import os, sys, time\n"
+            "kids = []\n"
+            "for _ in range(3):\n"
+            "    pid = os.fork()\n"
+            "    if pid == 0:\n"
+            "        x = bytearray(150 << 20); time.sleep(3); os._exit(0)\n"
+            "    kids.append(pid)\n"
+            "killed = [os.waitpid(k, 0)[1] & 0x7f for k in kids]\n"
+            "sys.exit(1 if any(killed) else 0)\n")
+    try:
+        r = sb.exec(["python3", "-c", code])
+        assert r.reason == EndReason.OOM, (r.reason, r.exit_code, r.stderr[-300:])
+        oom, _ = sb.cgroup.counters()
+        assert oom > 0
+        # and while it was held, memory usage never passed the limit
+        assert int((d["memory"] / "memory.max_usage_in_bytes").read_text()) <= policy.limits.memory_mb << 20
+    finally:
+        sb.close()
+
+
+def test_cgroup_is_removed_on_close(policy):
+    s = BwrapSandbox.start(policy, workspace=MINI, audit=False)
+    dirs = dict(s.cgroup.dirs) if s.cgroup else {}
+    s.exec(["true"])
+    s.close()
+    assert all(not d.exists() for d in dirs.values())
