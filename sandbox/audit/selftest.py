@@ -29,12 +29,14 @@ import json
 import os
 import secrets
 import shutil
+import signal
 import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -290,10 +292,35 @@ def run_selftest(backend: str, *, home, policy, only: list[str] | None = None,
         for i, attack in enumerate(attacks, 1):
             if progress:
                 progress(f"[{i}/{len(attacks)}] {attack.name} ({attack.category})")
-            results.append(_run_one(attack, backend, policy, targets, log, run_id))
+            with _watchdog(int((attack.timeout or policy.limits.wall_time_s) + 90)):
+                results.append(_run_one(attack, backend, policy, targets, log, run_id))
     finally:
         targets.close()
     return SelftestReport(backend, run_id, results)
+
+
+class WatchdogExpired(Exception):
+    pass
+
+
+@contextmanager
+def _watchdog(seconds: int):
+    """A backend call that never returns must not hang the whole self-test: SIGALRM interrupts
+    it and the attack is reported as not contained (the sandbox lost control of it)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expire(signum, frame):
+        raise WatchdogExpired(f"the backend did not return within {seconds}s")
+
+    old = signal.signal(signal.SIGALRM, expire)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
 
 
 def _preflight(backend: str, policy) -> None:
