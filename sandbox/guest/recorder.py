@@ -14,6 +14,7 @@ outcome is one of passed, failed, error (setup/teardown failed), skipped (includ
 from __future__ import annotations
 
 import os
+import re
 
 
 class Recorder:
@@ -80,7 +81,8 @@ class Coverage:
         for ctx in data.measured_contexts():
             if not ctx:
                 continue
-            data.set_query_contexts([ctx])
+            # query contexts are regexes: a parametrized id like "t[/m~0n-8]" must match literally
+            data.set_query_contexts(["^" + re.escape(ctx) + "$"])
             files = {}
             for f in data.measured_files():
                 lines = data.lines(f) or []
