@@ -75,5 +75,6 @@ def test_bad_llm_flags_are_one_line_errors(tmp_path):
                        (["--policy", "builtin", "--max-calls", "3"], "need --policy litellm:MODEL")]:
         proc = subprocess.run([sys.executable, "-m", "agent.cli", "--home", str(tmp_path), "repair", str(TASK / "repo"),
                                "--policy", "litellm:x", *extra], capture_output=True, text=True)
-        assert proc.returncode == 2 and proc.stderr.strip().splitlines()[-1].startswith(f"ouro: error: {msg}")
+        last = proc.stderr.strip().splitlines()[-1]
+        assert proc.returncode == 2 and last.startswith("ouro: error: ") and msg in last
         assert "Traceback" not in proc.stderr
