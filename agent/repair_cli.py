@@ -53,6 +53,8 @@ def register(sub) -> None:
     llm.add_argument("--max-cost", type=float, help="stop the run once the model calls cost this many US dollars")
     llm.add_argument("--max-tokens", type=int, help="stop the run once the model calls used this many tokens")
     llm.add_argument("--max-calls", type=int, help="stop the run after this many model calls")
+    llm.add_argument("--debate", metavar="AGENTS,ROUNDS",
+                     help="the discriminator as a debate of AGENTS models over ROUNDS rounds (default 1,1)")
     add_policy_file(p)
     add_home(p)
     add_json(p)
@@ -148,9 +150,17 @@ def _llm_options(args) -> dict:
     for name in ("max_cost", "max_tokens", "max_calls"):
         if opts[name] is not None and opts[name] <= 0:
             raise BadInput(f"--{name.replace('_', '-')} must be positive")
+    if args.debate:
+        try:
+            agents, rounds = (int(x) for x in args.debate.split(","))
+        except ValueError:
+            raise BadInput(f"--debate {args.debate!r}: expected AGENTS,ROUNDS, e.g. 3,2") from None
+        if agents < 1 or rounds < 1:
+            raise BadInput("--debate needs at least one agent and one round")
+        opts.update(debate_agents=agents, debate_rounds=rounds)
     opts = {k: v for k, v in opts.items() if v is not None}
     if opts and args.policy == "builtin":
-        raise BadInput("--api-base/--max-cost/--max-tokens/--max-calls need --policy litellm:MODEL or local:DIR")
+        raise BadInput("--api-base/--max-cost/--max-tokens/--max-calls/--debate need --policy litellm:MODEL or local:DIR")
     return opts
 
 
