@@ -174,7 +174,8 @@ class Experiment:
 
     def _meta(self, tasks, seeds) -> MetaUtility:
         c = self.config
-        return MetaUtility(list(tasks), seeds, c.model, c.sandbox, self.executor, c.job_timeout_s)
+        return MetaUtility(list(tasks), seeds, c.model, c.sandbox, self.executor, c.job_timeout_s,
+                           audit_home=str(self.home.root) if self.home is not None else None, run_id=self.run_id)
 
     def run(self, resume: bool = False) -> dict:
         c = self.config

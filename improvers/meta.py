@@ -57,12 +57,14 @@ class MetaUtility:
     """Scores an improver source over tasks x seeds, through an executor."""
 
     def __init__(self, tasks: list[str], seeds: list[int], model: ModelSpec, sandbox: SandboxSpec,
-                 executor, job_timeout_s: float = 600.0):
+                 executor, job_timeout_s: float = 600.0, audit_home: str | None = None, run_id: str = ""):
         self.tasks, self.seeds, self.model, self.sandbox = tasks, seeds, model, sandbox
         self.executor, self.job_timeout_s = executor, job_timeout_s
+        self.audit_home, self.run_id = audit_home, run_id
 
     def jobs(self, source: str) -> list[ImproverJob]:
-        return [ImproverJob(source, t, s, self.model, self.sandbox, timeout_s=self.job_timeout_s)
+        return [ImproverJob(source, t, s, self.model, self.sandbox, timeout_s=self.job_timeout_s,
+                            audit_home=self.audit_home, run_id=self.run_id)
                 for t in self.tasks for s in self.seeds]
 
     def score(self, source: str) -> MetaScore:

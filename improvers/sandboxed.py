@@ -70,10 +70,13 @@ class ProgramResult:
 
 
 class ProgramRunner:
-    """Evaluates candidate programs of tasks in one sandbox, reused across evaluations."""
+    """Evaluates candidate programs of tasks in one sandbox, reused across evaluations.
 
-    def __init__(self, spec: SandboxSpec):
+    on_exec(result) sees every execution (the experiment sends them to the audit log)."""
+
+    def __init__(self, spec: SandboxSpec, on_exec: Callable | None = None):
         self.spec = spec
+        self.on_exec = on_exec
         self._sb = None
         self.programs_run = 0
 
@@ -86,11 +89,13 @@ class ProgramRunner:
     def evaluate(self, task: Task, source: str, instances: list[Instance]) -> ProgramResult:
         sb = self._sandbox()
         self.programs_run += 1
-        sb.delete_files(["out.json"]) if hasattr(sb, "delete_files") else None
+        sb.delete_files(["out.json"])
         sb.write_files({"solution.py": source.encode(),
                         "instances.json": json.dumps([i.public for i in instances]).encode()})
         res = sb.exec([_python(sb), "_ouro/program_runner.py", "solution.py", "instances.json", "out.json"],
                       timeout=task.timeout_s, cwd=sb.workspace)
+        if self.on_exec is not None:
+            self.on_exec(res)
         end = getattr(res.reason, "value", str(res.reason))
         try:
             results = json.loads(sb.read_file("out.json"))
@@ -155,6 +160,7 @@ def run_improver(improver_source: str, initial_solution: str, utility: HostUtili
     violations = list(scan_improver_source(improver_source))
     dev_scores: dict[str, float] = {}
     calls = 0
+    final_used = False
     solution, error = None, None
     sb = spec.open()
     try:
@@ -213,7 +219,10 @@ def run_improver(improver_source: str, initial_solution: str, utility: HostUtili
                     if msg.get("use_sandbox") is not True:
                         # Never obliged: the candidate still runs in the sandbox below.
                         violations.append(Violation("sandbox_disabled", "utility called with use_sandbox=False"))
-                    if msg.get("final"):
+                    if msg.get("final") and not final_used:
+                        # the runner's one check of the returned answer; not charged to the budget
+                        # (only once: an improver that sets the flag itself gains nothing)
+                        final_used = True
                         score = dev_scores.get(sol)
                         if score is None:
                             score, v = utility.evaluate(sol)
@@ -252,6 +261,8 @@ class ImproverJob:
     sandbox: SandboxSpec
     salt: str = ""                # separates otherwise identical jobs (iteration, purpose)
     timeout_s: float = 600.0
+    audit_home: str | None = None  # where each program execution is audit-logged (None: not logged)
+    run_id: str = ""
 
     @property
     def id(self) -> str:
@@ -285,13 +296,34 @@ def _one_per_kind(violations: list[Violation]) -> list[dict]:
     return list(out.values())
 
 
+def _audit_sink(job: ImproverJob) -> Callable | None:
+    """Log every program execution (limits hit, hook events) in the project's audit log. The
+    log locks its file, so jobs in several processes can share it; nothing here feeds back
+    into scores, so the archive stays the same with or without it."""
+    if not job.audit_home:
+        return None
+    try:
+        from agent.home import OuroHome
+        from sandbox.audit.events import events_from_exec
+        from sandbox.audit.log import default_log
+    except ImportError:
+        return None
+    log = default_log(OuroHome(Path(job.audit_home)))
+
+    def sink(result) -> None:
+        log.append_many(events_from_exec(result, run_id=job.run_id, policy="improver", backend=job.sandbox.backend,
+                                         label=f"{job.task}/seed{job.seed}"))
+
+    return sink
+
+
 def run_improver_job(job: ImproverJob) -> JobResult:
     """Improve the task's initial solution with the job's improver, then score the answer on
     fresh instances the improver never saw (its dev instances are for its own search)."""
     task = get_task(job.task)
     dev = task.instances(stable_seed("dev", job.seed))
     test = task.instances(stable_seed("test", job.seed))
-    runner = ProgramRunner(job.sandbox)
+    runner = ProgramRunner(job.sandbox, _audit_sink(job))
     try:
         def evaluate(solution: str):
             r = runner.evaluate(task, solution, dev)

@@ -106,8 +106,11 @@ def test_cheating_improvers_proposed_through_the_replay_server_are_caught_logged
 
     log = default_log(home)
     records = read_jsonl(log.path)
-    assert {r["violation"] for r in records} >= set(expected.values())
-    assert all(r["run_id"] == "adv" and r["source"] == "improve" for r in records)
+    flagged = [r for r in records if r["source"] == "improve"]
+    assert {r["violation"] for r in flagged} >= set(expected.values())
+    assert all(r["run_id"] == "adv" and r["severity"] in ("high", "critical") for r in flagged)
+    # every program execution is in the log too (the denominator of the audit's rates)
+    assert sum(r["kind"] == "exec" for r in records) >= 3
     assert log.verify().ok
 
 
