@@ -390,10 +390,9 @@ class RepairRun:
         base_files = {f: self.workspace.read(f) for f in py_files if not is_test_file(f)}
         self.ctx = SearchContext(base_files=base_files, target_tests=baseline.target, localization=loc, repomap=rmap,
                                  issue=cfg.issue, rng=random.Random(cfg.seed))
-        # a candidate may take longer than the suite did (a loop made slower), not forever
-        cand_timeout = min(timeout, max(20.0, 3 * baseline.seconds + 10))
+        # per-candidate timeouts come from the baseline's per-test durations (Baseline.budget_for)
         validator = Validator(run_candidate=tests.candidate, cmd=self.test_cmd, baseline=baseline,
-                              timeout=cand_timeout, scan=self._scanner())
+                              timeout=timeout, scan=self._scanner())
         cache_file = self.run_dir / "validations.jsonl"
         cache = {r["key"]: r["observation"] for r in read_jsonl(cache_file) if "key" in r}
         self.fresh = 0

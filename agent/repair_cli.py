@@ -131,6 +131,13 @@ def cmd_repair(args) -> int:
             test_timeout=args.test_timeout, max_plausible=args.max_plausible, llm_options=_llm_options(args))
     if config.resume:
         config.apply = args.apply
+    import signal
+
+    def _terminate(signum, frame):
+        # SIGTERM unwinds like Ctrl-C, so the sandbox and its warm worker are closed
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _terminate)
     display = None if args.json else _Display()
     try:
         outcome = run_repair(config, progress=display.update if display else None)

@@ -96,6 +96,7 @@ class _Ctx:
     tree: ast.Module
     parents: dict[ast.AST, ast.AST]
     functions: list[ast.AST] = field(default_factory=list)
+    scope_cache: dict[int, list[str]] = field(default_factory=dict)
 
     def function_of(self, node: ast.AST) -> ast.AST | None:
         while node in self.parents:
@@ -225,8 +226,8 @@ def t_constant_off_by_one(node: ast.Constant, ctx: _Ctx) -> Iterator[Edit]:
 
 
 def _plus_minus(ctx: _Ctx, expr: ast.AST) -> Iterator[Edit]:
-    if _int_const(expr):
-        return  # constant_off_by_one covers literals
+    if isinstance(expr, (ast.Constant, ast.JoinedStr, ast.List, ast.Dict, ast.Set, ast.Tuple, ast.Compare, ast.BoolOp)):
+        return  # literals: constant_off_by_one covers numbers; nothing else takes "+ 1"
     if isinstance(expr, ast.UnaryOp) and _int_const(expr.operand):
         return
     s, e = ctx.src.span(expr)
@@ -240,6 +241,8 @@ def _plus_minus(ctx: _Ctx, expr: ast.AST) -> Iterator[Edit]:
 
 def t_bound_off_by_one(node: ast.AST, ctx: _Ctx) -> Iterator[Edit]:
     if isinstance(node, ast.Compare):
+        if not all(isinstance(op, (ast.Lt, ast.LtE, ast.Gt, ast.GtE)) for op in node.ops):
+            return  # a bound is compared with an ordering; `kind != "end"` has no off-by-one
         for operand in [node.left, *node.comparators]:
             yield from _plus_minus(ctx, operand)
     elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "range":
@@ -283,6 +286,12 @@ def t_slice_bounds(node: ast.Subscript, ctx: _Ctx) -> Iterator[Edit]:
 def _scope_names(ctx: _Ctx, node: ast.AST) -> list[str]:
     """Variables visible at node: the enclosing function's parameters and assigned names."""
     fn = ctx.function_of(node)
+    if id(fn) not in ctx.scope_cache:
+        ctx.scope_cache[id(fn)] = _compute_scope(fn)
+    return ctx.scope_cache[id(fn)]
+
+
+def _compute_scope(fn) -> list[str]:
     names: list[str] = []
     if fn is not None:
         a = fn.args
@@ -558,21 +567,20 @@ def _parents(tree: ast.AST) -> dict[ast.AST, ast.AST]:
     return out
 
 
-def _anchored(node: ast.AST, line: int) -> bool:
-    """Does this node belong to `line`? Statements/defs: their first line; expressions: any line they span."""
-    if not hasattr(node, "lineno"):
+def parses(source: str) -> bool:
+    try:
+        ast.parse(source)
+    except (SyntaxError, ValueError):
         return False
-    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.For, ast.While)):
-        # function-level templates anchor at any line of the function/loop (the fault is "inside")
-        return node.lineno <= line <= node.end_lineno
-    if isinstance(node, (ast.If, ast.stmt)):
-        return node.lineno == line
-    return node.lineno <= line <= node.end_lineno and node.lineno == line
+    return True
 
 
-def generate(path: str, source: str, lines: list[int], templates: list[str] | None = None) -> list[Candidate]:
-    """All parseable, distinct candidates for the given lines of one file, in (line, template) order.
+def generate(path: str, source: str, lines: list[int], templates: list[str] | None = None,
+             check: bool = True) -> list[Candidate]:
+    """All distinct candidates for the given lines of one file, in (line, template) order.
 
+    check=True drops candidates that do not parse; callers that will try only a few of many
+    candidates pass False and call `parses` on the ones they use (parsing is the cost here).
     The function-scoped templates (missing_return, wrong_default, misplaced_return) are tried
     once per function even when several of its lines are suspicious.
     """
@@ -584,10 +592,19 @@ def generate(path: str, source: str, lines: list[int], templates: list[str] | No
     names = templates or list(TEMPLATES)
     out: list[Candidate] = []
     seen: set[str] = {source}
-    nodes = [n for n in ast.walk(tree) if hasattr(n, "lineno")]
+    by_line: dict[int, list[ast.AST]] = {}
+    wanted = set(lines)
+    for n in ast.walk(tree):
+        if not hasattr(n, "lineno"):
+            continue
+        span = range(n.lineno, n.end_lineno + 1) if isinstance(
+            n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.For, ast.While)) else (n.lineno,)
+        for ln in span:
+            if ln in wanted:
+                by_line.setdefault(ln, []).append(n)
     done_scoped: set[tuple[str, int]] = set()
     for line in lines:
-        at_line = [n for n in nodes if _anchored(n, line)]
+        at_line = by_line.get(line, [])
         for name in names:
             types, fn = TEMPLATES[name]
             for node in at_line:
@@ -608,9 +625,7 @@ def generate(path: str, source: str, lines: list[int], templates: list[str] | No
                     if new_source in seen:
                         continue
                     seen.add(new_source)
-                    try:
-                        ast.parse(new_source)
-                    except SyntaxError:
+                    if check and not parses(new_source):
                         continue
                     before, after = ctx.src.get(s, e), new
                     out.append(Candidate(file=path, line=line, template=name, before=before, after=after,

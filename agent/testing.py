@@ -78,6 +78,13 @@ class Baseline:
     coverage: dict | None
     seconds: float
     collected: int
+    durations: dict[str, float] = field(default_factory=dict)   # nodeid -> seconds in this run
+
+    def budget_for(self, tests: list[str] | None, cap: float) -> float:
+        """A timeout for running `tests` (None: all): generous against their measured time,
+        short enough that a candidate that loops forever costs seconds, not minutes."""
+        spent = sum(self.durations.values()) if tests is None else sum(self.durations.get(t, 1.0) for t in tests)
+        return min(cap, max(8.0, 4 * spent + 6))
 
 
 def reproduce(run_tests: Callable[..., object], cmd: TestCommand, timeout: float, issue: str = "") -> Baseline:
@@ -109,7 +116,8 @@ def reproduce(run_tests: Callable[..., object], cmd: TestCommand, timeout: float
     named = [n for n in failing if re.search(r"\b" + re.escape(n.split("::")[-1].split("[")[0]) + r"\b", issue or "")]
     target = named or list(failing)
     return Baseline(failing=failing, passing=passing, target=target, coverage=run.coverage,
-                    seconds=seconds, collected=len(run.collected))
+                    seconds=seconds, collected=len(run.collected),
+                    durations={n: round(o.duration_s, 4) for n, o in run.outcomes.items()})
 
 
 @dataclass
@@ -139,12 +147,14 @@ class Validator:
             if why:
                 return Observation(status="rejected", target=len(target), failing={t: why for t in target},
                                    detail=why, seconds=time.monotonic() - t0)
-        run = self._run(files, [*self.cmd.options(), *target], self.timeout)
-        obs = self._observe(run, target)
+        t_target = self.baseline.budget_for(target, self.timeout)
+        run = self._run(files, [*self.cmd.options(), *target], t_target)
+        obs = self._observe(run, target, t_target)
         if obs.status == "all_targets_pass":
-            full = self._run(files, self.cmd.pytest_args, self.timeout)
-            obs = self._observe(run, target)
-            full_obs = self._observe(full, target)
+            t_full = self.baseline.budget_for(None, self.timeout)
+            full = self._run(files, self.cmd.pytest_args, t_full)
+            obs = self._observe(run, target, t_target)
+            full_obs = self._observe(full, target, t_full)
             if full_obs.status in ("timeout", "broke"):
                 obs = full_obs
             else:
@@ -171,11 +181,11 @@ class Validator:
         obs.seconds = time.monotonic() - t0
         return obs
 
-    def _observe(self, run, target: list[str]) -> Observation:
+    def _observe(self, run, target: list[str], timeout: float) -> Observation:
         reason = getattr(run.exec.reason, "value", str(run.exec.reason))
         if reason == "timeout":
             return Observation(status="timeout", target=len(target), failing={t: "timeout" for t in target},
-                               detail=f"timed out after {self.timeout:g}s")
+                               detail=f"timed out after {timeout:.0f}s")
         errors = _collection_errors(run)
         if errors or (not run.collected and not run.complete):
             text = next(iter(errors.values()), run.problem or run.exec.stderr[-300:])

@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Callable
 
 from agent.policies.base import Proposal
-from agent.templates import PRIORS, Candidate, generate
+from agent.templates import PRIORS, Candidate, generate, parses
 
 Ranker = Callable[[list[Candidate], dict], list[float]]
 
@@ -53,7 +53,7 @@ class BuiltinPolicy:
             src = ctx.source(node, path)
             if src is None:
                 continue
-            cands.extend(generate(path, src, lines[path]))
+            cands.extend(generate(path, src, lines[path], check=False))  # parsed when chosen
         if self.ranker is not None and cands:
             context = {"issue": ctx.issue, "base_files": ctx.base_files, "target_tests": ctx.target_tests,
                        "localization": ctx.localization}
@@ -81,7 +81,7 @@ class BuiltinPolicy:
                 self._top_root = max((s for s, _, _ in self.queues[0]), default=0.0) or 1.0
         queue = self.queues[node.id]
         out: list[Proposal] = []
-        for _ in range(k):
+        while len(out) < k:
             if not queue:
                 break
             # the chain changes after every validation, so the order is recomputed each time
@@ -91,6 +91,8 @@ class BuiltinPolicy:
                 if best_key is None or key > best_key:
                     best_i, best_key = i, key
             score, _, c = queue.pop(best_i)
+            if not parses(c.new_source):
+                continue  # every proposal parses; checked here because most are never chosen
             files = dict(node.files)
             files[c.file] = c.new_source
             if files[c.file] == ctx.base_files.get(c.file):

@@ -1,0 +1,117 @@
+"""Repair templates, localization and the repo map, on real source (no sandbox needed)."""
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from agent.localize import localize, ochiai, traceback_frames
+from agent.repomap import build_repomap
+from agent.templates import TEMPLATES, generate
+
+SRC = '''import math
+
+
+class Window:
+    def __init__(self, size=3, strict=False):
+        self.size = size
+        self.strict = strict
+        self.items = []
+
+    def push(self, x):
+        self.items.append(x)
+        if len(self.items) > self.size and not self.strict:
+            self.items.pop(0)
+        return self.items[-1]
+
+    def mean(self, lo, hi):
+        part = self.items[lo:hi]
+        total = 0
+        for i in range(len(part)):
+            total += part[i] * 2 - 1
+        return total / max(len(part), 1) if part or self.strict else -math.inf
+
+
+def first_over(xs, limit):
+    for x in xs:
+        if x >= limit:
+            return x
+    return None
+'''
+
+
+def test_at_least_15_templates_each_produce_parseable_distinct_candidates():
+    lines = list(range(1, SRC.count("\n") + 2))
+    cands = generate("w.py", SRC, lines)
+    used = {c.template for c in cands}
+    assert len(TEMPLATES) >= 15
+    assert len(used) >= 15, sorted(set(TEMPLATES) - used)
+    for c in cands:
+        ast.parse(c.new_source)           # every candidate parses
+        assert c.new_source != SRC
+    assert len({c.new_source for c in cands}) == len(cands)   # deduplicated
+
+
+def _has(cands, template, before, after):
+    return any(c.template == template and c.before.strip() == before and c.after.strip() == after for c in cands)
+
+
+def test_templates_make_the_expected_classic_edits():
+    c = generate("w.py", SRC, list(range(1, 30)))
+    assert _has(c, "compare_swap", ">", ">=")
+    assert _has(c, "bool_swap", "and", "or")
+    assert _has(c, "constant_off_by_one", "0", "1")
+    assert _has(c, "slice_bounds", "hi", "hi + 1")
+    assert _has(c, "index_off_by_one", "i", "i + 1")
+    assert _has(c, "arith_swap", "*", "/")
+    assert _has(c, "wrong_constant", "False", "True")
+    assert _has(c, "wrong_default", "3", "None")
+    assert _has(c, "method_call", "self.items.append", "self.items.extend")
+    assert _has(c, "unary_remove", "-math.inf", "math.inf")
+    assert any(c.template == "swap_arguments" and "hi" in c.before for c in generate("w.py", SRC.replace("[lo:hi]", "[slice(lo, hi)]"), [17]))
+    assert any(c.template == "delete_statement" and "pop(0)" in c.before for c in c)
+    assert any(c.template == "wrong_variable" and c.before == "lo" and c.after == "hi" for c in c)
+
+
+def test_missing_and_misplaced_return():
+    src = "def f(xs):\n    out = []\n    for x in xs:\n        out.append(x)\n        return out\n\n\ndef g(a):\n    b = a * 2\n"
+    c = generate("m.py", src, [4, 5, 9])
+    moved = [x for x in c if x.template == "misplaced_return"]
+    assert moved and "    for x in xs:\n        out.append(x)\n    return out" in moved[0].new_source
+    assert any(x.template == "missing_return" and x.new_source.rstrip().endswith("return b") for x in c)
+
+
+def test_unparseable_source_gives_no_candidates():
+    assert generate("bad.py", "def f(:\n  pass\n", [1]) == []
+
+
+def test_ochiai_formula():
+    assert ochiai(2, 0, 2) == 1.0
+    assert ochiai(0, 5, 2) == 0.0
+    assert abs(ochiai(1, 3, 1) - 0.5) < 1e-9
+
+
+def test_traceback_frames_map_to_repo_files():
+    text = ('pkg/core.py:12: in run\n    x = helper()\n/workspace/pkg/util.py:4: in helper\n    raise ValueError\n'
+            'E   ValueError\n  File "/workspace/pkg/core.py", line 30, in other\n')
+    assert traceback_frames(text, {"pkg/core.py", "pkg/util.py"}) == [("pkg/core.py", 12), ("pkg/util.py", 4), ("pkg/core.py", 30)]
+
+
+def test_localize_combines_spectrum_frames_and_symbols(tmp_path: Path):
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "pkg" / "calc.py").write_text(
+        "def add(a, b):\n    return a + b\n\n\ndef sub(a, b):\n    c = b\n    return a - c + 0\n\n\ndef unused():\n    return 1\n")
+    (tmp_path / "tests" / "test_calc.py").write_text(
+        "from pkg.calc import add, sub\n\ndef test_add():\n    assert add(1, 2) == 3\n\ndef test_sub():\n    assert sub(5, 3) == 2\n")
+    files = ["pkg/calc.py", "tests/test_calc.py"]
+    rmap = build_repomap(tmp_path, files)
+    assert {d.qualname for d in rmap.definitions} >= {"add", "sub", "unused", "test_add"}
+    cov = {"tests/test_calc.py::test_add": {"pkg/calc.py": [1, 2, 5, 10]},
+           "tests/test_calc.py::test_sub": {"pkg/calc.py": [1, 5, 6, 7, 10]}}
+    failing = {"tests/test_calc.py::test_sub": "tests/test_calc.py:7: in test_sub\n    assert sub(5, 3) == 2\nE   assert 8 == 2"}
+    loc = localize(tmp_path, files, failing, ["tests/test_calc.py::test_add"], cov, rmap, issue="sub() is wrong")
+    top = [(s.file, s.line) for s in loc.lines[:2]]
+    assert ("pkg/calc.py", 6) in top and ("pkg/calc.py", 7) in top
+    assert loc.functions[0][0] == "sub"
+    assert all(not s.file.startswith("tests/") for s in loc.lines)
+    assert ("pkg/calc.py", 11) not in [(s.file, s.line) for s in loc.lines]   # never run by the failing test
