@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 import uuid
 from dataclasses import asdict, dataclass, field
 
@@ -180,6 +181,10 @@ class WarmWorker:
         self.output_bytes = output_bytes or (policy.limits.output_bytes if policy else 1 << 20)
         self.restarts = 0
         self.preloaded: list[str] = []
+        # original content of every path a candidate ever changed (None: did not exist), as
+        # the worker reported it before running that candidate; sent with every request so a
+        # restarted worker never mistakes a dead candidate's files for the originals
+        self._originals: dict[str, bytes | None] = {}
         self._proc = None
         self._next_id = 0
         self._start()
@@ -209,28 +214,41 @@ class WarmWorker:
         if self._proc is None or not self._proc.alive():
             self.restart()
         self._next_id += 1
+        state = {p: c for p, c in self._originals.items() if p not in changed_files}
+        state.update(changed_files)
         req = {
             "id": self._next_id,
-            "changed": {p: (None if c is None else base64.b64encode(c).decode()) for p, c in changed_files.items()},
+            "changed": {p: (None if c is None else base64.b64encode(c).decode()) for p, c in state.items()},
             "args": list(pytest_args),
             "timeout": float(timeout),
             "output_bytes": int(self.output_bytes),
         }
+        reply = None
         try:
             self._proc.write((json.dumps(req) + "\n").encode())
             # the worker enforces `timeout` itself; the margin covers its own bookkeeping
-            line = self._proc.readline(timeout=timeout + 30)
+            deadline = time.monotonic() + timeout + 30
+            while True:
+                line = self._proc.readline(timeout=max(0.0, deadline - time.monotonic()))
+                msg = json.loads(line) if line else None
+                if isinstance(msg, dict) and msg.get("kind") == "originals" and msg.get("id") == req["id"]:
+                    for p, c in msg.get("files", {}).items():
+                        self._originals.setdefault(p, None if c is None else base64.b64decode(c))
+                    continue
+                reply = msg
+                break
         except (OSError, ValueError):
-            line = b""
-        reply = None
-        try:
-            reply = json.loads(line) if line else None
-        except ValueError:
             reply = None
         if not isinstance(reply, dict) or reply.get("id") != req["id"]:
             died = not self._proc.alive()
+            # the worker's own stderr (audit lines split out) says what happened to it
+            tail = getattr(self._proc, "stderr_tail", lambda: "")()
+            from sandbox.proc import split_audit_stream
+
+            tail = split_audit_stream(tail)[0][-2000:]
             self.restart()
-            result = ExecResult(exit_code=None, stdout="", stderr="warm worker " + ("died" if died else "stopped answering"),
+            result = ExecResult(exit_code=None, stdout="",
+                                stderr=("warm worker died" if died else "warm worker stopped answering") + "\n" + tail,
                                 duration_s=0.0, reason=EndReason.KILLED if died else EndReason.TIMEOUT)
             return build_run([], result)
         from sandbox.proc import split_audit_stream

@@ -122,6 +122,18 @@ def test_killed_worker_is_restarted(worker):
     assert worker.restarts == restarts + 1
     # the restarted worker starts from the original workspace plus the new candidate
     assert worker.run({"calc/ops.py": FIXED.encode()}, ARGS, 60).all_passed
+    # ...and the dead candidate's files never become the "original" state
+    assert worker.run({}, ARGS, 60).failed == {HIGH}
+
+
+def test_worker_killed_by_a_files_first_change_still_restores_it(worker):
+    # a path no earlier candidate touched: its original (absent) must still come back
+    killer_test = b"import os, signal\n\ndef test_kill():\n    os.kill(os.getppid(), signal.SIGKILL)\n"
+    run = worker.run({"tests/test_zz_kill.py": killer_test}, ARGS, 30)
+    assert not run.all_passed
+    run = worker.run({}, ARGS, 60)
+    assert run.complete and run.failed == {HIGH}
+    assert not any("test_zz_kill" in n for n in run.collected)
 
 
 def test_candidate_audit_events_come_back_with_its_run(worker):
@@ -163,6 +175,7 @@ def test_cold_run_in_the_same_sandbox_agrees_with_the_worker(worker):
 
     warm = worker.run({}, ARGS, 60)
     cold = run_tests_cold(worker.sandbox, ARGS, 60, coverage=True)
-    assert cold.complete and warm.complete
+    assert warm.complete, warm.exec
+    assert cold.complete, cold.exec
     assert {n: o.outcome for n, o in cold.outcomes.items()} == {n: o.outcome for n, o in warm.outcomes.items()}
     assert "calc/ops.py" in cold.coverage[HIGH]

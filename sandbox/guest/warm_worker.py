@@ -12,10 +12,14 @@ start it is moved to a private fd and fd 1 points at /dev/null, so nothing the w
 code under test prints can reach the host as a record.
   -> {"kind": "ready", "preloaded": [...], "pid": N}                       once, at start
   <- {"id", "changed": {path: base64 | null}, "args": [...], "timeout", "output_bytes"}
+  -> {"kind": "originals", "id", "files": {path: base64 | null}}  before the child runs, for
+      paths this worker touches for the first time (the host keeps them; see below)
   -> {"id", "records": [JSON lines], "exit_code", "reason", "stdout", "stderr",
       "stdout_truncated", "stderr_truncated", "duration_s"}
 `changed` is relative to the ORIGINAL workspace: files an earlier request changed are first
-restored, so candidates never see each other's edits.
+restored, so candidates never see each other's edits. A worker killed by a candidate leaves
+that candidate's files on disk; the host therefore remembers the originals this worker
+reported and always sends them explicitly for every path it ever changed.
 
 Per request the worker forks a child in a new session with stdin on /dev/null, stdout and
 stderr on capped pipes, and test records on a third pipe only the child holds; pytest runs
@@ -204,10 +208,12 @@ class Workspace:
                     if fn.startswith(stem):
                         os.unlink(os.path.join(cache, fn))
 
-    def apply(self, changed: dict[str, bytes | None]) -> None:
+    def apply(self, changed: dict[str, bytes | None]) -> dict[str, bytes | None]:
+        """Restore, then apply; return the originals recorded for the first time now."""
         for rel in list(self.originals):
             if rel not in changed:
                 self._set(rel, self.originals.pop(rel))
+        new: dict[str, bytes | None] = {}
         for rel, data in changed.items():
             if rel not in self.originals:
                 full = self._path(rel)
@@ -216,7 +222,9 @@ class Workspace:
                         self.originals[rel] = f.read()
                 except FileNotFoundError:
                     self.originals[rel] = None
+                new[rel] = self.originals[rel]
             self._set(rel, data)
+        return new
 
 
 def run_child(recorder, root: str, args: list[str], rec_w: int, out_w: int, err_w: int) -> None:
@@ -358,12 +366,17 @@ def main(argv: list[str]) -> int:
         try:
             req = json.loads(line)
             changed = {p: (None if c is None else base64.b64decode(c)) for p, c in req["changed"].items()}
-            ws.apply(changed)
+            fresh = ws.apply(changed)
         except Exception as e:  # a bad request is answered, never fatal
             chan.write(json.dumps({"id": req.get("id") if isinstance(req, dict) else None,
                                    "records": [], "exit_code": None, "reason": "killed",
                                    "stdout": "", "stderr": f"bad request: {e}", "duration_s": 0.0}) + "\n")
             continue
+        if fresh:
+            # Sent before the candidate runs: if it kills this worker, the host still knows
+            # the original files and restores them through the next worker.
+            chan.write(json.dumps({"kind": "originals", "id": req.get("id"), "files": {
+                p: (None if c is None else base64.b64encode(c).decode()) for p, c in fresh.items()}}) + "\n")
         rec_r, rec_w = os.pipe()
         out_r, out_w = os.pipe()
         err_r, err_w = os.pipe()
