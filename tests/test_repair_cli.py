@@ -2,66 +2,24 @@
 one line on stderr, its own documented exit code, nothing written to the user's repository."""
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from repair_helpers import BUGGY, tree_digest, write
 
 ROOT = Path(__file__).resolve().parent.parent
 OURO = [sys.executable, "-m", "agent.cli"]
 
-pytestmark = pytest.mark.skipif(shutil.which("bwrap") is None, reason="needs bubblewrap")
+pytestmark = [pytest.mark.bwrap, pytest.mark.usefixtures("bwrap_available")]
 
 
 def ouro(*args: str, home: Path, timeout: float = 600) -> subprocess.CompletedProcess:
     return subprocess.run([*OURO, "--home", str(home), *args], capture_output=True, text=True, timeout=timeout,
                           cwd=ROOT)
-
-
-def tree_digest(path: Path) -> str:
-    """Everything in a directory (names, contents, modes): equal digests mean nothing was written."""
-    h = hashlib.sha256()
-    for p in sorted(path.rglob("*")):
-        st = p.lstat()
-        h.update(f"{p.relative_to(path)}:{st.st_mode}:{st.st_size}".encode())
-        if p.is_file():
-            h.update(p.read_bytes())
-    return h.hexdigest()
-
-
-def write(root: Path, files: dict[str, str]) -> Path:
-    for rel, text in files.items():
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_text(text)
-    return root
-
-
-BUGGY = {
-    "shop/__init__.py": "",
-    "shop/pricing.py": ("from shop.util import clamp\n\n\n"
-                        "def discount(total, percent):\n"
-                        "    percent = clamp(percent, 0, 100)\n"
-                        "    return total - total * percent / 100\n\n\n"
-                        "def bulk_price(unit, qty):\n"
-                        "    if qty > 10:\n"
-                        "        return discount(unit * qty, 10)\n"
-                        "    return unit * qty\n"),
-    "shop/util.py": ("def clamp(x, lo, hi):\n"
-                     "    if x < lo:\n"
-                     "        return lo\n"
-                     "    if x > hi:\n"
-                     "        return lo\n"
-                     "    return x\n"),
-    "tests/test_pricing.py": ("from shop.pricing import bulk_price, discount\n\n\n"
-                              "def test_discount():\n    assert discount(200, 25) == 150\n\n\n"
-                              "def test_discount_capped():\n    assert discount(80, 150) == 0\n\n\n"
-                              "def test_bulk():\n    assert bulk_price(2, 10) == 20\n    assert bulk_price(1, 20) == 18\n"),
-}
 
 
 @pytest.fixture(scope="module")
