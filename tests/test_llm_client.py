@@ -129,13 +129,6 @@ def test_replay_cli_serves_and_reports_bad_input(tmp_path):
     assert "Traceback" not in bad.stderr
 
 
-def test_importing_the_cli_imports_no_heavy_library():
-    code = ("import sys, agent.cli; agent.cli.build_parser(); "
-            "print([m for m in ('litellm', 'torch', 'docker', 'openai') if m in sys.modules])")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]", out.stdout
-
-
 def test_when_serves_the_first_unused_reply_whose_pattern_matches():
     script = [{"when": "refine", "content": "for refinement"}, {"content": "anything"},
               {"when": "^(?!.*refine).*start", "content": "for start"}]

@@ -149,3 +149,12 @@ def test_provider_failures_are_retried_or_recorded_and_the_run_ends_with_a_resul
     assert any(s["type"] == "provider_error" and s["kind"] == "context_overflow" for s in steps)
     assert [s for _, s in served].count("error:rate_limit") == 1
     assert policy.usage()["failed_calls"] == 5
+
+
+def test_same_script_and_seed_give_the_same_tree(sandboxed, tmp_path):
+    shape = []
+    for i in (1, 2):
+        result, policy, chosen, served, traj = run_search(sandboxed, SCRIPT, tmp_path / str(i))
+        shape.append(([(n.id, n.parent, n.key, n.observation.status, round(n.value, 6)) for n in result.nodes.values()],
+                      chosen[0], [r for r, _ in served]))
+    assert shape[0] == shape[1]
