@@ -35,6 +35,10 @@ def test_parse_binop_keeps_operand_order():
     assert parse("a - b") == BinOp("-", Name("a"), Name("b"))
 
 
+def test_parse_precedence_tree():
+    assert parse("1 + 2 * 3") == BinOp("+", Num(1), BinOp("*", Num(2), Num(3)))
+
+
 def test_parse_errors():
     with pytest.raises(ParseError):
         parse("1 +")
