@@ -179,3 +179,20 @@ def test_cold_run_in_the_same_sandbox_agrees_with_the_worker(worker):
     assert cold.complete, cold.exec
     assert {n: o.outcome for n, o in cold.outcomes.items()} == {n: o.outcome for n, o in warm.outcomes.items()}
     assert "calc/ops.py" in cold.coverage[HIGH]
+
+
+def test_what_a_run_writes_into_the_workspace_is_undone(worker):
+    # a candidate whose code rewrites the tests, plants a new test and deletes a module
+    # while it runs: the next candidate must see none of it
+    vandal = FIXED.replace("    if x > hi:", (
+        "    import os, pathlib\n"
+        "    root = pathlib.Path(__file__).resolve().parent.parent\n"
+        "    (root / 'tests' / 'test_ops.py').write_text('def test_ok():\\n    pass\\n')\n"
+        "    (root / 'tests' / 'planted').mkdir(exist_ok=True)\n"
+        "    (root / 'tests' / 'test_planted.py').write_text('def test_planted():\\n    pass\\n')\n"
+        "    (root / 'calc' / '__init__.py').unlink()\n"
+        "    if x > hi:"))
+    worker.run({"calc/ops.py": vandal.encode()}, ARGS, 60)
+    run = worker.run({}, ARGS, 60)
+    assert run.complete and run.failed == {HIGH}
+    assert sorted(run.collected) == ["tests/test_ops.py::test_add", HIGH, "tests/test_ops.py::test_clamp_low"]

@@ -176,11 +176,49 @@ def preload(root: str, extra: list[str]) -> list[str]:
 
 
 class Workspace:
-    """Applies candidates relative to the original files, remembering what to restore."""
+    """Keeps the workspace equal to "original files + this candidate's changes".
+
+    At start it snapshots every regular file (content, up to SNAPSHOT_LIMIT bytes in all).
+    Before each candidate it brings the disk back to that snapshot overlaid with the
+    candidate's files: what an earlier candidate changed through the protocol, and also what
+    its code or tests wrote, created or deleted while running, is undone. Detection is by
+    (size, mtime) signature, so it costs one directory walk per candidate.
+    """
+
+    SNAPSHOT_LIMIT = 64 << 20
+    SKIP_DIRS = ("__pycache__", ".git", ".pytest_cache")
 
     def __init__(self, root: str):
         self.root = root
-        self.originals: dict[str, bytes | None] = {}
+        self.base: dict[str, bytes] = {}
+        self.untracked: set[str] = set()  # too big to snapshot: never restored or deleted
+        self.base_dirs: set[str] = set()
+        self.sig: dict[str, tuple[int, int]] = {}
+        self.reported: set[str] = set()
+        self.last: dict[str, bytes | None] = {}
+        total = 0
+        for rel, full in self._walk():
+            st = os.lstat(full)
+            if total + st.st_size > self.SNAPSHOT_LIMIT:
+                self.untracked.add(rel)
+                continue
+            with open(full, "rb") as f:
+                self.base[rel] = f.read()
+            total += st.st_size
+            self.sig[rel] = (st.st_size, st.st_mtime_ns)
+
+    def _walk(self):
+        """(relative path, full path) of every regular file; records directories seen."""
+        for dirpath, dirnames, filenames in os.walk(self.root):
+            dirnames[:] = [d for d in dirnames if d not in self.SKIP_DIRS]
+            rel_dir = os.path.relpath(dirpath, self.root)
+            if not hasattr(self, "_walked"):
+                self.base_dirs.add(rel_dir)
+            for fn in filenames:
+                full = os.path.join(dirpath, fn)
+                if os.path.isfile(full) and not os.path.islink(full):
+                    yield os.path.normpath(os.path.join(rel_dir, fn)), full
+        self._walked = True
 
     def _path(self, rel: str) -> str:
         full = os.path.realpath(os.path.join(self.root, rel))
@@ -188,19 +226,29 @@ class Workspace:
             raise ValueError(f"path outside the workspace: {rel}")
         return full
 
-    def _set(self, rel: str, data: bytes | None) -> None:
+    def _write(self, rel: str, data: bytes) -> None:
         full = self._path(rel)
-        if data is None:
-            try:
-                os.unlink(full)
-            except FileNotFoundError:
-                pass
-        else:
-            os.makedirs(os.path.dirname(full), exist_ok=True)
-            with open(full, "wb") as f:
-                f.write(data)
+        os.makedirs(os.path.dirname(full), exist_ok=True)
+        if os.path.islink(full):
+            os.unlink(full)
+        with open(full, "wb") as f:
+            f.write(data)
+        st = os.lstat(full)
+        self.sig[rel] = (st.st_size, st.st_mtime_ns)
+        self._drop_bytecode(full)
+
+    def _remove(self, rel: str, full: str) -> None:
+        try:
+            os.unlink(full)
+        except FileNotFoundError:
+            pass
+        self.sig.pop(rel, None)
+        self._drop_bytecode(full)
+
+    @staticmethod
+    def _drop_bytecode(full: str) -> None:
         # A .pyc with the same mtime and size as the edited source would be trusted.
-        if rel.endswith(".py"):
+        if full.endswith(".py"):
             cache = os.path.join(os.path.dirname(full), "__pycache__")
             stem = os.path.basename(full)[:-3] + "."
             if os.path.isdir(cache):
@@ -209,22 +257,45 @@ class Workspace:
                         os.unlink(os.path.join(cache, fn))
 
     def apply(self, changed: dict[str, bytes | None]) -> dict[str, bytes | None]:
-        """Restore, then apply; return the originals recorded for the first time now."""
-        for rel in list(self.originals):
-            if rel not in changed:
-                self._set(rel, self.originals.pop(rel))
-        new: dict[str, bytes | None] = {}
+        """Make the disk equal to snapshot + changed; return the originals of paths the host
+        has not been told about yet (None: the path did not exist)."""
+        changed = {os.path.normpath(p): c for p, c in changed.items()}
+        for rel in changed:
+            self._path(rel)  # refuse paths outside the workspace before touching anything
+        target: dict[str, bytes] = dict(self.base)
         for rel, data in changed.items():
-            if rel not in self.originals:
-                full = self._path(rel)
+            if data is None:
+                target.pop(rel, None)
+            else:
+                target[rel] = data
+        on_disk = {}
+        for rel, full in self._walk():
+            on_disk[rel] = full
+        for rel, full in on_disk.items():
+            if rel not in target and rel not in self.untracked:
+                self._remove(rel, full)  # created by a candidate or its run, or deleted now
+        for rel, data in target.items():
+            full = os.path.join(self.root, rel)
+            must = rel in changed or rel in self.last or rel not in on_disk
+            if not must:
                 try:
-                    with open(full, "rb") as f:
-                        self.originals[rel] = f.read()
+                    st = os.lstat(full)
+                    must = self.sig.get(rel) != (st.st_size, st.st_mtime_ns)
                 except FileNotFoundError:
-                    self.originals[rel] = None
-                new[rel] = self.originals[rel]
-            self._set(rel, data)
-        return new
+                    must = True
+            if must:
+                self._write(rel, data)
+        # directories a run created and left empty
+        for dirpath, dirnames, filenames in os.walk(self.root, topdown=False):
+            rel_dir = os.path.relpath(dirpath, self.root)
+            if any(part in self.SKIP_DIRS for part in rel_dir.split(os.sep)):
+                continue
+            if rel_dir not in self.base_dirs and not os.listdir(dirpath):
+                os.rmdir(dirpath)
+        self.last = changed
+        fresh = {rel: self.base.get(rel) for rel in changed if rel not in self.reported}
+        self.reported.update(changed)
+        return fresh
 
 
 def run_child(recorder, root: str, args: list[str], rec_w: int, out_w: int, err_w: int) -> None:
