@@ -84,6 +84,8 @@ def test_task_files_are_well_formed(task_dir: Path):
                      if "tests" not in p.relative_to(repo).parts[:1]]
     assert (repo / "pyproject.toml").exists()
     assert 3 <= len([p for p in package_files if p.name != "__init__.py"]) <= 6
+    code_lines = sum(len(p.read_text().splitlines()) for p in package_files)
+    assert 150 <= code_lines <= 600, f"{code_lines} lines of package code"
     assert list((repo / "tests").glob("test_*.py")), "no visible tests"
     hidden = task_dir / task["hidden_tests"]
     assert list(hidden.rglob("test_*.py")), "no hidden tests"
