@@ -55,6 +55,11 @@ def test_repair_with_a_scripted_model_explains_its_wrong_edit_and_fixes_it(tmp_p
     selection = next(e for e in traj if e["kind"] == "selection")
     assert selection["chosen"] == 2
     assert kinds.index("llm_discriminator") < kinds.index("selection") < kinds.index("result")
+    # the run's trajectory converts to (problem, faulty code, feedback) -> (explanation, refined code)
+    from agent.llm.trajectory import examples_from_run
+
+    examples = examples_from_run(outcome["run_dir"])
+    assert len(examples) == 2 and all("return value[:i]\n" in x.faulty_code for x in examples)
 
 
 def test_cost_cap_stops_the_repair_with_a_clear_message_and_keeps_the_trajectory(tmp_path):

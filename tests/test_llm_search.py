@@ -158,3 +158,16 @@ def test_same_script_and_seed_give_the_same_tree(sandboxed, tmp_path):
         shape.append(([(n.id, n.parent, n.key, n.observation.status, round(n.value, 6)) for n in result.nodes.values()],
                       chosen[0], [r for r, _ in served]))
     assert shape[0] == shape[1]
+
+
+def test_explained_refinements_become_training_examples(sandboxed, tmp_path):
+    from agent.llm.trajectory import examples_from_run
+
+    run_search(sandboxed, SCRIPT, tmp_path)
+    examples = examples_from_run(tmp_path)
+    # two explained refinements of the wrong edit, both plausible
+    assert [x.status for x in examples] == ["plausible", "plausible"]
+    ex = examples[0]
+    assert ex.faulty_code.startswith("# file: cfgparse/lexer.py\n") and "return value[:i]\n" in ex.faulty_code
+    assert "return value[:i].rstrip()" in ex.refined_code and "trailing space" in ex.explanation
+    assert "test_inline_hash_comment_is_dropped_from_string" in ex.feedback and "inline comments" in ex.problem

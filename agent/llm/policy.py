@@ -202,13 +202,13 @@ class LiteLLMPolicy:
         score = judgement.score if judgement else None
         estimate = 0.5 if score is None else (score + 100) / 200.0
         desc = node.edits[-1].get("description", "") if node.edits else ""
-        event.update({"node": node.id, "parent": node.parent, "estimate": estimate, "attempt_desc": desc,
-                      "status": obs.status})
-        event.pop("type", None)
-        self.judgements[node.id] = event
         record = self._pending.pop(node.key, None)
         if record is not None:
             self.proposals[node.id] = record
+        event.update({"node": node.id, "parent": node.parent, "estimate": estimate, "attempt_desc": desc,
+                      "status": obs.status, "attempt": record["attempt"] if record else None})
+        event.pop("type", None)
+        self.judgements[node.id] = event
         self.emit("value", event)
         return estimate
 
