@@ -7,6 +7,7 @@ holds when the suite runs again from scratch (flaky passes are dropped).
 """
 from __future__ import annotations
 
+import ast
 from dataclasses import dataclass
 from typing import Callable
 
@@ -20,20 +21,34 @@ class Ranked:
     tests_passed: int
     changed_lines: int
     depth: int
+    code_size: int = 0             # syntax nodes after the patch (see code_size)
     stable: bool | None = None     # None: not re-run
 
     def sort_key(self) -> tuple:
-        return (self.touches_tests, -self.tests_passed, self.changed_lines, self.depth, self.node_id)
+        return (self.touches_tests, -self.tests_passed, self.changed_lines, self.depth, self.code_size, self.node_id)
 
     def to_dict(self) -> dict:
         return dict(self.__dict__)
+
+
+def code_size(files: dict[str, str]) -> int:
+    """Syntax nodes in the changed files: between equally small diffs, the simpler code wins
+    (`x[:i + 1]` -> `x[:i]` over `x[:i - 1]`), Occam's razor for patches."""
+    total = 0
+    for text in files.values():
+        try:
+            total += sum(1 for _ in ast.walk(ast.parse(text)))
+        except (SyntaxError, ValueError):
+            total += 10**6
+    return total
 
 
 def rank(nodes: list, changed_lines: Callable[[dict[str, str]], int]) -> list[Ranked]:
     out = []
     for n in nodes:
         out.append(Ranked(node_id=n.id, touches_tests=any(is_test_file(p) for p in n.files),
-                          tests_passed=n.observation.tests_passed, changed_lines=changed_lines(n.files), depth=n.depth))
+                          tests_passed=n.observation.tests_passed, changed_lines=changed_lines(n.files), depth=n.depth,
+                          code_size=code_size(n.files)))
     return sorted(out, key=Ranked.sort_key)
 
 

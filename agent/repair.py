@@ -186,6 +186,7 @@ class _SandboxTests:
                 print(f"ouro: note: warm worker unavailable ({str(e)[:120]}); validating with cold runs", file=sys.stderr)
         if self.worker is not None:
             run = self.worker.run(files, pytest_args, timeout)
+            self.on_exec(run.exec)
             return run
         return self.cold_with(files, pytest_args, timeout)
 

@@ -30,7 +30,8 @@ def register(sub) -> None:
                        description="Repair a Python repository: reproduce the failure in a sandbox, localize it, "
                                    "search candidate patches (MCTS), and print the chosen diff with its explanation.",
                        epilog=REPAIR_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("path", nargs="?", help="the repository (a git repository or a plain directory)")
+    p.add_argument("path", nargs="?", help="the repository (a git repository or a plain directory), "
+                                           "or a bundled task directory such as repos/cfgparse")
     issue = p.add_mutually_exclusive_group()
     issue.add_argument("--issue-file", help="file holding the issue text")
     issue.add_argument("--issue", help="the issue text itself")
@@ -101,6 +102,8 @@ def cmd_repair(args) -> int:
         if not args.path:
             raise BadInput("give the repository PATH (or --resume RUN_ID)")
         path = Path(args.path).expanduser()
+        if (path / "task.toml").is_file() and (path / "repo").is_dir():
+            path = path / "repo"  # a bundled task (repos/<name>): its repo/, never its hidden tests
         if not path.exists():
             raise BadInput(f"{path}: no such directory")
         if not path.is_dir():
