@@ -54,6 +54,8 @@ def register(sub) -> None:
     llm.add_argument("--max-cost", type=float, help="stop the run once the model calls cost this many US dollars")
     llm.add_argument("--max-tokens", type=int, help="stop the run once the model calls used this many tokens")
     llm.add_argument("--max-calls", type=int, help="stop the run after this many model calls")
+    llm.add_argument("--tool-calling", choices=["auto", "on", "off"], default="auto",
+                     help="act through the API's tool calls (on) or ```tool text blocks (off); auto asks litellm")
     llm.add_argument("--debate", metavar="AGENTS,ROUNDS",
                      help="the discriminator as a debate of AGENTS models over ROUNDS rounds (default 1,1)")
     add_policy_file(p)
@@ -168,6 +170,8 @@ def _llm_options(args) -> dict:
         if agents < 1 or rounds < 1:
             raise BadInput("--debate needs at least one agent and one round")
         opts.update(debate_agents=agents, debate_rounds=rounds)
+    if args.tool_calling != "auto":
+        opts["use_tools"] = args.tool_calling == "on"
     opts = {k: v for k, v in opts.items() if v is not None}
     if opts and args.policy == "builtin":
         raise BadInput("--api-base/--max-cost/--max-tokens/--max-calls/--debate need --policy litellm:MODEL or local:DIR")

@@ -139,3 +139,12 @@ def test_when_serves_the_first_unused_reply_whose_pattern_matches():
         assert c.chat([{"role": "user", "content": "now refine"}]).content == "for refinement"
     with pytest.raises(ScriptError, match="not a regular expression"):
         ReplayServer([{"when": "(", "content": "x"}])
+
+
+def test_tool_calling_is_asked_of_litellm_and_unknown_models_get_the_text_format():
+    from agent.llm.policy import LiteLLMPolicy, LLMPolicyOptions, supports_tools
+
+    assert supports_tools("openai/gpt-4o") is True
+    assert supports_tools("openai/my-finetuned-checkpoint") is False
+    assert LiteLLMPolicy("openai/my-finetuned-checkpoint").agent.use_tools is False
+    assert LiteLLMPolicy("openai/my-finetuned-checkpoint", LLMPolicyOptions(use_tools=True)).agent.use_tools is True

@@ -53,7 +53,7 @@ class LLMPolicyOptions:
     max_steps: int = 15             # model turns per proposal
     expansions: int = 3             # children per node (SWE-Search: 3)
     iterations: int = 100           # proposals per run (SWE-Search: 100)
-    use_tools: bool = True          # False: the ```tool text format
+    use_tools: bool | None = None   # None: ask litellm whether the model calls tools; False: ```tool text
     value_weight: float = 0.5
     debate_agents: int = 1
     debate_rounds: int = 1
@@ -86,7 +86,8 @@ class LiteLLMPolicy:
                                 max_retries=o.max_retries, backoff_s=o.backoff_s, seed=seed,
                                 input_cost_per_token=o.input_cost_per_token,
                                 output_cost_per_token=o.output_cost_per_token)
-        self.agent = LLMAgent(self.client, max_steps=o.max_steps, use_tools=o.use_tools)
+        use_tools = o.use_tools if o.use_tools is not None else supports_tools(model)
+        self.agent = LLMAgent(self.client, max_steps=o.max_steps, use_tools=use_tools)
         self.value_agent = ValueAgent(self.client, weight=o.value_weight)
         self.discriminator = Discriminator(self.client, agents=o.debate_agents, rounds=o.debate_rounds)
         self.repo_dir = Path(repo_dir) if repo_dir else None
@@ -247,6 +248,17 @@ class LiteLLMPolicy:
                       "candidates": [c.node_id for c in cands]}
         self.emit("discriminator", record)
         return record["chosen_node"], record
+
+
+def supports_tools(model: str) -> bool:
+    """litellm's model map knows which models call tools; an unknown one (a local checkpoint,
+    most self-hosted servers) gets the text format, which every chat model can follow."""
+    from agent.llm.client import import_litellm
+
+    try:
+        return bool(import_litellm().supports_function_calling(model=model))
+    except Exception:  # litellm raises for models it cannot map to a provider
+        return False
 
 
 def feedback_text(obs) -> str:
