@@ -61,3 +61,63 @@ def test_a_rewrite_that_no_longer_parses_is_rejected_and_the_agent_in_use_is_unc
     assert "rejected: does not parse" in r.stdout and "in use: unchanged" in r.stdout
     assert _digest(TARGET) == before
     assert load_ranker()(generate("m.py", SAMPLE, [2]), {})  # the agent still loads its ordering
+
+
+def _rewrite(weights: dict, default: float | None = None) -> str:
+    """The shipped scaffold with some template weights changed (what a mutation would do)."""
+    import re
+
+    src = TARGET.read_text()
+    for template, w in weights.items():
+        src, n = re.subn(rf'"{template}": [0-9.]+', f'"{template}": {w}', src)
+        assert n == 1, template
+    if default is not None:
+        src = src.replace("DEFAULT_WEIGHT = 0.3", f"DEFAULT_WEIGHT = {default}")
+    return src
+
+
+def _config(tmp_path, target: Path) -> ScaffoldConfig:
+    from improve_helpers import bwrap_spec
+
+    bwrap_spec()
+    # jsonptr's fix is a method_call edit, cfgparse's a slice bound: the splits need different templates
+    return ScaffoldConfig(train=["jsonptr"], heldout=["cfgparse"], target=target, backend="bwrap", budget=20, seed=0)
+
+
+@pytest.mark.slow
+@pytest.mark.bwrap
+def test_a_rewrite_that_loses_fixes_on_the_held_out_split_is_rejected_and_the_agent_in_use_is_unchanged(tmp_path):
+    """Must show 5 (second half): a rewrite overfit to the training repo (only method_call edits
+    count) finds the training fix sooner but never reaches the held-out repo's fix."""
+    target = tmp_path / "scaffold_target.py"
+    target.write_text(TARGET.read_text())
+    before = _digest(target)
+    weights = {t: 0.0 for t in PRIORS if f'"{t}"' in TARGET.read_text()}
+    overfit = _rewrite(dict(weights, method_call=1.0), default=0.0)
+    ex = make_executor(workers=0)
+    try:
+        out = improve_scaffold(_config(tmp_path, target), tmp_path / "run", ex, [overfit])
+    finally:
+        ex.close()
+    row = out.candidates[0]
+    assert row["train"]["utility"] > out.current["train"]["utility"]  # it did look better on training
+    assert row["heldout"]["fixed"] < out.current["heldout"]["fixed"]
+    assert row["verdict"].startswith("rejected: loses fixes on the held-out split")
+    assert out.installed is None and _digest(target) == before
+
+
+@pytest.mark.slow
+@pytest.mark.bwrap
+def test_a_rewrite_that_holds_on_both_splits_is_installed(tmp_path):
+    target = tmp_path / "scaffold_target.py"
+    target.write_text(TARGET.read_text())
+    better = _rewrite({"method_call": 0.75})
+    ex = make_executor(workers=0)
+    try:
+        out = improve_scaffold(_config(tmp_path, target), tmp_path / "run", ex, [better])
+    finally:
+        ex.close()
+    assert out.candidates[0]["verdict"] == "accepted", out.candidates[0]
+    assert out.installed and target.read_text() == better
+    assert (tmp_path / "run" / "previous_scaffold_target.py").read_text() == TARGET.read_text()
+    assert load_ranker(target)(generate("m.py", SAMPLE, [2]), {})
