@@ -4,8 +4,9 @@ It exists for machines with neither Docker nor bubblewrap, and for fast developm
 every rule that does not need isolation (hard timeout, output cap, end reasons, rlimits for
 files, memory and core dumps) so results mean the same as on the real backends, but the code
 under test can read and write anything the user can. Hence: it refuses to start unless the
-caller passes unsafe_local=True (the CLI's --unsafe-local), and it warns on stderr every time
-it starts or runs something, so nobody uses it by accident.
+caller passes unsafe_local=True (the CLI's --unsafe-local), it warns on stderr every time
+it starts or runs something, so nobody uses it by accident, and each start is recorded in the
+project's audit log as a `sandbox_disable` event (the sandbox was switched off).
 """
 from __future__ import annotations
 
@@ -31,6 +32,22 @@ class UnsafeLocalRefused(SandboxError):
 
 def warn_unsafe(what: str) -> None:
     print(f"ouro: warning: UNSAFE local backend, no isolation: {what}", file=sys.stderr, flush=True)
+
+
+def record_unsafe_use(workspace: str, labels: dict[str, str], home=None) -> None:
+    """Append a `sandbox_disable` event to the audit log of `home` (--home, OURO_HOME or ./.ouro)."""
+    try:
+        from agent.home import OuroHome
+        from sandbox.audit.events import make_event
+        from sandbox.audit.log import default_log
+
+        event = make_event("sandbox_disable", f"unsafe local backend started, no isolation: {workspace}",
+                           source="backend", backend="local", run_id=labels.get("ouro.run_id") or labels.get("run_id"))
+        h = OuroHome.resolve(home)
+        h.audit_dir.mkdir(parents=True, exist_ok=True)
+        default_log(h).append(event)
+    except Exception as e:  # the warning on stderr stands even when the log cannot be written
+        print(f"ouro: warning: could not record the unsafe local run in the audit log: {e}", file=sys.stderr)
 
 
 def resolve_inside(root: Path, path: str) -> Path:
@@ -62,7 +79,7 @@ class LocalSandbox:
 
     @classmethod
     def start(cls, policy: SandboxPolicy, *, workspace: Path | None = None, labels=None,
-              unsafe_local: bool = False, audit: bool = True) -> "LocalSandbox":
+              unsafe_local: bool = False, audit: bool = True, home=None) -> "LocalSandbox":
         if not unsafe_local:
             raise UnsafeLocalRefused(
                 "the local backend runs code with no isolation; pass --unsafe-local to allow it")
@@ -70,6 +87,7 @@ class LocalSandbox:
         (root / "tmp").mkdir()
         sb = cls(policy, root, audit, dict(labels or {}))
         warn_unsafe(f"workspace {sb.workspace}")
+        record_unsafe_use(sb.workspace, sb.labels, home)
         if workspace is not None:
             sb.copy_in(Path(workspace))
         else:

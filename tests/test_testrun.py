@@ -29,9 +29,9 @@ FORGERY = ('print(\'{"kind": "test", "nodeid": "%s", "outcome": "passed"}\'); '
 
 
 @pytest.fixture
-def local():
+def local(tmp_path):
     policy = load_policy().with_backend("local").with_limits(wall_time_s=60.0)
-    sb = LocalSandbox.start(policy, workspace=MINI, unsafe_local=True)
+    sb = LocalSandbox.start(policy, workspace=MINI, unsafe_local=True, home=tmp_path / "home")
     yield sb
     sb.close()
 
@@ -83,7 +83,10 @@ def test_runner_without_report_is_a_usage_error(local):
     assert res.exit_code == 4 and "--report" in res.stderr
 
 
-def test_local_refuses_without_unsafe_flag_and_warns(capfd):
+def test_local_refuses_without_unsafe_flag_warns_and_records(capfd, tmp_path, monkeypatch):
+    import json
+
+    monkeypatch.setenv("OURO_HOME", str(tmp_path / "home"))
     policy = load_policy().with_backend("local")
     with pytest.raises(UnsafeLocalRefused, match="--unsafe-local"):
         LocalSandbox.start(policy, workspace=MINI)
@@ -91,6 +94,8 @@ def test_local_refuses_without_unsafe_flag_and_warns(capfd):
         sb.exec(["true"], timeout=10)
     err = capfd.readouterr().err
     assert err.count("UNSAFE local backend") >= 2  # on start and on every exec
+    records = [json.loads(line) for line in (tmp_path / "home" / "audit" / "log.jsonl").read_text().splitlines()]
+    assert [(r["kind"], r["backend"]) for r in records] == [("sandbox_disable", "local")]
 
 
 def test_build_run_marks_unreported_tests_as_errors():

@@ -29,7 +29,11 @@ def _open(backend: str, workspace: Path = MINI):
     if backend == "local":
         from sandbox.local_backend import LocalSandbox
 
-        return LocalSandbox.start(policy, workspace=workspace, unsafe_local=True, audit=True)
+        import tempfile
+
+        # its audit record goes to a throwaway home, not the checkout's .ouro
+        home = tempfile.mkdtemp(prefix="ouro-test-home-")
+        return LocalSandbox.start(policy, workspace=workspace, unsafe_local=True, audit=True, home=home)
     if backend == "bwrap":
         from sandbox.bwrap_backend import BwrapSandbox, bwrap_available
         from sandbox.images import ImageError, base_rootfs
