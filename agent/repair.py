@@ -389,8 +389,14 @@ class RepairRun:
 
         # 3. search
         base_files = {f: self.workspace.read(f) for f in py_files if not is_test_file(f)}
+        def relocalize(still_failing: list[str]):
+            # the tests a partial fix repaired now count as passing: what is left points at the rest
+            now_passing = baseline.passing + [t for t in baseline.target if t not in still_failing]
+            return localize(self.workspace.path, py_files, {t: baseline.failing[t] for t in still_failing},
+                            now_passing, baseline.coverage, rmap, cfg.issue)
+
         self.ctx = SearchContext(base_files=base_files, target_tests=baseline.target, localization=loc, repomap=rmap,
-                                 issue=cfg.issue, rng=random.Random(cfg.seed))
+                                 issue=cfg.issue, rng=random.Random(cfg.seed), relocalize=relocalize)
         # per-candidate timeouts come from the baseline's per-test durations (Baseline.budget_for)
         validator = Validator(run_candidate=tests.candidate, cmd=self.test_cmd, baseline=baseline,
                               timeout=timeout, scan=self._scanner())

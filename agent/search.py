@@ -115,6 +115,8 @@ class SearchContext:
     chain: Chain = field(default_factory=Chain)
     rng: random.Random = field(default_factory=lambda: random.Random(0))
     nodes: dict[int, Node] = field(default_factory=dict)
+    # relocalize(still_failing_tests) -> Localization for just those tests (None: not available)
+    relocalize: Callable[[list[str]], object] | None = None
 
     def source(self, node: Node, path: str) -> str | None:
         return node.files.get(path, self.base_files.get(path))
@@ -167,6 +169,7 @@ class TreeSearch:
         self.plausible: list[int] = []
         self.validated = 0
         self.first_plausible_at: int | None = None
+        self._leaders: dict[tuple, int] = {}
 
     # -- selection -----------------------------------------------------------------------
     def expandable(self, n: Node) -> bool:
@@ -182,13 +185,33 @@ class TreeSearch:
         parent = self.nodes[n.parent]
         progressed = obs.fixed > (parent.observation.fixed if parent.observation else 0) or (
             parent.observation is not None and obs.failing != parent.observation.failing)
-        return progressed
+        if not progressed:
+            return False
+        # Observational equivalence: states at the same depth whose tests behave identically
+        # (`> 3` -> `>= 3` and `3` -> `2` often do) would be extended the same way; only the
+        # first of them is extended, the budget goes elsewhere.
+        return self._equivalence_leader(n) == n.id
+
+    def _signature(self, n: Node) -> tuple:
+        obs = n.observation
+        return (n.depth, obs.fixed, obs.regressions, tuple(sorted(obs.failing.items())))
+
+    def _equivalence_leader(self, n: Node) -> int:
+        sig = self._signature(n)
+        if sig not in self._leaders:
+            self._leaders[sig] = n.id
+        return self._leaders[sig]
 
     def uct(self, n: Node, total: int) -> float:
         # The root's exploitation term is the policy's estimate for its next proposal rather
         # than the mean of its children: most of those are wrong single edits, and the root
         # stays where single-edit fixes come from.
-        exploit = self.policy.value_estimate(n, self.ctx) if n.id == 0 else n.q
+        if n.id == 0:
+            exploit = self.policy.value_estimate(n, self.ctx)
+        else:
+            # A state that made progress stays attractive while it has few children, however
+            # poor the first ones are: its second edit may be far down the policy's list.
+            exploit = max(n.q, n.value - 0.02 * len(n.children))
         explore = self.cfg.exploration * math.sqrt(math.log(total + 1) / (n.visits + 1))
         return exploit + explore - self.cfg.depth_penalty * n.depth
 

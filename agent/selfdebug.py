@@ -95,8 +95,8 @@ class LocationStats:
             w *= 1.4 if template not in self.templates else 0.8 ** self.templates[template]
             if self.changed >= 8 and not self.partial:
                 w *= 0.5                       # many changes, never a fix: let it go
-        elif self.no_effect >= 3:
-            w *= 0.35 ** min(3, self.no_effect - 2)   # edits here do not reach the failing test
+        elif self.no_effect >= 2:
+            w *= 0.4 ** min(3, self.no_effect - 1)    # edits here do not reach the failing test
         return w
 
 

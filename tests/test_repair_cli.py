@@ -112,3 +112,30 @@ def test_help_documents_every_exit_code():
         assert f"\n  {code}" in r.stdout, code
     for words in ("could not reproduce", "no tests found", "hang", "does not import", "issue file"):
         assert words in r.stdout
+
+
+def test_apply_through_the_cli_keeps_the_users_state(tmp_path):
+    """--apply: branch ouro/<run-id> with one commit; current branch, index, files untouched."""
+    from test_repair_workspace import git, snapshot
+
+    repo = write(tmp_path / "shop", BUGGY)
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "init")
+    (repo / "notes.txt").write_text("staged work\n")
+    git(repo, "add", "notes.txt")
+    (repo / "README").write_text("untracked work\n")
+    before = snapshot(repo)
+    r = ouro("repair", str(repo), "--issue", "discount above 100% gives a negative price", "--backend", "bwrap",
+             "--json", "--budget", "60", "--apply", home=tmp_path / "home")
+    assert r.returncode == 2 and "uncommitted changes" in r.stderr      # dirty: refused without --allow-dirty
+    assert snapshot(repo) == before
+    r = ouro("repair", str(repo), "--issue", "discount above 100% gives a negative price", "--backend", "bwrap",
+             "--json", "--budget", "60", "--apply", "--allow-dirty", home=tmp_path / "home")
+    assert r.returncode == 0, r.stderr[-2000:]
+    out = json.loads(r.stdout)
+    assert out["branch"] == f"ouro/{out['run_id']}"
+    assert snapshot(repo) == before
+    assert git(repo, "rev-list", "--count", f"main..{out['branch']}").strip() == "1"
+    assert "return hi" in git(repo, "show", f"{out['branch']}:shop/util.py")
+    assert "Explanation chain" in git(repo, "log", "-1", "--format=%B", out["branch"])

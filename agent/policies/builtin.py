@@ -24,7 +24,7 @@ Ranker = Callable[[list[Candidate], dict], list[float]]
 class BuiltinPolicy:
     name = "builtin"
 
-    def __init__(self, ranker: Ranker | None = None, lines_root: int = 40, lines_child: int = 15):
+    def __init__(self, ranker: Ranker | None = None, lines_root: int = 40, lines_child: int = 25):
         self.ranker = ranker
         self.lines_root = lines_root
         self.lines_child = lines_child
@@ -32,24 +32,40 @@ class BuiltinPolicy:
         self.queues: dict[int, list[tuple[float, float, Candidate]]] = {}
         self._loc_score: dict[tuple[str, int], float] = {}
         self._top_root: float | None = None
+        self._relocalized: dict[tuple[str, ...], object] = {}
 
     # -- candidate generation -------------------------------------------------------------
-    def _lines(self, ctx, limit: int) -> dict[str, list[int]]:
-        loc = ctx.localization
+    def _localization(self, node, ctx):
+        """The root's localization, or for a state that fixed some of the failing tests, one
+        recomputed for the tests that still fail: the second fault is where *they* point."""
+        obs = node.observation
+        relocalize = getattr(ctx, "relocalize", None)
+        if node.id == 0 or obs is None or relocalize is None or not obs.failing or len(obs.failing) >= len(ctx.target_tests):
+            return ctx.localization
+        key = tuple(sorted(obs.failing))
+        if key not in self._relocalized:
+            self._relocalized[key] = relocalize(list(key))
+        return self._relocalized[key]
+
+    def _lines(self, node, ctx, limit: int) -> tuple[dict[str, list[int]], dict[tuple[str, int], float]]:
+        loc = self._localization(node, ctx)
         by_file: dict[str, list[int]] = {}
+        scores: dict[tuple[str, int], float] = {}
         if loc is None:
-            return by_file
+            return by_file, scores
         best = max((s.score for s in loc.lines), default=1.0) or 1.0
         for s in loc.lines[:limit]:
             if s.file in ctx.base_files:
-                self._loc_score[(s.file, s.line)] = s.score / best
+                scores[(s.file, s.line)] = s.score / best
                 by_file.setdefault(s.file, []).append(s.line)
-        return by_file
+        if node.id == 0:
+            self._loc_score.update(scores)
+        return by_file, scores
 
     def _build(self, node, ctx) -> list[tuple[float, float, Candidate]]:
-        lines = self._lines(ctx, self.lines_root if node.id == 0 else self.lines_child)
+        lines, loc_score = self._lines(node, ctx, self.lines_root if node.id == 0 else self.lines_child)
         cands: list[Candidate] = []
-        for path in sorted(lines, key=lambda p: -max(self._loc_score[(p, ln)] for ln in lines[p])):
+        for path in sorted(lines, key=lambda p: -max(loc_score[(p, ln)] for ln in lines[p])):
             src = ctx.source(node, path)
             if src is None:
                 continue
@@ -70,7 +86,7 @@ class BuiltinPolicy:
         out = []
         for c, m in zip(cands, model_scores):
             # ties broken by the seeded rng: a different --seed explores a different order
-            out.append((self._loc_score.get((c.file, c.line), 0.1) * float(m), ctx.rng.random(), c))
+            out.append((loc_score.get((c.file, c.line), 0.1) * float(m), ctx.rng.random(), c))
         return out
 
     # -- the Policy protocol --------------------------------------------------------------
