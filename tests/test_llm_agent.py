@@ -115,3 +115,23 @@ def test_step_limit_and_no_edit(repo):
         prop = agent_for(srv.base_url, max_steps=3).propose(RepairContext("p", "f"), repo)
     assert kinds(prop.events)[-1] == "step_limit" and prop.error == "the model made no edit"
     assert "lex.py:1-2 function clip" in prop.events[1]["observation"]
+
+
+def test_policy_stops_with_a_message_when_the_provider_keeps_failing(repo):
+    """An unreachable provider ends the run after a few failed proposals, saying why."""
+    import socket
+
+    from agent.llm.policy import LiteLLMPolicy, LLMPolicyOptions
+    from agent.search import Node, Observation, SearchContext
+
+    with socket.socket() as s:  # a port nobody listens on: connection refused
+        s.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{s.getsockname()[1]}/v1"
+    policy = LiteLLMPolicy("openai/gpt-4o", LLMPolicyOptions(api_base=dead, max_retries=1, backoff_s=0.01,
+                                                              provider_failures=2), repo_dir=repo)
+    root = Node(id=0, parent=None, depth=0, files={}, edits=[],
+                observation=Observation(status="failed", target=1, failing={"t": "boom"}))
+    ctx = SearchContext(base_files={"lex.py": SRC}, target_tests=["t"], issue="comment leaks")
+    assert policy.propose(root, ctx, 1) == []
+    assert policy.expansions[0] == 2 and policy.stopped_by.startswith("the model provider failed 2 proposals in a row")
+    assert "Connection error" in policy.stopped_by and policy.usage()["stopped_by"] == policy.stopped_by

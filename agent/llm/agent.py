@@ -51,6 +51,7 @@ class Proposal:
     finished: bool                 # the model called finish (rather than running out of steps)
     events: list[dict]
     error: str | None = None
+    provider_failed: bool = False  # ended because the provider kept failing (not for want of an edit)
 
     @property
     def empty(self) -> bool:
@@ -93,11 +94,12 @@ class LLMAgent:
         messages = [{"role": "system", "content": load_prompt("agent_system")},
                     {"role": "user", "content": self._task(ctx, explanation)}]
         before: dict[str, str | None] = {}
-        summary, finished, error = "", False, None
+        summary, finished, error, provider_failed = "", False, None, False
         for step in range(1, self.max_steps + 1):
             reply = self._chat(messages, events, role="agent", tools=self.use_tools)
             if reply is None:
                 error = events[-1].get("error", "model call failed")
+                provider_failed = events[-1].get("kind") == "failed"
                 break
             messages.append(reply.assistant_message())
             done, summary = self._act(reply, messages, env, before, events, step)
@@ -111,7 +113,7 @@ class LLMAgent:
         if not diff and error is None:
             error = "the model made no edit"
         return Proposal(edits=edits, before=before, diff=diff, explanation=explanation, summary=summary,
-                        finished=finished, events=events, error=error)
+                        finished=finished, events=events, error=error, provider_failed=provider_failed)
 
     def _task(self, ctx: RepairContext, explanation: str | None) -> str:
         exp = f"\n## Why the current code fails\n\n{explanation}\n" if explanation else ""
@@ -163,7 +165,7 @@ class LLMAgent:
     def _run(self, action, env: ToolEnv, before: dict, events: list[dict], step: int) -> tuple[str, bool]:
         if isinstance(action, EDIT_ACTIONS) and action.path not in before:
             try:
-                target = env._resolve(action.path)
+                target = env.resolve(action.path)
                 before[action.path] = target.read_text(encoding="utf-8") if target.exists() else None
             except ActionError:
                 pass  # execute() reports the bad path to the model

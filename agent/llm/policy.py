@@ -53,6 +53,7 @@ class LLMPolicyOptions:
     max_steps: int = 15             # model turns per proposal
     expansions: int = 3             # children per node (SWE-Search: 3)
     iterations: int = 100           # proposals per run (SWE-Search: 100)
+    provider_failures: int = 3      # stop after this many proposals in a row lost to provider failures
     use_tools: bool | None = None   # None: ask litellm whether the model calls tools; False: ```tool text
     value_weight: float = 0.5
     debate_agents: int = 1
@@ -99,6 +100,7 @@ class LiteLLMPolicy:
         self.proposals: dict[int, dict] = {}    # child node id (once known) -> proposal record
         self._pending: dict[str, dict] = {}      # proposal key -> record, until the node exists
         self.stopped_by: str | None = None
+        self.failures_in_a_row = 0
         self.started = time.monotonic()
 
     # --- events -------------------------------------------------------------------------
@@ -155,6 +157,12 @@ class LiteLLMPolicy:
                   "diff": result.diff, "summary": result.summary, "finished": result.finished,
                   "error": result.error, "steps": result.events, "usage": self.client.usage.to_dict()}
         self.emit("proposal", record)
+        self.failures_in_a_row = self.failures_in_a_row + 1 if result.provider_failed else 0
+        if self.failures_in_a_row >= self.opts.provider_failures and self.stopped_by is None:
+            # an unreachable or broken provider: say so rather than spend the search on it
+            self.stopped_by = (f"the model provider failed {self.failures_in_a_row} proposals in a row; "
+                               f"last error: {result.error}")
+            self.emit("provider_gave_up", {"message": self.stopped_by, "usage": self.client.usage.to_dict()})
         if result.empty:
             return None
         prop = Proposal(files=files, description=_one_line(result.summary) or "model edit",

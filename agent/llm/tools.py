@@ -184,7 +184,7 @@ class ToolEnv:
         self.root = Path(root).resolve()
         self._run_tests = run_tests
 
-    def _resolve(self, rel: str) -> Path:
+    def resolve(self, rel: str) -> Path:
         p = (self.root / rel).resolve()
         if p != self.root and self.root not in p.parents:
             raise ActionError(f"path {rel!r} is outside the repository")
@@ -206,7 +206,7 @@ class ToolEnv:
         if isinstance(action, ReplaceString):
             return self._replace(action)
         if isinstance(action, CreateFile):
-            p = self._resolve(action.path)
+            p = self.resolve(action.path)
             p.parent.mkdir(parents=True, exist_ok=True)
             p.write_text(action.content, encoding="utf-8")
             return Observation(f"created {action.path} ({len(action.content.splitlines())} lines)", edited=action.path)
@@ -219,7 +219,7 @@ class ToolEnv:
         raise ActionError(f"unsupported action {action!r}")
 
     def _view(self, a: ViewFile) -> Observation:
-        p = self._resolve(a.path)
+        p = self.resolve(a.path)
         if not p.is_file():
             raise ActionError(f"no such file: {a.path}")
         lines = p.read_text(encoding="utf-8", errors="replace").splitlines()
@@ -272,7 +272,7 @@ class ToolEnv:
         return Observation("\n".join(hits[:50]) + more, data={"hits": len(hits)})
 
     def _replace(self, a: ReplaceString) -> Observation:
-        p = self._resolve(a.path)
+        p = self.resolve(a.path)
         if not p.is_file():
             raise ActionError(f"no such file: {a.path}")
         text = p.read_text(encoding="utf-8")
