@@ -23,7 +23,9 @@ from sandbox.proc import PipeProcess, RLimits, run_capped
 GUEST_DIR = Path(__file__).resolve().parent / "guest"
 # What never travels into a sandbox's workspace: stale bytecode would make a candidate's
 # edit invisible (a .pyc with the same mtime and size is trusted by the importer).
-COPY_IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache", ".ouro", ".venv")
+# The same set the docker backend leaves out (VCS data, caches, virtualenvs).
+COPY_IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache", ".mypy_cache", ".ouro", ".venv",
+                                     ".git", "node_modules")
 
 
 class UnsafeLocalRefused(SandboxError):
