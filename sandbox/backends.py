@@ -16,6 +16,7 @@ def open_sandbox(
     unsafe_local: bool = False,
     audit: bool = True,
     site_dir: Path | None = None,
+    home: Path | None = None,
 ) -> Sandbox:
     """Start a sandbox of `policy.backend`, with a copy of `workspace` (a host directory) in it.
 
@@ -24,6 +25,7 @@ def open_sandbox(
     unsafe_local must be True for the `local` backend, which isolates nothing.
     audit: install the in-sandbox audit hook (sandbox.audit) for Python processes.
     site_dir: bwrap only: the environment's host site dir (sandbox.images.Environment.site_dir).
+    home: local only: the ouro home whose audit log records the unsafe use (default OURO_HOME or ./.ouro).
     """
     backend = policy.backend
     if backend in ("docker", "gvisor"):
@@ -39,5 +41,6 @@ def open_sandbox(
     if backend == "local":
         from sandbox.local_backend import LocalSandbox
 
-        return LocalSandbox.start(policy, workspace=workspace, labels=labels, unsafe_local=unsafe_local, audit=audit)
+        return LocalSandbox.start(policy, workspace=workspace, labels=labels, unsafe_local=unsafe_local, audit=audit,
+                                  home=home)
     raise ValueError(f"unknown backend {backend!r}")
