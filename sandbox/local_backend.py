@@ -44,7 +44,7 @@ def record_unsafe_use(workspace: str, labels: dict[str, str], home=None) -> None
         from sandbox.audit.log import default_log
 
         event = make_event("sandbox_disable", f"unsafe local backend started, no isolation: {workspace}",
-                           source="backend", backend="local", run_id=labels.get("ouro.run_id") or labels.get("run_id"))
+                           source="backend", backend="local", run_id=labels.get("ouro.run") or labels.get("run_id"))
         h = OuroHome.resolve(home)
         h.audit_dir.mkdir(parents=True, exist_ok=True)
         default_log(h).append(event)
