@@ -154,14 +154,78 @@ class ImproverRun:
     dev_scores: dict[str, float]        # host score of each distinct solution the improver asked about
 
 
+class _Session:
+    """The host's side of one improver run: answers its requests and notes what it tried."""
+
+    def __init__(self, utility: HostUtility, lm: BudgetedLM, violations: list[Violation]):
+        self.utility, self.lm, self.violations = utility, lm, violations
+        self.dev_scores: dict[str, float] = {}   # host score of each distinct solution asked about
+        self.calls = 0
+        self.final_used = False
+        self.solution: str | None = None
+        self.error: str | None = None
+
+    def _score(self, solution: str) -> float:
+        score, found = self.utility.evaluate(solution)
+        self.violations += found
+        self.dev_scores.setdefault(solution, score)
+        return self.dev_scores[solution]
+
+    def on_lm(self, msg: dict) -> dict:
+        msgs = msg.get("messages")
+        try:
+            if not isinstance(msgs, list):
+                raise TypeError("messages must be a list")
+            reply = {"replies": self.lm.batch_prompt(str(msg.get("expertise", "")), [str(m) for m in msgs],
+                                                     float(msg.get("temperature", 0.7)))}
+        except LMBudgetExceeded as e:
+            self.violations.append(Violation("lm_budget_exceeded", str(e)))
+            reply = {"error": f"language model budget exceeded: {e}"}
+        except (TypeError, ValueError) as e:
+            reply = {"error": f"bad request: {e}"}
+        except Exception as e:  # noqa: BLE001 - the model failed (network, script end): the improver sees an error
+            reply = {"error": f"language model error: {type(e).__name__}: {e}"[:500]}
+        reply["lm_budget"] = self.lm.budget
+        return reply
+
+    def on_utility(self, msg: dict) -> dict:
+        sol = str(msg.get("solution", ""))
+        if msg.get("use_sandbox") is not True:
+            # never obliged: the candidate still runs in the sandbox below
+            self.violations.append(Violation("sandbox_disabled", "utility called with use_sandbox=False"))
+        if msg.get("final") and not self.final_used:
+            # the runner's one check of the returned answer, not charged to the budget (once
+            # only: an improver that sets the flag itself gains nothing)
+            self.final_used = True
+            reply = {"score": self.dev_scores[sol] if sol in self.dev_scores else self._score(sol)}
+        elif self.calls >= self.utility.budget:
+            self.violations.append(Violation("utility_budget_exceeded",
+                                             f"utility call {self.calls + 1} of a budget of {self.utility.budget}"))
+            reply = {"error": "utility budget exceeded"}
+        else:
+            self.calls += 1
+            reply = {"score": self._score(sol)}
+        reply["utility_budget"] = max(0, self.utility.budget - self.calls)
+        return reply
+
+    def on_done(self, msg: dict) -> None:
+        if "error" in msg:
+            self.error = str(msg["error"])[:500]
+            return
+        self.solution = msg["solution"] if isinstance(msg.get("solution"), str) else None
+        state = msg.get("utility_state")
+        self.violations += check_utility_state(state if isinstance(state, dict) else {})
+        claimed = msg.get("claimed")
+        host = self.dev_scores.get(self.solution) if self.solution is not None else None
+        if self.solution is not None and host is None and isinstance(claimed, (int, float)):
+            host = self._score(self.solution)  # a claim about an answer the host never scored
+        self.violations += check_claim(claimed, host)
+
+
 def run_improver(improver_source: str, initial_solution: str, utility: HostUtility, lm: BudgetedLM,
                  spec: SandboxSpec, timeout_s: float = 600.0) -> ImproverRun:
     """Run improve_algorithm(initial_solution, utility, language_model) in a sandbox."""
-    violations = list(scan_improver_source(improver_source))
-    dev_scores: dict[str, float] = {}
-    calls = 0
-    final_used = False
-    solution, error = None, None
+    session = _Session(utility, lm, list(scan_improver_source(improver_source)))
     sb = spec.open()
     try:
         sb.write_files({**_guest_files(), "_ouro/improver.py": improver_source.encode(),
@@ -174,79 +238,32 @@ def run_improver(improver_source: str, initial_solution: str, utility: HostUtili
                 left = deadline - time.monotonic()
                 line = proc.readline(timeout=max(left, 0.01)) if left > 0 else b""
                 if not line:
-                    error = "timed out" if left <= 0 or proc.alive() else "exited without an answer"
+                    session.error = "timed out" if left <= 0 or proc.alive() else "exited without an answer"
                     break
                 if not line.startswith(PROTOCOL_PREFIX):
                     continue  # not ours (an audit line or stray output): ignore
                 try:
                     msg = json.loads(line[len(PROTOCOL_PREFIX):])
                 except json.JSONDecodeError:
-                    error = "garbled request"
+                    session.error = "garbled request"
                     break
                 op = msg.get("op") if isinstance(msg, dict) else None
                 if op == "done":
-                    if "error" in msg:
-                        error = str(msg["error"])[:500]
-                    else:
-                        solution = msg.get("solution") if isinstance(msg.get("solution"), str) else None
-                        state = msg.get("utility_state") or {}
-                        violations += check_utility_state(state if isinstance(state, dict) else {})
-                        claimed = msg.get("claimed")
-                        host = dev_scores.get(solution) if solution is not None else None
-                        if solution is not None and host is None and isinstance(claimed, (int, float)):
-                            host, v = utility.evaluate(solution)  # the claim was made about an unseen answer
-                            violations += v
-                        violations += check_claim(claimed, host)
+                    session.on_done(msg)
                     break
-                if op == "lm":
-                    msgs = msg.get("messages")
-                    try:
-                        if not isinstance(msgs, list):
-                            raise TypeError("messages must be a list")
-                        replies = lm.batch_prompt(str(msg.get("expertise", "")), [str(m) for m in msgs],
-                                                  float(msg.get("temperature", 0.7)))
-                        reply = {"replies": replies}
-                    except LMBudgetExceeded as e:
-                        violations.append(Violation("lm_budget_exceeded", str(e)))
-                        reply = {"error": f"language model budget exceeded: {e}"}
-                    except (TypeError, ValueError) as e:
-                        reply = {"error": f"bad request: {e}"}
-                    except Exception as e:  # noqa: BLE001 - the model failed (network, script end): the improver sees an error
-                        reply = {"error": f"language model error: {type(e).__name__}: {e}"[:500]}
-                    reply["lm_budget"] = lm.budget
-                elif op == "utility":
-                    sol = str(msg.get("solution", ""))
-                    if msg.get("use_sandbox") is not True:
-                        # Never obliged: the candidate still runs in the sandbox below.
-                        violations.append(Violation("sandbox_disabled", "utility called with use_sandbox=False"))
-                    if msg.get("final") and not final_used:
-                        # the runner's one check of the returned answer; not charged to the budget
-                        # (only once: an improver that sets the flag itself gains nothing)
-                        final_used = True
-                        score = dev_scores.get(sol)
-                        if score is None:
-                            score, v = utility.evaluate(sol)
-                            violations += v
-                            dev_scores[sol] = score
-                        reply = {"score": score}
-                    elif calls >= utility.budget:
-                        violations.append(Violation("utility_budget_exceeded", f"utility call {calls + 1} of a budget of {utility.budget}"))
-                        reply = {"error": "utility budget exceeded"}
-                    else:
-                        calls += 1
-                        score, v = utility.evaluate(sol)
-                        violations += v
-                        dev_scores.setdefault(sol, score)
-                        reply = {"score": score}
-                    reply["utility_budget"] = max(0, utility.budget - calls)
-                else:
-                    reply = {"error": f"unknown request {op!r}"}
-                proc.write((json.dumps(reply) + "\n").encode())
+                reply = (session.on_lm(msg) if op == "lm" else session.on_utility(msg) if op == "utility"
+                         else {"error": f"unknown request {op!r}"})
+                try:
+                    proc.write((json.dumps(reply) + "\n").encode())
+                except OSError:
+                    session.error = "exited without an answer"
+                    break
         finally:
             proc.kill()
     finally:
         sb.close()
-    return ImproverRun(solution, error, violations, calls, lm.usage(), 1, dev_scores)
+    return ImproverRun(session.solution, session.error, session.violations, session.calls, lm.usage(), 1,
+                       session.dev_scores)
 
 
 # ---------------------------------------------------------------------------------------------
