@@ -147,7 +147,7 @@ def _repair_and_judge(job: TaskJob, task: Task) -> TaskResult:
         candidates_validated=outcome.candidates_validated,
         candidates_to_first_plausible=outcome.candidates_to_first_plausible,
         tokens=outcome.tokens, cost=outcome.cost, run_id=outcome.run_id, run_dir=str(outcome.run_dir),
-        audit_events=count_audit_events(Path(outcome.run_dir)),
+        audit_events=count_audit_events(Path(outcome.run_dir), outcome.run_id, Path(job.home)),
     )
     if outcome.status == "error":
         res.status, res.problem = "error", outcome.error or "the repair run failed"
@@ -158,13 +158,11 @@ def _repair_and_judge(job: TaskJob, task: Task) -> TaskResult:
     return res
 
 
-def count_audit_events(run_dir: Path) -> int:
-    """Audit records the repair run kept in its run directory (the run's share of the audit log)."""
-    for name in ("audit.jsonl", "audit_events.jsonl"):
-        p = run_dir / name
-        if p.exists():
-            return sum(1 for line in p.read_text(encoding="utf-8", errors="replace").splitlines() if line.strip())
-    return 0
+def count_audit_events(run_dir: Path, run_id: str, home: Path) -> int:
+    """Records the audit log holds for this run (sandbox violations, limits hit, rejected code)."""
+    from agent.report.run_page import audit_events_for
+
+    return len(audit_events_for(run_dir, run_id, home))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -154,6 +154,8 @@ def load_task_dir(task_dir: Path) -> Task:
     def fail(msg: str):
         raise TaskProblem(task_id, f"task {task_id}: {msg}")
 
+    if task_id != name:
+        fail(f"[task].id {task_id!r} differs from its directory name {name!r}")
     unknown = sorted(set(t) - _TASK_KEYS)
     if unknown:
         fail(f"unknown key(s) in [task]: {', '.join(unknown)}")

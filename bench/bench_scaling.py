@@ -36,13 +36,27 @@ def run_bench(suite: Path, workers: int, out: Path, home: Path, extra: list[str]
     return wall, json.loads(proc.stdout)
 
 
+def prepare_environments(suite: Path, backend: str | None) -> None:
+    """Build (or find cached) each task's sandbox environment first, so neither side pays for it."""
+    from agent.suite import load_suite
+    from sandbox.images import ensure_env
+
+    if backend == "local":
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        for task in load_suite(suite).tasks:
+            ensure_env(task.materialize(Path(tmp) / task.id))
+
+
 def main() -> int:
     from agent.bench import stable_view
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--suite", default=str(ROOT / "repos"))
     ap.add_argument("--backend", help="sandbox backend (default: the policy file's)")
-    ap.add_argument("--budget", type=int)
+    ap.add_argument("--budget", type=int, default=40,
+                    help="candidates per task (default 40: every task costs about the same, so two workers "
+                         "stay busy until the end; 0 = each task's own budget)")
     ap.add_argument("--rounds", type=int, default=1, help="repeat each configuration and keep the fastest")
     args = ap.parse_args()
     extra = []
@@ -57,8 +71,7 @@ def main() -> int:
     docs: dict[int, dict] = {}
     with tempfile.TemporaryDirectory(prefix="ouro-bench-scaling-") as tmp:
         home = Path(tmp) / "home"
-        # warm-up: builds sandbox images/environments once, so neither side pays for them
-        run_bench(Path(args.suite), 2, Path(tmp) / "warm", home, extra)
+        prepare_environments(Path(args.suite), args.backend)
         for r in range(args.rounds):
             for workers in (1, 2):
                 wall, doc = run_bench(Path(args.suite), workers, Path(tmp) / f"w{workers}-{r}", home, extra)

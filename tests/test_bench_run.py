@@ -41,7 +41,7 @@ def ouro(*args, home: Path, **kw) -> subprocess.CompletedProcess:
 
 
 def test_kill_half_way_then_resume_runs_only_the_rest(tmp_path):
-    suite = make_suite(tmp_path / "suite", ["cfgparse", "minicalc", "spans"])
+    suite = make_suite(tmp_path / "suite", ["cfgparse", "ledger", "cachet"])
     out, home = tmp_path / "out", tmp_path / "home"
     cmd = [OURO, "--home", str(home), "bench", str(suite), "--workers", "1", "--out", str(out), *_backend_args()]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
@@ -62,12 +62,12 @@ def test_kill_half_way_then_resume_runs_only_the_rest(tmp_path):
     assert r.returncode == 0, r.stderr
     doc = json.loads(r.stdout)
     assert sorted(doc["skipped"]) == finished
-    assert sorted(doc["ran"]) == sorted({"cfgparse", "minicalc", "spans"} - set(finished))
-    assert sorted(t["task_id"] for t in doc["tasks"]) == ["cfgparse", "minicalc", "spans"]
+    assert sorted(doc["ran"]) == sorted({"cfgparse", "ledger", "cachet"} - set(finished))
+    assert sorted(t["task_id"] for t in doc["tasks"]) == ["cachet", "cfgparse", "ledger"]
     for name, data in before.items():  # finished tasks were not touched
         assert (out / "tasks" / name).read_bytes() == data
     preds = [json.loads(line) for line in (out / "predictions.jsonl").read_text().splitlines()]
-    assert sorted(p["instance_id"] for p in preds) == ["cfgparse", "minicalc", "spans"]
+    assert sorted(p["instance_id"] for p in preds) == ["cachet", "cfgparse", "ledger"]
     assert all(set(p) == {"instance_id", "model_name_or_path", "model_patch"} for p in preds)
 
 
@@ -84,11 +84,16 @@ def test_broken_entries_are_named_and_the_rest_runs(tmp_path):
     assert tasks["more.jsonl:1"]["status"] == "error" and "not valid JSON" in tasks["more.jsonl:1"]["problem"]
     table = ouro("bench", str(suite), "--out", str(tmp_path / "out"), "--resume", *_backend_args(), home=tmp_path / "home")
     assert "error in broken: task broken: timeout_s must be a positive number" in table.stdout
+    page = tmp_path / "bench.html"
+    rep = ouro("report", str(tmp_path / "out"), "--html", str(page), home=tmp_path / "home")
+    assert rep.returncode == 0, rep.stderr
+    html = page.read_text()
+    assert html.count("<tr data-task=") == 3 and 'id="cands-plot"' in html
 
 
 def test_ray_gives_the_same_per_task_results_as_the_process_pool(tmp_path):
     ray = pytest.importorskip("ray")
-    suite = make_suite(tmp_path / "suite", ["cfgparse", "minicalc"])
+    suite = make_suite(tmp_path / "suite", ["cfgparse", "ledger"])
     backend = _backend_args()[1]
     common = dict(suite=suite, backend=backend, unsafe_local=backend == "local", seed=3)
     pool = run_bench(BenchConfig(**common, workers=2, out=tmp_path / "pool", home=tmp_path / "h1"))
