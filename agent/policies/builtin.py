@@ -13,12 +13,48 @@ holds "issue", "base_files" (path -> original text), "target_tests" and "localiz
 """
 from __future__ import annotations
 
+import re
 from typing import Callable
 
 from agent.policies.base import Proposal
+from agent.selfdebug import expected_actual
 from agent.templates import PRIORS, Candidate, generate, parses
 
 Ranker = Callable[[list[Candidate], dict], list[float]]
+
+
+_OFF_BY_ONE = ("constant_off_by_one", "bound_off_by_one", "index_off_by_one", "slice_bounds")
+
+
+def evidence_boosts(messages: list[str]) -> dict[str, float]:
+    """Template multipliers read from how the tests fail (what a developer infers at a glance):
+    a None where a value was expected suggests a missing return; numbers that differ by one,
+    an off-by-one; an IndexError, a bound; a boolean the wrong way round, a condition."""
+    boost: dict[str, float] = {}
+
+    def up(names, factor):
+        for n in names:
+            boost[n] = max(boost.get(n, 1.0), factor)
+
+    for msg in messages:
+        if re.search(r"NoneType|\bNone\b", msg):
+            up(["missing_return"], 3.0)
+            up(["misplaced_return"], 1.5)
+        if "IndexError" in msg or "out of range" in msg:
+            up([*_OFF_BY_ONE], 1.5)
+        if "TypeError" in msg and "argument" in msg:
+            up(["swap_arguments", "wrong_default"], 1.5)
+        ea = expected_actual(msg)
+        if ea:
+            expected, actual = ea
+            try:
+                if abs(float(expected) - float(actual)) == 1:
+                    up([*_OFF_BY_ONE, "compare_swap"], 1.5)
+            except ValueError:
+                pass
+            if {expected, actual} == {"True", "False"}:
+                up(["negate_condition", "compare_swap", "bool_swap", "wrong_constant", "remove_condition"], 1.3)
+    return boost
 
 
 class BuiltinPolicy:
@@ -70,6 +106,7 @@ class BuiltinPolicy:
             if src is None:
                 continue
             cands.extend(generate(path, src, lines[path], check=False))  # parsed when chosen
+        evidence = evidence_boosts(list(node.observation.failing.values()) if node.observation else [])
         if self.ranker is not None and cands:
             context = {"issue": ctx.issue, "base_files": ctx.base_files, "target_tests": ctx.target_tests,
                        "localization": ctx.localization}
@@ -86,7 +123,7 @@ class BuiltinPolicy:
         out = []
         for c, m in zip(cands, model_scores):
             # ties broken by the seeded rng: a different --seed explores a different order
-            out.append((loc_score.get((c.file, c.line), 0.1) * float(m), ctx.rng.random(), c))
+            out.append((loc_score.get((c.file, c.line), 0.1) * float(m) * evidence.get(c.template, 1.0), ctx.rng.random(), c))
         return out
 
     # -- the Policy protocol --------------------------------------------------------------
