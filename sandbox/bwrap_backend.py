@@ -24,9 +24,9 @@ namespace and makes file transfer plain host file operations. The price, and how
   and copy_out copies symlinks as links;
 - /workspace has no size of its own as the tmpfs of /tmp has (disk_mb): one file is bounded
   by RLIMIT_FSIZE (fsize_mb), and the total is polled every 0.25 s during an exec and the
-  command killed with reason disk_limit past disk_mb. Between two polls a fast writer can
-  overshoot by what it writes in 0.25 s, and the warm worker (a spawned, long-lived process)
-  is not polled: the known gap of this tier.
+  command killed with reason disk_limit past disk_mb (the warm worker polls the same way
+  around each candidate it runs). Between two polls a fast writer can overshoot by what it
+  writes in 0.25 s: the known gap of this tier.
 
 Because the sandbox uid cannot traverse root's home, a root file system cached under
 /root/.cache is mirrored once with hard links (cp -al, well under a second) into a

@@ -179,6 +179,7 @@ class WarmWorker:
         self.start_timeout = start_timeout
         policy = getattr(sandbox, "policy", None)
         self.output_bytes = output_bytes or (policy.limits.output_bytes if policy else 1 << 20)
+        self.disk_bytes = (policy.limits.disk_mb << 20) if policy and getattr(sandbox, "backend", "") == "bwrap" else None
         self.restarts = 0
         self.preloaded: list[str] = []
         # original content of every path a candidate ever changed (None: did not exist), as
@@ -222,6 +223,8 @@ class WarmWorker:
             "args": list(pytest_args),
             "timeout": float(timeout),
             "output_bytes": int(self.output_bytes),
+            # only where the workspace has no size of its own (bwrap binds a host directory)
+            "disk_bytes": self.disk_bytes,
         }
         reply = None
         try:

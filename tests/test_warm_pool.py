@@ -200,3 +200,21 @@ def test_what_a_run_writes_into_the_workspace_is_undone(worker):
     run = worker.run({}, ARGS, 60)
     assert run.complete and run.failed == {HIGH}
     assert sorted(run.collected) == ["tests/test_ops.py::test_add", HIGH, "tests/test_ops.py::test_clamp_low"]
+
+
+def test_filling_the_workspace_is_stopped_and_undone(worker):
+    if worker.sandbox.backend not in ("bwrap", "docker", "gvisor"):
+        pytest.skip("the local backend bounds no disk")
+    disk = worker.sandbox.policy.limits.disk_mb << 20
+    filler = FIXED.replace("    if x > hi:", (
+        "    import pathlib\n"
+        "    root = pathlib.Path(__file__).resolve().parent.parent\n"
+        "    for i in range(%d):\n"
+        "        (root / f'fill{i}').write_bytes(bytes(8 << 20))\n"
+        "    if x > hi:" % (2 * disk // (8 << 20) + 1)))
+    run = worker.run({"calc/ops.py": filler.encode()}, ARGS, 60)
+    assert not run.all_passed
+    # bwrap's worker stops it at the limit; docker's tmpfs is full first (ENOSPC: test fails)
+    if worker.sandbox.backend == "bwrap":
+        assert run.exec.reason.value == "disk_limit"
+    assert worker.run({"calc/ops.py": FIXED.encode()}, ARGS, 60).all_passed

@@ -11,7 +11,8 @@ Protocol, one JSON object per line. The worker's stdout is the channel to the ho
 start it is moved to a private fd and fd 1 points at /dev/null, so nothing the worker or the
 code under test prints can reach the host as a record.
   -> {"kind": "ready", "preloaded": [...], "pid": N}                       once, at start
-  <- {"id", "changed": {path: base64 | null}, "args": [...], "timeout", "output_bytes"}
+  <- {"id", "changed": {path: base64 | null}, "args": [...], "timeout", "output_bytes",
+      "disk_bytes": N | null (poll the workspace's size and stop the child past it)}
   -> {"kind": "originals", "id", "files": {path: base64 | null}}  before the child runs, for
       paths this worker touches for the first time (the host keeps them; see below)
   -> {"id", "records": [JSON lines], "exit_code", "reason", "stdout", "stderr",
@@ -336,9 +337,32 @@ def run_child(recorder, root: str, args: list[str], rec_w: int, out_w: int, err_
     os._exit(code)
 
 
-def judge(pid: int, rec_r: int, out_r: int, err_r: int, timeout: float, cap: int) -> dict:
-    """Collect a child's records and output under a deadline and an output cap."""
+def disk_usage(root: str) -> int:
+    """Allocated bytes under root, not following links (sandbox.proc.disk_usage's twin: the
+    guest cannot import host modules)."""
+    total, stack = 0, [root]
+    while stack:
+        try:
+            with os.scandir(stack.pop()) as it:
+                for entry in it:
+                    try:
+                        total += entry.stat(follow_symlinks=False).st_blocks * 512
+                        if entry.is_dir(follow_symlinks=False):
+                            stack.append(entry.path)
+                    except OSError:
+                        pass
+        except OSError:
+            pass
+    return total
+
+
+def judge(pid: int, rec_r: int, out_r: int, err_r: int, timeout: float, cap: int,
+          root: str | None = None, disk_bytes: int | None = None) -> dict:
+    """Collect a child's records and output under a deadline and an output cap; with
+    disk_bytes, the workspace's size is polled too (bwrap binds a host directory there, which
+    has no size of its own; the next request's Workspace.apply removes what was written)."""
     start = time.monotonic()
+    next_disk = start + 0.25
     deadline = start + timeout
     bufs = {rec_r: bytearray(), out_r: bytearray(), err_r: bytearray()}
     names = {out_r: "stdout", err_r: "stderr"}
@@ -350,11 +374,17 @@ def judge(pid: int, rec_r: int, out_r: int, err_r: int, timeout: float, cap: int
         sel.register(fd, selectors.EVENT_READ)
     open_fds = len(bufs)
     while open_fds and killed is None:
-        left = deadline - time.monotonic()
+        now = time.monotonic()
+        left = deadline - now
         if left <= 0:
             killed = "timeout"
             break
-        for key, _ in sel.select(timeout=min(left, 0.5)):
+        if disk_bytes and now >= next_disk:
+            next_disk = now + 0.25
+            if disk_usage(root) > disk_bytes:
+                killed = "disk_limit"
+                break
+        for key, _ in sel.select(timeout=min(left, 0.25 if disk_bytes else 0.5)):
             data = os.read(key.fd, 65536)
             if not data:
                 sel.unregister(key.fd)
@@ -461,7 +491,8 @@ def main(argv: list[str]) -> int:
             run_child(recorder, root, list(req.get("args", [])), rec_w, out_w, err_w)
         for fd in (rec_w, out_w, err_w):
             os.close(fd)
-        reply = judge(pid, rec_r, out_r, err_r, float(req.get("timeout", 300)), int(req.get("output_bytes", 1 << 20)))
+        reply = judge(pid, rec_r, out_r, err_r, float(req.get("timeout", 300)), int(req.get("output_bytes", 1 << 20)),
+                      root=root, disk_bytes=req.get("disk_bytes"))
         reply["id"] = req.get("id")
         chan.write(json.dumps(reply) + "\n")
     return 0
