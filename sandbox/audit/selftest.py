@@ -29,7 +29,6 @@ import json
 import os
 import secrets
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -292,35 +291,38 @@ def run_selftest(backend: str, *, home, policy, only: list[str] | None = None,
         for i, attack in enumerate(attacks, 1):
             if progress:
                 progress(f"[{i}/{len(attacks)}] {attack.name} ({attack.category})")
-            with _watchdog(int((attack.timeout or policy.limits.wall_time_s) + 90)):
-                results.append(_run_one(attack, backend, policy, targets, log, run_id))
+            with _watchdog((attack.timeout or policy.limits.wall_time_s) + 90, backend, run_id) as fired:
+                result = _run_one(attack, backend, policy, targets, log, run_id)
+            if fired:
+                result.contained = False
+                result.why = ("the backend hung; the self-test's watchdog removed the container. " + result.why).strip()
+            results.append(result)
     finally:
         targets.close()
     return SelftestReport(backend, run_id, results)
 
 
-class WatchdogExpired(Exception):
-    pass
-
-
 @contextmanager
-def _watchdog(seconds: int):
-    """A backend call that never returns must not hang the whole self-test: SIGALRM interrupts
-    it and the attack is reported as not contained (the sandbox lost control of it)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
+def _watchdog(seconds: float, backend: str, run_id: str):
+    """A backend call that never returns must not hang the whole self-test. Signals do not
+    help (they may land on another thread while the main one sits in a blocking read), so a
+    timer thread removes the attack's containers, which closes the stream the backend waits
+    on. Yields a list that says whether it had to step in."""
+    fired: list[bool] = []
 
-    def expire(signum, frame):
-        raise WatchdogExpired(f"the backend did not return within {seconds}s")
+    def expire():
+        fired.append(True)
+        _remove_containers(run_id)
 
-    old = signal.signal(signal.SIGALRM, expire)
-    signal.alarm(seconds)
+    timer = threading.Timer(seconds, expire) if backend in ("docker", "gvisor") else None
+    if timer:
+        timer.daemon = True
+        timer.start()
     try:
-        yield
+        yield fired
     finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, old)
+        if timer:
+            timer.cancel()
 
 
 def _preflight(backend: str, policy) -> None:
@@ -373,7 +375,10 @@ def _run_one(attack: Attack, backend: str, policy, targets: HostTargets, log, ru
             result = tr.exec
             passed = sorted(tr.passed)
             if attack.check == "judged_failing" and passed:
-                why.append(f"judged passing: {', '.join(passed)}")
+                flagged = sorted({e["kind"] for e in events if e["source"] == "static"})
+                why.append(f"runner judged passing: {', '.join(passed)}"
+                           + (f" (static scan flags {', '.join(flagged)}: ouro repair rejects such a candidate "
+                              f"before running it)" if flagged else ""))
         else:
             result = sb.exec([getattr(sb, "python", "python3"), attack.path], timeout=timeout, env=env, cwd=sb.workspace)
         reason = getattr(result.reason, "value", str(result.reason))
@@ -403,12 +408,16 @@ def _run_one(attack: Attack, backend: str, policy, targets: HostTargets, log, ru
         why.append(f"self-test error: {type(e).__name__}: {e}"[:200])
     finally:
         if sb is not None:
-            sb.close()
+            try:
+                sb.close()
+            except Exception as e:
+                why.append(f"sandbox did not close: {type(e).__name__}")
     # 3. host-side checks
     why += targets.breaches(before, texts)
     left = _containers_left(run_id) if backend in ("docker", "gvisor") else 0
     if left:
         why.append(f"{left} container(s) left behind")
+        _remove_containers(run_id)  # recorded; now clear them so the next attack starts clean
     for rel, sha in protected.items():
         if _sha(ws / rel) != sha:
             why.append(f"host copy of {rel} changed")
@@ -449,3 +458,13 @@ def _containers_left(run_id: str) -> int:
     except (OSError, subprocess.SubprocessError):
         return 0
     return len(out.split())
+
+
+def _remove_containers(run_id: str) -> None:
+    try:
+        ids = subprocess.run(["docker", "ps", "-aq", "--filter", f"label=ouro.selftest={run_id}"],
+                             capture_output=True, text=True, timeout=30).stdout.split()
+        if ids:
+            subprocess.run(["docker", "rm", "-f", *ids], capture_output=True, timeout=60)
+    except (OSError, subprocess.SubprocessError):
+        pass
