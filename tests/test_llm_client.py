@@ -148,3 +148,32 @@ def test_tool_calling_is_asked_of_litellm_and_unknown_models_get_the_text_format
     assert supports_tools("openai/my-finetuned-checkpoint") is False
     assert LiteLLMPolicy("openai/my-finetuned-checkpoint").agent.use_tools is False
     assert LiteLLMPolicy("openai/my-finetuned-checkpoint", LLMPolicyOptions(use_tools=True)).agent.use_tools is True
+
+
+def test_replay_records_requests_to_a_file(tmp_path):
+    from agent.fsutil import read_jsonl
+
+    with ReplayServer([{"content": "x"}, {"error": 429}], record_path=tmp_path / "rec.jsonl") as srv:
+        c = client(srv.base_url, max_retries=0)
+        c.chat(HELLO, role="agent")
+        with pytest.raises(LLMError):
+            c.chat(HELLO, role="value")
+    rows = read_jsonl(tmp_path / "rec.jsonl")
+    assert [(r["role"], r["served"], r["messages"]) for r in rows] == [("agent", "reply", HELLO),
+                                                                      ("value", "error:rate_limit", HELLO)]
+
+
+def test_policy_registry_refuses_bad_names_in_one_line(tmp_path):
+    from agent.errors import BadInput
+    from agent.policies.registry import make
+    from agent.repair import RepairConfig
+
+    cfg = RepairConfig(repo=tmp_path, home=tmp_path / "home", llm_options={"api_base": "http://x/v1"})
+    assert make("litellm:openai/gpt-4o", cfg).name == "litellm:openai/gpt-4o"
+    for name, msg in [("litellm:", "unknown policy"), ("gpt:x", "unknown policy"),
+                      ("local:" + str(tmp_path / "none"), "not a model checkpoint")]:
+        with pytest.raises(BadInput, match=msg):
+            make(name, cfg)
+    cfg.llm_options = {"max_kost": 1}
+    with pytest.raises(BadInput, match="unknown litellm option"):
+        make("litellm:openai/gpt-4o", cfg)
