@@ -1,6 +1,6 @@
 import pytest
 
-from routes import Graph, NoPath, all_distances, load_edges, shortest_path
+from routes import Graph, NoPath, all_distances, dijkstra, load_edges, reconstruct, shortest_path
 
 
 @pytest.fixture
@@ -46,3 +46,8 @@ def test_all_distances(city):
 def test_weighted_file_route():
     g = load_edges("a b 5\nb c 1\na c 9\n")
     assert shortest_path(g, "a", "c").cost == 6.0
+
+
+def test_reconstruct_from_predecessors(city):
+    _, prev = dijkstra(city, "work")
+    assert reconstruct(prev, "work", "home") == ["work", "shop", "park", "home"]
