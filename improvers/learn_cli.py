@@ -17,6 +17,23 @@ def register(sub) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=_tiny)
 
+    p = lsub.add_parser("data", help="inject bugs into correct code and write ranker training data")
+    p.add_argument("--out", required=True, help="directory for train/val/test JSON lines")
+    p.add_argument("--corpus", help="directory of Python files (default: the standard library and installed packages)")
+    p.add_argument("--max-groups", type=int, default=5000, help="bugs to keep (default 5000)")
+    p.add_argument("--seed", type=int, default=0)
+    add_json(p)
+    p.set_defaults(func=_data)
+
+    p = lsub.add_parser("train", help="train the edit ranker (CPU within 15 minutes; GPU when present)")
+    p.add_argument("--data", required=True, help="directory written by `ouro learn data`")
+    p.add_argument("--out", default=None, help="checkpoint file (default: the bundled improvers/learn/checkpoints/ranker.pt)")
+    p.add_argument("--epochs", type=int, default=12)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", default="auto")
+    add_json(p)
+    p.set_defaults(func=_train)
+
     p = lsub.add_parser("trajectories", help="convert repair runs into CYCLE-shaped chat SFT data (JSON lines)")
     add_home(p)
     p.add_argument("runs", nargs="*", help="run ids or run directories (default: every run under .ouro/runs)")
@@ -62,6 +79,57 @@ def _tiny(args) -> int:
     from improvers.learn.tiny import make_tiny_model
 
     print(make_tiny_model(args.out, seed=args.seed))
+    return 0
+
+
+def _progress_bar(total: int, label: str):
+    from rich.progress import Progress
+
+    progress = Progress(transient=True)
+    task = progress.add_task(label, total=total)
+    return progress, (lambda done, _total: progress.update(task, completed=done))
+
+
+def _data(args) -> int:
+    from pathlib import Path
+
+    from agent.errors import BadInput
+    from improvers.learn.bugdata import build_dataset
+
+    corpus = None
+    if args.corpus:
+        if not Path(args.corpus).is_dir():
+            raise BadInput(f"{args.corpus}: corpus directory not found")
+        corpus = sorted(Path(args.corpus).rglob("*.py"))
+    progress, update = _progress_bar(args.max_groups, "injecting bugs")
+    with progress:
+        sizes, stats = build_dataset(args.out, corpus=corpus, max_groups=args.max_groups, seed=args.seed,
+                                     progress=None if args.json else update)
+    if args.json:
+        print_json({"out": args.out, "splits": sizes, "stats": stats.__dict__})
+    else:
+        print(f"wrote {sum(sizes.values())} bug groups to {args.out} (train {sizes['train']}, val {sizes['val']}, "
+              f"test {sizes['test']}); {stats.functions} functions, {stats.injected} injections, "
+              f"{stats.same_behaviour} dropped as same behaviour, {stats.no_inverse} with no repairing template")
+    return 0 if sum(sizes.values()) else 1
+
+
+def _train(args) -> int:
+    from agent.errors import BadInput
+    from improvers.learn.adapter import BUNDLED
+    from improvers.learn.ranker import train
+
+    _need_dir(args.data, "data directory")
+    try:
+        res = train(args.data, args.out or BUNDLED, epochs=args.epochs, seed=args.seed, device=args.device,
+                    log=(lambda s: None) if args.json else print)
+    except (ValueError, FileNotFoundError) as e:
+        raise BadInput(str(e)) from None
+    if args.json:
+        print_json(res.__dict__)
+    else:
+        print(f"saved {res.path}: validation mean rank of the repairing edit {res.val_mean_rank:.2f} "
+              f"(heuristic order {res.heuristic_val_mean_rank:.2f}), {res.epochs} epochs in {res.seconds:.0f}s on {res.device}")
     return 0
 
 

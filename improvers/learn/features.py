@@ -10,7 +10,7 @@ import zlib
 from dataclasses import dataclass
 
 VOCAB = 4096
-MAX_TOKENS = 64
+MAX_TOKENS = 32
 PAD = 0
 _TOKEN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|\d+|==|!=|<=|>=|//|\*\*|[^\sA-Za-z0-9_]")
 
@@ -34,11 +34,14 @@ class EditFeatures:
     fl_rank: int       # 0 = most suspicious line
 
     def tokens(self) -> list[str]:
-        def toks(s: str, n: int) -> list[str]:
-            return _TOKEN.findall(s)[:n]
+        """Tokens of the removed text, the inserted text and the line, each marked with its role,
+        plus the line as it reads after the edit (so `range(n - 1)` and `range(n)` differ)."""
+        def toks(tag: str, s: str, n: int) -> list[str]:
+            return [f"{tag}{t}" for t in _TOKEN.findall(s)[:n]]
 
-        return (["<b>"] + toks(self.before, 16) + ["<a>"] + toks(self.after, 16) + ["<c>"]
-                + toks(self.context, MAX_TOKENS - 35))
+        after_line = self.context.replace(self.before.strip(), self.after.strip(), 1) if self.before.strip() else self.context
+        return (toks("-", self.before, 8) + toks("+", self.after, 8) + toks("=", self.context, 8)
+                + toks("~", after_line, 8))
 
     def token_ids(self) -> list[int]:
         ids = [1 + zlib.crc32(t.encode()) % (VOCAB - 1) for t in self.tokens()][:MAX_TOKENS]

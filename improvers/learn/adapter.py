@@ -1,0 +1,64 @@
+"""Plug the learned ranker into the built-in policy's `ranker` hook.
+
+The hook hands over candidates plus the run's localization; this turns each candidate into
+the same EditFeatures the model was trained on and returns scores in (0, 1]. Because the
+model already weighs suspiciousness, `includes_localization` tells the policy not to multiply
+by it a second time.
+"""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+from improvers.learn.features import EditFeatures
+
+BUNDLED = Path(__file__).resolve().parent / "checkpoints" / "ranker.pt"
+
+
+class LearnedRanker:
+    includes_localization = True
+
+    def __init__(self, path: str | Path):
+        from improvers.learn.ranker import Ranker
+
+        self.path = Path(path)
+        self.model = Ranker.load(self.path)
+
+    def features(self, candidates, context: dict) -> list[EditFeatures]:
+        loc = context.get("localization")
+        lines = list(getattr(loc, "lines", []) or [])
+        best = max((s.score for s in lines), default=1.0) or 1.0
+        score = {(s.file, s.line): s.score / best for s in lines}
+        rank = {(s.file, s.line): i for i, s in enumerate(lines)}
+        base = context.get("base_files") or {}
+        out = []
+        for c in candidates:
+            text = base.get(c.file, "")
+            src_lines = text.splitlines()
+            line = src_lines[c.line - 1].strip() if 0 < c.line <= len(src_lines) else ""
+            out.append(EditFeatures(c.template, c.before, c.after, line, score.get((c.file, c.line), 0.0),
+                                    rank.get((c.file, c.line), len(lines))))
+        return out
+
+    def __call__(self, candidates, context: dict) -> list[float]:
+        if not candidates:
+            return []
+        scores = self.model.score(self.features(candidates, context))
+        top = max(scores)
+        return [math.exp(s - top) for s in scores]
+
+
+def load_default_ranker(path: str | Path | None = None, warn=None):
+    """The ranker to use: an explicit path, else the bundled checkpoint; None (heuristic order)
+    when there is none or torch is missing — and `warn` says so."""
+    chosen = Path(path) if path else BUNDLED
+    if not chosen.exists():
+        if warn:
+            warn(f"no ranker checkpoint at {chosen}; ordering candidates by the heuristic (template prior x suspiciousness)")
+        return None
+    try:
+        return LearnedRanker(chosen)
+    except ImportError:
+        if warn:
+            warn("torch is not installed; ordering candidates by the heuristic (pip install 'ouro-agent[learn]')")
+        return None
