@@ -203,10 +203,10 @@ def cmd_summary(args) -> int:
     for r in s["by_kind"]:
         print(f"  {r['kind']:24} {r['count']:>7}   {_rate(r['per_1000'])}")
     for title, rows, key in (("by policy", s["by_policy"], "policy"), ("by run", s["by_run"], "run")):
-        print(f"\n{title:26}  execs  events   per 1,000   top kinds (per 1,000)")
+        print(f"\n{title:42}  execs  events   per 1,000   top kinds (per 1,000)")
         for r in rows[:50]:
             top = ", ".join(f"{k} {_rate(v['per_1000'])}" for k, v in list(r["by_kind"].items())[:4])
-            print(f"  {(r[key] or '-')[:24]:24} {r['executions']:>6} {r['events']:>7}   {_rate(r['per_1000']):>9}   {top}")
+            print(f"  {(r[key] or '-')[:40]:40} {r['executions']:>6} {r['events']:>7}   {_rate(r['per_1000']):>9}   {top}")
     return 0
 
 
