@@ -11,6 +11,7 @@ or misplaced return, wrong constant, statement deletion/insertion, changed call,
 from __future__ import annotations
 
 import ast
+import bisect
 import hashlib
 from dataclasses import dataclass, field
 from typing import Callable, Iterator
@@ -27,6 +28,8 @@ class Candidate:
     after: str         # its replacement
     new_source: str    # the full new text of the file
     function: str = ""  # enclosing function, when known
+    weight: float = 1.0  # the template's own confidence in this variant (1 = no opinion)
+    context: str = ""    # the source line where the edit starts (what the policy may match the issue against)
 
     @property
     def key(self) -> str:
@@ -96,7 +99,7 @@ class _Ctx:
     tree: ast.Module
     parents: dict[ast.AST, ast.AST]
     functions: list[ast.AST] = field(default_factory=list)
-    scope_cache: dict[int, list[str]] = field(default_factory=dict)
+    scope_cache: dict = field(default_factory=dict)
 
     def function_of(self, node: ast.AST) -> ast.AST | None:
         while node in self.parents:
@@ -106,7 +109,7 @@ class _Ctx:
         return None
 
 
-Edit = tuple[int, int, str]  # (start byte, end byte, replacement)
+Edit = tuple  # (start byte, end byte, replacement[, weight]): weight > 1 marks a likelier variant
 
 
 def _wrap(text: str) -> str:
@@ -313,9 +316,38 @@ def t_wrong_variable(node: ast.Name, ctx: _Ctx) -> Iterator[Edit]:
     if node.id not in scope:
         return  # globals, builtins and imported names are not "a variable in scope"
     s, e = ctx.src.span(node)
+    siblings = _siblings(ctx, node).get(node.id, {})
     for other in scope:
         if other != node.id and other not in ("self", "cls"):
-            yield (s, e, other)
+            # names unpacked together (`rows, cols = shape`) are the classic mix-up
+            yield (s, e, other, siblings.get(other, 1.0))
+
+
+def _siblings(ctx: _Ctx, node: ast.AST) -> dict[str, dict[str, float]]:
+    """name -> {other name: weight}: unpacked together (3.0), adjacent parameters (1.5)."""
+    fn = ctx.function_of(node)
+    key = ("siblings", id(fn))
+    if key not in ctx.scope_cache:
+        groups: dict[str, dict[str, float]] = {}
+        for sub in ast.walk(fn if fn is not None else ctx.tree):
+            targets = []
+            if isinstance(sub, ast.Assign):
+                targets = sub.targets
+            elif isinstance(sub, (ast.For, ast.comprehension)):
+                targets = [sub.target]
+            for t in targets:
+                if isinstance(t, ast.Tuple):
+                    names = {x.id for x in t.elts if isinstance(x, ast.Name)}
+                    for n in names:
+                        for other in names - {n}:
+                            groups.setdefault(n, {})[other] = 3.0
+        if fn is not None:
+            params = [p.arg for p in fn.args.args if p.arg not in ("self", "cls")]
+            for a, b in zip(params, params[1:]):
+                groups.setdefault(a, {}).setdefault(b, 1.5)
+                groups.setdefault(b, {}).setdefault(a, 1.5)
+        ctx.scope_cache[key] = groups
+    return ctx.scope_cache[key]
 
 
 def t_wrong_attribute(node: ast.Attribute, ctx: _Ctx) -> Iterator[Edit]:
@@ -445,7 +477,10 @@ def t_delete_statement(node: ast.stmt, ctx: _Ctx) -> Iterator[Edit]:
     else:
         line_start = ctx.src.line_starts[node.lineno - 1]
         after = ctx.src.data[e:e + 1]
-        yield (line_start, e + (1 if after == b"\n" else 0), "")
+        i = block.index(node) if block is not None else -1
+        # a statement repeated right after itself is the copy-paste bug par excellence
+        dup = i > 0 and ctx.src.seg(block[i - 1]).split("#")[0].strip() == ctx.src.seg(node).split("#")[0].strip()
+        yield (line_start, e + (1 if after == b"\n" else 0), "", 4.0 if dup else 1.0)
 
 
 def t_insert_statement(node: ast.stmt, ctx: _Ctx) -> Iterator[Edit]:
@@ -509,12 +544,17 @@ def t_method_call(node: ast.Call, ctx: _Ctx) -> Iterator[Edit]:
 def t_wrong_default(node: ast.AST, ctx: _Ctx) -> Iterator[Edit]:
     if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
         return
-    for d in [*node.args.defaults, *[k for k in node.args.kw_defaults if k is not None]]:
+    a = node.args
+    positional = [*a.posonlyargs, *a.args]
+    pairs = list(zip(positional[len(positional) - len(a.defaults):], a.defaults))
+    pairs += [(p, d) for p, d in zip(a.kwonlyargs, a.kw_defaults) if d is not None]
+    for param, d in pairs:
         if isinstance(d, ast.Constant):
             s, e = ctx.src.span(d)
             v = d.value
             if isinstance(v, bool):
-                yield (s, e, str(not v))
+                # a flag has one alternative; the parameter's name is what an issue would mention
+                yield (s, e, str(not v), 2.0, param.arg)
             elif isinstance(v, int):
                 yield (s, e, str(v + 1))
                 yield (s, e, str(v - 1))
@@ -620,7 +660,10 @@ def generate(path: str, source: str, lines: list[int], templates: list[str] | No
                 except (AttributeError, IndexError, ValueError, UnicodeDecodeError):
                     continue  # an odd shape of source this template does not handle
                 fn_node = ctx.function_of(node) if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) else node
-                for s, e, new in edits:
+                for edit in edits:
+                    s, e, new = edit[:3]
+                    weight = edit[3] if len(edit) > 3 else 1.0
+                    context = edit[4] if len(edit) > 4 else ctx.src.line_text(bisect.bisect_right(ctx.src.line_starts, s)).strip()
                     new_source = ctx.src.replace(s, e, new)
                     if new_source in seen:
                         continue
@@ -629,5 +672,6 @@ def generate(path: str, source: str, lines: list[int], templates: list[str] | No
                         continue
                     before, after = ctx.src.get(s, e), new
                     out.append(Candidate(file=path, line=line, template=name, before=before, after=after,
-                                         new_source=new_source, function=getattr(fn_node, "name", "") or ""))
+                                         new_source=new_source, function=getattr(fn_node, "name", "") or "",
+                                         weight=weight, context=context))
     return out

@@ -57,6 +57,29 @@ def evidence_boosts(messages: list[str]) -> dict[str, float]:
     return boost
 
 
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _issue_words(issue: str) -> tuple[set[str], set[str]]:
+    """(identifiers the issue quotes in backticks, all its words), lowercased."""
+    code = set()
+    for span in re.findall(r"`([^`]+)`", issue or ""):
+        code |= {w.lower() for w in _IDENT.findall(span)}
+    return code, {w.lower() for w in _IDENT.findall(issue or "")}
+
+
+def issue_boost(c: Candidate, words: tuple[set[str], set[str]]) -> float:
+    """An edit of something the issue names (`break_long_words=False`) is likelier the fix."""
+    code, plain = words
+    idents = {w.lower() for w in _IDENT.findall(c.before + " " + c.context)} - {
+        "self", "return", "none", "true", "false", "not", "and", "or", "in", "is", "def", "if", "for", "while"}
+    if idents & code and any(len(w) > 3 for w in idents & code):
+        return 1.6
+    if any(len(w) > 3 and all(part in plain for part in w.split("_") if part) and "_" in w for w in idents):
+        return 1.3   # every part of a compound name appears in the issue's words
+    return 1.0
+
+
 class BuiltinPolicy:
     name = "builtin"
 
@@ -107,6 +130,7 @@ class BuiltinPolicy:
                 continue
             cands.extend(generate(path, src, lines[path], check=False))  # parsed when chosen
         evidence = evidence_boosts(list(node.observation.failing.values()) if node.observation else [])
+        issue_words = _issue_words(ctx.issue)
         if self.ranker is not None and cands:
             context = {"issue": ctx.issue, "base_files": ctx.base_files, "target_tests": ctx.target_tests,
                        "localization": ctx.localization}
@@ -123,7 +147,11 @@ class BuiltinPolicy:
         out = []
         for c, m in zip(cands, model_scores):
             # ties broken by the seeded rng: a different --seed explores a different order
-            out.append((loc_score.get((c.file, c.line), 0.1) * float(m) * evidence.get(c.template, 1.0), ctx.rng.random(), c))
+            # a learned ranker that already weighs suspiciousness is not multiplied by it twice
+            loc = 1.0 if getattr(self.ranker, "includes_localization", False) else loc_score.get((c.file, c.line), 0.1)
+            score = loc * float(m) * evidence.get(c.template, 1.0) * c.weight
+            score *= issue_boost(c, issue_words)
+            out.append((score, ctx.rng.random(), c))
         return out
 
     # -- the Policy protocol --------------------------------------------------------------
