@@ -44,6 +44,7 @@ class RepairConfig:
     max_plausible: int = 3              # keep searching until this many plausible patches
     audit: bool = True
     llm_options: dict = field(default_factory=dict)  # passed to non-builtin policies
+    ranker: str = "auto"                # builtin policy's order: auto (bundled checkpoint), none, or a path
 
 
 @dataclass
@@ -86,7 +87,7 @@ def new_run_id() -> str:
 
 # what state.json keeps of a config, so `--resume ID` needs nothing else
 _SAVED = ("repo", "issue", "test_cmd", "policy", "budget", "time_limit", "backend", "seed", "allow_dirty",
-          "unsafe_local", "policy_file", "test_timeout", "max_plausible", "audit", "llm_options")
+          "unsafe_local", "policy_file", "test_timeout", "max_plausible", "audit", "llm_options", "ranker")
 
 
 def make_policy(name: str, config: RepairConfig):
@@ -94,12 +95,26 @@ def make_policy(name: str, config: RepairConfig):
     if name == "builtin":
         from agent.policies.builtin import BuiltinPolicy
 
-        return BuiltinPolicy(ranker=config.llm_options.get("ranker"))
+        return BuiltinPolicy(ranker=load_ranker(config.ranker))
     try:
         from agent.policies import registry  # other policies (litellm:, local:) register there
     except ImportError:
         raise BadInput(f"unknown policy {name!r} (available: builtin)") from None
     return registry.make(name, config)
+
+
+def load_ranker(choice: str):
+    """The learned edit ranker for the built-in policy, or None for the heuristic order."""
+    if choice == "none":
+        return None
+    from improvers.learn.adapter import load_default_ranker
+
+    def warn(msg: str) -> None:
+        print(f"ouro: note: {msg}", file=sys.stderr)
+
+    if choice != "auto" and not Path(choice).exists():
+        raise BadInput(f"{choice}: ranker checkpoint not found")
+    return load_default_ranker(None if choice == "auto" else choice, warn=warn)
 
 
 class _SandboxTests:
@@ -420,6 +435,8 @@ class RepairRun:
         policy = make_policy(cfg.policy, cfg)
         if hasattr(policy, "on_event"):  # a model policy's own steps (explanations, value scores) join the trajectory
             policy.on_event = self.traj.log
+        if hasattr(policy, "tests_fn"):  # a model's run_tests tool validates its edits the same way
+            policy.tests_fn = validator
         scfg = SearchConfig(budget=cfg.budget, time_limit=cfg.time_limit, max_plausible=cfg.max_plausible, seed=cfg.seed)
         search = TreeSearch(policy, evaluate, self.ctx, scfg, root_obs, on_event=self.traj.log)
 

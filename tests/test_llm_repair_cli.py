@@ -48,6 +48,8 @@ def test_repair_with_a_scripted_model_explains_its_wrong_edit_and_fixes_it(tmp_p
     assert props[0]["parent"] == 0 and props[0]["explanation"] is None and "return value[:i]" in props[0]["diff"]
     assert props[1]["parent"] == 1 and "trailing space" in props[1]["explanation"]
     assert "test_inline_hash_comment_is_dropped_from_string" in props[1]["feedback"]
+    ran = next(s for s in props[1]["steps"] if s.get("name") == "run_tests")
+    assert ran["observation"].startswith("status: plausible")  # the run_tests tool used the repair's sandbox
     scores = {e["node"]: e["score"] for e in traj if e["kind"] == "llm_value"}
     assert scores == {1: -30, 2: 95, 3: 60}
     disc = next(e for e in traj if e["kind"] == "llm_discriminator")

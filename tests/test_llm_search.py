@@ -62,7 +62,7 @@ def run_search(sandboxed, script, run_dir: Path, **options):
                        failing={t: failure_message(baseline.failing[t]) for t in baseline.target})
     with ReplayServer(script) as srv:
         opts = LLMPolicyOptions(api_base=srv.base_url, backoff_s=0.01, timeout=options.pop("timeout", 10), **options)
-        policy = LiteLLMPolicy("openai/gpt-4o", opts, repo_dir=repo, run_dir=run_dir)
+        policy = LiteLLMPolicy("openai/gpt-4o", opts, repo_dir=repo, run_dir=run_dir, tests_fn=validator)
         cfg = SearchConfig(budget=12, max_plausible=2, max_children=SEARCH_DEFAULTS["max_children"], seed=0)
         search = TreeSearch(policy, lambda node: validator(node.files), ctx, cfg, root,
                             on_event=lambda kind, data: append_jsonl(run_dir / "trajectory.jsonl", {"event": kind, **data}))
@@ -91,6 +91,8 @@ def test_wrong_edit_then_explanation_then_fix_then_discriminator(sandboxed, tmp_
     assert "return value[:i].rstrip()" in refine["refined_code"]["cfgparse/lexer.py"]
     steps = [s["type"] for s in refine["steps"]]
     assert steps.index("explanation") < steps.index("action")  # explain first, then act
+    ran = next(s for s in refine["steps"] if s.get("name") == "run_tests")  # tested in the sandbox mid-proposal
+    assert ran["observation"].startswith("status: plausible; 2 of 2 originally failing tests pass now")
     # value scores for every validated node, combined into the search's value
     values = {e["node"]: e for e in traj if e["event"] == "value"}
     assert values[wrong.id]["score"] == -30 and values[fix.id]["score"] == 95

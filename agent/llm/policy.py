@@ -77,7 +77,7 @@ EventSink = Callable[[str, dict], None]
 class LiteLLMPolicy:
     def __init__(self, model: str, options: LLMPolicyOptions | None = None, *, repo_dir: Path | None = None,
                  run_dir: Path | None = None, seed: int = 0, on_event: EventSink | None = None,
-                 tests_fn: Callable[[dict[str, str]], str] | None = None):
+                 tests_fn: Callable[[dict[str, str]], object] | None = None):
         self.name = f"litellm:{model}"
         self.model = model
         self.opts = options or LLMPolicyOptions()
@@ -94,7 +94,9 @@ class LiteLLMPolicy:
         self.repo_dir = Path(repo_dir) if repo_dir else None
         self.run_dir = Path(run_dir) if run_dir else None
         self.on_event = on_event
-        self.tests_fn = tests_fn  # lets the agent's run_tests tool validate mid-proposal
+        # the agent's run_tests tool: changed files -> an agent.search.Observation (or text);
+        # the repair sets it to its sandbox validator
+        self.tests_fn = tests_fn
         self.expansions: dict[int, int] = {}
         self.judgements: dict[int, dict] = {}   # node id -> value event
         self.proposals: dict[int, dict] = {}    # child node id (once known) -> proposal record
@@ -146,7 +148,9 @@ class LiteLLMPolicy:
             self._materialize(work, ctx.base_files, node.files)
             run_tests = None
             if self.tests_fn is not None:
-                run_tests = lambda: self.tests_fn(_changed_files(work, ctx.base_files, node.files))  # noqa: E731
+                def run_tests() -> str:
+                    result = self.tests_fn(_changed_files(work, ctx.base_files, node.files))
+                    return result if isinstance(result, str) else feedback_text(result)
             result = self.agent.propose(rctx, work, run_tests=run_tests)
             files = dict(node.files)
             files.update(result.edits)
