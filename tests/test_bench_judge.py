@@ -56,3 +56,38 @@ def test_forged_success_is_not_fixed(task, judge):
               "@@ -0,0 +1,3 @@\n+import os\n+print('8 passed')\n+os._exit(0)\n")
     v = judge(task, forged)
     assert v.applied and not v.fixed, v.detail
+
+
+def test_swebench_instance_judged_on_fail_to_pass_and_pass_to_pass(tmp_path, judge):
+    import difflib
+    import json
+    import subprocess
+
+    from agent.suite import load_suite
+
+    repo = tmp_path / "calc"
+    (repo / "tests").mkdir(parents=True)
+    (repo / "calc.py").write_text("def add(a, b):\n    return a - b\n\n\ndef neg(a):\n    return -a\n")
+    (repo / "tests" / "test_neg.py").write_text("from calc import neg\n\n\ndef test_neg():\n    assert neg(2) == -2\n")
+    (repo / "pyproject.toml").write_text('[tool.pytest.ini_options]\npythonpath = ["."]\n')
+    git = lambda *a: subprocess.run(["git", *a], cwd=repo, check=True, capture_output=True, text=True).stdout.strip()
+    git("init", "-q")
+    git("add", ".")
+    git("-c", "user.email=t@t", "-c", "user.name=t", "commit", "-qm", "base")
+    test_patch = ("diff --git a/tests/test_add.py b/tests/test_add.py\nnew file mode 100644\n--- /dev/null\n"
+                  "+++ b/tests/test_add.py\n@@ -0,0 +1,5 @@\n+from calc import add\n+\n+\n+def test_add():\n"
+                  "+    assert add(2, 3) == 5\n")
+    inst = {"instance_id": "calc-1", "repo": "calc", "base_commit": git("rev-parse", "HEAD"),
+            "problem_statement": "add subtracts", "FAIL_TO_PASS": '["tests/test_add.py::test_add"]',
+            "PASS_TO_PASS": '["tests/test_neg.py::test_neg"]', "test_patch": test_patch}
+    (tmp_path / "i.jsonl").write_text(json.dumps(inst) + "\n")
+    task = load_suite(tmp_path / "i.jsonl").tasks[0]
+    original = (repo / "calc.py").read_text()
+    diff = lambda new: "".join(difflib.unified_diff(original.splitlines(True), new.splitlines(True), "a/calc.py", "b/calc.py"))
+    fix = diff(original.replace("a - b", "a + b"))
+    v = judge(task, fix)
+    assert v.fixed, v.detail
+    assert v.outcomes == {"tests/test_add.py::test_add": "passed", "tests/test_neg.py::test_neg": "passed"}
+    # fixes add but breaks neg: a PASS_TO_PASS test fails
+    v = judge(task, diff(original.replace("a - b", "a + b").replace("-a\n", "a\n")))
+    assert not v.fixed and "tests/test_neg.py::test_neg (failed)" in v.detail
