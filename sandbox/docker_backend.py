@@ -204,10 +204,7 @@ class DockerProcess:
                 self.sandbox._raw(["/bin/sh", "-c", f"kill -9 {self.pid}"], timeout=10, cap=4096)
             except SandboxError:
                 pass
-        try:
-            self.sock.close()
-        except OSError:
-            pass
+        _hang_up(self.sock)
 
 
 def _remove_container(client, container_id: str) -> None:
@@ -232,6 +229,7 @@ class DockerSandbox:
         self.audit = audit
         self.cgroup = _CgroupWatch(self.id)
         self._closed = False
+        self._killer: DockerProcess | None = None
         # Remove the container when this object is collected or the interpreter exits normally;
         # a SIGKILLed owner leaves it to the reaper (sandbox.reaper), which checks owner pids.
         self._finalizer = weakref.finalize(self, _remove_container, client, self.id)
@@ -305,6 +303,7 @@ class DockerSandbox:
             raise SandboxError(f"cannot start a {cls.__name__} container: {e.explanation or e}{hint}") from None
         sb = cls(client, container, policy, runtime, audit)
         try:
+            sb._start_killer()
             if workspace is not None:
                 sb.copy_in(Path(workspace))
         except BaseException:
@@ -342,13 +341,15 @@ class DockerSandbox:
         return out
 
     def _raw(self, argv: list[str], *, timeout: float | None, cap: int, input: bytes | None = None,
-             env: dict[str, str] | None = None, cwd: str | None = None, watch: bool = False) -> _RawResult:
+             env: dict[str, str] | None = None, cwd: str | None = None, watch: bool = False,
+             user: int | None = None, kill_on_limit: bool = True) -> _RawResult:
         """Run argv as the sandbox uid; stream output, enforce the deadline and the cap."""
         if self._closed:
             raise SandboxError("sandbox is closed")
         api = self.client.api
         try:
-            exec_id = api.exec_create(self.id, argv, stdin=input is not None, user=f"{self.policy.uid}:{self.policy.uid}",
+            uid = self.policy.uid if user is None else user
+            exec_id = api.exec_create(self.id, argv, stdin=input is not None, user=f"{uid}:{uid}",
                                       environment=env or self._env(None), workdir=cwd or WORKSPACE)["Id"]
             sock_obj = api.exec_start(exec_id, socket=True)
         except Exception as e:
@@ -405,33 +406,20 @@ class DockerSandbox:
                             killed_for = EndReason.PIDS_LIMIT
                             break
         finally:
-            if killed_for is not None and killed_for not in (EndReason.OOM, EndReason.KILLED):
-                self._kill_all()
-                # drain what is left so the exec finishes cleanly (bounded: we just killed it)
-                drain_until = time.monotonic() + (5 if self.alive() else 0)
-                while not reader.eof and time.monotonic() < drain_until:
-                    reader.poll(0.2)
-            try:
-                sock.close()
-            except OSError:
-                pass
+            if killed_for is not None:
+                # Hang up first: an output flood left unread backs up through dockerd and the
+                # container's shim and stalls our own kill and probe execs behind it.
+                _hang_up(sock)
+                if killed_for not in (EndReason.OOM, EndReason.KILLED) and kill_on_limit:
+                    self._kill_all()
+            _hang_up(sock)
         exit_code = self._exit_code(exec_id) if killed_for not in (EndReason.OOM, EndReason.KILLED) else None
         return _RawResult(exit_code, bytes(out), bytes(err), time.monotonic() - start, killed_for, trunc_out, trunc_err)
 
     def _guest_at_pids_limit(self) -> bool:
-        """gVisor: are the sandbox's processes at the policy's limit? Counted inside the guest
-        (its processes are not host processes) with shell builtins only, so the probe itself
-        needs no fork. The keeper, its init and the probe are the 3 that are not the code's."""
-        try:
-            raw = self._raw(["/bin/sh", "-c", "set -- /proc/[0-9]*; echo $#"], timeout=10, cap=4096)
-        except SandboxError as e:
-            return "try again" in str(e)  # gVisor refused even to start the probe: no task slots
-        if b"try again" in raw.stdout + raw.stderr:
-            return True
-        try:
-            return int(raw.stdout.strip() or 0) - 3 >= self.policy.limits.pids - 1
-        except ValueError:
-            return False
+        """gVisor: are the sandbox uid's processes at the policy's limit?"""
+        n = self._guest_process_count()
+        return n is not None and n >= self.policy.limits.pids - 1
 
     def _wrap(self, argv: list[str]) -> list[str]:
         if self.runtime == "runsc":  # see start(): the pids limit as a per-command RLIMIT_NPROC
@@ -449,36 +437,74 @@ class DockerSandbox:
             time.sleep(0.05)
         return None
 
-    def _kill_all(self) -> None:
-        """End every process of the sandbox uid in this container (the keeper runs as another uid).
+    def _start_killer(self) -> None:
+        """A shell, as the sandbox uid, that runs `kill -9 -1` (a builtin: no fork) whenever we
+        ask. Started before any code runs, so a fork bomb that has taken every process slot
+        cannot stop us from killing it (a new exec as that uid would be refused). kill(-1)
+        twice catches children forked while the first signal was being delivered. kill(-1)
+        spares the caller, and the keeper runs as another uid. The code under test can kill
+        this shell too; then we start another, or kill the container as a last resort."""
+        self._killer = self.spawn(["/bin/sh", "-c", "while read x; do kill -9 -1; kill -9 -1; echo killed; done"])
 
-        A fork bomb can leave no pid free for the kill's own exec, so retry for a while; as a
-        last resort (runc, ouro running as root) kill them from the host through the cgroup.
+    def _kill_all(self) -> None:
+        """End every process of the sandbox uid in this container, leaving the container usable.
+
+        On runc, when ouro may (root): from the host, freezing the container's cgroup so a fork
+        bomb cannot outrun us. Otherwise through the killer shell, repeated until the count of
+        the uid's processes is down to the killer itself. If that fails, the container is
+        killed: a dead sandbox is better than a runaway one.
         """
-        uid = f"{self.policy.uid}:{self.policy.uid}"
-        api = self.client.api
-        for attempt in range(20):
-            if not self.alive():
-                return
+        if self._kill_from_host():
+            self._killer = None  # it was one of the uid's processes
+            return
+        deadline = time.monotonic() + 3
+        while time.monotonic() < deadline and self.alive():
+            if self._killer is None or not self._killer.alive():
+                try:
+                    self._start_killer()
+                except SandboxError:
+                    self._killer = None
+                    time.sleep(0.1)
+                    continue
             try:
-                # kill is a shell builtin here: the minimal image has no /bin/kill
-                eid = api.exec_create(self.id, ["/bin/sh", "-c", "kill -9 -1"], user=uid, stdout=True, stderr=True)["Id"]
-                api.exec_start(eid)
-                # `kill -1` exits 0 when it signalled something, 1 when nothing was left.
-                if self._count_uid_procs() in (0, None):
-                    return
+                self._killer.write(b"k\n")
+                self._killer.readline(timeout=2)
+            except SandboxError:
+                self._killer = None
+                continue
+            if self._count_uid_procs() in (0, 1):  # only the killer is left
+                return
+        if self.alive():
+            try:
+                self.client.api.kill(self.id)
             except Exception:
                 pass
-            if attempt >= 2 and self._kill_from_host():
-                return
-            time.sleep(0.1)
 
     def _count_uid_procs(self) -> int | None:
-        """Processes of the sandbox uid in the container, via the host's cgroup (None: unknown)."""
+        """Processes of the sandbox uid in the container (None: cannot tell)."""
+        if self.runtime == "runsc":
+            return self._guest_process_count()
         pids = self._cgroup_pids()
         if pids is None:
             return None
         return sum(1 for p in pids if _proc_uid(p) == self.policy.uid)
+
+    def _guest_process_count(self) -> int | None:
+        """gVisor: the sandbox uid's processes, counted inside the guest (they are not host
+        processes). The probe runs as the keeper's uid, because gVisor refuses a new exec as
+        the sandbox uid once its process limit is reached, and with shell builtins only, so it
+        needs no fork. None when the probe cannot run."""
+        # Only the keeper (init + sleep, uid 65534) and this probe run as other uids, so the
+        # count of /proc entries minus those 3 is the sandbox uid's; a glob is much cheaper
+        # than reading every status file while a fork bomb saturates the sentry.
+        script = "set -- /proc/[0-9]*; echo $(($# - 3))"
+        try:
+            raw = self._raw(["/bin/sh", "-c", script], timeout=5, cap=4096, user=KEEPER_UID, kill_on_limit=False)
+            if raw.killed_for:
+                return None
+            return int(raw.stdout.strip())
+        except (SandboxError, ValueError):
+            return None
 
     def _cgroup_pids(self) -> list[int] | None:
         d = self.cgroup.dirs.get("pids")
@@ -490,20 +516,32 @@ class DockerSandbox:
             return None
 
     def _kill_from_host(self) -> bool:
-        pids = self._cgroup_pids()
-        if pids is None:
+        pids_dir = self.cgroup.dirs.get("pids")
+        freezer = Path("/sys/fs/cgroup/freezer/docker") / self.id / "freezer.state"
+        if self.runtime == "runsc" or pids_dir is None or os.geteuid() != 0 or not freezer.exists():
             return False
-        for _ in range(20):
-            victims = [p for p in (self._cgroup_pids() or []) if _proc_uid(p) == self.policy.uid]
-            if not victims:
-                return True
-            for p in victims:
-                try:
-                    os.kill(p, 9)
-                except (ProcessLookupError, PermissionError):
-                    pass
-            time.sleep(0.05)
-        return False
+        try:
+            freezer.write_text("FROZEN")
+            deadline = time.monotonic() + 5
+            while freezer.read_text().strip() != "FROZEN" and time.monotonic() < deadline:
+                time.sleep(0.01)
+            for p in self._cgroup_pids() or []:
+                if _proc_uid(p) == self.policy.uid:
+                    try:
+                        os.kill(p, 9)
+                    except ProcessLookupError:
+                        pass
+        except OSError:
+            return False
+        finally:
+            try:
+                freezer.write_text("THAWED")
+            except OSError:
+                pass
+        deadline = time.monotonic() + 5
+        while self._count_uid_procs() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return not self._count_uid_procs()
 
     def exec(self, argv: list[str], *, timeout: float | None = None, env: dict[str, str] | None = None,
              cwd: str | None = None, input: bytes | None = None) -> ExecResult:
@@ -634,6 +672,16 @@ class DockerSandbox:
         data = self._checked(["tar", "-c", "-C", WORKSPACE, "."], cap=TRANSFER_CAP)
         with tarfile.open(fileobj=io.BytesIO(data), mode="r") as tar:
             tar.extractall(host_dir, filter="data")  # no absolute paths, links out, or devices
+
+
+def _hang_up(sock: socket.socket) -> None:
+    """Really end the connection: close() alone keeps the fd open while the HTTP response's
+    file object still references the socket, and dockerd keeps streaming into it."""
+    for how in (lambda: sock.shutdown(socket.SHUT_RDWR), sock.close):
+        try:
+            how()
+        except OSError:
+            pass
 
 
 def _feed(sock: socket.socket, data: bytes) -> None:

@@ -184,7 +184,8 @@ def test_reaper_removes_only_dead_owners(docker_client, base_image):
     dead, alive = mk(dead_pid), mk(os.getpid())
     try:
         removed = reaper.reap(docker_client)
-        assert dead.id in removed and alive.id not in removed
+        # another ouro process starting a sandbox right now may reap the dead one first
+        assert alive.id not in removed
         ids = {c.id for c in reaper.list_sandboxes(docker_client)}
         assert alive.id in ids and dead.id not in ids
     finally:
