@@ -44,24 +44,27 @@ def test_repair_with_a_scripted_model_explains_its_wrong_edit_and_fixes_it(tmp_p
     assert outcome["tokens"] > 0 and outcome["cost"] > 0
     kinds = [e["kind"] for e in traj]
     props = [e for e in traj if e["kind"] == "llm_proposal"]
+    scores = {e["node"]: e["score"] for e in traj if e["kind"] == "llm_value"}
+    assert sorted(scores.values()) == [-30, 60, 95]
+    wrong = next(n for n, s in scores.items() if s == -30)
+    fix = next(n for n, s in scores.items() if s == 95)
     # wrong edit first (no explanation at the root), then an explained refinement of it
     assert props[0]["parent"] == 0 and props[0]["explanation"] is None and "return value[:i]" in props[0]["diff"]
-    assert props[1]["parent"] == 1 and "trailing space" in props[1]["explanation"]
-    assert "test_inline_hash_comment_is_dropped_from_string" in props[1]["feedback"]
-    ran = next(s for s in props[1]["steps"] if s.get("name") == "run_tests")
+    refine = next(p for p in props if p["parent"] == wrong)
+    assert "trailing space" in refine["explanation"]
+    assert "test_inline_hash_comment_is_dropped_from_string" in refine["feedback"]
+    ran = next(s for s in refine["steps"] if s.get("name") == "run_tests")
     assert ran["observation"].startswith("status: plausible")  # the run_tests tool used the repair's sandbox
-    scores = {e["node"]: e["score"] for e in traj if e["kind"] == "llm_value"}
-    assert scores == {1: -30, 2: 95, 3: 60}
     disc = next(e for e in traj if e["kind"] == "llm_discriminator")
-    assert sorted(disc["candidates"]) == [2, 3] and disc["chosen_node"] == 2 and disc["votes"]
+    assert len(disc["candidates"]) == 2 and disc["chosen_node"] == fix and disc["votes"]
     selection = next(e for e in traj if e["kind"] == "selection")
-    assert selection["chosen"] == 2
+    assert selection["chosen"] == fix
     assert kinds.index("llm_discriminator") < kinds.index("selection") < kinds.index("result")
     # the run's trajectory converts to (problem, faulty code, feedback) -> (explanation, refined code)
     from agent.llm.trajectory import examples_from_run
 
     examples = examples_from_run(outcome["run_dir"])
-    assert len(examples) == 2 and all("return value[:i]\n" in x.faulty_code for x in examples)
+    assert examples and all("return value[:i]\n" in x.faulty_code for x in examples)
 
 
 def test_cost_cap_stops_the_repair_with_a_clear_message_and_keeps_the_trajectory(tmp_path):
