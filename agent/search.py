@@ -274,7 +274,10 @@ class TreeSearch:
                 self.first_plausible_at = self.validated
             self.policy.observe(child, self.ctx, None)
         else:
-            e = explain(child.id, prop.description, prop.file, prop.line, prop.template, obs, parent.observation)
+            # the chain tracks variants ("compare_swap:<="), so a second comparison on the same
+            # line is not held back by what the first one showed
+            e = explain(child.id, prop.description, prop.file, prop.line, prop.meta.get("variant", prop.template),
+                        obs, parent.observation)
             self.ctx.chain.record(e)
             self.on_event("explanation", e.to_dict() | {"text": e.render()})
             self.policy.observe(child, self.ctx, e)

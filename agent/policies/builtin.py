@@ -80,6 +80,10 @@ def issue_boost(c: Candidate, words: tuple[set[str], set[str]]) -> float:
     return 1.0
 
 
+def _variant(c: Candidate) -> str:
+    return f"{c.template}:{' '.join(c.before.split())[:40]}"
+
+
 class BuiltinPolicy:
     name = "builtin"
 
@@ -168,7 +172,7 @@ class BuiltinPolicy:
             # the chain changes after every validation, so the order is recomputed each time
             best_i, best_key = -1, None
             for i, (score, tie, c) in enumerate(queue):
-                key = (score * ctx.chain.stats(c.file, c.line).weight(c.template), tie)
+                key = (score * ctx.chain.stats(c.file, c.line).weight(_variant(c)), tie)
                 if best_key is None or key > best_key:
                     best_i, best_key = i, key
             score, _, c = queue.pop(best_i)
@@ -179,7 +183,7 @@ class BuiltinPolicy:
             if files[c.file] == ctx.base_files.get(c.file):
                 del files[c.file]  # this edit undoes the parent's: back to the original file
             out.append(Proposal(files=files, description=c.description, template=c.template, file=c.file,
-                                line=c.line, score=best_key[0], meta={"function": c.function}))
+                                line=c.line, score=best_key[0], meta={"function": c.function, "variant": _variant(c)}))
         return out
 
     def value_estimate(self, node, ctx) -> float:
@@ -189,7 +193,7 @@ class BuiltinPolicy:
                 return 0.6
             if not queue:
                 return 0.0
-            top = max(s * ctx.chain.stats(c.file, c.line).weight(c.template) for s, _, c in queue)
+            top = max(s * ctx.chain.stats(c.file, c.line).weight(_variant(c)) for s, _, c in queue)
             return 0.3 + 0.4 * min(1.0, top / (self._top_root or 1.0))
         # a patch whose edits sit on highly ranked lines is more likely right
         scores = [self._loc_score.get((e.get("file"), e.get("line")), 0.1) for e in node.edits]
