@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.bench import BenchConfig, run_bench, stable_view
+from agent.bench import stable_view
 
 ROOT = Path(__file__).resolve().parent.parent
 REPOS = ROOT / "repos"
@@ -94,17 +94,21 @@ def test_broken_entries_are_named_and_the_rest_runs(tmp_path):
 def test_ray_gives_the_same_per_task_results_as_the_process_pool(tmp_path):
     ray = pytest.importorskip("ray")
     suite = make_suite(tmp_path / "suite", ["cfgparse", "ledger"])
-    backend = _backend_args()[1]
-    common = dict(suite=suite, backend=backend, unsafe_local=backend == "local", seed=3)
-    pool = run_bench(BenchConfig(**common, workers=2, out=tmp_path / "pool", home=tmp_path / "h1"))
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    common = ["--seed", "3", "--json", *_backend_args()]
+    pool = ouro("bench", str(suite), "--workers", "2", "--out", str(tmp_path / "pool"), *common, home=tmp_path / "h1")
+    assert pool.returncode == 0, pool.stderr
+    # a private local cluster, joined by its address (never "auto": another Ray user may run here)
+    ctx = ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     try:
-        on_ray = run_bench(BenchConfig(**common, workers=2, ray="auto", out=tmp_path / "ray", home=tmp_path / "h2"))
+        on_ray = ouro("bench", str(suite), "--ray", ctx.address_info["gcs_address"], "--out", str(tmp_path / "ray"),
+                      *common, home=tmp_path / "h2")
     finally:
         ray.shutdown()
-    assert pool.executor == "process" and on_ray.executor == "ray"
-    a = {t["task_id"]: stable_view(t) for t in pool.doc["tasks"]}
-    b = {t["task_id"]: stable_view(t) for t in on_ray.doc["tasks"]}
+    assert on_ray.returncode == 0, on_ray.stderr
+    pool_doc, ray_doc = json.loads(pool.stdout), json.loads(on_ray.stdout)
+    assert pool_doc["executor"] == "process" and ray_doc["executor"] == "ray"
+    a = {t["task_id"]: stable_view(t) for t in pool_doc["tasks"]}
+    b = {t["task_id"]: stable_view(t) for t in ray_doc["tasks"]}
+    assert sorted(a) == ["cfgparse", "ledger"]
     assert a == b
     assert all(t["status"] in ("fixed", "plausible_wrong", "not_found") for t in a.values()), a
-    assert {t["worker"] for t in on_ray.doc["tasks"]} != {os.getpid()}
