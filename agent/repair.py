@@ -9,7 +9,6 @@ policy proposals, each validated in the sandbox) -> Discriminator -> Result file
 from __future__ import annotations
 
 import json
-import os
 import random
 import secrets
 import sys
@@ -260,11 +259,14 @@ class RepairRun:
             cfg.run_dir = Path(cfg.run_dir) if cfg.run_dir else self.home.runs / cfg.run_id
         self.run_id, self.run_dir = cfg.run_id, Path(cfg.run_dir)
 
-        from agent.cliutil import load_policy_arg
+        from sandbox.policy import PolicyError, load_policy
 
-        class _A:
-            policy_file = str(cfg.policy_file) if cfg.policy_file else None
-        self.sandbox_policy = load_policy_arg(_A(), cfg.backend)
+        try:
+            self.sandbox_policy = load_policy(cfg.policy_file)
+            if cfg.backend:
+                self.sandbox_policy = self.sandbox_policy.with_backend(cfg.backend)
+        except PolicyError as e:
+            raise BadInput(str(e)) from None
         if self.sandbox_policy.backend == "local" and not cfg.unsafe_local:
             raise BadInput("the local backend isolates nothing; pass --unsafe-local to use it")
         from agent.testing import parse_test_cmd
