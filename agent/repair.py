@@ -94,7 +94,9 @@ def make_policy(name: str, config: RepairConfig):
     if name == "builtin":
         from agent.policies.builtin import BuiltinPolicy
 
-        return BuiltinPolicy(ranker=load_ranker(config.ranker))
+        # a ranker handed in by code (improvers.scaffold scores rewrites of the ordering this way)
+        given = config.llm_options.get("ranker")
+        return BuiltinPolicy(ranker=given if callable(given) else load_ranker(config.ranker))
     try:
         from agent.policies import registry  # other policies (litellm:, local:) register there
     except ImportError:
