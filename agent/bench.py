@@ -262,6 +262,7 @@ def run_bench(cfg: BenchConfig, progress: Callable[[dict], None] | None = None) 
             for p in bench.tasks_dir.glob("*.json"):
                 p.unlink()
     atomic_write_json(previous, meta)
+    meta = {**meta, "workers": cfg.workers, "executor": "ray" if cfg.ray else ("inline" if cfg.workers == 0 else "process")}
 
     entries = suite.entries
     if cfg.only:
@@ -295,8 +296,7 @@ def run_bench(cfg: BenchConfig, progress: Callable[[dict], None] | None = None) 
         finally:
             ex.close()
     wall = time.monotonic() - start
-    doc = bench.write_summary({**meta, "last_wall_s": round(wall, 3), "executor": executor_kind,
-                               "workers": cfg.workers}, results)
+    doc = bench.write_summary({**meta, "last_wall_s": round(wall, 3), "executor": executor_kind}, results)
     return BenchOutcome(out=out, doc=doc, ran=[j.task_id for j in jobs], skipped=skipped, wall_s=wall,
                         executor=executor_kind)
 

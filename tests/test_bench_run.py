@@ -22,11 +22,13 @@ pytestmark = pytest.mark.slow
 
 
 def _backend_args() -> list[str]:
+    """bwrap when it works here (real isolation, starts in milliseconds), else the local backend;
+    a budget of 20 candidates keeps each repair short (these tasks find a fix well within it)."""
     from sandbox.bwrap_backend import bwrap_available
 
     if shutil.which("bwrap") and not bwrap_available():
-        return ["--backend", "bwrap"]
-    return ["--backend", "local", "--unsafe-local"]
+        return ["--backend", "bwrap", "--budget", "20"]
+    return ["--backend", "local", "--unsafe-local", "--budget", "20"]
 
 
 def make_suite(dest: Path, names: list[str]) -> Path:
