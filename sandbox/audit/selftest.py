@@ -266,7 +266,7 @@ def _sha_prefix(path: Path, size: int) -> str | None:
 # -- running ---------------------------------------------------------------------------------
 def selftest_policy(policy):
     """Small limits so every bomb ends within seconds."""
-    return policy.with_limits(memory_mb=192, pids=64, wall_time_s=8.0, output_bytes=64 * 1024, disk_mb=24,
+    return policy.with_limits(memory_mb=256, pids=32, wall_time_s=8.0, output_bytes=64 * 1024, disk_mb=24,
                               fsize_mb=12, nofile=256, cpus=1.0)
 
 
