@@ -527,7 +527,13 @@ class RepairRun:
         else:
             out.append(f"\n## No plausible patch\nValidated {result.validated} candidate(s); search stopped: {result.stopped}.")
         out.append(f"\n## Explanation chain ({len(self.ctx.chain.entries)} failed candidates)")
-        out.append(self.ctx.chain.render() or "- (none: the first candidates already passed)")
+        steps: set[int] = set()
+        cur = chosen
+        while cur is not None and cur.parent is not None:   # the partial fixes this patch extends
+            steps.add(cur.id)
+            cur = result.nodes.get(cur.parent)
+        out.append(self.ctx.chain.render(before_node=chosen.id if chosen else None, always=steps)
+                   or "- (none: the first candidates already passed)")
         return "\n".join(out) + "\n"
 
     def _commit_message(self, explanation: str, chosen) -> str:

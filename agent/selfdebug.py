@@ -122,11 +122,15 @@ class Chain:
         elif e.outcome == "changed_failure":
             st.changed += 1
 
-    def render(self, limit: int = 12) -> str:
-        shown = self.entries[-limit:]
+    def render(self, limit: int = 12, before_node: int | None = None, always: set[int] | None = None) -> str:
+        """The last `limit` entries (those before node `before_node`, when given: the steps that
+        led to a fix, not what was tried after it), plus the entries of the `always` nodes."""
+        pool = [e for e in self.entries if before_node is None or e.node_id < before_node]
+        keep = {id(e) for e in pool[-limit:]} | {id(e) for e in self.entries if e.node_id in (always or set())}
+        shown = [e for e in self.entries if id(e) in keep]
         lines = [f"- {e.render()}" for e in shown]
-        if len(self.entries) > limit:
-            lines.insert(0, f"- ... {len(self.entries) - limit} earlier entries in trajectory.jsonl")
+        if len(self.entries) > len(shown):
+            lines.insert(0, f"- ... {len(self.entries) - len(shown)} more entries in trajectory.jsonl")
         return "\n".join(lines)
 
 
