@@ -121,6 +121,12 @@ def test_cost_cap_stops_the_run_and_keeps_the_partial_trajectory(sandboxed, tmp_
     stop = next(e for e in traj if e["event"] == "budget_exceeded")
     assert stop["cap"] == "cost" and stop["usage"]["calls"] == 3
     assert len(served) == 3  # nothing was sent after the cap
+    # the proposal the cap interrupted is in the trajectory with the steps it had made
+    partial = next(e for e in traj if e["event"] == "proposal")
+    assert partial["error"].startswith("budget cap reached: cost") and "+            return value[:i]\n" in partial["diff"]
+    assert not partial["finished"] and not any(e["event"] == "value" for e in traj)  # recorded, not proposed
+    assert [s["type"] for s in partial["steps"]][-1] == "budget_exceeded"
+    assert [s.get("name") for s in partial["steps"] if s["type"] == "action"] == ["search_symbol", "view_file", "replace_string"]
     assert result.stopped == "exhausted" and result.plausible == []
     assert (tmp_path / TRAJECTORY_FILE).exists() and (tmp_path / "trajectory.jsonl").exists()
 

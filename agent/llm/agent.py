@@ -12,8 +12,8 @@ One proposal (one expansion of a search node) goes:
 
 Provider failures never crash a proposal: transient ones are retried by the client, a context
 overflow shrinks the conversation and tries once more, and anything else ends the proposal
-with `error` set and the failure recorded as a step. Only `BudgetExceeded` propagates: it
-stops the run.
+with `error` set and the failure recorded as a step. A budget cap ends the proposal with
+`budget_exceeded` set and its steps kept: the caller stops the run.
 
 Each proposal carries what a training example for the learned policy needs: the problem, the
 faulty code, the execution feedback, the explanation and the refined code.
@@ -24,7 +24,7 @@ import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from agent.llm.client import ContextOverflow, LLMClient, LLMError, LLMReply
+from agent.llm.client import BudgetExceeded, ContextOverflow, LLMClient, LLMError, LLMReply
 from agent.llm.prompts import load_prompt, render
 from agent.llm.tools import (EDIT_ACTIONS, TOOL_SCHEMAS, ActionError, Finish, ToolEnv, action_to_dict,
                              parse_action, parse_text_action)
@@ -52,6 +52,7 @@ class Proposal:
     events: list[dict]
     error: str | None = None
     provider_failed: bool = False  # ended because the provider kept failing (not for want of an edit)
+    budget_exceeded: BudgetExceeded | None = None  # ended at a budget cap: the run must stop
 
     @property
     def empty(self) -> bool:
@@ -88,32 +89,37 @@ class LLMAgent:
         """Edit `workdir` (a scratch copy of the repository in the current state) in place."""
         events: list[dict] = []
         env = ToolEnv(workdir, run_tests=run_tests)
-        explanation = None
-        if ctx.depth > 0 or self.explain_root:
-            explanation = self.explain(ctx, events)
-        messages = [{"role": "system", "content": load_prompt("agent_system")},
-                    {"role": "user", "content": self._task(ctx, explanation)}]
         before: dict[str, str | None] = {}
-        summary, finished, error, provider_failed = "", False, None, False
-        for step in range(1, self.max_steps + 1):
-            reply = self._chat(messages, events, role="agent", tools=self.use_tools)
-            if reply is None:
-                error = events[-1].get("error", "model call failed")
-                provider_failed = events[-1].get("kind") == "failed"
-                break
-            messages.append(reply.assistant_message())
-            done, summary = self._act(reply, messages, env, before, events, step)
-            if done:
-                finished = True
-                break
-        else:
-            events.append({"type": "step_limit", "steps": self.max_steps})
+        explanation, summary, finished, error, provider_failed, cap = None, "", False, None, False, None
+        try:
+            if ctx.depth > 0 or self.explain_root:
+                explanation = self.explain(ctx, events)
+            messages = [{"role": "system", "content": load_prompt("agent_system")},
+                        {"role": "user", "content": self._task(ctx, explanation)}]
+            for step in range(1, self.max_steps + 1):
+                reply = self._chat(messages, events, role="agent", tools=self.use_tools)
+                if reply is None:
+                    error = events[-1].get("error", "model call failed")
+                    provider_failed = events[-1].get("kind") == "failed"
+                    break
+                messages.append(reply.assistant_message())
+                done, summary = self._act(reply, messages, env, before, events, step)
+                if done:
+                    finished = True
+                    break
+            else:
+                events.append({"type": "step_limit", "steps": self.max_steps})
+        except BudgetExceeded as e:
+            # the steps so far are kept (the caller records them); unfinished edits are not proposed
+            events.append({"type": "budget_exceeded", "cap": e.cap, "error": str(e)})
+            error, cap = str(e), e
         edits = {p: (workdir / p).read_text(encoding="utf-8") for p in before if (workdir / p).exists()}
         diff = unified_diff(before, edits)
         if not diff and error is None:
             error = "the model made no edit"
         return Proposal(edits=edits, before=before, diff=diff, explanation=explanation, summary=summary,
-                        finished=finished, events=events, error=error, provider_failed=provider_failed)
+                        finished=finished, events=events, error=error, provider_failed=provider_failed,
+                        budget_exceeded=cap)
 
     def _task(self, ctx: RepairContext, explanation: str | None) -> str:
         exp = f"\n## Why the current code fails\n\n{explanation}\n" if explanation else ""

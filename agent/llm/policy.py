@@ -161,6 +161,8 @@ class LiteLLMPolicy:
                   "diff": result.diff, "summary": result.summary, "finished": result.finished,
                   "error": result.error, "steps": result.events, "usage": self.client.usage.to_dict()}
         self.emit("proposal", record)
+        if result.budget_exceeded is not None:
+            raise result.budget_exceeded  # recorded above with its partial steps; propose() stops the run
         self.failures_in_a_row = self.failures_in_a_row + 1 if result.provider_failed else 0
         if self.failures_in_a_row >= self.opts.provider_failures and self.stopped_by is None:
             # an unreachable or broken provider: say so rather than spend the search on it
