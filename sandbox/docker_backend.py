@@ -303,7 +303,8 @@ class DockerSandbox:
             raise SandboxError(f"cannot start a {cls.__name__} container: {e.explanation or e}{hint}") from None
         sb = cls(client, container, policy, runtime, audit)
         try:
-            sb._start_killer()
+            if not sb._can_kill_from_host():  # otherwise the host freezes and kills (faster)
+                sb._start_killer()
             if workspace is not None:
                 sb.copy_in(Path(workspace))
         except BaseException:
@@ -515,11 +516,17 @@ class DockerSandbox:
         except OSError:
             return None
 
+    def _freezer(self) -> Path:
+        return Path("/sys/fs/cgroup/freezer/docker") / self.id / "freezer.state"
+
+    def _can_kill_from_host(self) -> bool:
+        return (self.runtime != "runsc" and self.cgroup.dirs.get("pids") is not None and os.geteuid() == 0
+                and self._freezer().exists())
+
     def _kill_from_host(self) -> bool:
-        pids_dir = self.cgroup.dirs.get("pids")
-        freezer = Path("/sys/fs/cgroup/freezer/docker") / self.id / "freezer.state"
-        if self.runtime == "runsc" or pids_dir is None or os.geteuid() != 0 or not freezer.exists():
+        if not self._can_kill_from_host():
             return False
+        freezer = self._freezer()
         try:
             freezer.write_text("FROZEN")
             deadline = time.monotonic() + 5
