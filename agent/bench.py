@@ -242,11 +242,18 @@ def run_bench(cfg: BenchConfig, progress: Callable[[dict], None] | None = None) 
     from agent.home import OuroHome
 
     suite = load_suite(cfg.suite)
+    entries = suite.entries
+    if cfg.only:
+        unknown = sorted(set(cfg.only) - {e.id for e in entries})
+        if unknown:
+            raise BadInput(f"no task named {', '.join(unknown)} in suite {suite.name}")
+        entries = [e for e in entries if e.id in cfg.only]
     home = OuroHome.resolve(cfg.home).ensure()
     out = Path(cfg.out).resolve() if cfg.out else home.root / "bench" / suite.name
     bench = BenchDir(out)
     meta = _meta(cfg, suite)
     previous = out / "bench.json"
+    done: dict[str, dict] = {}
     if cfg.resume and previous.exists():
         old = json.loads(previous.read_text(encoding="utf-8"))
         for key in ("suite", "policy", "budget", "seed"):
@@ -256,49 +263,40 @@ def run_bench(cfg: BenchConfig, progress: Callable[[dict], None] | None = None) 
         # a task that ended in error (broken task.toml, crashed sandbox) is tried again: the
         # user may have fixed its cause, and a kill never leaves an error behind by itself
         done = {k: v for k, v in bench.finished().items() if v.get("status") != "error"}
-    else:
-        done = {}
-        if bench.tasks_dir.is_dir():  # a fresh run replaces an older one in the same place
-            for p in bench.tasks_dir.glob("*.json"):
-                p.unlink()
-    atomic_write_json(previous, meta)
-    meta = {**meta, "workers": cfg.workers, "executor": "ray" if cfg.ray else ("inline" if cfg.workers == 0 else "process")}
-
-    entries = suite.entries
-    if cfg.only:
-        unknown = sorted(set(cfg.only) - {e.id for e in entries})
-        if unknown:
-            raise BadInput(f"no task named {', '.join(unknown)} in suite {suite.name}")
-        entries = [e for e in entries if e.id in cfg.only]
     todo = [e for e in entries if e.id not in done]
     skipped = [e.id for e in entries if e.id in done]
-    results = {k: v for k, v in done.items() if k in {e.id for e in entries}}
-    bench.write_summary(meta, results)
 
-    jobs = [TaskJob(entry=e, policy=cfg.policy, budget=cfg.budget, backend=cfg.backend,
-                    policy_file=str(cfg.policy_file) if cfg.policy_file else None, seed=cfg.seed,
-                    home=str(home.root), unsafe_local=cfg.unsafe_local) for e in todo]
-
-    def on_result(_i: int, result: dict) -> None:
-        bench.save_task(result)
-        results[result["task_id"]] = result
+    # the executor first: a wrong --ray address must fail before an old bench dir is cleared
+    ex = make_executor(workers=cfg.workers, ray=cfg.ray) if todo else None
+    try:
+        if not cfg.resume and bench.tasks_dir.is_dir():  # a fresh run replaces an older one here
+            for p in bench.tasks_dir.glob("*.json"):
+                p.unlink()
+        atomic_write_json(previous, meta)
+        meta = {**meta, "workers": cfg.workers, "executor": ex.kind if ex else "none"}
+        results = dict(done)
         bench.write_summary(meta, results)
-        if progress:
-            progress(result)
+        jobs = [TaskJob(entry=e, policy=cfg.policy, budget=cfg.budget, backend=cfg.backend,
+                        policy_file=str(cfg.policy_file) if cfg.policy_file else None, seed=cfg.seed,
+                        home=str(home.root), unsafe_local=cfg.unsafe_local) for e in todo]
 
-    start = time.monotonic()
-    executor_kind = "none"
-    if jobs:
-        ex = make_executor(workers=cfg.workers, ray=cfg.ray)
-        executor_kind = ex.kind
-        try:
+        def on_result(_i: int, result: dict) -> None:
+            bench.save_task(result)
+            results[result["task_id"]] = result
+            bench.write_summary(meta, results)
+            if progress:
+                progress(result)
+
+        start = time.monotonic()
+        if ex:
             ex.map(run_task, jobs, on_result=on_result)
-        finally:
+        wall = time.monotonic() - start
+    finally:
+        if ex:
             ex.close()
-    wall = time.monotonic() - start
-    doc = bench.write_summary({**meta, "last_wall_s": round(wall, 3), "executor": executor_kind}, results)
+    doc = bench.write_summary({**meta, "last_wall_s": round(wall, 3)}, results)
     return BenchOutcome(out=out, doc=doc, ran=[j.task_id for j in jobs], skipped=skipped, wall_s=wall,
-                        executor=executor_kind)
+                        executor=meta["executor"])
 
 
 def format_table(doc: dict) -> str:

@@ -94,3 +94,21 @@ def test_missing_or_empty_suite_is_bad_input(tmp_path):
         load_suite(tmp_path / "nope")
     with pytest.raises(BadInput, match="has no tasks"):
         load_suite(tmp_path)
+
+
+def test_bench_cli_bad_input_is_one_line_exit_2(tmp_path, capsys):
+    from agent.cli import main
+
+    home = ["--home", str(tmp_path / "h")]
+    cases = [
+        (["bench", str(tmp_path / "nope")], "does not exist"),
+        (["bench", str(REPOS), "--workers", "-1"], "--workers must be 0 or more"),
+        (["bench", str(REPOS), "--budget", "0"], "--budget must be positive"),
+        (["bench", str(REPOS), "--backend", "local"], "add --unsafe-local"),
+        (["bench", str(REPOS), "--ray", "not-an-address"], "expected 'auto', 'local', HOST:PORT"),
+        (["bench", str(REPOS), "--task", "no-such-task"], "no task named no-such-task"),
+    ]
+    for argv, message in cases:
+        assert main([*home, *argv]) == 2, argv
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and err[0].startswith("ouro: error:") and message in err[0], (argv, err)
