@@ -94,6 +94,10 @@ def start_daemon(timeout: float = 60) -> tuple[bool, str]:
         return True, "the Docker daemon is already running"
     if not is_root():
         return False, "the Docker daemon is not running and starting it needs root (`sudo dockerd &` or `sudo service docker start`)"
+    if dockerd_pids():
+        # A second dockerd would fight the first over /var/lib/docker: report instead.
+        return False, (f"dockerd is running (pid {dockerd_pids()[0]}) but does not answer: {daemon_info().error}; "
+                       "check DOCKER_HOST and /var/log/ouro-dockerd.log")
     dockerd = shutil.which("dockerd")
     if not dockerd:
         return False, "dockerd is not installed (apt-get install docker.io)"
