@@ -173,3 +173,29 @@ def test_cgroup_is_removed_on_close(policy):
     s.exec(["true"])
     s.close()
     assert all(not d.exists() for d in dirs.values())
+
+
+def test_cgroup_cpu_quota_holds_the_whole_sandbox(policy):
+    # a very small quota, so the test tells bounded from unbounded even on a busy machine
+    policy = policy.with_limits(cpus=0.05, wall_time_s=30.0)
+    sb = BwrapSandbox.start(policy, workspace=MINI, audit=False)
+    try:
+        if sb.cgroup is None:
+            pytest.skip("no cgroup v1 controllers writable here (needs root); rlimits only")
+        # two processes spinning for 2 s of wall time would use up to 4 CPU-seconds unbounded
+        code = ("import os, time\n"
+                "def spin():\n"
+                "    end = time.monotonic() + 2.0\n"
+                "    while time.monotonic() < end: pass\n"
+                "pid = os.fork()\n"
+                "spin()\n"
+                "if pid == 0: os._exit(0)\n"
+                "os.waitpid(pid, 0)\n"
+                "t = os.times(); print(t.user + t.system + t.children_user + t.children_system)\n")
+        r = sb.exec(["python3", "-c", code])
+        used = float(r.stdout.strip())
+        assert used <= 0.05 * 2.0 * 1.5 + 0.1, used
+        throttled = dict(line.split() for line in (sb.cgroup.dirs["cpu"] / "cpu.stat").read_text().splitlines())
+        assert int(throttled["nr_throttled"]) > 0
+    finally:
+        sb.close()
