@@ -148,7 +148,8 @@ def node_value(obs: Observation, parent_obs: Observation | None, estimate: float
     changed = 1.0 if parent_obs is not None and obs.failing != parent_obs.failing else 0.0
     # progress over the parent earns most: a child that merely keeps its parent's partial fix
     # should pull the parent's mean down, so a dead end stops being selected
-    gained = 0.4 if obs.fixed > (parent_obs.fixed if parent_obs else 0) else 0.0
+    # (scaled: fixing 1 of 7 tests is weaker evidence of half a fix than fixing 2 of 4)
+    gained = 0.4 * min(1.0, 2 * max(0, obs.fixed - (parent_obs.fixed if parent_obs else 0)) / obs.target)
     regress = min(1.0, obs.regressions / max(1, obs.tests_passed + obs.regressions))
     v = 0.35 * (obs.fixed / obs.target) + gained + 0.1 * changed + 0.1 * estimate - 0.5 * regress
     return max(0.0, min(0.95, v))
