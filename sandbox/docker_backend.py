@@ -84,6 +84,10 @@ class _CgroupWatch:
         m = re.search(r"^max (\d+)", text or "", re.M)
         return int(m.group(1)) if m else None
 
+    def pids_current(self) -> int | None:
+        text = self._read("pids", "pids.current")
+        return int(text) if text and text.strip().isdigit() else None
+
     def oom_kills(self) -> int | None:
         text = self._read("memory", "memory.oom_control")
         m = re.search(r"^oom_kill (\d+)", text or "", re.M)
@@ -366,6 +370,7 @@ class DockerSandbox:
         killed_for = None
         trunc_out = trunc_err = False
         before = self.cgroup.snapshot() if watch else None
+        host_pids0 = self.cgroup.pids_current() if watch else None
         next_check = start + 0.2
         try:
             while not reader.eof:
@@ -397,7 +402,10 @@ class DockerSandbox:
                         if not state.get("Running", False):
                             killed_for = EndReason.OOM if state.get("OOMKilled") else EndReason.KILLED
                             break
-                        if self._guest_at_pids_limit():
+                        # Probing costs an exec, so only when the sentry's host threads (about
+                        # five per guest process, measured) have grown like a fork bomb's would.
+                        grown = (self.cgroup.pids_current() or 0) - (host_pids0 or 0)
+                        if (host_pids0 is None or grown >= max(16, self.policy.limits.pids)) and self._guest_at_pids_limit():
                             killed_for = EndReason.PIDS_LIMIT
                             break
                     else:
