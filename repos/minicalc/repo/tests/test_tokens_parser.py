@@ -31,11 +31,11 @@ def test_parse_unary_minus():
     assert parse("-x") == Unary("-", Name("x"))
 
 
-def test_parse_binop_keeps_operand_order():
+def test_tree_keeps_operand_order():
     assert parse("a - b") == BinOp("-", Name("a"), Name("b"))
 
 
-def test_parse_precedence_tree():
+def test_precedence_shapes_the_tree():
     assert parse("1 + 2 * 3") == BinOp("+", Num(1), BinOp("*", Num(2), Num(3)))
 
 
