@@ -13,7 +13,8 @@ plain Python with no imports other than math; no dunder attributes, no exec/eval
 function); `context` has the issue text and the target tests. Return one score in [0, 1] per
 candidate; higher is tried first (multiplied by how suspicious the line is).
 
-As shipped, it reproduces the built-in policy's own template priors exactly.
+As shipped, it reproduces the built-in policy's own heuristic (template priors, spread over
+variants) exactly.
 """
 
 # How likely each repair template is to be the fix, before looking at the code.
@@ -26,14 +27,21 @@ TEMPLATE_WEIGHTS = {
     "wrong_attribute": 0.55,
 }
 DEFAULT_WEIGHT = 0.3
+# A template offering many variants at one line (every other variable in scope) spreads its
+# weight over them instead of crowding out the other templates.
+VARIANT_SPREAD = 0.15
 # Small edits are more often right than large ones; 0 turns the preference off.
 SMALL_EDIT_BONUS = 0.0
 
 
 def rank(candidates, context):
+    variants = {}
+    for c in candidates:
+        variants[(c.file, c.line, c.template)] = variants.get((c.file, c.line, c.template), 0) + 1
     scores = []
     for c in candidates:
         w = TEMPLATE_WEIGHTS.get(c.template, DEFAULT_WEIGHT)
+        w = w / (1 + VARIANT_SPREAD * (variants[(c.file, c.line, c.template)] - 1))
         size = len(c.before) + len(c.after)
         w = w * (1.0 - SMALL_EDIT_BONUS) + SMALL_EDIT_BONUS / (1.0 + size / 20.0)
         scores.append(min(1.0, max(0.0, w)))
