@@ -101,6 +101,12 @@ class ExperimentConfig:
             for k in body:
                 if k not in allowed:
                     raise err(f"{section}.{k}", f"unknown key (known: {', '.join(sorted(allowed))})")
+            types = {"kind": str, "model": str, "api_base": str, "max_calls": int, "max_tokens": int, "utility_budget": int}
+            for k, v in body.items():
+                if not isinstance(v, types[k]) or isinstance(v, bool):
+                    raise err(f"{section}.{k}", f"expected {types[k].__name__}, got {type(v).__name__} {v!r}")
+                if types[k] is int and v < 1:
+                    raise err(f"{section}.{k}", f"must be at least 1, got {v}")
             body.pop("utility_budget", None)
             if body.get("kind", default.kind) not in ("mutation", "litellm"):
                 raise err(f"{section}.kind", "must be mutation or litellm")
@@ -114,6 +120,12 @@ class ExperimentConfig:
         for k in sb:
             if k not in ("backend", "policy_file", "memory_mb", "unsafe_local"):
                 raise err(f"sandbox.{k}", "unknown key (known: backend, policy_file, memory_mb, unsafe_local)")
+        sb_types = {"backend": str, "policy_file": str, "memory_mb": int, "unsafe_local": bool}
+        for k, v in sb.items():
+            if not isinstance(v, sb_types[k]) or (sb_types[k] is int and isinstance(v, bool)):
+                raise err(f"sandbox.{k}", f"expected {sb_types[k].__name__}, got {type(v).__name__} {v!r}")
+        if sb.get("memory_mb", 512) < 64:
+            raise err("sandbox.memory_mb", "must be at least 64")
         if sb.get("backend", "bwrap") not in ("docker", "gvisor", "bwrap", "local"):
             raise err("sandbox.backend", "must be docker, gvisor, bwrap or local")
         meta_budget = data.get("meta", {}).get("utility_budget", 6)
