@@ -43,7 +43,7 @@ class RepairConfig:
     max_plausible: int = 3              # keep searching until this many plausible patches
     audit: bool = True
     llm_options: dict = field(default_factory=dict)  # passed to non-builtin policies
-    ranker: str = "auto"                # builtin policy's order: auto (bundled checkpoint), none, or a path
+    ranker: str = "auto"                # builtin policy's order: auto (bundled checkpoint), none, scaffold, or a path
 
 
 @dataclass
@@ -108,6 +108,10 @@ def load_ranker(choice: str):
     """The learned edit ranker for the built-in policy, or None for the heuristic order."""
     if choice == "none":
         return None
+    if choice == "scaffold":  # the ordering `ouro improve scaffold` maintains (improvers/scaffold_target.py)
+        from improvers.scaffold import load_ranker as load_scaffold_ranker
+
+        return load_scaffold_ranker()
     from improvers.learn.adapter import load_default_ranker
 
     def warn(msg: str) -> None:
