@@ -358,6 +358,10 @@ class DockerSandbox:
                                       environment=env or self._env(None), workdir=cwd or WORKSPACE)["Id"]
             sock_obj = api.exec_start(exec_id, socket=True)
         except Exception as e:
+            state = self._state()
+            if state and not state.get("Running"):
+                why = "it ran out of memory" if state.get("OOMKilled") else f"exit {state.get('ExitCode')}"
+                raise SandboxError(f"the sandbox container has stopped ({why}); start a new sandbox") from None
             raise SandboxError(f"docker exec failed: {getattr(e, 'explanation', None) or e}") from None
         sock = _raw_socket(sock_obj)
         start = time.monotonic()
