@@ -22,7 +22,7 @@ CHAT_TEMPLATE = (
 SPECIAL_TOKENS = ["<|pad|>", "<|end|>", "<|system|>", "<|user|>", "<|assistant|>", "<|tool|>"]
 
 
-def _corpus(limit_files: int = 200) -> list[str]:
+def _corpus(limit_files: int = 60) -> list[str]:
     stdlib = Path(sysconfig.get_paths()["stdlib"])
     texts = []
     for path in sorted(stdlib.glob("*.py"))[:limit_files]:
