@@ -132,3 +132,24 @@ def test_build_env_image_cached_by_dependency_hash(tmp_path, docker_client, base
     bare.mkdir()
     doc = json.loads(ouro("sandbox", "build", "--repo", str(bare), "--json").stdout)
     assert doc["image"] == "ouro-base:bookworm" and doc["site_dir"] is None
+
+
+def test_configure_runsc_keeps_other_settings(tmp_path, runsc_available):
+    """setup's daemon.json edit: adds runsc with --network=none, keeps what was there, and
+    reloads dockerd (SIGHUP rereads the real /etc/docker/daemon.json: harmless)."""
+    from sandbox import daemon
+
+    if os.geteuid() != 0:
+        pytest.skip("needs root to signal dockerd")
+    path = tmp_path / "daemon.json"
+    path.write_text('{"log-level": "warn"}')
+    ok, msg = daemon.configure_runsc(path)
+    assert ok, msg
+    data = json.loads(path.read_text())
+    assert data["log-level"] == "warn"
+    assert data["runtimes"]["runsc"]["runtimeArgs"] == ["--network=none"]
+    ok, msg = daemon.configure_runsc(path)
+    assert ok and "already registered" in msg
+    path.write_text("{not json")
+    ok, msg = daemon.configure_runsc(path)
+    assert not ok and "fix it by hand" in msg

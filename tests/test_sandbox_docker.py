@@ -201,3 +201,28 @@ def test_close_removes_the_container(base_image, labelled_containers):
     assert box.id in labelled_containers()
     box.close()
     assert box.id not in labelled_containers()
+
+
+def test_cpu_and_open_files_limits(container_backend):
+    policy = load_policy().with_limits(cpus=0.5, nofile=64, wall_time_s=60)
+    with DockerSandbox.start(policy, runtime=runtime_of(container_backend)) as box:
+        # two processes spin for 2 s of wall time: with half a CPU they get about 1 CPU-second
+        # between them, where an unlimited container on this 2-core machine gets up to 4
+        code = ("import os, time\n"
+                "pids = []\n"
+                "for _ in range(2):\n"
+                "    pid = os.fork()\n"
+                "    if pid == 0:\n"
+                "        end = time.time() + 2\n"
+                "        while time.time() < end: pass\n"
+                "        os._exit(0)\n"
+                "    pids.append(pid)\n"
+                "for p in pids: os.waitpid(p, 0)\n"
+                "t = os.times(); print(t.children_user + t.children_system)")
+        r = py(box, code)
+        assert r.ok, r
+        assert float(r.stdout) < 1.6, f"used {r.stdout.strip()} CPU-seconds in 2 s with cpus=0.5"
+        r = py(box, "import os\nfds = []\ntry:\n    while True: fds.append(os.open('/dev/null', os.O_RDONLY))\n"
+                    "except OSError as e: print(len(fds), e.errno)")
+        count, errno = r.stdout.split()
+        assert errno == "24" and int(count) < 64, r.stdout  # EMFILE below the nofile limit
