@@ -92,10 +92,9 @@ class Range:
 
     def matches(self, version, include_prerelease=False):
         version = Version.parse(version)
-        if not self._prerelease_ok(version, include_prerelease):
-            return False
-        return any(all(_within(version, low, high) for low, high in bounds)
-                   for bounds in self.alternatives)
+        in_range = any(all(_within(version, low, high) for low, high in bounds)
+                       for bounds in self.alternatives)
+        return in_range and self._prerelease_ok(version, include_prerelease)
 
 
 def satisfies(version, range_text, include_prerelease=False):

@@ -1,6 +1,6 @@
 import pytest
 
-from semverlite import InvalidRange, max_satisfying, satisfies
+from semverlite import InvalidRange, Range, max_satisfying, satisfies
 
 
 def test_comparators():
@@ -51,3 +51,12 @@ def test_max_satisfying():
 def test_bad_range():
     with pytest.raises(InvalidRange):
         satisfies("1.0.0", ">=banana")
+
+
+def test_range_repr():
+    assert repr(Range(">=1.0.0 <2.0.0")) == "Range('>=1.0.0 <2.0.0')"
+
+
+def test_alternatives_are_split():
+    assert len(Range("^1.0.0 || ~2.1 || 3.x").alternatives) == 3
+    assert len(Range(">=1.0.0 <2.0.0").alternatives[0]) == 2
