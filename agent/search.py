@@ -135,6 +135,38 @@ class SearchResult:
                 "validated": self.validated, "first_plausible_at": self.first_plausible_at, "stopped": self.stopped}
 
 
+def merge_text(base: str, a: str, b: str) -> str | None:
+    """A character-level three-way merge: both edits of base, or None when they overlap."""
+    import difflib
+
+    def changes(new: str) -> list[tuple[int, int, str]]:
+        sm = difflib.SequenceMatcher(None, base, new, autojunk=False)
+        return [(i1, i2, new[j1:j2]) for tag, i1, i2, j1, j2 in sm.get_opcodes() if tag != "equal"]
+
+    edits = sorted(changes(a) + changes(b))
+    for (s1, e1, _), (s2, e2, _) in zip(edits, edits[1:]):
+        if s2 <= e1:
+            return None  # the same or touching characters changed on both sides: a conflict
+    out, pos = [], 0
+    for s_, e_, text in edits:
+        out.append(base[pos:s_] + text)
+        pos = e_
+    return "".join(out) + base[pos:]
+
+
+def merge_states(base: dict[str, str], a: dict[str, str], b: dict[str, str]) -> dict[str, str] | None:
+    merged = dict(a)
+    for path, text in b.items():
+        if path not in merged or merged[path] == text:
+            merged[path] = text
+            continue
+        m = merge_text(base.get(path, ""), merged[path], text)
+        if m is None:
+            return None
+        merged[path] = m
+    return merged
+
+
 Evaluate = Callable[[Node], Observation]
 OnEvent = Callable[[str, dict], None]
 
@@ -171,6 +203,8 @@ class TreeSearch:
         self.validated = 0
         self.first_plausible_at: int | None = None
         self._leaders: dict[tuple, int] = {}
+        self._merges_offered: set[int] = set()
+        self._pending_merges: dict[int, list[Proposal]] = {}
 
     # -- selection -----------------------------------------------------------------------
     def expandable(self, n: Node) -> bool:
@@ -228,7 +262,39 @@ class TreeSearch:
         return best
 
     # -- expansion, evaluation, backpropagation -------------------------------------------
+    def _merge_proposals(self, n: Node) -> list[Proposal]:
+        """Combine n with other states that fixed *other* failing tests: two faults found
+        separately, each a partial fix, are a full fix together (SWE-Search's tree cannot get
+        there by one more edit when the policy ranks the second edit low below a given parent)."""
+        obs = n.observation
+        if n.id == 0 or obs is None or obs.fixed == 0:
+            return []
+        fixed_n = set(self.ctx.target_tests) - set(obs.failing)
+        out = []
+        for m in self.nodes.values():
+            mo = m.observation
+            if m.id in (0, n.id) or mo is None or mo.fixed == 0 or mo.status in ("broke", "timeout", "rejected"):
+                continue
+            if not (set(self.ctx.target_tests) - set(mo.failing)) - fixed_n:
+                continue  # m fixes nothing n does not already fix
+            files = merge_states(self.ctx.base_files, n.files, m.files)
+            if files is None or state_key(files) in self.seen:
+                continue
+            desc = " + ".join(e.get("description", "") for e in m.edits)
+            out.append(Proposal(files=files, description=f"merge with node {m.id}: {desc}", template="merge",
+                                file=(m.edits[-1].get("file", "") if m.edits else ""),
+                                line=(m.edits[-1].get("line", 0) if m.edits else 0), meta={"merged": m.id}))
+        return out
+
     def _next_proposal(self, n: Node) -> Proposal | None:
+        if n.id not in self._merges_offered:
+            self._merges_offered.add(n.id)
+            self._pending_merges[n.id] = self._merge_proposals(n)
+        while self._pending_merges.get(n.id):
+            p = self._pending_merges[n.id].pop(0)
+            if p.key not in self.seen:
+                self.seen.add(p.key)
+                return p
         while True:
             props = self.policy.propose(n, self.ctx, 1)
             if not props:

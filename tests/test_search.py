@@ -239,3 +239,49 @@ def test_chain_steers_away_from_locations_without_effect():
     assert chain.stats("m.py", 7).weight("x") < 0.5
     assert chain.stats("m.py", 3).weight("bool_swap") > 1.0           # untried template at a live location
     assert chain.stats("m.py", 3).weight("compare_swap") < chain.stats("m.py", 3).weight("bool_swap")
+
+
+BASE = "p = 0\nq = 0\nr = 0\n"
+
+
+class RootOnlyPolicy(LetterPolicy):
+    """Single-line edits at the root only: a two-edit fix must come from merging two of them."""
+
+    EDITS = [("p = 0", "p = 1"), ("r = 0", "r = 5"), ("q = 0", "q = 1"), ("q = 0", "q = 2")]
+
+    def propose(self, node, ctx, k=1):
+        if node.id != 0:
+            return []
+        q = self.queues.setdefault(0, list(self.EDITS))
+        if not q:
+            return []
+        old, new = q.pop(0)
+        return [Proposal(files={"m.py": BASE.replace(old, new)}, description=f"{old} -> {new}", template="t",
+                         file="m.py", line=1)]
+
+
+def test_two_partial_fixes_found_apart_are_merged():
+    def evaluate(node):
+        text = node.files.get("m.py", BASE)
+        failing = {t: "assert 0 == 1" for t, ok in (("t1", "p = 1" in text), ("t2", "q = 1" in text)) if not ok}
+        if "r = 5" in text:
+            failing = {"t1": "assert 5 == 1", "t2": "assert 0 == 1"}
+        fixed = 2 - len(failing)
+        return Observation(status="plausible" if not failing else "partial" if fixed else "failed", target=2,
+                           fixed=fixed, failing=failing, tests_passed=fixed)
+
+    ctx = SearchContext(base_files={"m.py": BASE}, target_tests=["t1", "t2"])
+    search = TreeSearch(RootOnlyPolicy(), evaluate, ctx, SearchConfig(budget=30, max_plausible=1), root_obs())
+    result = search.run()
+    assert result.plausible, "p = 1 (fixes t1) and q = 1 (fixes t2), merged, make the fix"
+    best = result.nodes[result.plausible[0]]
+    assert best.edits[-1]["template"] == "merge" and best.depth == 2
+    assert best.files["m.py"] == "p = 1\nq = 1\nr = 0\n"
+
+
+def test_merge_text_combines_disjoint_edits_and_refuses_overlaps():
+    from agent.search import merge_text
+
+    base = "a <= b and c <= d\n"
+    assert merge_text(base, "a < b and c <= d\n", "a <= b and c < d\n") == "a < b and c < d\n"
+    assert merge_text(base, "a < b and c <= d\n", "a >= b and c <= d\n") is None
