@@ -63,7 +63,11 @@ def bwrap_available() -> str:
     path = shutil.which("bwrap")
     if not path:
         _unavailable("bubblewrap (bwrap) is not installed")
-    probe = subprocess.run([path, "--ro-bind", "/", "/", "--unshare-all", "--", "true"], capture_output=True, text=True)
+    # Bind only /usr (and the merged-usr links), not /: a recursive bind of / races with the
+    # overlay mounts Docker creates and removes for other containers and fails at random.
+    probe = subprocess.run([path, "--ro-bind", "/usr", "/usr", "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64",
+                            "/lib64", "--symlink", "usr/bin", "/bin", "--unshare-all", "--", "/usr/bin/true"],
+                           capture_output=True, text=True)
     if probe.returncode != 0:
         _unavailable(f"bwrap cannot create namespaces here: {probe.stderr.strip()[:200]}")
     return path
