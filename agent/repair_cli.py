@@ -44,6 +44,10 @@ def register(sub) -> None:
     p.add_argument("--backend", choices=["docker", "gvisor", "bwrap", "local"], help="sandbox backend (default: the policy file's)")
     p.add_argument("--unsafe-local", action="store_true", help="allow --backend local (no isolation at all)")
     p.add_argument("--seed", type=int, default=0, help="search seed (the same seed gives the same search)")
+    p.add_argument("--ranker", default="auto",
+                   help="built-in policy's candidate order: auto (the learned ranker checkpoint shipped with ouro, "
+                        "or `ouro learn train`'s), none (heuristic: template prior x suspiciousness), scaffold "
+                        "(the ordering `ouro improve` maintains), or a checkpoint path")
     p.add_argument("--apply", action="store_true", help="commit the patch on a new branch ouro/<run-id> in PATH")
     p.add_argument("--allow-dirty", action="store_true", help="repair a repository with uncommitted changes")
     p.add_argument("--run-dir", help="where to put this run's files (default .ouro/runs/<run-id>)")
@@ -133,7 +137,8 @@ def cmd_repair(args) -> int:
             home=Path(args.home) if getattr(args, "home", None) else None,
             run_dir=Path(args.run_dir) if args.run_dir else None, allow_dirty=args.allow_dirty, apply=args.apply,
             unsafe_local=args.unsafe_local, policy_file=Path(args.policy_file) if args.policy_file else None,
-            test_timeout=args.test_timeout, max_plausible=args.max_plausible, llm_options=_llm_options(args))
+            test_timeout=args.test_timeout, max_plausible=args.max_plausible, llm_options=_llm_options(args),
+            ranker=args.ranker)
     if config.resume:
         config.apply = args.apply
     import signal
