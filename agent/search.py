@@ -100,6 +100,7 @@ class SearchConfig:
     depth_penalty: float = 0.1     # subtracted per edit of depth
     max_plausible: int = 3         # stop after this many plausible patches
     extra_after_plausible: int = 30  # and at most this many candidates after the first one
+    max_merges: int = 6            # merge proposals offered to a partial fix
     seed: int = 0
 
 
@@ -270,15 +271,21 @@ class TreeSearch:
         if n.id == 0 or obs is None or obs.fixed == 0:
             return []
         fixed_n = set(self.ctx.target_tests) - set(obs.failing)
-        out = []
+        scored = []
         for m in self.nodes.values():
             mo = m.observation
             if m.id in (0, n.id) or mo is None or mo.fixed == 0 or mo.status in ("broke", "timeout", "rejected"):
                 continue
-            if not (set(self.ctx.target_tests) - set(mo.failing)) - fixed_n:
-                continue  # m fixes nothing n does not already fix
+            # partners that fix tests n does not come first; others may still be the missing
+            # half of a test that needs both edits (one comparison of two in an overlap check)
+            complementary = bool((set(self.ctx.target_tests) - set(mo.failing)) - fixed_n)
+            scored.append((not complementary, -m.value, m.id, m))
+        out = []
+        for _, _, _, m in sorted(scored, key=lambda x: x[:3]):
+            if len(out) >= self.cfg.max_merges:
+                break
             files = merge_states(self.ctx.base_files, n.files, m.files)
-            if files is None or state_key(files) in self.seen:
+            if files is None or state_key(files) in self.seen or files == n.files:
                 continue
             desc = " + ".join(e.get("description", "") for e in m.edits)
             out.append(Proposal(files=files, description=f"merge with node {m.id}: {desc}", template="merge",
