@@ -209,6 +209,10 @@ class BwrapSandbox:
         if self.audit:
             out["PYTHONPATH"] = f"{GUEST_IN_SANDBOX}/boot"
             out["OURO_AUDIT"] = "1"
+            # deny/kill rules are enforced by the hook in every run, not only in the self-test
+            from sandbox.audit.rules import guest_env
+
+            out.update(guest_env(self.policy.audit_rules))
         out.update(env or {})
         return out
 

@@ -39,7 +39,9 @@ COPY_EXCLUDES = {".git", ".ouro", ".venv", "__pycache__", ".pytest_cache", ".myp
 TRANSFER_CAP = 1 << 30
 _FRAME_HEADER = struct.Struct(">BxxxL")
 _DISK_ERRORS = re.compile(r"File too large|No space left on device|Errno 27\]|Errno 28\]|EFBIG|ENOSPC|Disk quota exceeded")
-_FORK_ERRORS = re.compile(r"Resource temporarily unavailable|fork: retry|Cannot allocate memory.*fork|BlockingIOError")
+# "can't start new thread": Python's RuntimeError when clone() of a thread fails at the limit
+_FORK_ERRORS = re.compile(r"Resource temporarily unavailable|fork: retry|Cannot allocate memory.*fork|BlockingIOError"
+                          r"|can't start new thread")
 
 
 @dataclass
@@ -343,6 +345,12 @@ class DockerSandbox:
             boot = f"{GUEST_IN_SANDBOX}/boot"
             out["PYTHONPATH"] = boot + (":" + out["PYTHONPATH"] if out.get("PYTHONPATH") else "")
             out["OURO_AUDIT"] = "1"
+            # deny/kill rules are enforced by the hook in every run, not only in the self-test;
+            # a caller's explicit OURO_AUDIT_RULES wins
+            from sandbox.audit.rules import guest_env
+
+            for k, v in guest_env(self.policy.audit_rules).items():
+                out.setdefault(k, v)
         return out
 
     def _raw(self, argv: list[str], *, timeout: float | None, cap: int, input: bytes | None = None,

@@ -110,6 +110,10 @@ class LocalSandbox:
             out["PYTHONPATH"] = str(GUEST_DIR / "boot")
             out["OURO_AUDIT"] = "1"
             out["OURO_WORKSPACE"] = self.workspace  # the hook's idea of where writes are expected
+            # deny/kill rules are enforced by the hook in every run, not only in the self-test
+            from sandbox.audit.rules import guest_env
+
+            out.update(guest_env(self.policy.audit_rules))
         out.update(env or {})
         return out
 
