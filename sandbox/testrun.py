@@ -8,7 +8,8 @@ Two ways, same result type:
   candidate; records come back over a pipe private to that child.
 
 In both, results are structured records written by our pytest plugin (guest/recorder.py),
-never console text, and a run counts as complete only if the plugin's "finished" record
+never console text, each sealed with a per-run key (lines without a valid seal make the run
+incomplete), and a run counts as complete only if the plugin's "finished" record
 arrived, every collected test was reported, and the process exit status agrees. Tests
 without a record in an incomplete run are reported as "error" — a candidate that prints a
 fake result or calls os._exit(0) mid-test therefore fails.
@@ -95,13 +96,44 @@ def parse_records(lines: list[str]) -> list[dict]:
     return out
 
 
+KEY_PREFIX = "OURO-KEY "  # guest/runner.py's first stdout line: the key its records are sealed with
+
+
+def take_key(stdout: str) -> tuple[bytes | None, str]:
+    """(the runner's report key, stdout without that line). Only the FIRST line counts: the
+    runner writes it before any test code is imported, so later look-alikes are the test's."""
+    first, sep, rest = stdout.partition("\n")
+    if not first.startswith(KEY_PREFIX):
+        return None, stdout
+    try:
+        return bytes.fromhex(first[len(KEY_PREFIX):].strip()), rest
+    except ValueError:
+        return None, stdout
+
+
+def unseal_lines(key: bytes | None, lines: list[str]) -> list[dict]:
+    """The records sealed with `key`; a {"kind": "forged"} record counts the lines that were not."""
+    from sandbox.guest.recorder import unseal
+
+    if key is None:
+        return [{"kind": "forged", "count": len([ln for ln in lines if ln.strip()])}] if lines else []
+    records, bad = unseal(key, lines)
+    if bad:
+        records.append({"kind": "forged", "count": bad})
+    return records
+
+
 def build_run(records: list[dict], result: ExecResult, *, coverage: dict | None = None) -> TestRun:
     """Judge a run from the plugin's records plus the process's own end (exit status, reason)."""
     collected: list[str] = []
     outcomes: dict[str, TestOutcome] = {}
     finished = None
+    forged = 0
     for rec in records:
         kind = rec["kind"]
+        if kind == "forged":
+            forged += int(rec.get("count", 1) or 1)
+            continue
         if kind == "collected":
             collected = [str(n) for n in rec.get("nodeids", [])]
         elif kind == "test" and finished is None:
@@ -115,7 +147,10 @@ def build_run(records: list[dict], result: ExecResult, *, coverage: dict | None 
             finished = rec
     problem = ""
     exit_status = finished.get("exitstatus") if finished else None
-    if result.reason != EndReason.NORMAL:
+    if forged:
+        # someone else wrote into the report channel: nothing in it can be trusted to be complete
+        problem = f"{forged} report lines were not sealed by the recorder (forged)"
+    elif result.reason != EndReason.NORMAL:
         problem = f"the test process ended abnormally: {result.reason.value}"
     elif finished is None:
         problem = f"the test session did not finish (exit code {result.exit_code}); no final record"
@@ -149,6 +184,7 @@ def run_tests_cold(sandbox, pytest_args: list[str], timeout: float, *, coverage:
         argv += ["--coverage", cov_file]
     argv += ["--", *pytest_args]
     result = sandbox.exec(argv, timeout=timeout, env=env, cwd=sandbox.workspace)
+    key, result.stdout = take_key(result.stdout)
     try:
         lines = sandbox.read_file(report).decode("utf-8", "replace").splitlines()
     except (OSError, SandboxError, KeyError):
@@ -159,7 +195,7 @@ def run_tests_cold(sandbox, pytest_args: list[str], timeout: float, *, coverage:
             cov = json.loads(sandbox.read_file(cov_file))
         except (OSError, SandboxError, KeyError, ValueError):
             cov = None
-    return build_run(parse_records(lines), result, coverage=cov)
+    return build_run(unseal_lines(key, lines), result, coverage=cov)
 
 
 class WarmWorker:
@@ -267,7 +303,9 @@ class WarmWorker:
             stderr_truncated=bool(reply.get("stderr_truncated")),
             audit_events=events,
         )
-        return build_run(parse_records(reply.get("records", [])), result)
+        # the worker already dropped lines not sealed with its key and counted them as "forged"
+        records = [r for r in reply.get("records", []) if isinstance(r, dict) and isinstance(r.get("kind"), str)]
+        return build_run(records, result)
 
     def close(self) -> None:
         if self._proc is not None:

@@ -11,6 +11,11 @@ The report file is opened before any test code is imported and written with plai
 os.write calls, so code under test that closes or redirects sys.stdout/sys.stderr cannot
 lose records; printing something that looks like a record changes nothing.
 
+Every record is sealed with a random key made here (recorder.seal). The key's only copy
+outside this process's memory is the FIRST line of stdout, `OURO-KEY <hex>`, written before
+any test code is imported, so code under test can append to stdout but never replace that
+line; lines it writes into the report file fail the host's check (sandbox.testrun).
+
 Exit status: pytest's own (0 all passed, 1 some failed, 2 interrupted, 3 internal error,
 4 usage error, 5 no tests collected); 4 also when this runner's own arguments are wrong.
 """
@@ -19,6 +24,8 @@ from __future__ import annotations
 import json
 import os
 import sys
+
+KEY_PREFIX = "OURO-KEY "  # sandbox.testrun reads the key from the first stdout line
 
 
 def load_recorder(here: str):
@@ -58,8 +65,14 @@ def main(argv: list[str]) -> int:
     recorder = load_recorder(here)
     sys.dont_write_bytecode = True  # a stale .pyc could hide a candidate's edit
 
+    key = recorder.new_key()
+    line = f"{KEY_PREFIX}{key.hex()}\n".encode()
+    if os.write(1, line) != len(line):
+        print("runner.py: could not announce the report key", file=sys.stderr)
+        return 3
     fd = os.open(report, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_APPEND, 0o600)
-    emit = recorder.jsonl_writer(fd)
+    emit = recorder.jsonl_writer(fd, key)
+    del key
     emit({"kind": "start", "pid": os.getpid(), "args": args})
     cov = recorder.Coverage(os.getcwd()) if coverage_out else None
 

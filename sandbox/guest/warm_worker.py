@@ -299,7 +299,7 @@ class Workspace:
         return fresh
 
 
-def run_child(recorder, root: str, args: list[str], rec_w: int, out_w: int, err_w: int) -> None:
+def run_child(recorder, root: str, args: list[str], rec_w: int, out_w: int, err_w: int, key: bytes) -> None:
     """In the forked child: isolate, forget workspace modules, run pytest, exit."""
     code = 3
     try:
@@ -321,11 +321,13 @@ def run_child(recorder, root: str, args: list[str], rec_w: int, out_w: int, err_
         os.chdir(root)
         import pytest
 
-        rec = recorder.Recorder(recorder.jsonl_writer(rec_w))
+        emit = recorder.jsonl_writer(rec_w, key)
+        del key
+        rec = recorder.Recorder(emit)
         code = int(pytest.main(["-p", "no:cacheprovider", *args], plugins=[rec]))
         sys.stdout.flush()
         sys.stderr.flush()
-        recorder.jsonl_writer(rec_w)({"kind": "finished", "exitstatus": code, "reported": rec.reported})
+        emit({"kind": "finished", "exitstatus": code, "reported": rec.reported})
     except BaseException:
         try:
             import traceback
@@ -484,6 +486,7 @@ def main(argv: list[str]) -> int:
             # the original files and restores them through the next worker.
             chan.write(json.dumps({"kind": "originals", "id": req.get("id"), "files": {
                 p: (None if c is None else base64.b64encode(c).decode()) for p, c in fresh.items()}}) + "\n")
+        key = recorder.new_key()  # per candidate; the forked child inherits it (recorder.py)
         rec_r, rec_w = os.pipe()
         out_r, out_w = os.pipe()
         err_r, err_w = os.pipe()
@@ -494,11 +497,16 @@ def main(argv: list[str]) -> int:
             chan_fd = chan.fileno()
             for fd in (rec_r, out_r, err_r, chan_fd):
                 os.close(fd)
-            run_child(recorder, root, list(req.get("args", [])), rec_w, out_w, err_w)
+            run_child(recorder, root, list(req.get("args", [])), rec_w, out_w, err_w, key)
         for fd in (rec_w, out_w, err_w):
             os.close(fd)
         reply = judge(pid, rec_r, out_r, err_r, float(req.get("timeout", 300)), int(req.get("output_bytes", 1 << 20)),
                       root=root, disk_bytes=req.get("disk_bytes"))
+        # Only lines sealed with this request's key count: the child's test code holds the
+        # record pipe's fd and could write its own lines into it (see recorder.py).
+        reply["records"], forged = recorder.unseal(key, reply["records"])
+        if forged:
+            reply["records"].append({"kind": "forged", "count": forged})
         reply["id"] = req.get("id")
         chan.write(json.dumps(reply) + "\n")
     return 0
