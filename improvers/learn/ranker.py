@@ -173,7 +173,7 @@ def train(data_dir: str | Path, out: str | Path, *, epochs: int = 8, lr: float =
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
-            total += float(loss)
+            total += loss.item()
             steps += 1
         val = mean_rank(val_groups, score_fn) if val_groups else 0.0
         log(f"epoch {epoch + 1}/{epochs} loss {total / max(1, steps):.3f} val mean rank {val:.2f}")
