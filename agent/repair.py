@@ -43,7 +43,7 @@ class RepairConfig:
     max_plausible: int = 3              # keep searching until this many plausible patches
     audit: bool = True
     llm_options: dict = field(default_factory=dict)  # passed to non-builtin policies
-    ranker: str = "auto"                # builtin policy's order: auto (bundled checkpoint), none, scaffold, or a path
+    ranker: str = "none"                # builtin policy's order: none (heuristic), auto (bundled checkpoint), scaffold, or a path
 
 
 @dataclass

@@ -44,9 +44,10 @@ def register(sub) -> None:
     p.add_argument("--backend", choices=["docker", "gvisor", "bwrap", "local"], help="sandbox backend (default: the policy file's)")
     p.add_argument("--unsafe-local", action="store_true", help="allow --backend local (no isolation at all)")
     p.add_argument("--seed", type=int, default=0, help="search seed (the same seed gives the same search)")
-    p.add_argument("--ranker", default="auto",
-                   help="built-in policy's candidate order: auto (the learned ranker checkpoint shipped with ouro, "
-                        "or `ouro learn train`'s), none (heuristic: template prior x suspiciousness), scaffold "
+    p.add_argument("--ranker", default="none",
+                   help="built-in policy's candidate order: none (default: the heuristic, template prior x "
+                        "suspiciousness x evidence), auto (the learned ranker checkpoint shipped with ouro; "
+                        "experimental, it does not beat the heuristic on the bundled repositories yet), scaffold "
                         "(the ordering `ouro improve` maintains), or a checkpoint path")
     p.add_argument("--apply", action="store_true", help="commit the patch on a new branch ouro/<run-id> in PATH")
     p.add_argument("--allow-dirty", action="store_true", help="repair a repository with uncommitted changes")

@@ -1,9 +1,9 @@
 """Plug the learned ranker into the built-in policy's `ranker` hook.
 
 The hook hands over candidates plus the run's localization; this turns each candidate into
-the same EditFeatures the model was trained on and returns scores in (0, 1]. Because the
-model already weighs suspiciousness, `includes_localization` tells the policy not to multiply
-by it a second time.
+the same EditFeatures the model was trained on and returns scores in (0, 1]. The policy still
+multiplies them by the line's suspiciousness (`includes_localization = False`): letting the
+model's own view of suspiciousness replace it was worse on the bundled repositories.
 """
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ BUNDLED = Path(__file__).resolve().parent / "checkpoints" / "ranker.pt"
 
 
 class LearnedRanker:
-    includes_localization = True
+    includes_localization = False
 
     def __init__(self, path: str | Path):
         from improvers.learn.ranker import Ranker
