@@ -62,6 +62,8 @@ def main(argv: list[str] | None = None) -> int:
                     fixed, detail = False, f"no plausible patch ({out.status})"
             except OuroError as e:
                 fixed, detail = False, f"error: {e}"
+            except Exception as e:  # noqa: BLE001 - one task's crash must not end the benchmark
+                fixed, detail = False, f"crash: {type(e).__name__}: {e}"
             secs = time.monotonic() - t0
             rows.append((task.id, fixed, first, validated, secs))
             print(f"{task.id:12} {'yes' if fixed else 'no':6} {first if first is not None else '-':>6} "
