@@ -459,7 +459,12 @@ class RepairRun:
             return {"nodes": [n.to_dict() for n in s.nodes.values()], "plausible": s.plausible, "validated": s.validated}
 
         result = search.run(progress=tick)
-        atomic_write_json(self.run_dir / "tree.json", result.tree())
+        tree = result.tree()
+        for nd in tree["nodes"]:  # each candidate's own diff, for the report's tree (only once, at the end)
+            node = result.nodes.get(nd.get("id"))
+            if node is not None and node.files:
+                nd["diff"] = self.workspace.diff(node.files)
+        atomic_write_json(self.run_dir / "tree.json", tree)
 
         # 4. discriminate: re-run each plausible patch cold, from a clean state
         from agent.discriminator import choose
