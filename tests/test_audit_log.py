@@ -122,3 +122,22 @@ def test_index_follows_the_log(tmp_path):
     log.append({"kind": "dns", "detail": "lookup", "run_id": "r2"})
     db = log.index()
     assert db.execute("SELECT kind FROM events WHERE seq = ?", (N + 1,)).fetchone()[0] == "dns"
+
+
+def _create_key(path):
+    from sandbox.audit.log import _load_or_create_key
+
+    return _load_or_create_key(path, True)
+
+
+def test_concurrent_processes_agree_on_one_whole_key(tmp_path):
+    """Parallel workers sharing a home create the key at once: none may read a half-written one."""
+    import multiprocessing as mp
+
+    for round_ in range(5):
+        key = tmp_path / f"r{round_}" / "key"
+        key.parent.mkdir()
+        with mp.get_context("fork").Pool(4) as pool:
+            keys = pool.map(_create_key, [key] * 16)
+        assert len(set(keys)) == 1 and len(keys[0]) >= 32
+        assert [p.name for p in key.parent.iterdir()] == ["key"]

@@ -267,14 +267,20 @@ def _load_or_create_key(path: Path, create: bool) -> bytes:
         if not create:
             raise AuditLogError(f"audit key {path} is missing") from None
         path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:  # another process created it first
-            return _load_or_create_key(path, create=False)
+        # Written whole under a temporary name, then linked into place: a concurrent process
+        # (parallel workers share a home) sees no key or the whole key, never an empty file.
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as f:
             f.write(secrets.token_hex(32) + "\n")
             f.flush()
             os.fsync(f.fileno())
+        try:
+            os.link(tmp, path)
+        except FileExistsError:  # another process created it first: use theirs
+            pass
+        finally:
+            os.unlink(tmp)
         st = path.stat()
     if st.st_mode & 0o077:
         os.chmod(path, 0o600)  # a key readable by others is not a secret
