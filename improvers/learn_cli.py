@@ -63,7 +63,12 @@ def register(sub) -> None:
     p.add_argument("--port", type=int, default=8731)
     p.add_argument("--engine", choices=["auto", "vllm", "transformers"], default="auto")
     p.set_defaults(func=_serve)
-    learn.set_defaults(func=lambda a: (learn.print_help(), 2)[1])
+
+    def _usage(_args) -> int:  # `ouro learn` alone: say what the steps are, as a usage error
+        learn.print_help()
+        return 2
+
+    learn.set_defaults(func=_usage)
 
 
 def _need_dir(path: str, what: str):
