@@ -1,7 +1,6 @@
 """`ouro learn ...` and `ouro serve`: the learned repair policy's commands."""
 from __future__ import annotations
 
-import argparse
 
 from agent.cliutil import add_home, add_json, home_of, print_json
 

@@ -6,7 +6,6 @@ message is one line naming the file, the key and the problem.
 """
 from __future__ import annotations
 
-import copy
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path

@@ -19,7 +19,6 @@ import json
 import os
 import random
 import signal
-import sys
 import sysconfig
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,12 +38,17 @@ class DataStats:
 
 
 def default_corpus() -> list[Path]:
-    roots = [Path(sysconfig.get_paths()["stdlib"]), Path(sysconfig.get_paths()["purelib"])]
+    """The standard library (less its tests, idlelib and lib2to3) and the installed packages.
+
+    The stdlib walk skips any site-packages below it: those files come from the purelib walk.
+    Files named like tests are skipped in both."""
+    stdlib = Path(sysconfig.get_paths()["stdlib"])
+    purelib = Path(sysconfig.get_paths()["purelib"])
+    skip_in_stdlib = {"test", "tests", "idlelib", "lib2to3", "site-packages"}
     files = []
-    for root in roots:
+    for root in (stdlib, purelib):
         for p in root.rglob("*.py"):
-            parts = set(p.parts)
-            if parts & {"test", "tests", "idlelib", "lib2to3", "site-packages"} and root.name != "site-packages":
+            if root == stdlib and skip_in_stdlib & set(p.parts):
                 continue
             if "test" in p.name:
                 continue

@@ -18,7 +18,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from improvers.learn.features import MAX_TOKENS, N_NUMERIC, N_TEMPLATES, TEMPLATE_IDS, VOCAB, EditFeatures
+from improvers.learn.features import N_NUMERIC, N_TEMPLATES, TEMPLATE_IDS, VOCAB, EditFeatures
 
 
 @dataclass

@@ -168,16 +168,17 @@ def ensure_server(model_dir: str | Path, state_dir: Path, timeout: float = 300.0
     port = _free_port()
     base_url = f"http://127.0.0.1:{port}/v1"
     ouro = shutil.which("ouro") or str(Path(sys.executable).with_name("ouro"))
-    log = open(state_dir / f"{record.stem}.log", "ab")
-    proc = subprocess.Popen([ouro, "serve", "--model", str(model_dir), "--port", str(port)],
-                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    log_path = state_dir / f"{record.stem}.log"
+    with open(log_path, "ab") as log:  # the server keeps its own copy of the descriptor
+        proc = subprocess.Popen([ouro, "serve", "--model", str(model_dir), "--port", str(port)],
+                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"ouro serve exited with {proc.returncode}; see {log.name}")
+            raise RuntimeError(f"ouro serve exited with {proc.returncode}; see {log_path}")
         if _healthy(base_url):
             record.write_text(json.dumps({"base_url": base_url, "model_name": model_dir.name, "pid": proc.pid}))
             return ServerHandle(base_url, model_dir.name, proc.pid, started_here=True)
         time.sleep(0.5)
     os.killpg(proc.pid, signal.SIGTERM)
-    raise TimeoutError(f"ouro serve did not answer within {timeout:.0f}s; see {log.name}")
+    raise TimeoutError(f"ouro serve did not answer within {timeout:.0f}s; see {log_path}")
