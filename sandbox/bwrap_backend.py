@@ -61,12 +61,25 @@ def _world_traversable(path: Path) -> bool:
     return True
 
 
-def visible_to_sandbox(path: Path) -> Path:
-    """`path` itself when the sandbox uid can reach it, else a hard-link mirror that it can."""
+def tree_version(path: Path) -> str:
+    """A cheap fingerprint of a small tree (names, sizes, mtimes): a changed file makes a new one."""
+    h = hashlib.sha256()
+    for p in sorted(Path(path).rglob("*")):
+        if p.is_file() and "__pycache__" not in p.parts:
+            st = p.stat()
+            h.update(f"{p.relative_to(path)}:{st.st_size}:{st.st_mtime_ns}\n".encode())
+    return h.hexdigest()[:12]
+
+
+def visible_to_sandbox(path: Path, version: str = "") -> Path:
+    """`path` itself when the sandbox uid can reach it, else a hard-link mirror that it can.
+
+    The mirror is keyed by the path and `version`: pass a version (tree_version) for a tree
+    whose content changes under the same path, such as ouro's own guest code in a checkout."""
     path = Path(path).resolve()
     if os.geteuid() != 0 or _world_traversable(path):
         return path
-    digest = hashlib.sha256(str(path).encode()).hexdigest()[:12]
+    digest = hashlib.sha256(f"{path}\0{version}".encode()).hexdigest()[:12]
     mirror = MIRROR_ROOT / f"{path.name}-{digest}"
     if mirror.exists():
         return mirror
@@ -129,6 +142,7 @@ class BwrapSandbox:
         self._host_out = root / "out"
         self.rootfs = rootfs
         self.site_dir = site_dir
+        self.guest_host = GUEST_DIR  # start() swaps in a mirror when the sandbox uid cannot reach it
         self.audit = audit
         self.labels = labels
         self._procs: list[PipeProcess] = []
@@ -152,6 +166,8 @@ class BwrapSandbox:
         root = Path(tempfile.mkdtemp(prefix="ouro-bwrap-"))
         os.chmod(root, 0o711)  # the sandbox uid must traverse it to reach workspace/, not list it
         sb = cls(policy, root, rootfs, site, audit, dict(labels or {}))
+        # a checkout under a private directory (mktemp -d, a home dir) is out of the uid's reach
+        sb.guest_host = visible_to_sandbox(GUEST_DIR, version=tree_version(GUEST_DIR))
         from sandbox.cgroups import Cgroup
 
         lim = policy.limits
@@ -181,7 +197,7 @@ class BwrapSandbox:
             "--size", str(limits.disk_mb << 20), "--tmpfs", "/tmp",
             "--bind", str(self._host_ws), WORKSPACE,
             "--bind", str(self._host_out), self.tmpdir,
-            "--ro-bind", str(GUEST_DIR), GUEST_IN_SANDBOX,
+            "--ro-bind", str(self.guest_host), GUEST_IN_SANDBOX,
         ]
         if self.site_dir:
             cmd += ["--ro-bind", str(self.site_dir), SITE_IN_SANDBOX]
