@@ -199,3 +199,25 @@ def test_cgroup_cpu_quota_holds_the_whole_sandbox(policy):
         assert int(throttled["nr_throttled"]) > 0
     finally:
         sb.close()
+
+
+def test_private_trees_are_mirrored_where_the_sandbox_uid_reaches_them(tmp_path):
+    """A checkout under a 0700 directory (mktemp -d) must still give the sandbox its guest code,
+    and a changed tree must get a fresh mirror, not a stale one."""
+    import os
+
+    from sandbox.bwrap_backend import _world_traversable, tree_version, visible_to_sandbox
+
+    if os.geteuid() != 0:
+        pytest.skip("mirrors are only made as root")
+    private = tmp_path / "private"
+    tree = private / "guest"
+    tree.mkdir(parents=True)
+    os.chmod(private, 0o700)
+    (tree / "a.py").write_text("x = 1\n")
+    first = visible_to_sandbox(tree, version=tree_version(tree))
+    assert first != tree and _world_traversable(first)
+    assert (first / "a.py").read_text() == "x = 1\n"
+    (tree / "a.py").write_text("x = 22\n")
+    second = visible_to_sandbox(tree, version=tree_version(tree))
+    assert second != first and (second / "a.py").read_text() == "x = 22\n"
