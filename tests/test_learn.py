@@ -30,6 +30,14 @@ CORPUS = {
         "def last_index(xs, v):\n    i = len(xs) - 1\n    while i >= 0:\n        if xs[i] == v:\n            return i\n"
         "        i = i - 1\n    return -1\n\n\n"
         "def window(xs, n):\n    out = []\n    for i in range(len(xs) - n + 1):\n        out.append(xs[i:i + n])\n    return out\n"),
+    "more.py": (
+        "def sign(x):\n    if x > 0:\n        return 1\n    if x < 0:\n        return -1\n    return 0\n\n\n"
+        "def span(a, b):\n    if a <= b:\n        return b - a\n    return a - b\n\n\n"
+        "def count_over(xs, t):\n    n = 0\n    for x in xs:\n        if x > t:\n            n = n + 1\n    return n\n\n\n"
+        "def middle(a, b, c):\n    if a <= b <= c or c <= b <= a:\n        return b\n    if b <= a <= c or c <= a <= b:\n"
+        "        return a\n    return c\n\n\n"
+        "def pairs(xs):\n    out = []\n    for i in range(len(xs) - 1):\n        out.append((xs[i], xs[i + 1]))\n    return out\n\n\n"
+        "def first_gap(xs):\n    for i in range(1, len(xs)):\n        if xs[i] - xs[i - 1] > 1:\n            return i\n    return -1\n"),
 }
 
 

@@ -116,6 +116,8 @@ def behaviour_changed(correct_fn: str, buggy_fn: str, name: str, nargs: int, rng
 
 
 def _split_of(key: str) -> str:
+    """The split of a function, from its code alone: the same corpus gives the same split wherever it
+    lies on disk, and copies of one function never straddle two splits."""
     h = int(hashlib.sha256(key.encode()).hexdigest()[:8], 16) % 100
     return "train" if h < 80 else ("val" if h < 90 else "test")
 
@@ -181,7 +183,8 @@ def _groups_for_function(key: str, source: str, fn: ast.FunctionDef, rng: random
         buggy_lines = buggy.splitlines()
         groups.append({
             "id": hashlib.sha256(buggy.encode()).hexdigest()[:16],
-            "function": key, "line": line, "injected": inj.template, "split_key": key,
+            "function": key, "line": line, "injected": inj.template,
+            "split_key": hashlib.sha256(source.encode()).hexdigest(),
             "candidates": [{
                 "template": c.template, "before": c.before, "after": c.after,
                 "context": buggy_lines[c.line - 1].strip() if 0 < c.line <= len(buggy_lines) else "",
