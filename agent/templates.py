@@ -155,7 +155,10 @@ _BIN_SWAPS = {"+": ["-"], "-": ["+"], "*": ["/", "//", "+"], "/": ["//", "*"], "
               "%": ["//"], "**": ["*"], "&": ["|"], "|": ["&"]}
 
 
-def t_compare_swap(node: ast.Compare, ctx: _Ctx) -> Iterator[Edit]:
+def t_compare_swap(node: ast.AST, ctx: _Ctx) -> Iterator[Edit]:
+    if isinstance(node, ast.BoolOp):
+        yield from _compare_swap_together(node, ctx)
+        return
     operands = [node.left, *node.comparators]
     for i, op in enumerate(node.ops):
         old = _CMP.get(type(op))
@@ -164,6 +167,25 @@ def t_compare_swap(node: ast.Compare, ctx: _Ctx) -> Iterator[Edit]:
             edit = _swap_token(ctx, s, e, old, new)
             if edit:
                 yield edit
+
+
+def _compare_swap_together(node: ast.BoolOp, ctx: _Ctx) -> Iterator[Edit]:
+    """`a <= x and x <= b` → `a < x and x < b`: one mistake about whether a bound is inclusive
+    is usually made in every comparison of the test, and swapping one at a time fixes none."""
+    compares = [v for v in node.values if isinstance(v, ast.Compare) and len(v.ops) == 1]
+    ops = {_CMP.get(type(c.ops[0])) for c in compares}
+    if len(compares) < 2 or len(ops) != 1:
+        return
+    old = ops.pop()
+    start, end = ctx.src.span(node)
+    for new in _CMP_SWAPS.get(old, []):
+        edits = [_swap_token(ctx, *_between(ctx, c.left, c.comparators[0]), old, new) for c in compares]
+        if not all(edits):
+            continue
+        text = ctx.src.data[start:end]
+        for s, e, repl in sorted(edits, reverse=True):   # right to left keeps the offsets valid
+            text = text[:s - start] + repl.encode() + text[e - start:]
+        yield (start, end, text.decode(), 0.8)
 
 
 def t_arith_swap(node: ast.AST, ctx: _Ctx) -> Iterator[Edit]:
@@ -576,7 +598,7 @@ def t_unary_remove(node: ast.UnaryOp, ctx: _Ctx) -> Iterator[Edit]:
 
 # template name -> (node types, function)
 TEMPLATES: dict[str, tuple[tuple[type, ...], Callable]] = {
-    "compare_swap": ((ast.Compare,), t_compare_swap),
+    "compare_swap": ((ast.Compare, ast.BoolOp), t_compare_swap),
     "arith_swap": ((ast.BinOp, ast.AugAssign), t_arith_swap),
     "bool_swap": ((ast.BoolOp,), t_bool_swap),
     "negate_condition": ((ast.If, ast.While, ast.IfExp, ast.Assert), t_negate_condition),

@@ -72,6 +72,15 @@ def test_templates_make_the_expected_classic_edits():
     assert any(c.template == "wrong_variable" and c.before == "lo" and c.after == "hi" for c in c)
 
 
+def test_comparisons_of_one_test_are_also_swapped_together():
+    src = "def overlaps(a, b):\n    return a.start <= b.end and b.start <= a.end\n"
+    c = [x for x in generate("o.py", src, [2]) if x.template == "compare_swap"]
+    assert any(x.after == "a.start < b.end and b.start < a.end" for x in c)
+    assert any(x.before == "<=" and x.after == "<" for x in c)   # one at a time, still
+    mixed = "def inside(x, lo, hi):\n    return x >= lo and x < hi\n"
+    assert not any(" and " in x.after for x in generate("i.py", mixed, [2]) if x.template == "compare_swap")
+
+
 def test_missing_and_misplaced_return():
     src = "def f(xs):\n    out = []\n    for x in xs:\n        out.append(x)\n        return out\n\n\ndef g(a):\n    b = a * 2\n"
     c = generate("m.py", src, [4, 5, 9])
