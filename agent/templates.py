@@ -101,6 +101,14 @@ class _Ctx:
     functions: list[ast.AST] = field(default_factory=list)
     scope_cache: dict = field(default_factory=dict)
 
+    def ancestors(self, node: ast.AST) -> Iterator[ast.AST]:
+        """The nodes enclosing this one, innermost first, up to (not past) its function."""
+        while node in self.parents:
+            node = self.parents[node]
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                return
+            yield node
+
     def function_of(self, node: ast.AST) -> ast.AST | None:
         while node in self.parents:
             node = self.parents[node]
@@ -590,6 +598,27 @@ def t_wrong_default(node: ast.AST, ctx: _Ctx) -> Iterator[Edit]:
                 yield (s, e, "None")
 
 
+def t_assign_update(node: ast.AST, ctx: _Ctx) -> Iterator[Edit]:
+    """`total = x` inside a loop where `total += x` was meant, and the reverse (`count += 1`
+    where the count should restart)."""
+    if isinstance(node, ast.AugAssign):
+        if isinstance(node.op, (ast.Add, ast.Sub)):
+            s, e = _between(ctx, node.target, node.value)
+            yield _swap_token(ctx, s, e, "+=" if isinstance(node.op, ast.Add) else "-=", "=")
+        return
+    loop = next((p for p in ctx.ancestors(node) if isinstance(p, (ast.For, ast.While))), None)
+    if (loop is None or len(node.targets) != 1 or not isinstance(node.targets[0], (ast.Name, ast.Attribute, ast.Subscript))
+            or isinstance(node.value, ast.Constant)):
+        return  # outside a loop an update is rarely what was meant; `x = 0` is a reset
+    s, e = _between(ctx, node.targets[0], node.value)
+    yield _swap_token(ctx, s, e, "=", "+=")
+
+
+def t_break_continue(node: ast.AST, ctx: _Ctx) -> Iterator[Edit]:
+    s, e = ctx.src.span(node)
+    yield (s, e, "continue" if isinstance(node, ast.Break) else "break")
+
+
 def t_unary_remove(node: ast.UnaryOp, ctx: _Ctx) -> Iterator[Edit]:
     if isinstance(node.op, (ast.USub, ast.Invert)):
         s, e = ctx.src.span(node)
@@ -619,8 +648,13 @@ TEMPLATES: dict[str, tuple[tuple[type, ...], Callable]] = {
     "method_call": ((ast.Call,), t_method_call),
     "wrong_default": ((ast.FunctionDef, ast.AsyncFunctionDef), t_wrong_default),
     "unary_remove": ((ast.UnaryOp,), t_unary_remove),
+    "assign_update": ((ast.Assign, ast.AugAssign), t_assign_update),
+    "break_continue": ((ast.Break, ast.Continue), t_break_continue),
 }
 PRIORS.setdefault("wrong_attribute", 0.55)
+# rarer kinds of bug, and assignments are everywhere: tried after the others at the same line
+PRIORS.setdefault("assign_update", 0.3)
+PRIORS.setdefault("break_continue", 0.45)
 
 
 def _parents(tree: ast.AST) -> dict[ast.AST, ast.AST]:

@@ -81,6 +81,15 @@ def test_comparisons_of_one_test_are_also_swapped_together():
     assert not any(" and " in x.after for x in generate("i.py", mixed, [2]) if x.template == "compare_swap")
 
 
+def test_accumulation_and_loop_exit_edits():
+    src = ("def last_total(xs):\n    t = 0\n    for x in xs:\n        if x is None:\n            break\n"
+           "        t = x\n    n = 0\n    return t\n")
+    c = generate("t.py", src, list(range(1, 9)))
+    assert _has(c, "assign_update", "=", "+=") and _has(c, "break_continue", "break", "continue")
+    # an assignment outside any loop, or of a constant, is a reset, not a missed update
+    assert not any(x.template == "assign_update" and x.line in (2, 7) for x in c)
+
+
 def test_missing_and_misplaced_return():
     src = "def f(xs):\n    out = []\n    for x in xs:\n        out.append(x)\n        return out\n\n\ndef g(a):\n    b = a * 2\n"
     c = generate("m.py", src, [4, 5, 9])

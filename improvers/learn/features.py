@@ -19,7 +19,7 @@ TEMPLATE_IDS = {name: i + 1 for i, name in enumerate([
     "compare_swap", "bound_off_by_one", "constant_off_by_one", "slice_bounds", "index_off_by_one", "bool_swap",
     "arith_swap", "negate_condition", "remove_condition", "wrong_variable", "swap_arguments", "swap_operands",
     "missing_return", "misplaced_return", "wrong_constant", "delete_statement", "insert_statement", "method_call",
-    "wrong_default", "unary_remove", "wrong_attribute"])}
+    "wrong_default", "unary_remove", "wrong_attribute", "assign_update", "break_continue"])}
 N_TEMPLATES = 32
 N_NUMERIC = 6
 
