@@ -2,7 +2,7 @@
 
 The repair templates are (mostly) their own inverses: swapping `<` for `<=` injects a bug
 that swapping back repairs. So for a correct function C we apply one template at one line to
-get a buggy B, then generate every candidate repair of B near that line (with simulated fault
+get a buggy B, then generate every candidate repair of B in that function (with simulated fault
 localization noise) and label the candidate whose result is exactly C. Each such group of
 candidates, one correct, is one listwise training example for the ranker (BugLab's idea,
 with ouro's own templates).
@@ -148,17 +148,25 @@ def make_groups(path: str, source: str, rng: random.Random, stats: DataStats, pe
 
 def _groups_for_function(key: str, source: str, fn: ast.FunctionDef, rng: random.Random, stats: DataStats,
                          per_function: int) -> list[dict]:
-    from agent.templates import generate
+    from agent.templates import PRIORS, generate
 
     groups = []
-    body_lines = list(range(fn.body[0].lineno, fn.end_lineno + 1))
+    body_lines = list(range(fn.lineno, fn.end_lineno + 1))  # the def line too: defaults are edited there
     pure = _numeric_pure(fn)
     for _ in range(per_function):
         line = rng.choice(body_lines)
         injections = generate("f.py", source, [line])
         if not injections:
             continue
-        inj = rng.choice(injections)
+        # Pick the template first, weighted by how often real bugs are of its kind, then one of its
+        # variants: picking among all variants would make most bugs a wrong variable or an extra
+        # statement (those templates have the most variants), and the ranker would learn that.
+        by_template: dict[str, list] = {}
+        for c in injections:
+            by_template.setdefault(c.template, []).append(c)
+        names = sorted(by_template)
+        chosen_template = rng.choices(names, weights=[PRIORS.get(n, 0.3) for n in names])[0]
+        inj = rng.choice(by_template[chosen_template])
         stats.injected += 1
         buggy = inj.new_source
         if ast.dump(ast.parse(buggy)) == ast.dump(ast.parse(source)):
@@ -167,11 +175,14 @@ def _groups_for_function(key: str, source: str, fn: ast.FunctionDef, rng: random
         if pure and behaviour_changed(source, buggy, fn.name, len(fn.args.args), rng) is False:
             stats.same_behaviour += 1
             continue
-        # fault localization noise: the true line plus neighbours, with noisy scores
-        near = [n for n in range(line - 2, line + 3) if fn.lineno <= n <= fn.end_lineno]
-        fl = {n: max(0.0, min(1.0, (0.9 if n == line else 0.6) + rng.gauss(0, 0.2))) for n in near}
-        ranked = sorted(near, key=lambda n: -fl[n])
-        cands = generate("f.py", buggy, near)
+        # Candidates at every line of the function, not only near the bug: at repair time most
+        # candidates sit on lines that are not faulty, and the ranker must learn to tell an edit
+        # that restores natural code from one that breaks it. Simulated fault localization:
+        # the true line and its neighbours score high, the rest of the function anywhere.
+        fl = {n: max(0.0, min(1.0, (0.9 if n == line else 0.6 if abs(n - line) <= 2 else rng.uniform(0.0, 0.7))
+                                + rng.gauss(0, 0.2))) for n in body_lines}
+        ranked = sorted(body_lines, key=lambda n: -fl[n])
+        cands = generate("f.py", buggy, body_lines)
         pos = [c for c in cands if c.new_source == source]
         if not pos:
             stats.no_inverse += 1
