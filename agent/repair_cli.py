@@ -132,6 +132,8 @@ def cmd_repair(args) -> int:
         budget = args.budget if args.budget is not None else (task.get("budget") or 300)
         if budget < 1:
             raise BadInput("--budget must be at least 1")
+        if args.ranker not in ("none", "auto", "scaffold") and not Path(args.ranker).is_file():
+            raise BadInput(f"{args.ranker}: ranker checkpoint not found (--ranker takes none, auto, scaffold or a .pt file)")
         config = RepairConfig(
             repo=path, issue=issue, test_cmd=args.test_cmd or task.get("test_cmd"), policy=args.policy,
             budget=int(budget), time_limit=args.time_limit, backend=args.backend, seed=args.seed,

@@ -89,6 +89,16 @@ def test_ranker_trains_reproducibly_and_loads_into_the_builtin_policy_hook(tmp_p
     assert len(scores) == len(cands) and all(0 < s <= 1 for s in scores) and max(scores) == 1.0
 
 
+def test_the_bundled_checkpoint_loads_and_a_missing_one_falls_back_to_the_heuristic_saying_so(tmp_path):
+    from improvers.learn.adapter import BUNDLED, LearnedRanker, load_default_ranker
+
+    said: list[str] = []
+    assert load_default_ranker(tmp_path / "none.pt", warn=said.append) is None
+    assert len(said) == 1 and "heuristic" in said[0] and "none.pt" in said[0]
+    assert isinstance(load_default_ranker(None, warn=said.append), LearnedRanker) and BUNDLED.exists()
+    assert len(said) == 1
+
+
 def test_finetune_masks_the_faulty_code_out_of_the_loss(tmp_path):
     from transformers import AutoTokenizer
 

@@ -103,6 +103,8 @@ def test_bad_arguments(tmp_path):
     assert r.returncode == 2 and "pytest" in r.stderr
     r = ouro("repair", "--resume", "nosuchrun", home=home)
     assert r.returncode == 2 and "nosuchrun" in r.stderr
+    r = ouro("repair", str(repo), "--ranker", str(tmp_path / "missing.pt"), home=home)
+    assert r.returncode == 2 and "ranker checkpoint not found" in r.stderr and "Traceback" not in r.stderr
     assert tree_digest(repo) == before
 
 
