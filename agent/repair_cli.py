@@ -132,8 +132,11 @@ def cmd_repair(args) -> int:
         budget = args.budget if args.budget is not None else (task.get("budget") or 300)
         if budget < 1:
             raise BadInput("--budget must be at least 1")
-        if args.ranker not in ("none", "auto", "scaffold") and not Path(args.ranker).is_file():
-            raise BadInput(f"{args.ranker}: ranker checkpoint not found (--ranker takes none, auto, scaffold or a .pt file)")
+        ranker = args.ranker
+        if ranker not in ("none", "auto", "scaffold"):
+            ranker = str(Path(ranker).expanduser())
+            if not Path(ranker).is_file():
+                raise BadInput(f"{args.ranker}: ranker checkpoint not found (--ranker takes none, auto, scaffold or a .pt file)")
         config = RepairConfig(
             repo=path, issue=issue, test_cmd=args.test_cmd or task.get("test_cmd"), policy=args.policy,
             budget=int(budget), time_limit=args.time_limit, backend=args.backend, seed=args.seed,
@@ -141,7 +144,7 @@ def cmd_repair(args) -> int:
             run_dir=Path(args.run_dir) if args.run_dir else None, allow_dirty=args.allow_dirty, apply=args.apply,
             unsafe_local=args.unsafe_local, policy_file=Path(args.policy_file) if args.policy_file else None,
             test_timeout=args.test_timeout, max_plausible=args.max_plausible, llm_options=_llm_options(args),
-            ranker=args.ranker)
+            ranker=ranker)
     if config.resume:
         config.apply = args.apply
     import signal

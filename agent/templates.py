@@ -177,23 +177,26 @@ def t_compare_swap(node: ast.AST, ctx: _Ctx) -> Iterator[Edit]:
                 yield edit
 
 
+_STRICTNESS = {"<": "<=", "<=": "<", ">": ">=", ">=": ">"}
+
+
 def _compare_swap_together(node: ast.BoolOp, ctx: _Ctx) -> Iterator[Edit]:
-    """`a <= x and x <= b` → `a < x and x < b`: one mistake about whether a bound is inclusive
-    is usually made in every comparison of the test, and swapping one at a time fixes none."""
+    """`lo <= x and x <= hi` → `lo < x and x < hi`, `x >= lo and x <= hi` → `x > lo and x < hi`:
+    a wrong idea of whether bounds are inclusive is usually applied to every comparison of the
+    test, and toggling one at a time fixes none. Only when all are equally strict (`x >= lo and
+    x < hi` is a half-open range on purpose)."""
     compares = [v for v in node.values if isinstance(v, ast.Compare) and len(v.ops) == 1]
-    ops = {_CMP.get(type(c.ops[0])) for c in compares}
-    if len(compares) < 2 or len(ops) != 1:
+    ops = [_CMP.get(type(c.ops[0])) for c in compares]
+    if len(compares) < 2 or not all(op in _STRICTNESS for op in ops) or len({op in ("<", ">") for op in ops}) != 1:
         return
-    old = ops.pop()
+    edits = [_swap_token(ctx, *_between(ctx, c.left, c.comparators[0]), op, _STRICTNESS[op]) for c, op in zip(compares, ops)]
+    if not all(edits):
+        return
     start, end = ctx.src.span(node)
-    for new in _CMP_SWAPS.get(old, []):
-        edits = [_swap_token(ctx, *_between(ctx, c.left, c.comparators[0]), old, new) for c in compares]
-        if not all(edits):
-            continue
-        text = ctx.src.data[start:end]
-        for s, e, repl in sorted(edits, reverse=True):   # right to left keeps the offsets valid
-            text = text[:s - start] + repl.encode() + text[e - start:]
-        yield (start, end, text.decode(), 0.8)
+    text = ctx.src.data[start:end]
+    for s, e, repl in sorted(edits, reverse=True):   # right to left keeps the offsets valid
+        text = text[:s - start] + repl.encode() + text[e - start:]
+    yield (start, end, text.decode(), 0.8)
 
 
 def t_arith_swap(node: ast.AST, ctx: _Ctx) -> Iterator[Edit]:
@@ -598,18 +601,35 @@ def t_wrong_default(node: ast.AST, ctx: _Ctx) -> Iterator[Edit]:
                 yield (s, e, "None")
 
 
+def _is_reset(value: ast.AST) -> bool:
+    """`0`, `-1`, `[]`, `{}`, `set()`: a value one starts from, not one to accumulate."""
+    if isinstance(value, ast.UnaryOp):
+        value = value.operand
+    if isinstance(value, ast.Constant):
+        return True
+    if isinstance(value, (ast.List, ast.Dict, ast.Set, ast.Tuple)):
+        return not (getattr(value, "elts", None) or getattr(value, "keys", None))
+    return isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and not value.args and not value.keywords
+
+
 def t_assign_update(node: ast.AST, ctx: _Ctx) -> Iterator[Edit]:
-    """`total = x` inside a loop where `total += x` was meant, and the reverse (`count += 1`
-    where the count should restart)."""
+    """`total = x` in a loop's body where `total += x` was meant, and the reverse (`count += 1`
+    where the count should restart). Not the other way for resets (`n = 0`), nor outside a
+    loop's body, where an update is rarely what was meant."""
     if isinstance(node, ast.AugAssign):
         if isinstance(node.op, (ast.Add, ast.Sub)):
             s, e = _between(ctx, node.target, node.value)
             yield _swap_token(ctx, s, e, "+=" if isinstance(node.op, ast.Add) else "-=", "=")
         return
-    loop = next((p for p in ctx.ancestors(node) if isinstance(p, (ast.For, ast.While))), None)
-    if (loop is None or len(node.targets) != 1 or not isinstance(node.targets[0], (ast.Name, ast.Attribute, ast.Subscript))
-            or isinstance(node.value, ast.Constant)):
-        return  # outside a loop an update is rarely what was meant; `x = 0` is a reset
+    inner, in_body = node, False
+    for parent in ctx.ancestors(node):
+        if isinstance(parent, (ast.For, ast.AsyncFor, ast.While)):
+            in_body = inner in parent.body   # the else: clause runs once
+            break
+        inner = parent
+    if (not in_body or len(node.targets) != 1 or not isinstance(node.targets[0], (ast.Name, ast.Attribute, ast.Subscript))
+            or _is_reset(node.value)):
+        return
     s, e = _between(ctx, node.targets[0], node.value)
     yield _swap_token(ctx, s, e, "=", "+=")
 

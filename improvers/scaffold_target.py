@@ -24,7 +24,7 @@ TEMPLATE_WEIGHTS = {
     "remove_condition": 0.5, "wrong_variable": 0.6, "swap_arguments": 0.55, "swap_operands": 0.5,
     "missing_return": 0.6, "misplaced_return": 0.5, "wrong_constant": 0.6, "delete_statement": 0.35,
     "insert_statement": 0.3, "method_call": 0.55, "wrong_default": 0.5, "unary_remove": 0.5,
-    "wrong_attribute": 0.55,
+    "wrong_attribute": 0.55, "assign_update": 0.3, "break_continue": 0.45,
 }
 DEFAULT_WEIGHT = 0.3
 # A template offering many variants at one line (every other variable in scope) spreads its

@@ -26,6 +26,9 @@ def test_the_shipped_scaffold_reproduces_the_builtin_heuristic():
     expected = [PRIORS.get(c.template, 0.3) / (1 + 0.15 * (n[(c.line, c.template)] - 1)) for c in cands]
     assert load_ranker()(cands, {}) == pytest.approx(expected)
     assert any(v > 1 for v in n.values())  # the spread over variants is exercised
+    from improvers import scaffold_target   # every template, including ones the sample lacks
+
+    assert scaffold_target.TEMPLATE_WEIGHTS == PRIORS
 
 
 @pytest.mark.parametrize("source,problem", [

@@ -77,17 +77,21 @@ def test_comparisons_of_one_test_are_also_swapped_together():
     c = [x for x in generate("o.py", src, [2]) if x.template == "compare_swap"]
     assert any(x.after == "a.start < b.end and b.start < a.end" for x in c)
     assert any(x.before == "<=" and x.after == "<" for x in c)   # one at a time, still
-    mixed = "def inside(x, lo, hi):\n    return x >= lo and x < hi\n"
-    assert not any(" and " in x.after for x in generate("i.py", mixed, [2]) if x.template == "compare_swap")
+    inside = "def inside(x, lo, hi):\n    return x >= lo and x <= hi\n"
+    assert any(x.after == "x > lo and x < hi" for x in generate("i.py", inside, [2]) if x.template == "compare_swap")
+    half_open = "def inside(x, lo, hi):\n    return x >= lo and x < hi\n"   # deliberate: left alone
+    assert not any(" and " in x.after for x in generate("i.py", half_open, [2]) if x.template == "compare_swap")
 
 
 def test_accumulation_and_loop_exit_edits():
     src = ("def last_total(xs):\n    t = 0\n    for x in xs:\n        if x is None:\n            break\n"
-           "        t = x\n    n = 0\n    return t\n")
-    c = generate("t.py", src, list(range(1, 9)))
+           "        t = x\n    else:\n        t = t * 2\n    n = 0\n    n += 1\n    m = len(xs)\n    return t\n")
+    c = generate("t.py", src, list(range(1, 13)))
     assert _has(c, "assign_update", "=", "+=") and _has(c, "break_continue", "break", "continue")
-    # an assignment outside any loop, or of a constant, is a reset, not a missed update
-    assert not any(x.template == "assign_update" and x.line in (2, 7) for x in c)
+    assert _has(c, "assign_update", "+=", "=")
+    updates = {x.line for x in c if x.template == "assign_update" and x.after == "+="}
+    # only t = x: not the resets (t = 0, n = 0), not the loop's else: clause, not outside a loop
+    assert updates == {6}
 
 
 def test_missing_and_misplaced_return():
