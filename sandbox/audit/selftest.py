@@ -202,8 +202,15 @@ class HostTargets:
 
     def __init__(self, home, log):
         self.secret = "OUROCANARY" + secrets.token_hex(12)
-        # outside /tmp on purpose: inside a container /tmp is the sandbox's own tmpfs
-        self.dir = Path(tempfile.mkdtemp(prefix="selftest-", dir=home.cache))
+        # Outside /tmp on purpose: inside a sandbox /tmp is its own tmpfs, so an open of a /tmp
+        # path is the sandbox's ordinary business and no escape attempt. A home under /tmp (a
+        # checkout in `mktemp -d`) would put the canary there: use the user's cache then, where
+        # a real secret would sit.
+        parent = Path(home.cache)
+        if parent.resolve().is_relative_to("/tmp"):
+            parent = Path.home() / ".cache" / "ouro"
+        parent.mkdir(parents=True, exist_ok=True)
+        self.dir = Path(tempfile.mkdtemp(prefix="ouro-selftest-", dir=parent))
         self.canary = self.dir / "canary-secret.txt"
         self.canary.write_text(self.secret + "\n")
         self.forbidden = self.dir / "pwned-by-sandbox"
