@@ -114,7 +114,8 @@ def _data(args) -> int:
     else:
         print(f"wrote {sum(sizes.values())} bug groups to {args.out} (train {sizes['train']}, val {sizes['val']}, "
               f"test {sizes['test']}); {stats.functions} functions, {stats.injected} injections, "
-              f"{stats.same_behaviour} dropped as same behaviour, {stats.no_inverse} with no repairing template")
+              f"{stats.same_behaviour} dropped as same behaviour, {stats.no_inverse} with no repairing template, "
+              f"{stats.over_share} over one kind of fix's share")
     return 0 if sum(sizes.values()) else 1
 
 

@@ -24,6 +24,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 MAX_GROUP = 64
+# No one kind of fix may be more than this share of the data. Templates are drawn by their
+# real-bug prior, but an extra statement can be injected at almost every line and undone
+# almost always, so without a cap nearly half the bugs would be duplicated statements.
+MAX_SHARE = 0.15
 
 
 @dataclass
@@ -35,6 +39,7 @@ class DataStats:
     no_inverse: int = 0
     same_behaviour: int = 0
     duplicates: int = 0
+    over_share: int = 0   # dropped: that kind of fix already holds MAX_SHARE of the data
 
 
 def default_corpus() -> list[Path]:
@@ -179,10 +184,13 @@ def _groups_for_function(key: str, source: str, fn: ast.FunctionDef, rng: random
         # candidates sit on lines that are not faulty, and the ranker must learn to tell an edit
         # that restores natural code from one that breaks it. Simulated fault localization:
         # the true line and its neighbours score high, the rest of the function anywhere.
+        # (The lines of the buggy function: an inserted or deleted statement moves its end.)
+        buggy_fn = ast.parse(buggy).body[0]
+        fn_lines = list(range(buggy_fn.lineno, buggy_fn.end_lineno + 1))
         fl = {n: max(0.0, min(1.0, (0.9 if n == line else 0.6 if abs(n - line) <= 2 else rng.uniform(0.0, 0.7))
-                                + rng.gauss(0, 0.2))) for n in body_lines}
-        ranked = sorted(body_lines, key=lambda n: -fl[n])
-        cands = generate("f.py", buggy, body_lines)
+                                + rng.gauss(0, 0.2))) for n in fn_lines}
+        ranked = sorted(fn_lines, key=lambda n: -fl[n])
+        cands = generate("f.py", buggy, fn_lines)
         pos = [c for c in cands if c.new_source == source]
         if not pos:
             stats.no_inverse += 1
@@ -218,6 +226,7 @@ def build_dataset(out_dir: str | Path, *, corpus: list[Path] | None = None, max_
     rng.shuffle(files)
     stats = DataStats()
     seen: set[str] = set()
+    per_fix: dict[str, int] = {}
     splits: dict[str, list[str]] = {"train": [], "val": [], "test": []}
     total = 0
     for path in files:
@@ -234,6 +243,11 @@ def build_dataset(out_dir: str | Path, *, corpus: list[Path] | None = None, max_
             if g["id"] in seen:
                 stats.duplicates += 1
                 continue
+            fix = next(c["template"] for c in g["candidates"] if c["label"])
+            if per_fix.get(fix, 0) >= max(20, MAX_SHARE * max_groups):
+                stats.over_share += 1
+                continue
+            per_fix[fix] = per_fix.get(fix, 0) + 1
             seen.add(g["id"])
             splits[_split_of(g["split_key"])].append(json.dumps(g))
             total += 1
