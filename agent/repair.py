@@ -117,9 +117,18 @@ def load_ranker(choice: str):
     def warn(msg: str) -> None:
         print(f"ouro: note: {msg}", file=sys.stderr)
 
-    if choice != "auto" and not Path(choice).exists():
-        raise BadInput(f"{choice}: ranker checkpoint not found")
+    choice = checked_ranker(choice)
     return load_default_ranker(None if choice == "auto" else choice, warn=warn)
+
+
+def checked_ranker(choice: str) -> str:
+    """none, auto, scaffold, or the path (with ~ expanded) of a checkpoint that exists."""
+    if choice in ("none", "auto", "scaffold"):
+        return choice
+    path = Path(choice).expanduser()
+    if not path.is_file():
+        raise BadInput(f"{choice}: ranker checkpoint not found (--ranker takes none, auto, scaffold or a .pt file)")
+    return str(path)
 
 
 class _SandboxTests:

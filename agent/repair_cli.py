@@ -100,7 +100,7 @@ def _task_defaults(path: Path) -> dict:
 
 
 def cmd_repair(args) -> int:
-    from agent.repair import RepairConfig, run_repair
+    from agent.repair import RepairConfig, checked_ranker, run_repair
 
     if args.resume:
         config = RepairConfig(repo=Path("."), run_id=args.resume, resume=True,
@@ -132,11 +132,7 @@ def cmd_repair(args) -> int:
         budget = args.budget if args.budget is not None else (task.get("budget") or 300)
         if budget < 1:
             raise BadInput("--budget must be at least 1")
-        ranker = args.ranker
-        if ranker not in ("none", "auto", "scaffold"):
-            ranker = str(Path(ranker).expanduser())
-            if not Path(ranker).is_file():
-                raise BadInput(f"{args.ranker}: ranker checkpoint not found (--ranker takes none, auto, scaffold or a .pt file)")
+        ranker = checked_ranker(args.ranker)   # before any sandbox work, not after reproducing
         config = RepairConfig(
             repo=path, issue=issue, test_cmd=args.test_cmd or task.get("test_cmd"), policy=args.policy,
             budget=int(budget), time_limit=args.time_limit, backend=args.backend, seed=args.seed,
