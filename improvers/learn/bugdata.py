@@ -158,6 +158,7 @@ def _groups_for_function(key: str, source: str, fn: ast.FunctionDef, rng: random
     groups = []
     body_lines = list(range(fn.lineno, fn.end_lineno + 1))  # the def line too: defaults are edited there
     pure = _numeric_pure(fn)
+    source_dump = ast.dump(ast.parse(source))
     for _ in range(per_function):
         line = rng.choice(body_lines)
         injections = generate("f.py", source, [line])
@@ -174,7 +175,8 @@ def _groups_for_function(key: str, source: str, fn: ast.FunctionDef, rng: random
         inj = rng.choice(by_template[chosen_template])
         stats.injected += 1
         buggy = inj.new_source
-        if ast.dump(ast.parse(buggy)) == ast.dump(ast.parse(source)):
+        buggy_tree = ast.parse(buggy)
+        if ast.dump(buggy_tree) == source_dump:
             stats.same_behaviour += 1
             continue
         if pure and behaviour_changed(source, buggy, fn.name, len(fn.args.args), rng) is False:
@@ -185,7 +187,7 @@ def _groups_for_function(key: str, source: str, fn: ast.FunctionDef, rng: random
         # that restores natural code from one that breaks it. Simulated fault localization:
         # the true line and its neighbours score high, the rest of the function anywhere.
         # (The lines of the buggy function: an inserted or deleted statement moves its end.)
-        buggy_fn = ast.parse(buggy).body[0]
+        buggy_fn = buggy_tree.body[0]
         fn_lines = list(range(buggy_fn.lineno, buggy_fn.end_lineno + 1))
         fl = {n: max(0.0, min(1.0, (0.9 if n == line else 0.6 if abs(n - line) <= 2 else rng.uniform(0.0, 0.7))
                                 + rng.gauss(0, 0.2))) for n in fn_lines}
