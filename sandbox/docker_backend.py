@@ -235,6 +235,7 @@ class DockerSandbox:
         self.audit = audit
         self.cgroup = _CgroupWatch(self.id)
         self._closed = False
+        self._broken: str | None = None  # why the sandbox refuses commands though docker says Running
         self._killer: DockerProcess | None = None
         # Remove the container when this object is collected or the interpreter exits normally;
         # a SIGKILLed owner leaves it to the reaper (sandbox.reaper), which checks owner pids.
@@ -330,6 +331,8 @@ class DockerSandbox:
         self.close()
 
     def alive(self) -> bool:
+        if self._broken:
+            return False
         try:
             return self.client.api.inspect_container(self.id)["State"]["Running"]
         except Exception:
@@ -359,6 +362,8 @@ class DockerSandbox:
         """Run argv as the sandbox uid; stream output, enforce the deadline and the cap."""
         if self._closed:
             raise SandboxError("sandbox is closed")
+        if self._broken:
+            raise SandboxError(f"the sandbox {self._broken}; start a new sandbox")
         api = self.client.api
         try:
             uid = self.policy.uid if user is None else user
@@ -593,6 +598,8 @@ class DockerSandbox:
         except ImportError:
             pass
         reason = raw.killed_for or self._classify(raw, stderr, before, after)
+        if reason == EndReason.OOM and self.runtime == "runsc":
+            self._settle_after_oom()
         return ExecResult(exit_code=raw.exit_code, stdout=stdout, stderr=stderr, duration_s=raw.duration_s,
                           reason=reason, stdout_truncated=raw.truncated_out, stderr_truncated=raw.truncated_err,
                           audit_events=events)
@@ -626,6 +633,21 @@ class DockerSandbox:
         if code is not None and 128 < code < 128 + 32 and code != 128 + 2:
             return EndReason.KILLED
         return EndReason.NORMAL
+
+    def _settle_after_oom(self) -> None:
+        """gVisor: after the host OOM-kills part of the sandbox, the container can still report
+        Running for a moment while refusing execs ("cannot execute in container"). Probe once;
+        if the probe is refused, wait for the container to stop so that alive() is truthful."""
+        try:
+            probe = self._raw(["/bin/true"], timeout=10, cap=4096, kill_on_limit=False)
+        except SandboxError:
+            return
+        if probe.exit_code == 0:
+            return
+        deadline = time.monotonic() + 10
+        while self._state().get("Running") and time.monotonic() < deadline:
+            time.sleep(0.1)
+        self._broken = "ran out of memory and stopped accepting commands"
 
     def _state(self) -> dict:
         try:
