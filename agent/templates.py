@@ -157,6 +157,7 @@ _CMP = {ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=", ast.Eq: "==", as
         ast.Is: "is", ast.IsNot: "is not", ast.In: "in", ast.NotIn: "not in"}
 _CMP_SWAPS = {"<": ["<=", ">"], "<=": ["<", ">="], ">": [">=", "<"], ">=": [">", "<="], "==": ["!="],
               "!=": ["=="], "is": ["is not"], "is not": ["is"], "in": ["not in"], "not in": ["in"]}
+_FLIPPED = {"<": (">",), "<=": (">=",), ">": ("<",), ">=": ("<=",)}
 _BIN = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.FloorDiv: "//", ast.Mod: "%",
         ast.Pow: "**", ast.BitAnd: "&", ast.BitOr: "|"}
 _BIN_SWAPS = {"+": ["-"], "-": ["+"], "*": ["/", "//", "+"], "/": ["//", "*"], "//": ["/", "%"],
@@ -174,7 +175,9 @@ def t_compare_swap(node: ast.AST, ctx: _Ctx) -> Iterator[Edit]:
         for new in _CMP_SWAPS.get(old, []):
             edit = _swap_token(ctx, s, e, old, new)
             if edit:
-                yield edit
+                # a bound that should (not) be inclusive is a far commoner bug than a comparison
+                # the wrong way round; try `<` -> `<=` before `<` -> `>`
+                yield (*edit, 0.5) if new in _FLIPPED.get(old, ()) else edit
 
 
 _STRICTNESS = {"<": "<=", "<=": "<", ">": ">=", ">=": ">"}
@@ -350,10 +353,12 @@ def t_wrong_variable(node: ast.Name, ctx: _Ctx) -> Iterator[Edit]:
         return  # globals, builtins and imported names are not "a variable in scope"
     s, e = ctx.src.span(node)
     siblings = _siblings(ctx, node).get(node.id, {})
+    # `self.x == self.x` for `self.x == other.x` happens, but rarely next to the other mix-ups
+    own = 0.3 if node.id in ("self", "cls") else 1.0
     for other in scope:
         if other != node.id and other not in ("self", "cls"):
             # names unpacked together (`rows, cols = shape`) are the classic mix-up
-            yield (s, e, other, siblings.get(other, 1.0))
+            yield (s, e, other, own * siblings.get(other, 1.0))
 
 
 def _siblings(ctx: _Ctx, node: ast.AST) -> dict[str, dict[str, float]]:

@@ -83,6 +83,19 @@ def test_comparisons_of_one_test_are_also_swapped_together():
     assert not any(" and " in x.after for x in generate("i.py", half_open, [2]) if x.template == "compare_swap")
 
 
+def test_likelier_variants_weigh_more():
+    # an inclusive/exclusive bound before a comparison the wrong way round, and a method's own
+    # `self` replaced by another variable last: equal scores were broken at random, and a MinStack
+    # whose fix was `x < mins[-1]` -> `x <= mins[-1]` got `>` first, which had no effect and sank
+    # the location before `<=` was tried
+    src = "class S:\n    def push(self, x):\n        if x < self.low:\n            self.low = x\n"
+    c = generate("s.py", src, [3])
+    weight = {(x.template, x.before, x.after): x.weight for x in c}
+    assert weight[("compare_swap", "<", "<=")] > weight[("compare_swap", "<", ">")]
+    assert weight[("compare_swap", "<", "<=")] == 1.0
+    assert weight[("wrong_variable", "self", "x")] < 1.0
+
+
 def test_accumulation_and_loop_exit_edits():
     src = ("def last_total(xs):\n    t = 0\n    for x in xs:\n        if x is None:\n            break\n"
            "        t = x\n    else:\n        t = t * 2\n    n = 0\n    n += 1\n    m = len(xs)\n    return t\n")
