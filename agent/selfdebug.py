@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 _E_LINE = re.compile(r"^E\s+(.*)$", re.M)
 _ASSERT_EQ = re.compile(r"assert (.+?) (==|!=|<=|>=|<|>|is not|is|in|not in) (.+)$")
+_UNITTEST_NE = re.compile(r"^(.+?) != (.+)$")
 
 OUTCOMES = ("no_effect", "changed_failure", "partial", "regression", "broke", "timeout")
 
@@ -38,10 +39,14 @@ def failure_message(longrepr: str, limit: int = 300) -> str:
 def expected_actual(message: str) -> tuple[str, str] | None:
     """("expected", "actual") from `assert actual == expected` style messages."""
     first = message.split(" | ")[0]
+    assertion = first.startswith("AssertionError:")
     first = re.sub(r"^AssertionError:\s*", "", first)
     m = _ASSERT_EQ.search(first)
     if not m:
-        return None
+        # unittest: assertEqual(first, second) says "first != second", and first is by habit
+        # the value under test
+        m = _UNITTEST_NE.search(first) if assertion else None
+        return (m.group(2).strip(), m.group(1).strip()) if m else None
     left, op, right = m.groups()
     if op == "==":
         return right.strip(), left.strip()

@@ -150,3 +150,22 @@ def test_localize_combines_spectrum_frames_and_symbols(tmp_path: Path):
     assert loc.functions[0][0] == "sub"
     assert all(not s.file.startswith("tests/") for s in loc.lines)
     assert ("pkg/calc.py", 11) not in [(s.file, s.line) for s in loc.lines]   # never run by the failing test
+
+
+def test_failure_messages_steer_the_templates():
+    # the messages as the search sees them: failure_message() of pytest's and unittest's reports
+    from agent.policies.builtin import evidence_boosts
+    from agent.selfdebug import expected_actual, failure_message
+
+    def boosts(longrepr):
+        return evidence_boosts([failure_message(longrepr)])
+
+    unittest_off_by_one = "    def test_x(self):\n>       self.assertEqual(s.min(), 1)\nE       AssertionError: 2 != 1\n"
+    assert expected_actual(failure_message(unittest_off_by_one)) == ("1", "2")
+    assert boosts(unittest_off_by_one)["constant_off_by_one"] > 1
+    sign = "E       AssertionError: assert -6 == 6\nE        +  where -6 = evaluate('10 - 4')\n"
+    assert boosts(sign)["swap_operands"] > 1 and "constant_off_by_one" not in boosts(sign)
+    for wrong_truth in ("E       AssertionError: assert not True\nE        +  where True = f(1)\n",
+                        "E       AssertionError: False is not true\n"):
+        assert boosts(wrong_truth)["negate_condition"] > 1
+    assert boosts("E       ValueError: a != b\n") == {}   # only assertions are read as expected/actual

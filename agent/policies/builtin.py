@@ -29,7 +29,8 @@ _OFF_BY_ONE = ("constant_off_by_one", "bound_off_by_one", "index_off_by_one", "s
 def evidence_boosts(messages: list[str]) -> dict[str, float]:
     """Template multipliers read from how the tests fail (what a developer infers at a glance):
     a None where a value was expected suggests a missing return; numbers that differ by one,
-    an off-by-one; an IndexError, a bound; a boolean the wrong way round, a condition."""
+    an off-by-one; the right number with the wrong sign, operands swapped; an IndexError, a
+    bound; a boolean the wrong way round, a condition."""
     boost: dict[str, float] = {}
 
     def up(names, factor):
@@ -45,16 +46,28 @@ def evidence_boosts(messages: list[str]) -> dict[str, float]:
         if "TypeError" in msg and "argument" in msg:
             up(["swap_arguments", "wrong_default"], 1.5)
         ea = expected_actual(msg)
-        if ea:
-            expected, actual = ea
-            try:
-                if abs(float(expected) - float(actual)) == 1:
-                    up([*_OFF_BY_ONE, "compare_swap"], 1.5)
-            except ValueError:
-                pass
-            if {expected, actual} == {"True", "False"}:
-                up(["negate_condition", "compare_swap", "bool_swap", "wrong_constant", "remove_condition"], 1.3)
+        numbers = _numbers(ea) if ea else None
+        if numbers:
+            expected, actual = numbers
+            if abs(expected - actual) == 1:
+                up([*_OFF_BY_ONE, "compare_swap"], 1.5)
+            if expected == -actual != 0:   # `b - a` for `a - b`
+                up(["swap_operands", "swap_arguments", "arith_swap", "unary_remove"], 1.5)
+        if (ea and {ea[0], ea[1]} == {"True", "False"}) or _WRONG_TRUTH.search(msg):
+            up(["negate_condition", "compare_swap", "bool_swap", "wrong_constant", "remove_condition"], 1.3)
     return boost
+
+
+def _numbers(pair: tuple[str, str]) -> tuple[float, float] | None:
+    try:
+        return float(pair[0]), float(pair[1])
+    except ValueError:
+        return None
+
+
+# a predicate that answered the wrong way: `assert not True`, `assert False` (pytest), `False is
+# not true` (unittest's assertTrue)
+_WRONG_TRUTH = re.compile(r"\bassert not True\b|\bassert False\b|\b(True|False) is not (true|false)\b")
 
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
