@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 _E_LINE = re.compile(r"^E\s+(.*)$", re.M)
 _ASSERT_EQ = re.compile(r"assert (.+?) (==|!=|<=|>=|<|>|is not|is|in|not in) (.+)$")
 _UNITTEST_NE = re.compile(r"^(.+?) != (.+)$")
+# around unittest's "first != second": "Lists differ: ", a msg= after " : ", "within 7 places (...)"
+_UNITTEST_NOISE = re.compile(r"^(?:Lists|Tuples|Sequences|Sets|Dicts) differ:\s*| : .*$| within \d+ places.*$")
 
 OUTCOMES = ("no_effect", "changed_failure", "partial", "regression", "broke", "timeout")
 
@@ -45,7 +47,7 @@ def expected_actual(message: str) -> tuple[str, str] | None:
     if not m:
         # unittest: assertEqual(first, second) says "first != second", and first is by habit
         # the value under test
-        m = _UNITTEST_NE.search(first) if assertion else None
+        m = _UNITTEST_NE.search(_UNITTEST_NOISE.sub("", first)) if assertion else None
         return (m.group(2).strip(), m.group(1).strip()) if m else None
     left, op, right = m.groups()
     if op == "==":

@@ -168,4 +168,5 @@ def test_failure_messages_steer_the_templates():
     for wrong_truth in ("E       AssertionError: assert not True\nE        +  where True = f(1)\n",
                         "E       AssertionError: False is not true\n"):
         assert boosts(wrong_truth)["negate_condition"] > 1
-    assert boosts("E       ValueError: a != b\n") == {}   # only assertions are read as expected/actual
+    assert expected_actual("ValueError: 2 != 1") is None   # only assertions are read as expected/actual
+    assert expected_actual("AssertionError: Lists differ: [1, 2] != [1, 3] : ids") == ("[1, 3]", "[1, 2]")

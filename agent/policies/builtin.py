@@ -1,9 +1,11 @@
 """The built-in policy: repair templates at the highest-ranked locations, no model, no network.
 
 Order of proposals for a node = localization score of the line (normalized to the best line)
-x the template's score x what the self-debug chain says about that location (see
-agent.selfdebug.LocationStats.weight). The template's score is its prior frequency
-(agent.templates.PRIORS) unless a learned `ranker` is given.
+x the template's score x the variant's own weight (Candidate.weight) x what the failing tests
+suggest (evidence_boosts) x whether the issue names what the edit touches (issue_boost) x what
+the self-debug chain says about that location (agent.selfdebug.LocationStats.weight). The
+template's score is its prior frequency (agent.templates.PRIORS) unless a learned `ranker` is
+given.
 
 The ranker hook (for the learned model in improvers/): any callable
     ranker(candidates: list[agent.templates.Candidate], context: dict) -> list[float]
@@ -67,7 +69,8 @@ def _numbers(pair: tuple[str, str]) -> tuple[float, float] | None:
 
 # a predicate that answered the wrong way: `assert not True`, `assert False` (pytest), `False is
 # not true` (unittest's assertTrue)
-_WRONG_TRUTH = re.compile(r"\bassert not True\b|\bassert False\b|\b(True|False) is not (true|false)\b")
+_WRONG_TRUTH = re.compile(r"\bassert not True\b|\bassert False\b|\bassert (True|False) is (True|False)\b"
+                          r"|\b(True|False) is not (true|false)\b", re.I)
 
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
