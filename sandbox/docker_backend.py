@@ -632,8 +632,9 @@ class DockerSandbox:
     def _stopped_reason(self) -> EndReason:
         """The container stopped under a command: OOM when docker says so. Docker sets OOMKilled
         from the kernel's OOM event, which can arrive just after the stop, so look again for a
-        moment before calling it a plain kill (seen once in 24 gVisor runs)."""
-        deadline = time.monotonic() + 1.0
+        moment before calling it a plain kill (seen once in 24 gVisor runs, and under heavy
+        load more than a second late)."""
+        deadline = time.monotonic() + 3.0
         while not self._state().get("OOMKilled"):
             if time.monotonic() >= deadline:
                 return EndReason.KILLED
