@@ -157,7 +157,7 @@ _CMP = {ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=", ast.Eq: "==", as
         ast.Is: "is", ast.IsNot: "is not", ast.In: "in", ast.NotIn: "not in"}
 _CMP_SWAPS = {"<": ["<=", ">"], "<=": ["<", ">="], ">": [">=", "<"], ">=": [">", "<="], "==": ["!="],
               "!=": ["=="], "is": ["is not"], "is not": ["is"], "in": ["not in"], "not in": ["in"]}
-_FLIPPED = {"<": (">",), "<=": (">=",), ">": ("<",), ">=": ("<=",)}
+_FLIPPED = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}
 _BIN = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.FloorDiv: "//", ast.Mod: "%",
         ast.Pow: "**", ast.BitAnd: "&", ast.BitOr: "|"}
 _BIN_SWAPS = {"+": ["-"], "-": ["+"], "*": ["/", "//", "+"], "/": ["//", "*"], "//": ["/", "%"],
@@ -177,7 +177,7 @@ def t_compare_swap(node: ast.AST, ctx: _Ctx) -> Iterator[Edit]:
             if edit:
                 # a bound that should (not) be inclusive is a far commoner bug than a comparison
                 # the wrong way round; try `<` -> `<=` before `<` -> `>`
-                yield (*edit, 0.5) if new in _FLIPPED.get(old, ()) else edit
+                yield (*edit, 0.5) if new == _FLIPPED.get(old) else edit
 
 
 _STRICTNESS = {"<": "<=", "<=": "<", ">": ">=", ">=": ">"}
