@@ -682,6 +682,20 @@ PRIORS.setdefault("assign_update", 0.3)
 PRIORS.setdefault("break_continue", 0.45)
 
 
+def spread_prior(template: str, variants: int) -> float:
+    """The template's prior shared among the variants it offers at one line (every other variable
+    in scope, say), so that one template with many variants does not crowd out the others."""
+    return PRIORS.get(template, 0.3) / (1 + 0.15 * (variants - 1))
+
+
+def variant_counts(cands: list[Candidate]) -> dict[tuple[str, int, str], int]:
+    """(file, line, template) -> how many of the candidates it offers there."""
+    out: dict[tuple[str, int, str], int] = {}
+    for c in cands:
+        out[(c.file, c.line, c.template)] = out.get((c.file, c.line, c.template), 0) + 1
+    return out
+
+
 def _parents(tree: ast.AST) -> dict[ast.AST, ast.AST]:
     out = {}
     for node in ast.walk(tree):

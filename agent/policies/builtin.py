@@ -10,7 +10,8 @@ given.
 The ranker hook (for the learned model in improvers/): any callable
     ranker(candidates: list[agent.templates.Candidate], context: dict) -> list[float]
 returning one score in [0, 1] per candidate (the probability that it is the fix). context
-holds "issue", "base_files" (path -> original text), "target_tests" and "localization"
+holds "issue", "base_files" (path -> original text), "node_files" (path -> text at this node,
+for the files its edits changed), "target_tests" and "localization"
 (agent.localize.Localization). It is called once per batch of candidates a node generates.
 """
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import Callable
 
 from agent.policies.base import Proposal
 from agent.selfdebug import expected_actual
-from agent.templates import PRIORS, Candidate, generate, parses
+from agent.templates import Candidate, generate, parses, spread_prior, variant_counts
 
 Ranker = Callable[[list[Candidate], dict], list[float]]
 
@@ -152,18 +153,12 @@ class BuiltinPolicy:
         evidence = evidence_boosts(list(node.observation.failing.values()) if node.observation else [])
         issue_words = _issue_words(ctx.issue)
         if self.ranker is not None and cands:
-            context = {"issue": ctx.issue, "base_files": ctx.base_files, "target_tests": ctx.target_tests,
-                       "localization": ctx.localization}
+            context = {"issue": ctx.issue, "base_files": ctx.base_files, "node_files": dict(node.files),
+                       "target_tests": ctx.target_tests, "localization": ctx.localization}
             model_scores = list(self.ranker(cands, context))
         else:
-            model_scores = [PRIORS.get(c.template, 0.3) for c in cands]
-            # A template that offers many variants at one line (every other variable in scope)
-            # spreads its prior over them instead of crowding out the other templates.
-            variants: dict[tuple, int] = {}
-            for c in cands:
-                variants[(c.file, c.line, c.template)] = variants.get((c.file, c.line, c.template), 0) + 1
-            model_scores = [m / (1 + 0.15 * (variants[(c.file, c.line, c.template)] - 1))
-                            for c, m in zip(cands, model_scores)]
+            variants = variant_counts(cands)
+            model_scores = [spread_prior(c.template, variants[(c.file, c.line, c.template)]) for c in cands]
         out = []
         for c, m in zip(cands, model_scores):
             # ties broken by the seeded rng: a different --seed explores a different order
