@@ -30,6 +30,10 @@ def register(sub) -> None:
     p.add_argument("--epochs", type=int, default=12)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="auto")
+    p.add_argument("--no-residual", dest="residual", action="store_false",
+                   help="learn the order from scratch instead of as a correction of the heuristic's template score")
+    p.add_argument("--shrink", type=float, default=0.3,
+                   help="how far the residual model may move the heuristic order at repair time, 0..1 (default 0.3)")
     add_json(p)
     p.set_defaults(func=_train)
 
@@ -125,8 +129,11 @@ def _train(args) -> int:
     from improvers.learn.ranker import train
 
     _need_dir(args.data, "data directory")
+    if not 0.0 <= args.shrink <= 1.0:
+        raise BadInput(f"--shrink {args.shrink}: must be between 0 and 1")
     try:
         res = train(args.data, args.out or BUNDLED, epochs=args.epochs, seed=args.seed, device=args.device,
+                    residual=args.residual, shrink=args.shrink,
                     log=(lambda s: None) if args.json else print)
     except (ValueError, FileNotFoundError) as e:
         raise BadInput(str(e)) from None

@@ -89,6 +89,45 @@ def test_ranker_trains_reproducibly_and_loads_into_the_builtin_policy_hook(tmp_p
     assert len(scores) == len(cands) and all(0 < s <= 1 for s in scores) and max(scores) == 1.0
 
 
+def test_a_residual_ranker_corrects_the_heuristic_as_far_as_its_shrink_lets_it(tmp_path):
+    import torch
+
+    from agent.templates import generate, spread_prior, variant_counts
+    from improvers.learn.adapter import LearnedRanker
+    from improvers.learn.bugdata import build_dataset
+    from improvers.learn.ranker import train
+
+    corpus = write(tmp_path / "corpus", CORPUS)
+    build_dataset(tmp_path / "data", corpus=sorted(corpus.glob("*.py")), max_groups=60, seed=0)
+    train(tmp_path / "data", tmp_path / "r.pt", epochs=2, seed=0, shrink=0.0, log=lambda s: None)
+    src = CORPUS["mathy.py"]
+    cands = generate("mathy.py", src, [2, 3, 4, 5])
+    context = {"localization": None, "base_files": {"mathy.py": src}}
+    variants = variant_counts(cands)
+    prior = [spread_prior(c.template, variants[(c.file, c.line, c.template)]) for c in cands]
+    # shrink 0: exactly the heuristic's template scores (scaled so the best is 1)
+    scores = LearnedRanker(tmp_path / "r.pt")(cands, context)
+    assert scores == pytest.approx([p / max(prior) for p in prior])
+    # the same weights at full strength move the order
+    ckpt = torch.load(tmp_path / "r.pt", weights_only=True)
+    ckpt["config"] = ckpt["config"].replace('"shrink": 0.0', '"shrink": 1.0')
+    torch.save(ckpt, tmp_path / "full.pt")
+    assert LearnedRanker(tmp_path / "full.pt")(cands, context) != pytest.approx(scores)
+
+
+def test_kinds_of_fix_count_by_how_often_real_bugs_are_of_that_kind():
+    from agent.templates import PRIORS
+    from improvers.learn.ranker import kind_weights
+
+    def group(kind):
+        return {"candidates": [{"template": kind, "label": True}]}
+
+    # the data holds four times as many deleted statements as comparisons; real bugs the reverse
+    weights = kind_weights([group("delete_statement")] * 8 + [group("compare_swap")] * 2)
+    assert PRIORS["compare_swap"] > PRIORS["delete_statement"]
+    assert weights["compare_swap"] > 1 > weights["delete_statement"]
+
+
 def test_the_bundled_checkpoint_loads_and_a_missing_one_falls_back_to_the_heuristic_saying_so(tmp_path):
     from improvers.learn.adapter import BUNDLED, LearnedRanker, load_default_ranker
 

@@ -23,21 +23,37 @@ class LearnedRanker:
 
         self.path = Path(path)
         self.model = Ranker.load(self.path)
+        self._signatures: tuple[object, dict] = (None, {})
+        self._file_signals: dict[str, object] = {}
 
     def features(self, candidates, context: dict) -> list[EditFeatures]:
+        from agent.templates import variant_counts
+        from improvers.learn.signals import FileSignals, signatures
+
         loc = context.get("localization")
         lines = list(getattr(loc, "lines", []) or [])
         best = max((s.score for s in lines), default=1.0) or 1.0
         score = {(s.file, s.line): s.score / best for s in lines}
         rank = {(s.file, s.line): i for i, s in enumerate(lines)}
         base = context.get("base_files") or {}
+        # the text each candidate edits: the node's version of a file its edits changed
+        sources = {**base, **(context.get("node_files") or {})}
+        if self._signatures[0] is not base:   # one repair run: the repository's defs, parsed once
+            self._signatures = (base, signatures(base.values()))
+            self._file_signals.clear()
+        variants = variant_counts(candidates)
         out = []
         for c in candidates:
-            text = base.get(c.file, "")
-            src_lines = text.splitlines()
+            text = sources.get(c.file, "")
+            if text not in self._file_signals:   # keyed by the text: nodes share most files
+                if len(self._file_signals) > 64:
+                    self._file_signals.clear()
+                self._file_signals[text] = FileSignals(text, self._signatures[1])
+            src_lines = self._file_signals[text].lines
             line = src_lines[c.line - 1].strip() if 0 < c.line <= len(src_lines) else ""
             out.append(EditFeatures(c.template, c.before, c.after, line, score.get((c.file, c.line), 0.0),
-                                    rank.get((c.file, c.line), len(lines))))
+                                    rank.get((c.file, c.line), len(lines)), self._file_signals[text](c.line, c.before, c.after),
+                                    variants[(c.file, c.line, c.template)], c.weight))
         return out
 
     def __call__(self, candidates, context: dict) -> list[float]:

@@ -136,6 +136,9 @@ def make_groups(path: str, source: str, rng: random.Random, stats: DataStats, pe
         tree = ast.parse(source)
     except (SyntaxError, ValueError):
         return []
+    from improvers.learn.signals import signatures
+
+    sigs = signatures([source])  # the module's own defs: what a call in the function may resolve to
     groups = []
     for fn in _functions(tree):
         stats.functions += 1
@@ -147,13 +150,15 @@ def make_groups(path: str, source: str, rng: random.Random, stats: DataStats, pe
             fn_tree = ast.parse(snippet)
         except SyntaxError:
             continue
-        groups.extend(_groups_for_function(f"{path}::{fn.name}", snippet, fn_tree.body[0], rng, stats, per_function))
+        groups.extend(_groups_for_function(f"{path}::{fn.name}", snippet, fn_tree.body[0], rng, stats, per_function,
+                                           sigs))
     return groups
 
 
 def _groups_for_function(key: str, source: str, fn: ast.FunctionDef, rng: random.Random, stats: DataStats,
-                         per_function: int) -> list[dict]:
-    from agent.templates import PRIORS, generate
+                         per_function: int, sigs: dict) -> list[dict]:
+    from agent.templates import PRIORS, generate, variant_counts
+    from improvers.learn.signals import FileSignals
 
     groups = []
     body_lines = list(range(fn.lineno, fn.end_lineno + 1))  # the def line too: defaults are edited there
@@ -184,24 +189,30 @@ def _groups_for_function(key: str, source: str, fn: ast.FunctionDef, rng: random
             continue
         # Candidates at every line of the function, not only near the bug: at repair time most
         # candidates sit on lines that are not faulty, and the ranker must learn to tell an edit
-        # that restores natural code from one that breaks it. Simulated fault localization:
-        # the true line and its neighbours score high, the rest of the function anywhere.
+        # that restores natural code from one that breaks it. Simulated fault localization,
+        # as noisy as spectrum ranking on real bugs (the faulty line is the top line only about
+        # half the time): the true line and its neighbours tend to score higher than the rest,
+        # and scores are relative to the best line, as the policy sees them.
         # (The lines of the buggy function: an inserted or deleted statement moves its end.)
         buggy_fn = buggy_tree.body[0]
         fn_lines = list(range(buggy_fn.lineno, buggy_fn.end_lineno + 1))
-        fl = {n: max(0.0, min(1.0, (0.9 if n == line else 0.6 if abs(n - line) <= 2 else rng.uniform(0.0, 0.7))
-                                + rng.gauss(0, 0.2))) for n in fn_lines}
+        raw = {n: max(0.01, rng.uniform(0.3, 1.0) if n == line else rng.uniform(0.2, 0.9) if abs(n - line) <= 2
+                      else rng.uniform(0.0, 0.8)) for n in fn_lines}
+        top = max(raw.values())
+        fl = {n: v / top for n, v in raw.items()}
         ranked = sorted(fn_lines, key=lambda n: -fl[n])
         cands = generate("f.py", buggy, fn_lines)
         pos = [c for c in cands if c.new_source == source]
         if not pos:
             stats.no_inverse += 1
             continue
+        variants = variant_counts(cands)   # the heuristic spreads a template's prior over its variants
         neg = [c for c in cands if c.new_source != source]
         rng.shuffle(neg)
         chosen = pos[:1] + neg[: MAX_GROUP - 1]
         rng.shuffle(chosen)
         buggy_lines = buggy.splitlines()
+        signals = FileSignals(buggy, sigs)
         groups.append({
             "id": hashlib.sha256(buggy.encode()).hexdigest()[:16],
             "function": key, "line": line, "injected": inj.template,
@@ -211,6 +222,8 @@ def _groups_for_function(key: str, source: str, fn: ast.FunctionDef, rng: random
                 "context": buggy_lines[c.line - 1].strip() if 0 < c.line <= len(buggy_lines) else "",
                 "fl": round(fl.get(c.line, 0.0), 4),
                 "fl_rank": ranked.index(c.line) if c.line in ranked else len(ranked),
+                "signals": signals(c.line, c.before, c.after),
+                "variants": variants[(c.file, c.line, c.template)], "weight": c.weight,
                 "label": c.new_source == source,
             } for c in chosen],
         })

@@ -5,12 +5,17 @@ Tokens are hashed into a fixed vocabulary (no tokenizer to train or ship).
 """
 from __future__ import annotations
 
+import functools
+import math
 import re
 import zlib
 from dataclasses import dataclass
 
+from improvers.learn.signals import N_SIGNALS, NONE
+
 VOCAB = 4096
 MAX_TOKENS = 32
+PART_TOKENS = 8   # per role: removed, inserted, line, line after the edit
 PAD = 0
 _TOKEN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|\d+|==|!=|<=|>=|//|\*\*|[^\sA-Za-z0-9_]")
 
@@ -21,7 +26,7 @@ TEMPLATE_IDS = {name: i + 1 for i, name in enumerate([
     "missing_return", "misplaced_return", "wrong_constant", "delete_statement", "insert_statement", "method_call",
     "wrong_default", "unary_remove", "wrong_attribute", "assign_update", "break_continue"])}
 N_TEMPLATES = 32
-N_NUMERIC = 6
+N_NUMERIC = 6 + N_SIGNALS
 
 
 @dataclass(frozen=True)
@@ -32,19 +37,21 @@ class EditFeatures:
     context: str       # the source line(s) the edit sits on, before the edit
     fl_score: float    # suspiciousness of the line, 0..1
     fl_rank: int       # 0 = most suspicious line
+    signals: tuple[float, ...] = NONE   # what the edit does to the function's names (signals.py)
+    variants: int = 1   # how many variants its template offers at this line
+    weight: float = 1.0  # the template's own confidence in this variant (Candidate.weight)
+
+    def _parts(self) -> tuple[tuple[str, str], ...]:
+        """The removed text, the inserted text and the line, each with its role tag, plus the line
+        as it reads after the edit (so `range(n - 1)` and `range(n)` differ)."""
+        after_line = self.context.replace(self.before.strip(), self.after.strip(), 1) if self.before.strip() else self.context
+        return ("-", self.before), ("+", self.after), ("=", self.context), ("~", after_line)
 
     def tokens(self) -> list[str]:
-        """Tokens of the removed text, the inserted text and the line, each marked with its role,
-        plus the line as it reads after the edit (so `range(n - 1)` and `range(n)` differ)."""
-        def toks(tag: str, s: str, n: int) -> list[str]:
-            return [f"{tag}{t}" for t in _TOKEN.findall(s)[:n]]
-
-        after_line = self.context.replace(self.before.strip(), self.after.strip(), 1) if self.before.strip() else self.context
-        return (toks("-", self.before, 8) + toks("+", self.after, 8) + toks("=", self.context, 8)
-                + toks("~", after_line, 8))
+        return [f"{tag}{t}" for tag, text in self._parts() for t in _TOKEN.findall(text)[:PART_TOKENS]]
 
     def token_ids(self) -> list[int]:
-        ids = [1 + zlib.crc32(t.encode()) % (VOCAB - 1) for t in self.tokens()][:MAX_TOKENS]
+        ids = [i for tag, text in self._parts() for i in tagged_ids(tag, text)][:MAX_TOKENS]
         return ids + [PAD] * (MAX_TOKENS - len(ids))
 
     def numeric(self) -> list[float]:
@@ -52,11 +59,30 @@ class EditFeatures:
 
         size = abs(len(self.after) - len(self.before))
         return [self.fl_score, 1.0 / (1 + self.fl_rank), PRIORS.get(self.template, 0.5),
-                min(size, 40) / 40.0, float(not self.after.strip()), float(not self.before.strip())]
+                min(size, 40) / 40.0, float(not self.after.strip()), float(not self.before.strip()),
+                *(max(-2.0, min(2.0, v)) for v in self.signals)]
+
+
+def prior_logit(f: EditFeatures) -> float:
+    """log of the heuristic's template score (its prior spread over the variants at the line)."""
+    from agent.templates import spread_prior
+
+    return math.log(spread_prior(f.template, f.variants))
+
+
+def policy_logit(f: EditFeatures) -> float:
+    """log of what the built-in policy multiplies any template score by, as far as bug data has it:
+    the variant's weight and the line's suspiciousness."""
+    return math.log(f.weight) + math.log(0.05 + f.fl_score)
+
+
+@functools.lru_cache(maxsize=8192)
+def tagged_ids(tag: str, text: str) -> tuple[int, ...]:
+    """Hashed ids of the first tokens of text, tagged with their role. Cached: the candidates at
+    one line share its text, so most lookups within one batch are repeats."""
+    return tuple(1 + zlib.crc32(f"{tag}{t}".encode()) % (VOCAB - 1) for t in _TOKEN.findall(text)[:PART_TOKENS])
 
 
 def heuristic_score(f: EditFeatures) -> float:
-    """The order the built-in policy uses without a learned model: template prior × suspiciousness."""
-    from agent.templates import PRIORS
-
-    return PRIORS.get(f.template, 0.5) * (0.05 + f.fl_score)
+    """The order the built-in policy uses without a learned model: spread prior x weight x suspiciousness."""
+    return math.exp(prior_logit(f) + policy_logit(f))

@@ -18,7 +18,9 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from improvers.learn.features import N_NUMERIC, N_TEMPLATES, TEMPLATE_IDS, VOCAB, EditFeatures
+from improvers.learn.features import (N_NUMERIC, N_TEMPLATES, TEMPLATE_IDS, VOCAB, EditFeatures, policy_logit,
+                                      prior_logit)
+from improvers.learn.signals import NONE
 
 
 @dataclass
@@ -26,6 +28,14 @@ class RankerConfig:
     d_model: int = 64
     ff: int = 64
     dropout: float = 0.1
+    # residual: the model's score is added to the log of the heuristic's template score (and, in
+    # training, of the policy's other factors), so it learns a correction of the heuristic
+    # instead of an order from scratch; False for checkpoints from before the option existed
+    residual: bool = False
+    # how far a residual model may move the heuristic's order at repair time (its score is
+    # multiplied by this): injected bugs are not real bugs, and a model trusted fully on them
+    # gains on some real bugs and loses as much on others (docs/learn.md has the sweep)
+    shrink: float = 1.0
 
 
 def build_model(cfg: RankerConfig):
@@ -54,6 +64,14 @@ def tensorize(features: list[EditFeatures]):
     template = torch.tensor([TEMPLATE_IDS.get(f.template, 0) for f in features], dtype=torch.long)
     numeric = torch.tensor([f.numeric() for f in features], dtype=torch.float32)
     return tokens, template, numeric
+
+
+def offsets(features: list[EditFeatures], cfg: RankerConfig, *, training: bool) -> list[float]:
+    """What a residual model's score is added to: the heuristic's template score, and in training
+    also the factors the policy multiplies by afterwards (at repair time it does that itself)."""
+    if not cfg.residual:
+        return [0.0] * len(features)
+    return [prior_logit(f) + (policy_logit(f) if training else 0.0) for f in features]
 
 
 class Ranker:
@@ -85,7 +103,8 @@ class Ranker:
         with torch.inference_mode():
             for i in range(0, len(features), batch):
                 out.extend(self.model(*tensorize(features[i:i + batch])).tolist())
-        return out
+        shrink = self.cfg.shrink if self.cfg.residual else 1.0
+        return [shrink * s + o for s, o in zip(out, offsets(features, self.cfg, training=False))]
 
 
 @dataclass
@@ -101,7 +120,8 @@ class TrainResult:
 
 
 def _group_features(group: dict) -> tuple[list[EditFeatures], int]:
-    feats = [EditFeatures(c["template"], c["before"], c["after"], c["context"], c["fl"], c["fl_rank"])
+    feats = [EditFeatures(c["template"], c["before"], c["after"], c["context"], c["fl"], c["fl_rank"],
+                          tuple(c.get("signals", NONE)), c.get("variants", 1), c.get("weight", 1.0))
              for c in group["candidates"]]
     return feats, next(i for i, c in enumerate(group["candidates"]) if c["label"])
 
@@ -110,19 +130,50 @@ def load_groups(path: str | Path) -> list[dict]:
     return [json.loads(line) for line in Path(path).read_text().splitlines() if line.strip()]
 
 
-def mean_rank(groups: list[dict], scorer) -> float:
-    """Mean 1-based rank of the repairing edit when candidates are sorted by scorer (ties: stable)."""
-    ranks = []
+def fix_kind(group: dict) -> str:
+    return next(c["template"] for c in group["candidates"] if c["label"])
+
+
+def kind_weights(groups: list[dict]) -> dict[str, float]:
+    """Per kind of fix, how much one of its groups counts: the kind's share of real bugs (the
+    template priors) over its share of the data. Injection does not follow the priors (some
+    kinds are kept far more often: an extra statement can be injected and undone almost
+    anywhere), and a model trained on the raw mix learns the mix: that deleting a `return` is a
+    likely fix. Weighted, it learns which candidate is the fix among those of real-bug kinds."""
+    from agent.templates import PRIORS
+
+    counts: dict[str, int] = {}
+    for g in groups:
+        counts[fix_kind(g)] = counts.get(fix_kind(g), 0) + 1
+    total_prior = sum(PRIORS.get(k, 0.3) for k in counts)
+    raw = {k: (PRIORS.get(k, 0.3) / total_prior) / (n / len(groups)) for k, n in counts.items()}
+    mean = sum(raw[fix_kind(g)] for g in groups) / max(1, len(groups))
+    return {k: min(5.0, max(0.2, w / mean)) for k, w in raw.items()}
+
+
+def mean_rank(groups: list[dict], scorer, weights: dict[str, float] | None = None) -> float:
+    """Mean 1-based rank of the repairing edit when candidates are sorted by scorer (ties:
+    stable); with weights (kind_weights), each group counts as much as its kind of fix."""
+    ranks, total = 0.0, 0.0
     for g in groups:
         feats, pos = _group_features(g)
         scores = scorer(feats)
         order = sorted(range(len(feats)), key=lambda i: -scores[i])
-        ranks.append(order.index(pos) + 1)
-    return sum(ranks) / max(1, len(ranks))
+        w = weights.get(fix_kind(g), 1.0) if weights else 1.0
+        ranks += w * (order.index(pos) + 1)
+        total += w
+    return ranks / max(1e-9, total)
+
+
+def policy_order(scores: list[float], features: list[EditFeatures]) -> list[float]:
+    """A ranker's scores as the built-in policy orders them: times the variant's weight and the
+    line's suspiciousness (log space)."""
+    return [s + policy_logit(f) for s, f in zip(scores, features)]
 
 
 def train(data_dir: str | Path, out: str | Path, *, epochs: int = 8, lr: float = 1e-3, seed: int = 0,
-          device: str = "auto", time_limit_s: float = 840.0, groups_per_step: int = 16, log=print) -> TrainResult:
+          device: str = "auto", time_limit_s: float = 840.0, groups_per_step: int = 16, residual: bool = True,
+          shrink: float = 0.3, log=print) -> TrainResult:
     """Train on data_dir/train.jsonl, select on val.jsonl, save out (a .pt with its config)."""
     import torch
 
@@ -136,18 +187,23 @@ def train(data_dir: str | Path, out: str | Path, *, epochs: int = 8, lr: float =
     val_groups = load_groups(data_dir / "val.jsonl")
     if not train_groups:
         raise ValueError(f"{data_dir}/train.jsonl has no groups; run `ouro learn data` first")
-    cfg = RankerConfig()
+    cfg = RankerConfig(residual=residual, shrink=shrink)
     model = build_model(cfg).to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
     prepared = []
+    weights = kind_weights(train_groups)
+    val_weights = kind_weights(val_groups) if val_groups else {}
     for g in train_groups:
         feats, pos = _group_features(g)
-        prepared.append((tensorize(feats), pos))
+        prepared.append((tensorize(feats), torch.tensor(offsets(feats, cfg, training=True)), pos,
+                         weights[fix_kind(g)]))
 
-    def score_fn(feats):
+    def score_fn(feats):  # the order the policy will use: the model, its offsets, the policy's factors
         model.eval()
         with torch.inference_mode():
-            return model(*(t.to(device) for t in tensorize(feats))).tolist()
+            scores = model(*(t.to(device) for t in tensorize(feats))).tolist()
+        shrink = cfg.shrink if cfg.residual else 1.0
+        return policy_order([shrink * s + o for s, o in zip(scores, offsets(feats, cfg, training=False))], feats)
 
     rng = random.Random(seed)
     t0 = time.perf_counter()
@@ -162,20 +218,20 @@ def train(data_dir: str | Path, out: str | Path, *, epochs: int = 8, lr: float =
         for b in range(0, len(order), groups_per_step):
             chunk = [prepared[i] for i in order[b:b + groups_per_step]]
             tokens, template, numeric = (torch.cat([c[0][k] for c in chunk]).to(device) for k in range(3))
-            scores = model(tokens, template, numeric)
+            scores = model(tokens, template, numeric) + torch.cat([c[1] for c in chunk]).to(device)
             loss, start = 0.0, 0
-            for (t, _, _), pos in chunk:
+            for (t, _, _), _, pos, w in chunk:
                 n = t.shape[0]
-                loss = loss + torch.nn.functional.cross_entropy(scores[start:start + n].unsqueeze(0),
-                                                                torch.tensor([pos], device=device))
+                loss = loss + w * torch.nn.functional.cross_entropy(scores[start:start + n].unsqueeze(0),
+                                                                    torch.tensor([pos], device=device))
                 start += n
-            loss = loss / len(chunk)
+            loss = loss / sum(c[3] for c in chunk)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
             total += loss.item()
             steps += 1
-        val = mean_rank(val_groups, score_fn) if val_groups else 0.0
+        val = mean_rank(val_groups, score_fn, val_weights) if val_groups else 0.0
         log(f"epoch {epoch + 1}/{epochs} loss {total / max(1, steps):.3f} val mean rank {val:.2f}")
         if val < best[0]:
             best = (val, {k: v.detach().cpu().clone() for k, v in model.state_dict().items()})
@@ -187,6 +243,6 @@ def train(data_dir: str | Path, out: str | Path, *, epochs: int = 8, lr: float =
     tmp = out.with_suffix(".tmp")
     torch.save({"config": json.dumps(asdict(cfg)), "state": best[1]}, tmp)
     tmp.replace(out)
-    heur = mean_rank(val_groups, lambda fs: [heuristic_score(f) for f in fs]) if val_groups else 0.0
+    heur = mean_rank(val_groups, lambda fs: [heuristic_score(f) for f in fs], val_weights) if val_groups else 0.0
     return TrainResult(str(out), epoch + 1, len(train_groups), len(val_groups), best[0], heur,
                        time.perf_counter() - t0, device)
