@@ -4,7 +4,7 @@
 
 1. Held-out injected bugs (the `test` split of `ouro learn data`): mean rank of the edit that
    repairs the bug among the candidates near it, ranker vs heuristic (template prior x
-   suspiciousness).
+   suspiciousness), each times the variant's weight and the line's suspiciousness as the policy does.
 2. The bundled repositories: each repaired twice with the built-in policy, once ordered by the
    ranker and once by the heuristic; candidates validated until the first plausible patch,
    and whether the hidden tests pass.
@@ -26,12 +26,13 @@ sys.path.insert(0, str(ROOT))
 
 def held_out(data: Path, checkpoint: Path) -> tuple[float, float, int]:
     from improvers.learn.features import heuristic_score
-    from improvers.learn.ranker import Ranker, load_groups, mean_rank
+    from improvers.learn.ranker import Ranker, load_groups, mean_rank, policy_order
 
     groups = load_groups(data / "test.jsonl")
     ranker = Ranker.load(checkpoint)
-    return (mean_rank(groups, lambda fs: [heuristic_score(f) for f in fs]), mean_rank(groups, ranker.score),
-            len(groups))
+    # both orders as the policy forms them: times the variant's weight and the line's suspiciousness
+    return (mean_rank(groups, lambda fs: [heuristic_score(f) for f in fs]),
+            mean_rank(groups, lambda fs: policy_order(ranker.score(fs), fs)), len(groups))
 
 
 def repair_once(task, ranker: str, backend: str, home: Path, tmp: Path, unsafe_local: bool):
