@@ -3,8 +3,9 @@
     python bench/ranker_speed.py [--checkpoint PATH] [--repeats 200]
 
 Scores real candidates (the templates applied to a bundled repository's source) through the
-built-in policy's ranker hook, as the policy calls it: features (tokens, the signals of what
-each edit does to its function's names) plus the model. Last line: RESULT ms_per_batch64=<median ms>
+built-in policy's ranker hook, as the policy calls it: features (the signals of what each edit
+does to its function's names, and tokens when the checkpoint reads them) plus the model.
+Last line: RESULT ms_per_batch64=<median ms>
 """
 from __future__ import annotations
 

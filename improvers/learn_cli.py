@@ -32,8 +32,11 @@ def register(sub) -> None:
     p.add_argument("--device", default="auto")
     p.add_argument("--no-residual", dest="residual", action="store_false",
                    help="learn the order from scratch instead of as a correction of the heuristic's template score")
-    p.add_argument("--shrink", type=float, default=0.3,
-                   help="how far the residual model may move the heuristic order at repair time, 0..1 (default 0.3)")
+    p.add_argument("--shrink", type=float, default=0.5,
+                   help="how far the residual model may move the heuristic order at repair time, 0..1 (default 0.5)")
+    p.add_argument("--tokens", action="store_true",
+                   help="also read the edit's text (hashed tokens); off by default: it learns how injected bugs read, "
+                        "which real bugs do not share")
     add_json(p)
     p.set_defaults(func=_train)
 
@@ -133,7 +136,7 @@ def _train(args) -> int:
         raise BadInput(f"--shrink {args.shrink}: must be between 0 and 1")
     try:
         res = train(args.data, args.out or BUNDLED, epochs=args.epochs, seed=args.seed, device=args.device,
-                    residual=args.residual, shrink=args.shrink,
+                    residual=args.residual, shrink=args.shrink, tokens=args.tokens,
                     log=(lambda s: None) if args.json else print)
     except (ValueError, FileNotFoundError) as e:
         raise BadInput(str(e)) from None

@@ -79,8 +79,9 @@ def test_ranker_trains_reproducibly_and_loads_into_the_builtin_policy_hook(tmp_p
 
     corpus = write(tmp_path / "corpus", CORPUS)
     build_dataset(tmp_path / "data", corpus=sorted(corpus.glob("*.py")), max_groups=60, seed=0)
-    a = train(tmp_path / "data", tmp_path / "a.pt", epochs=2, seed=3, log=lambda s: None)
-    b = train(tmp_path / "data", tmp_path / "b.pt", epochs=2, seed=3, log=lambda s: None)
+    # tokens=True: the variant that also reads the edit's text (the default does not)
+    a = train(tmp_path / "data", tmp_path / "a.pt", epochs=2, seed=3, tokens=True, log=lambda s: None)
+    b = train(tmp_path / "data", tmp_path / "b.pt", epochs=2, seed=3, tokens=True, log=lambda s: None)
     assert a.val_mean_rank == b.val_mean_rank
     ranker = LearnedRanker(tmp_path / "a.pt")
     src = CORPUS["mathy.py"]

@@ -36,6 +36,7 @@ class RankerConfig:
     # multiplied by this): injected bugs are not real bugs, and a model trusted fully on them
     # gains on some real bugs and loses as much on others (docs/learn.md has the sweep)
     shrink: float = 1.0
+    tokens: bool = True   # False: the edit's text is not read, only its template, signals and numbers
 
 
 def build_model(cfg: RankerConfig):
@@ -51,16 +52,19 @@ def build_model(cfg: RankerConfig):
                                       nn.Dropout(cfg.dropout), nn.Linear(cfg.ff, 1))
 
         def forward(self, tokens, template, numeric):
-            bag = self.tok(tokens)
+            bag = self.tok(tokens) if cfg.tokens else torch.zeros(tokens.shape[0], cfg.d_model, device=tokens.device)
             return self.head(torch.cat([bag, self.template(template), numeric], -1)).squeeze(-1)
 
     return EditScorer()
 
 
-def tensorize(features: list[EditFeatures]):
+def tensorize(features: list[EditFeatures], with_tokens: bool = True):
     import torch
 
-    tokens = torch.tensor([f.token_ids() for f in features], dtype=torch.long)
+    from improvers.learn.features import MAX_TOKENS
+
+    tokens = (torch.tensor([f.token_ids() for f in features], dtype=torch.long) if with_tokens
+              else torch.zeros(len(features), MAX_TOKENS, dtype=torch.long))  # a model that does not read them
     template = torch.tensor([TEMPLATE_IDS.get(f.template, 0) for f in features], dtype=torch.long)
     numeric = torch.tensor([f.numeric() for f in features], dtype=torch.float32)
     return tokens, template, numeric
@@ -102,7 +106,7 @@ class Ranker:
         out: list[float] = []
         with torch.inference_mode():
             for i in range(0, len(features), batch):
-                out.extend(self.model(*tensorize(features[i:i + batch])).tolist())
+                out.extend(self.model(*tensorize(features[i:i + batch], self.cfg.tokens)).tolist())
         shrink = self.cfg.shrink if self.cfg.residual else 1.0
         return [shrink * s + o for s, o in zip(out, offsets(features, self.cfg, training=False))]
 
@@ -173,7 +177,7 @@ def policy_order(scores: list[float], features: list[EditFeatures]) -> list[floa
 
 def train(data_dir: str | Path, out: str | Path, *, epochs: int = 8, lr: float = 1e-3, seed: int = 0,
           device: str = "auto", time_limit_s: float = 840.0, groups_per_step: int = 16, residual: bool = True,
-          shrink: float = 0.3, log=print) -> TrainResult:
+          shrink: float = 0.5, tokens: bool = False, log=print) -> TrainResult:
     """Train on data_dir/train.jsonl, select on val.jsonl, save out (a .pt with its config)."""
     import torch
 
@@ -187,7 +191,7 @@ def train(data_dir: str | Path, out: str | Path, *, epochs: int = 8, lr: float =
     val_groups = load_groups(data_dir / "val.jsonl")
     if not train_groups:
         raise ValueError(f"{data_dir}/train.jsonl has no groups; run `ouro learn data` first")
-    cfg = RankerConfig(residual=residual, shrink=shrink)
+    cfg = RankerConfig(residual=residual, shrink=shrink, tokens=tokens)
     model = build_model(cfg).to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
     prepared = []
@@ -195,13 +199,13 @@ def train(data_dir: str | Path, out: str | Path, *, epochs: int = 8, lr: float =
     val_weights = kind_weights(val_groups) if val_groups else {}
     for g in train_groups:
         feats, pos = _group_features(g)
-        prepared.append((tensorize(feats), torch.tensor(offsets(feats, cfg, training=True)), pos,
+        prepared.append((tensorize(feats, cfg.tokens), torch.tensor(offsets(feats, cfg, training=True)), pos,
                          weights[fix_kind(g)]))
 
     def score_fn(feats):  # the order the policy will use: the model, its offsets, the policy's factors
         model.eval()
         with torch.inference_mode():
-            scores = model(*(t.to(device) for t in tensorize(feats))).tolist()
+            scores = model(*(t.to(device) for t in tensorize(feats, cfg.tokens))).tolist()
         shrink = cfg.shrink if cfg.residual else 1.0
         return policy_order([shrink * s + o for s, o in zip(scores, offsets(feats, cfg, training=False))], feats)
 
