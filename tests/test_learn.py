@@ -137,6 +137,14 @@ def test_the_bundled_checkpoint_loads_and_a_missing_one_falls_back_to_the_heuris
     assert len(said) == 1 and "heuristic" in said[0] and "none.pt" in said[0]
     assert isinstance(load_default_ranker(None, warn=said.append), LearnedRanker) and BUNDLED.exists()
     assert len(said) == 1
+    # a checkpoint whose shapes are not this version's: the heuristic order, saying why
+    import torch
+
+    ckpt = torch.load(BUNDLED, weights_only=True)
+    ckpt["config"] = ckpt["config"].replace('"d_model": 64', '"d_model": 32')
+    torch.save(ckpt, tmp_path / "other.pt")
+    assert load_default_ranker(tmp_path / "other.pt", warn=said.append) is None
+    assert len(said) == 2 and "another version" in said[1] and "heuristic" in said[1]
 
 
 def test_finetune_masks_the_faulty_code_out_of_the_loss(tmp_path):

@@ -78,3 +78,7 @@ def load_default_ranker(path: str | Path | None = None, warn=None):
         if warn:
             warn("torch is not installed; ordering candidates by the heuristic (pip install 'ouro-agent[learn]')")
         return None
+    except ValueError as e:   # a checkpoint of another version: the heuristic order, saying why
+        if warn:
+            warn(f"{e}; ordering candidates by the heuristic")
+        return None

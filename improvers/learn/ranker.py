@@ -1,14 +1,17 @@
 """The learned edit ranker: a small torch model that scores candidate edits.
 
-The edit's tokens (removed, inserted, the line before and after) are role-tagged, hashed and
-averaged by an embedding bag, and an MLP mixes that with the template and the numbers
-(suspiciousness, prior, size). A transformer encoder over the tokens was tried first: on this
-2-core CPU it trained far too slowly to fit the 15-minute training budget, for no better ranks
-on held-out bugs, so the bag it is.
+An MLP mixes the template (an embedding), the signals of what the edit does to its
+function's names (signals.py) and a few numbers (suspiciousness, prior, size); with
+`tokens`, also the edit's role-tagged hashed tokens averaged by an embedding bag (off by
+default: it learns how injected bugs read, which real bugs do not share). A transformer
+encoder over the tokens was tried first: on this 2-core CPU it trained far too slowly.
 
-Trained listwise: each training group is the set of candidate edits near one injected bug,
-exactly one of which undoes it; a softmax over the group's scores is pushed towards that one.
-Inference is batched on the CPU; the built-in policy calls `Ranker.score` to order proposals.
+Residual (the default): the score is a correction added to the log of the heuristic's
+template score, scaled by `shrink` at repair time. Trained listwise: each training group is
+the set of candidate edits near one injected bug, exactly one of which undoes it; a softmax
+over the group's scores is pushed towards that one, each group weighted by how common its
+kind of fix is among real bugs. Inference is batched on the CPU; the built-in policy calls
+`Ranker.score` (through adapter.LearnedRanker) to order proposals.
 """
 from __future__ import annotations
 
@@ -97,7 +100,11 @@ class Ranker:
         ckpt = torch.load(path, map_location="cpu", weights_only=True)
         cfg = RankerConfig(**json.loads(ckpt["config"]))
         model = build_model(cfg)
-        model.load_state_dict(ckpt["state"])
+        try:
+            model.load_state_dict(ckpt["state"])
+        except RuntimeError:   # shapes from another version of the features
+            raise ValueError(f"{path}: a ranker checkpoint from another version of ouro; "
+                             "retrain it with `ouro learn train`") from None
         return cls(model, cfg, path)
 
     def score(self, features: list[EditFeatures], batch: int = 256) -> list[float]:
