@@ -153,7 +153,7 @@ class BuiltinPolicy:
         evidence = evidence_boosts(list(node.observation.failing.values()) if node.observation else [])
         issue_words = _issue_words(ctx.issue)
         if self.ranker is not None and cands:
-            context = {"issue": ctx.issue, "base_files": ctx.base_files, "node_files": dict(node.files),
+            context = {"issue": ctx.issue, "base_files": ctx.base_files, "node_files": node.files,
                        "target_tests": ctx.target_tests, "localization": ctx.localization}
             model_scores = list(self.ranker(cands, context))
         else:

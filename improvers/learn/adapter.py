@@ -36,15 +36,15 @@ class LearnedRanker:
         score = {(s.file, s.line): s.score / best for s in lines}
         rank = {(s.file, s.line): i for i, s in enumerate(lines)}
         base = context.get("base_files") or {}
-        # the text each candidate edits: the node's version of a file its edits changed
-        sources = {**base, **(context.get("node_files") or {})}
+        node_files = context.get("node_files") or {}
         if self._signatures[0] is not base:   # one repair run: the repository's defs, parsed once
             self._signatures = (base, signatures(base.values()))
             self._file_signals.clear()
         variants = variant_counts(candidates)
         out = []
         for c in candidates:
-            text = sources.get(c.file, "")
+            # the text the candidate edits: the node's version of a file its edits changed
+            text = node_files[c.file] if c.file in node_files else base.get(c.file, "")
             if text not in self._file_signals:   # keyed by the text: nodes share most files
                 if len(self._file_signals) > 64:
                     self._file_signals.clear()

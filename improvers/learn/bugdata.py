@@ -211,8 +211,8 @@ def _groups_for_function(key: str, source: str, fn: ast.FunctionDef, rng: random
         rng.shuffle(neg)
         chosen = pos[:1] + neg[: MAX_GROUP - 1]
         rng.shuffle(chosen)
-        buggy_lines = buggy.splitlines()
         signals = FileSignals(buggy, sigs)
+        buggy_lines = signals.lines
         groups.append({
             "id": hashlib.sha256(buggy.encode()).hexdigest()[:16],
             "function": key, "line": line, "injected": inj.template,

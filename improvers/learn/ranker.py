@@ -81,6 +81,13 @@ def offsets(features: list[EditFeatures], cfg: RankerConfig, *, training: bool) 
     return [prior_logit(f) + (policy_logit(f) if training else 0.0) for f in features]
 
 
+def hook_scores(raw: list[float], features: list[EditFeatures], cfg: RankerConfig) -> list[float]:
+    """The model's raw outputs as the policy's ranker hook gets them: a residual model's
+    correction scaled by its shrink and added to the heuristic's template score (log space)."""
+    shrink = cfg.shrink if cfg.residual else 1.0
+    return [shrink * s + o for s, o in zip(raw, offsets(features, cfg, training=False))]
+
+
 class Ranker:
     """A loaded checkpoint; `score` returns one float per candidate (higher = try first)."""
 
@@ -114,8 +121,7 @@ class Ranker:
         with torch.inference_mode():
             for i in range(0, len(features), batch):
                 out.extend(self.model(*tensorize(features[i:i + batch], self.cfg.tokens)).tolist())
-        shrink = self.cfg.shrink if self.cfg.residual else 1.0
-        return [shrink * s + o for s, o in zip(out, offsets(features, self.cfg, training=False))]
+        return hook_scores(out, features, self.cfg)
 
 
 @dataclass
@@ -213,8 +219,7 @@ def train(data_dir: str | Path, out: str | Path, *, epochs: int = 8, lr: float =
         model.eval()
         with torch.inference_mode():
             scores = model(*(t.to(device) for t in tensorize(feats, cfg.tokens))).tolist()
-        shrink = cfg.shrink if cfg.residual else 1.0
-        return policy_order([shrink * s + o for s, o in zip(scores, offsets(feats, cfg, training=False))], feats)
+        return policy_order(hook_scores(scores, feats, cfg), feats)
 
     rng = random.Random(seed)
     t0 = time.perf_counter()
