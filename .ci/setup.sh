@@ -63,8 +63,8 @@ if [ ! -x .venv/bin/python ]; then
     log "creating .venv"
     python3.11 -m venv .venv
 fi
-if ! .venv/bin/python -c "import agent, sandbox, docker, pytest_timeout" 2>/dev/null \
-   || [ pyproject.toml -nt .venv/.ouro-installed ]; then
+if ! .venv/bin/python -c "import ouro.agent, ouro.sandbox, docker, pytest_timeout" 2>/dev/null \
+   || [ pyproject.toml -nt .venv/.ouro-installed ] || [ setup.py -nt .venv/.ouro-installed ]; then
     log "installing ouro into .venv"
     .venv/bin/pip install -q -e '.[dev]'
     touch .venv/.ouro-installed

@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from agent.repomap import RepoMap
+from ouro.agent.repomap import RepoMap
 
 _FRAME_RE = re.compile(r'^(?:\s*File "([^"]+\.py)", line (\d+)|([^\s:"]+\.py):(\d+):)', re.M)
 _IDENT_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]{2,}")

@@ -17,8 +17,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from agent.errors import BadInput, OuroError, PreconditionFailed
-from agent.fsutil import append_jsonl, atomic_write_json, atomic_write_text, read_jsonl
+from ouro.sandbox.core.errors import BadInput, OuroError, PreconditionFailed
+from ouro.sandbox.core.files import append_jsonl, atomic_write_json, atomic_write_text, read_jsonl
 
 
 @dataclass
@@ -92,13 +92,13 @@ _SAVED = ("repo", "issue", "test_cmd", "policy", "budget", "time_limit", "backen
 def make_policy(name: str, config: RepairConfig):
     """The proposal policy named by --policy."""
     if name == "builtin":
-        from agent.policies.builtin import BuiltinPolicy
+        from ouro.agent.policies.builtin import BuiltinPolicy
 
         # a ranker handed in by code (improvers.scaffold scores rewrites of the ordering this way)
         given = config.llm_options.get("ranker")
         return BuiltinPolicy(ranker=given if callable(given) else load_ranker(config.ranker))
     try:
-        from agent.policies import registry  # other policies (litellm:, local:) register there
+        from ouro.agent.policies import registry  # other policies (litellm:, local:) register there
     except ImportError:
         raise BadInput(f"unknown policy {name!r} (available: builtin)") from None
     return registry.make(name, config)
@@ -109,10 +109,10 @@ def load_ranker(choice: str):
     if choice == "none":
         return None
     if choice == "scaffold":  # the ordering `ouro improve scaffold` maintains (improvers/scaffold_target.py)
-        from improvers.scaffold import load_ranker as load_scaffold_ranker
+        from ouro.improvers.scaffold import load_ranker as load_scaffold_ranker
 
         return load_scaffold_ranker()
-    from improvers.learn.adapter import load_default_ranker
+    from ouro.improvers.learn.adapter import load_default_ranker
 
     def warn(msg: str) -> None:
         print(f"ouro: note: {msg}", file=sys.stderr)
@@ -135,7 +135,7 @@ class _SandboxTests:
     """The repair's sandbox: cold runs (reproduce, final checks) and warm runs (candidates)."""
 
     def __init__(self, config: RepairConfig, sandbox_policy, workspace_dir: Path, run_id: str, on_exec):
-        from sandbox.backends import open_sandbox
+        from ouro.sandbox.backends import open_sandbox
 
         self.on_exec = on_exec
         self.policy = sandbox_policy
@@ -143,7 +143,7 @@ class _SandboxTests:
         labels = {"ouro.run": run_id, "ouro.purpose": "repair"}
         image = site_dir = None
         if backend in ("docker", "gvisor", "bwrap"):
-            from sandbox.images import ImageError, ensure_env
+            from ouro.sandbox.images import ImageError, ensure_env
 
             try:
                 env = ensure_env(workspace_dir)
@@ -152,7 +152,7 @@ class _SandboxTests:
             image, site_dir = env.image, env.site_dir
         try:
             if backend == "bwrap":
-                from sandbox.bwrap_backend import BwrapSandbox
+                from ouro.sandbox.bwrap_backend import BwrapSandbox
 
                 self.sandbox = BwrapSandbox.start(sandbox_policy, workspace=workspace_dir, labels=labels,
                                                   audit=config.audit, site_dir=site_dir)
@@ -170,7 +170,7 @@ class _SandboxTests:
         self.workspace_dir = workspace_dir
 
     def cold(self, pytest_args: list[str], timeout: float, coverage: bool = False):
-        from sandbox.testrun import run_tests_cold
+        from ouro.sandbox.testrun import run_tests_cold
 
         run = run_tests_cold(self.sandbox, pytest_args, timeout, coverage=coverage)
         self.on_exec(run.exec)
@@ -207,7 +207,7 @@ class _SandboxTests:
         self.touched |= set(files)
         if self.worker is None and not self._worker_failed:
             try:
-                from sandbox.testrun import WarmWorker
+                from ouro.sandbox.testrun import WarmWorker
 
                 self.worker = WarmWorker(self.sandbox)
             except Exception as e:  # no warm worker on this backend/guest: cold runs still work
@@ -243,8 +243,8 @@ class RepairRun:
 
     # -- set-up ----------------------------------------------------------------------------
     def _prepare(self):
-        from agent.home import OuroHome
-        from agent.runstore import RunStore
+        from ouro.sandbox.core.home import OuroHome
+        from ouro.agent.runstore import RunStore
 
         cfg = self.config
         self.home = OuroHome.resolve(cfg.home).ensure()
@@ -274,7 +274,7 @@ class RepairRun:
             cfg.run_dir = Path(cfg.run_dir) if cfg.run_dir else self.home.runs / cfg.run_id
         self.run_id, self.run_dir = cfg.run_id, Path(cfg.run_dir)
 
-        from sandbox.policy import PolicyError, load_policy
+        from ouro.sandbox.policy import PolicyError, load_policy
 
         try:
             self.sandbox_policy = load_policy(cfg.policy_file)
@@ -284,12 +284,12 @@ class RepairRun:
             raise BadInput(str(e)) from None
         if self.sandbox_policy.backend == "local" and not cfg.unsafe_local:
             raise BadInput("the local backend isolates nothing; pass --unsafe-local to use it")
-        from agent.testing import parse_test_cmd
+        from ouro.agent.testing import parse_test_cmd
 
         self.test_cmd = parse_test_cmd(cfg.test_cmd)
 
     def _open_workspace(self):
-        from agent.workspace import Workspace
+        from ouro.agent.workspace import Workspace
 
         cfg = self.config
         if cfg.resume:
@@ -307,7 +307,7 @@ class RepairRun:
     def _audit_log(self):
         if not hasattr(self, "_alog"):
             try:
-                from sandbox.audit.log import default_log
+                from ouro.sandbox.audit.log import default_log
 
                 self._alog = default_log(self.home)
             except ImportError:
@@ -319,7 +319,7 @@ class RepairRun:
         if log is None:
             return
         try:
-            from sandbox.audit.events import events_from_exec
+            from ouro.sandbox.audit.events import events_from_exec
 
             events = events_from_exec(result, run_id=self.run_id, policy=self.config.policy,
                                       backend=self.sandbox_policy.backend, rules=self.sandbox_policy.audit_rules or None)
@@ -329,7 +329,7 @@ class RepairRun:
 
     def _scanner(self):
         try:
-            from sandbox.audit.static_scan import scan_source
+            from ouro.sandbox.audit.static_scan import scan_source
         except ImportError:
             return None
         base_findings: dict[str, set] = {}
@@ -342,7 +342,7 @@ class RepairRun:
                 new = [f for f in scan_source(path, text) if (f.kind, f.message) not in base_findings[path]]
                 if new:
                     try:
-                        from sandbox.audit.events import events_from_findings
+                        from ouro.sandbox.audit.events import events_from_findings
 
                         log = self._audit_log()
                         if log is not None:
@@ -357,7 +357,7 @@ class RepairRun:
 
     # -- the pipeline -----------------------------------------------------------------------
     def execute(self) -> RepairOutcome:
-        from agent.trajectory import Trajectory
+        from ouro.agent.trajectory import Trajectory
 
         self._prepare()
         cfg = self.config
@@ -390,11 +390,11 @@ class RepairRun:
         self.store.finish(self.run_id, status="error", error=message, seconds=time.monotonic() - self.t0)
 
     def _repair(self, tests: _SandboxTests) -> RepairOutcome:
-        from agent.localize import is_test_file, localize
-        from agent.repomap import build_repomap
-        from agent.search import Observation, SearchConfig, SearchContext, TreeSearch
-        from agent.selfdebug import failure_message
-        from agent.testing import Baseline, Validator, reproduce
+        from ouro.agent.localize import is_test_file, localize
+        from ouro.agent.repomap import build_repomap
+        from ouro.agent.search import Observation, SearchConfig, SearchContext, TreeSearch
+        from ouro.agent.selfdebug import failure_message
+        from ouro.agent.testing import Baseline, Validator, reproduce
 
         cfg = self.config
         timeout = float(cfg.test_timeout or self.sandbox_policy.limits.wall_time_s)
@@ -476,7 +476,7 @@ class RepairRun:
         atomic_write_json(self.run_dir / "tree.json", tree)
 
         # 4. discriminate: re-run each plausible patch cold, from a clean state
-        from agent.discriminator import choose
+        from ouro.agent.discriminator import choose
 
         def rerun(node) -> bool:
             run = tests.cold_with({p: t.encode() for p, t in node.files.items()}, self.test_cmd.pytest_args, timeout)
@@ -519,7 +519,7 @@ class RepairRun:
         return outcome
 
     def _explain(self, baseline, loc, chosen, result) -> str:
-        from agent.selfdebug import expected_actual, failure_message
+        from ouro.agent.selfdebug import expected_actual, failure_message
 
         cfg = self.config
         out = [f"# ouro repair {self.run_id}", ""]

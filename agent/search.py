@@ -26,8 +26,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable
 
-from agent.policies.base import Policy, Proposal, state_key
-from agent.selfdebug import Chain, explain
+from ouro.agent.policies.base import Policy, Proposal, state_key
+from ouro.agent.selfdebug import Chain, explain
 
 
 @dataclass

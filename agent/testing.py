@@ -15,9 +15,9 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable
 
-from agent.errors import BadInput, OuroError
-from agent.search import Observation
-from agent.selfdebug import failure_message
+from ouro.sandbox.core.errors import BadInput, OuroError
+from ouro.agent.search import Observation
+from ouro.agent.selfdebug import failure_message
 
 DEFAULT_TEST_CMD = "python -m pytest"
 

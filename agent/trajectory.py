@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from agent.fsutil import append_jsonl, read_jsonl
+from ouro.sandbox.core.files import append_jsonl, read_jsonl
 
 
 class Trajectory:

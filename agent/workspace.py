@@ -15,7 +15,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from agent.errors import BadInput, OuroError
+from ouro.sandbox.core.errors import BadInput, OuroError
 
 # Never copied: VCS data, ouro's own home, environments and caches (a stale .pyc could even
 # hide a candidate's edit).

@@ -78,8 +78,8 @@ class SandboxRunner:
     """One sandbox per side (hook on / off), the suites copied in side by side."""
 
     def __init__(self, suites: list[Path], backend: str):
-        from sandbox.backends import open_sandbox
-        from sandbox.policy import load_policy
+        from ouro.sandbox.backends import open_sandbox
+        from ouro.sandbox.policy import load_policy
 
         self.root = Path(tempfile.mkdtemp(prefix="ouro-audit-bench-"))
         for s in suites:

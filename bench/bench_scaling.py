@@ -38,8 +38,8 @@ def run_bench(suite: Path, workers: int, out: Path, home: Path, extra: list[str]
 
 def prepare_environments(suite: Path, backend: str | None) -> None:
     """Build (or find cached) each task's sandbox environment first, so neither side pays for it."""
-    from agent.suite import load_suite
-    from sandbox.images import ensure_env
+    from ouro.agent.bench.suite import load_suite
+    from ouro.sandbox.images import ensure_env
 
     if backend == "local":
         return
@@ -49,7 +49,7 @@ def prepare_environments(suite: Path, backend: str | None) -> None:
 
 
 def main() -> int:
-    from agent.bench import stable_view
+    from ouro.agent.bench.run import stable_view
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--suite", default=str(ROOT / "repos"))

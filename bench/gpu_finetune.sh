@@ -13,20 +13,20 @@ $PY -c "import torch; assert torch.cuda.is_available(), 'no CUDA device'; print(
 BASE=${1:-}
 if [ -z "$BASE" ]; then
   BASE=$WORK/base
-  $PY -c "from improvers.learn.tiny import make_tiny_model; make_tiny_model('$BASE', hidden=1024, layers=8, heads=16)"
+  $PY -c "from ouro.improvers.learn.tiny import make_tiny_model; make_tiny_model('$BASE', hidden=1024, layers=8, heads=16)"
 fi
 $PY - "$WORK" <<'PY'
 import json, sys
-from improvers.learn.trajdata import example
+from ouro.improvers.learn.trajdata import example
 rows = [example("add() subtracts", f"def add(a, b):\n    return a - b  # {i}", "AssertionError: assert -1 == 3",
                 "The operator is a minus where the sum needs a plus.", f"def add(a, b):\n    return a + b  # {i}")
         for i in range(256)]
 open(sys.argv[1] + "/sft.jsonl", "w").write("".join(json.dumps(r) + "\n" for r in rows))
 PY
-$PY -m agent.cli learn finetune --base "$BASE" --data "$WORK/sft.jsonl" --out "$WORK/ft" --steps 200 --batch-size 16 --device cuda --json | tee "$WORK/ft.json"
+$PY -m ouro.agent.cli learn finetune --base "$BASE" --data "$WORK/sft.jsonl" --out "$WORK/ft" --steps 200 --batch-size 16 --device cuda --json | tee "$WORK/ft.json"
 $PY - "$WORK" <<'PY'
 import json, sys, time
-from improvers.learn.serve import TransformersChat
+from ouro.improvers.learn.serve import TransformersChat
 work = sys.argv[1]
 ft = json.load(open(work + "/ft.json"))
 chat = TransformersChat(work + "/ft")

@@ -25,8 +25,8 @@ sys.path.insert(0, str(ROOT))
 
 
 def held_out(data: Path, checkpoint: Path) -> tuple[float, float, int]:
-    from improvers.learn.features import heuristic_score
-    from improvers.learn.ranker import Ranker, load_groups, mean_rank, policy_order
+    from ouro.improvers.learn.features import heuristic_score
+    from ouro.improvers.learn.ranker import Ranker, load_groups, mean_rank, policy_order
 
     groups = load_groups(data / "test.jsonl")
     ranker = Ranker.load(checkpoint)
@@ -36,9 +36,9 @@ def held_out(data: Path, checkpoint: Path) -> tuple[float, float, int]:
 
 
 def repair_once(task, ranker: str, backend: str, home: Path, tmp: Path, unsafe_local: bool):
-    from agent.judge import judge_patch
-    from agent.repair import RepairConfig, run_repair
-    from sandbox.policy import load_policy
+    from ouro.agent.bench.judge import judge_patch
+    from ouro.agent.repair import RepairConfig, run_repair
+    from ouro.sandbox.policy import load_policy
 
     repo = task.materialize(tmp / f"{task.id}-{Path(ranker).name}")
     cfg = RepairConfig(repo=repo, issue=task.issue, test_cmd=task.test_cmd, backend=backend, home=home,
@@ -61,8 +61,8 @@ def main(argv=None) -> int:
     ap.add_argument("--unsafe-local", action="store_true")
     ap.add_argument("--only", help="comma-separated task ids")
     args = ap.parse_args(argv)
-    from agent.suite import load_suite
-    from improvers.learn.adapter import BUNDLED
+    from ouro.agent.bench.suite import load_suite
+    from ouro.improvers.learn.adapter import BUNDLED
 
     checkpoint = Path(args.checkpoint) if args.checkpoint else BUNDLED
     if args.data and (Path(args.data) / "test.jsonl").exists():

@@ -21,7 +21,7 @@ sys.path.insert(0, str(ROOT))
 
 def sample_candidates(n: int = 64):
     """n candidates from the first bundled source file that offers them, and the hook's context."""
-    from agent.templates import generate
+    from ouro.agent.templates import generate
 
     for path in sorted((ROOT / "repos").glob("*/repo/**/*.py")):
         if "test" in path.name:
@@ -39,8 +39,8 @@ def main(argv=None) -> int:
     ap.add_argument("--checkpoint", default=None)
     ap.add_argument("--repeats", type=int, default=200)
     args = ap.parse_args(argv)
-    from improvers.learn.adapter import BUNDLED, LearnedRanker
-    from improvers.learn.features import tagged_ids
+    from ouro.improvers.learn.adapter import BUNDLED, LearnedRanker
+    from ouro.improvers.learn.features import tagged_ids
 
     ranker = LearnedRanker(args.checkpoint or BUNDLED)
     cands, context = sample_candidates(64)

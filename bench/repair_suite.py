@@ -31,11 +31,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--time-limit", type=float, default=900.0, help="seconds per repair (default 900)")
     args = ap.parse_args(argv)
 
-    from agent.errors import OuroError
-    from agent.judge import judge_patch
-    from agent.repair import RepairConfig, run_repair
-    from agent.suite import load_suite
-    from sandbox.policy import load_policy
+    from ouro.sandbox.core.errors import OuroError
+    from ouro.agent.bench.judge import judge_patch
+    from ouro.agent.repair import RepairConfig, run_repair
+    from ouro.agent.bench.suite import load_suite
+    from ouro.sandbox.policy import load_policy
 
     suite = load_suite(args.suite)
     tasks = [t for t in suite.tasks if not args.only or t.id in args.only.split(",")]

@@ -83,11 +83,11 @@ def main() -> int:
         print(f"bench: {task} is not a bundled task (needs repo/ and solution.diff)", file=sys.stderr)
         return 2
 
-    from sandbox import images
-    from sandbox.bwrap_backend import BwrapSandbox
-    from sandbox.docker_backend import DockerSandbox
-    from sandbox.policy import load_policy
-    from sandbox.testrun import WarmWorker, run_tests_cold
+    from ouro.sandbox import images
+    from ouro.sandbox.bwrap_backend import BwrapSandbox
+    from ouro.sandbox.docker_backend import DockerSandbox
+    from ouro.sandbox.policy import load_policy
+    from ouro.sandbox.testrun import WarmWorker, run_tests_cold
 
     repo, changed = candidate_files(task)
     pargs = test_args(task)

@@ -21,12 +21,12 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
-from agent.errors import BadInput
-from agent.fsutil import append_jsonl, atomic_write_json, atomic_write_text, read_jsonl
-from improvers.language_model import ModelSpec
-from improvers.meta import SEED_IMPROVER, Archive, MetaUtility, improve_improver, version_record
-from improvers.sandboxed import SandboxSpec
-from improvers.tasks import TASKS
+from ouro.sandbox.core.errors import BadInput
+from ouro.sandbox.core.files import append_jsonl, atomic_write_json, atomic_write_text, read_jsonl
+from ouro.improvers.language_model import ModelSpec
+from ouro.improvers.meta import SEED_IMPROVER, Archive, MetaUtility, improve_improver, version_record
+from ouro.improvers.sandboxed import SandboxSpec
+from ouro.improvers.tasks import TASKS
 
 
 @dataclass(frozen=True)
@@ -136,7 +136,7 @@ class ExperimentConfig:
 def _audit_log(home):
     """The tamper-evident audit log, or None while sandbox.audit.log is not available."""
     try:
-        from sandbox.audit.log import default_log
+        from ouro.sandbox.audit.log import default_log
     except ImportError:
         return None
     return default_log(home)
@@ -149,7 +149,7 @@ _AUDIT_KIND = {"sandbox_disabled": "sandbox_disable"}
 def _audit_event(v: dict, run_id: str, iteration: int, backend: str) -> dict:
     extra = {k: v[k] for k in ("version", "task", "seed", "how") if k in v}
     try:
-        from sandbox.audit.events import make_event
+        from ouro.sandbox.audit.events import make_event
     except ImportError:
         return {"kind": _AUDIT_KIND.get(v["kind"], v["kind"]), "severity": "high", "source": "improve",
                 "detail": v["detail"], "run_id": run_id, "violation": v["kind"], "iteration": iteration, **extra}
@@ -246,6 +246,6 @@ class Experiment:
                 score = self._meta(tasks, seeds).score(archive.source(vid))
                 out["versions"][vid] = {"jobs": score.jobs, "violations": score.violations}
             atomic_write_json(transfer_path, out)
-        from improvers.report import write_report
+        from ouro.improvers.report import write_report
 
         return write_report(self.run_dir)

@@ -183,7 +183,7 @@ class LiteLLMBackend:
     name: str = "litellm"
 
     def complete(self, expertise: str, message: str, temperature: float) -> tuple[str, int, int]:
-        from agent.llm.client import LLMClient  # heavy (litellm): imported only when used
+        from ouro.agent.llm.client import LLMClient  # heavy (litellm): imported only when used
 
         client = getattr(self, "_client", None)
         if client is None:

@@ -17,11 +17,11 @@ import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from agent.fsutil import append_jsonl, atomic_write_text, read_jsonl
-from improvers.detect import Violation
-from improvers.language_model import ModelSpec, stable_seed
-from improvers.sandboxed import _one_per_kind, HostUtility, ImproverJob, SandboxSpec, run_improver, run_improver_job
-from improvers.stats import mean_ci
+from ouro.sandbox.core.files import append_jsonl, atomic_write_text, read_jsonl
+from ouro.improvers.detect import Violation
+from ouro.improvers.language_model import ModelSpec, stable_seed
+from ouro.improvers.sandboxed import _one_per_kind, HostUtility, ImproverJob, SandboxSpec, run_improver, run_improver_job
+from ouro.improvers.stats import mean_ci
 
 SEED_IMPROVER = Path(__file__).resolve().parent / "seed.py"
 

@@ -12,10 +12,10 @@ import json
 from collections import Counter
 from pathlib import Path
 
-from agent.errors import BadInput
-from agent.fsutil import atomic_write_json, atomic_write_text, read_jsonl
-from improvers.detect import violation_table
-from improvers.stats import mean_ci
+from ouro.sandbox.core.errors import BadInput
+from ouro.sandbox.core.files import atomic_write_json, atomic_write_text, read_jsonl
+from ouro.improvers.detect import violation_table
+from ouro.improvers.stats import mean_ci
 
 
 def _fmt(m, lo, hi) -> str:

@@ -19,10 +19,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from improvers.detect import Violation, check_claim, check_utility_state, scan_improver_source
-from improvers.language_model import BudgetedLM, LMBudgetExceeded, ModelSpec, stable_seed
-from improvers.tasks import InvalidOutput, Task, get_task
-from improvers.tasks.base import SCORE_LIKE_KEYS, Instance, check_score
+from ouro.improvers.detect import Violation, check_claim, check_utility_state, scan_improver_source
+from ouro.improvers.language_model import BudgetedLM, LMBudgetExceeded, ModelSpec, stable_seed
+from ouro.improvers.tasks import InvalidOutput, Task, get_task
+from ouro.improvers.tasks.base import SCORE_LIKE_KEYS, Instance, check_score
 
 GUEST_DIR = Path(__file__).resolve().parent / "guest"
 PROTOCOL_PREFIX = b"\x1eOURO-IMPROVE "
@@ -38,8 +38,8 @@ class SandboxSpec:
     memory_mb: int = 512
 
     def open(self):
-        from sandbox.backends import open_sandbox
-        from sandbox.policy import load_policy
+        from ouro.sandbox.backends import open_sandbox
+        from ouro.sandbox.policy import load_policy
 
         policy = load_policy(self.policy_file).with_backend(self.backend).with_limits(memory_mb=self.memory_mb)
         return open_sandbox(policy, unsafe_local=self.unsafe_local, audit=True)
@@ -320,9 +320,9 @@ def _audit_sink(job: ImproverJob) -> Callable | None:
     if not job.audit_home:
         return None
     try:
-        from agent.home import OuroHome
-        from sandbox.audit.events import events_from_exec
-        from sandbox.audit.log import default_log
+        from ouro.sandbox.core.home import OuroHome
+        from ouro.sandbox.audit.events import events_from_exec
+        from ouro.sandbox.audit.log import default_log
     except ImportError:
         return None
     log = default_log(OuroHome(Path(job.audit_home)))

@@ -24,8 +24,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from agent.errors import BadInput, PreconditionFailed
-from agent.fsutil import append_jsonl, atomic_write_json, atomic_write_text
+from ouro.sandbox.core.errors import BadInput, PreconditionFailed
+from ouro.sandbox.core.files import append_jsonl, atomic_write_json, atomic_write_text
 
 TARGET = Path(__file__).resolve().parent / "scaffold_target.py"
 REPOS = Path(__file__).resolve().parent.parent / "repos"
@@ -65,7 +65,7 @@ def vet(source: str) -> list[str]:
         elif isinstance(node, ast.Name) and node.id in _FORBIDDEN_NAMES:
             problems.append(f"line {node.lineno}: uses {node.id}")
     try:
-        from sandbox.audit.static_scan import scan_source
+        from ouro.sandbox.audit.static_scan import scan_source
     except ImportError:
         scan_source = None
     if scan_source is not None and not problems:
@@ -124,10 +124,10 @@ class RepairJob:
 
 
 def run_repair_job(job: RepairJob) -> dict:
-    from agent.judge import judge_patch
-    from agent.repair import RepairConfig, run_repair
-    from agent.suite import load_task_dir
-    from sandbox.policy import load_policy
+    from ouro.agent.bench.judge import judge_patch
+    from ouro.agent.repair import RepairConfig, run_repair
+    from ouro.agent.bench.suite import load_task_dir
+    from ouro.sandbox.policy import load_policy
 
     task = load_task_dir(Path(job.task_dir))
     out = {"repo": task.id, "fixed": False, "plausible": False, "to_first": None, "validated": 0, "error": None}
@@ -282,9 +282,9 @@ def improve_scaffold(cfg: ScaffoldConfig, run_dir: Path, executor, candidates: l
 
 def _propose_with_seed_improver(current: str, cfg: ScaffoldConfig, train_score) -> list[str]:
     """The meta-improver: the seed improver, sandboxed, rewriting the scaffold file."""
-    from improvers.language_model import ModelSpec, stable_seed
-    from improvers.meta import SEED_IMPROVER
-    from improvers.sandboxed import HostUtility, SandboxSpec, run_improver
+    from ouro.improvers.language_model import ModelSpec, stable_seed
+    from ouro.improvers.meta import SEED_IMPROVER
+    from ouro.improvers.sandboxed import HostUtility, SandboxSpec, run_improver
 
     seen: list[str] = []
 
@@ -307,8 +307,8 @@ def _propose_with_seed_improver(current: str, cfg: ScaffoldConfig, train_score) 
 
 
 def scaffold_command(args, progress) -> int:
-    from agent.cliutil import home_of, print_json
-    from agent.executor import make_executor
+    from ouro.agent.cli.common import home_of, print_json
+    from ouro.sandbox.core.executor import make_executor
 
     repos = sorted(p.name for p in REPOS.iterdir() if (p / "task.toml").exists()) if REPOS.is_dir() else []
     train = [r for r in args.train.split(",") if r] or repos[: len(repos) // 2]

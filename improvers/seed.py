@@ -10,7 +10,7 @@ evolutionary search: n_children mutants per round, the best kept.
 try:
     from helpers import extract_code
 except ImportError:  # read on the host, outside the sandbox
-    from improvers.guest.helpers import extract_code
+    from ouro.improvers.guest.helpers import extract_code
 
 
 def improve_algorithm(initial_solution, utility, language_model):

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sandbox.base import Sandbox
-from sandbox.policy import SandboxPolicy
+from ouro.sandbox.base import Sandbox
+from ouro.sandbox.policy import SandboxPolicy
 
 
 def open_sandbox(
@@ -29,17 +29,17 @@ def open_sandbox(
     """
     backend = policy.backend
     if backend in ("docker", "gvisor"):
-        from sandbox.docker_backend import DockerSandbox
+        from ouro.sandbox.docker_backend import DockerSandbox
 
         return DockerSandbox.start(policy, workspace=workspace, image=image, labels=labels,
                                    runtime="runsc" if backend == "gvisor" else None, audit=audit)
     if backend == "bwrap":
-        from sandbox.bwrap_backend import BwrapSandbox
+        from ouro.sandbox.bwrap_backend import BwrapSandbox
 
         return BwrapSandbox.start(policy, workspace=workspace, image=image, labels=labels, audit=audit,
                                   site_dir=site_dir)
     if backend == "local":
-        from sandbox.local_backend import LocalSandbox
+        from ouro.sandbox.local_backend import LocalSandbox
 
         return LocalSandbox.start(policy, workspace=workspace, labels=labels, unsafe_local=unsafe_local, audit=audit,
                                   home=home)

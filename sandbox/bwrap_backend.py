@@ -42,10 +42,10 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from sandbox.base import EndReason, ExecResult, SandboxError
-from sandbox.local_backend import COPY_IGNORE, GUEST_DIR, resolve_inside
-from sandbox.policy import SandboxPolicy
-from sandbox.proc import PipeProcess, RLimits, disk_usage, run_capped
+from ouro.sandbox.base import EndReason, ExecResult, SandboxError
+from ouro.sandbox.local_backend import COPY_IGNORE, GUEST_DIR, resolve_inside
+from ouro.sandbox.policy import SandboxPolicy
+from ouro.sandbox.proc import PipeProcess, RLimits, disk_usage, run_capped
 
 WORKSPACE = "/workspace"
 GUEST_IN_SANDBOX = "/opt/ouro/guest"
@@ -158,7 +158,7 @@ class BwrapSandbox:
         if image and Path(image).is_dir():
             rootfs = Path(image)
         else:
-            from sandbox.images import base_rootfs
+            from ouro.sandbox.images import base_rootfs
 
             rootfs = base_rootfs()
         rootfs = visible_to_sandbox(rootfs)
@@ -168,7 +168,7 @@ class BwrapSandbox:
         sb = cls(policy, root, rootfs, site, audit, dict(labels or {}))
         # a checkout under a private directory (mktemp -d, a home dir) is out of the uid's reach
         sb.guest_host = visible_to_sandbox(GUEST_DIR, version=tree_version(GUEST_DIR))
-        from sandbox.cgroups import Cgroup
+        from ouro.sandbox.cgroups import Cgroup
 
         lim = policy.limits
         sb.cgroup = Cgroup.create(memory_mb=lim.memory_mb, pids=lim.pids, cpus=lim.cpus)
@@ -226,7 +226,7 @@ class BwrapSandbox:
             out["PYTHONPATH"] = f"{GUEST_IN_SANDBOX}/boot"
             out["OURO_AUDIT"] = "1"
             # deny/kill rules are enforced by the hook in every run, not only in the self-test
-            from sandbox.audit.rules import guest_env
+            from ouro.sandbox.audit.rules import guest_env
 
             out.update(guest_env(self.policy.audit_rules))
         out.update(env or {})

@@ -26,8 +26,8 @@ import weakref
 from dataclasses import dataclass
 from pathlib import Path
 
-from sandbox.base import LABEL, EndReason, ExecResult, SandboxError
-from sandbox.policy import SandboxPolicy
+from ouro.sandbox.base import LABEL, EndReason, ExecResult, SandboxError
+from ouro.sandbox.policy import SandboxPolicy
 
 GUEST_DIR = Path(__file__).resolve().parent / "guest"
 GUEST_IN_SANDBOX = "/opt/ouro/guest"
@@ -248,7 +248,7 @@ class DockerSandbox:
               labels: dict[str, str] | None = None, runtime: str | None = None, audit: bool = True,
               client=None) -> "DockerSandbox":
         import docker
-        from sandbox import images, reaper
+        from ouro.sandbox import images, reaper
 
         client = client or images.docker_client()
         reaper.reap(client)  # leftovers of dead ouro processes only
@@ -350,7 +350,7 @@ class DockerSandbox:
             out["OURO_AUDIT"] = "1"
             # deny/kill rules are enforced by the hook in every run, not only in the self-test;
             # a caller's explicit OURO_AUDIT_RULES wins
-            from sandbox.audit.rules import guest_env
+            from ouro.sandbox.audit.rules import guest_env
 
             for k, v in guest_env(self.policy.audit_rules).items():
                 out.setdefault(k, v)
@@ -588,7 +588,7 @@ class DockerSandbox:
         stderr = raw.stderr.decode("utf-8", "replace")
         events: list[dict] = []
         try:
-            from sandbox.audit.channel import split_audit_lines
+            from ouro.sandbox.audit.channel import split_audit_lines
 
             stderr, events = split_audit_lines(stderr)
         except ImportError:

@@ -36,7 +36,7 @@ def _timed(name: str, fn) -> Check:
 
 
 def check_daemon():
-    from sandbox.daemon import daemon_info
+    from ouro.sandbox.daemon import daemon_info
 
     info = daemon_info()
     if info.running:
@@ -45,7 +45,7 @@ def check_daemon():
 
 
 def check_base_image():
-    from sandbox import images
+    from ouro.sandbox import images
 
     client = images.docker_client()
     if not images.image_exists(client, images.BASE_IMAGE):
@@ -57,9 +57,9 @@ def check_base_image():
 
 
 def _check_container(runtime: str | None):
-    from sandbox import images
-    from sandbox.docker_backend import DockerSandbox
-    from sandbox.policy import load_policy
+    from ouro.sandbox import images
+    from ouro.sandbox.docker_backend import DockerSandbox
+    from ouro.sandbox.policy import load_policy
 
     client = images.docker_client()
     if runtime and runtime not in (client.info().get("Runtimes") or {}):
@@ -88,8 +88,8 @@ def check_runsc():
 def check_bwrap():
     if not shutil.which("bwrap"):
         return False, "bubblewrap is not installed", "apt-get install -y bubblewrap"
-    from sandbox.backends import open_sandbox
-    from sandbox.policy import load_policy
+    from ouro.sandbox.backends import open_sandbox
+    from ouro.sandbox.policy import load_policy
 
     policy = load_policy().with_backend("bwrap").with_limits(wall_time_s=60)
     with open_sandbox(policy, audit=False) as sb:

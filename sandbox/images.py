@@ -128,7 +128,7 @@ def _add_sandbox_user(root: Path) -> None:
 def docker_client():
     """A docker SDK client, or PreconditionFailed (exit 3) naming `ouro sandbox setup`."""
     import docker  # heavy; imported only by the commands that talk to Docker
-    from agent.errors import PreconditionFailed
+    from ouro.sandbox.core.errors import PreconditionFailed
 
     try:
         client = docker.from_env(timeout=120)

@@ -16,9 +16,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from sandbox.base import ExecResult, SandboxError
-from sandbox.policy import SandboxPolicy
-from sandbox.proc import PipeProcess, RLimits, run_capped
+from ouro.sandbox.base import ExecResult, SandboxError
+from ouro.sandbox.policy import SandboxPolicy
+from ouro.sandbox.proc import PipeProcess, RLimits, run_capped
 
 GUEST_DIR = Path(__file__).resolve().parent / "guest"
 # What never travels into a sandbox's workspace: stale bytecode would make a candidate's
@@ -39,9 +39,9 @@ def warn_unsafe(what: str) -> None:
 def record_unsafe_use(workspace: str, labels: dict[str, str], home=None) -> None:
     """Append a `sandbox_disable` event to the audit log of `home` (--home, OURO_HOME or ./.ouro)."""
     try:
-        from agent.home import OuroHome
-        from sandbox.audit.events import make_event
-        from sandbox.audit.log import default_log
+        from ouro.sandbox.core.home import OuroHome
+        from ouro.sandbox.audit.events import make_event
+        from ouro.sandbox.audit.log import default_log
 
         event = make_event("sandbox_disable", f"unsafe local backend started, no isolation: {workspace}",
                            source="backend", backend="local", run_id=labels.get("ouro.run") or labels.get("run_id"))
@@ -111,7 +111,7 @@ class LocalSandbox:
             out["OURO_AUDIT"] = "1"
             out["OURO_WORKSPACE"] = self.workspace  # the hook's idea of where writes are expected
             # deny/kill rules are enforced by the hook in every run, not only in the self-test
-            from sandbox.audit.rules import guest_env
+            from ouro.sandbox.audit.rules import guest_env
 
             out.update(guest_env(self.policy.audit_rules))
         out.update(env or {})

@@ -22,7 +22,7 @@ import threading
 import time
 from dataclasses import dataclass
 
-from sandbox.base import EndReason, ExecResult
+from ouro.sandbox.base import EndReason, ExecResult
 
 
 @dataclass(frozen=True)
@@ -255,7 +255,7 @@ def disk_usage(root: str) -> int:
 def split_audit_stream(stderr: str) -> tuple[str, list[dict]]:
     """Separate the audit hook's event lines from stderr (sandbox.audit owns the format)."""
     try:
-        from sandbox.audit.channel import split_audit_lines
+        from ouro.sandbox.audit.channel import split_audit_lines
     except ImportError:
         return stderr, []
     return split_audit_lines(stderr)

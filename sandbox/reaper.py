@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from sandbox.base import LABEL
+from ouro.sandbox.base import LABEL
 
 
 @dataclass

@@ -22,7 +22,7 @@ import time
 import uuid
 from dataclasses import asdict, dataclass, field
 
-from sandbox.base import EndReason, ExecResult, SandboxError
+from ouro.sandbox.base import EndReason, ExecResult, SandboxError
 
 PASSED, FAILED, ERROR, SKIPPED = "passed", "failed", "error", "skipped"
 GUEST_DIR_IN_SANDBOX = "/opt/ouro/guest"
@@ -113,7 +113,7 @@ def take_key(stdout: str) -> tuple[bytes | None, str]:
 
 def unseal_lines(key: bytes | None, lines: list[str]) -> list[dict]:
     """The records sealed with `key`; a {"kind": "forged"} record counts the lines that were not."""
-    from sandbox.guest.recorder import unseal
+    from ouro.sandbox.guest.recorder import unseal
 
     if key is None:
         return [{"kind": "forged", "count": len([ln for ln in lines if ln.strip()])}] if lines else []
@@ -282,7 +282,7 @@ class WarmWorker:
             died = not self._proc.alive()
             # the worker's own stderr (audit lines split out) says what happened to it
             tail = getattr(self._proc, "stderr_tail", lambda: "")()
-            from sandbox.proc import split_audit_stream
+            from ouro.sandbox.proc import split_audit_stream
 
             tail = split_audit_stream(tail)[0][-2000:]
             self.restart()
@@ -290,7 +290,7 @@ class WarmWorker:
                                 stderr=("warm worker died" if died else "warm worker stopped answering") + "\n" + tail,
                                 duration_s=0.0, reason=EndReason.KILLED if died else EndReason.TIMEOUT)
             return build_run([], result)
-        from sandbox.proc import split_audit_stream
+        from ouro.sandbox.proc import split_audit_stream
 
         stderr, events = split_audit_stream(reply.get("stderr", ""))
         result = ExecResult(

@@ -24,7 +24,7 @@ def _unavailable(why: str):
 @pytest.fixture(scope="session")
 def docker_available() -> bool:
     """The Docker daemon answers (skip, or fail under OURO_REQUIRE_SANDBOX=1, otherwise)."""
-    from sandbox.daemon import daemon_info
+    from ouro.sandbox.daemon import daemon_info
 
     info = daemon_info()
     if not info.running:
@@ -34,7 +34,7 @@ def docker_available() -> bool:
 
 @pytest.fixture(scope="session")
 def docker_client(docker_available):
-    from sandbox.images import docker_client as make
+    from ouro.sandbox.images import docker_client as make
 
     return make()
 
@@ -42,7 +42,7 @@ def docker_client(docker_available):
 @pytest.fixture(scope="session")
 def base_image(docker_client) -> str:
     """The `ouro-base:bookworm` image (built once from Debian packages when missing)."""
-    from sandbox import images
+    from ouro.sandbox import images
 
     try:
         return images.ensure_base_image(docker_client)
@@ -85,7 +85,7 @@ def container_backend(request, base_image) -> str:
 def labelled_containers(docker_client):
     """A function listing ouro's labelled containers created by THIS process (other engineers'
     and other test runs' containers are not ours to judge)."""
-    from sandbox.base import LABEL
+    from ouro.sandbox.base import LABEL
 
     def ours() -> list[str]:
         return [c["Id"] for c in docker_client.api.containers(

@@ -3,17 +3,17 @@ from __future__ import annotations
 
 import pytest
 
-from improvers.sandboxed import SandboxSpec
+from ouro.improvers.sandboxed import SandboxSpec
 
 
 def bwrap_spec() -> SandboxSpec:
     """bwrap (fast, real isolation) or a skip that says why it is missing."""
-    from sandbox.bwrap_backend import bwrap_available
+    from ouro.sandbox.bwrap_backend import bwrap_available
 
     why = bwrap_available()
     if why:
         pytest.skip(why)
-    from sandbox.images import ImageError, base_rootfs
+    from ouro.sandbox.images import ImageError, base_rootfs
 
     try:
         base_rootfs()

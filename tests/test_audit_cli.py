@@ -8,15 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from sandbox.audit.events import events_from_exec
-from sandbox.audit.log import AuditLog
-from sandbox.base import EndReason, ExecResult
+from ouro.sandbox.audit.events import events_from_exec
+from ouro.sandbox.audit.log import AuditLog
+from ouro.sandbox.base import EndReason, ExecResult
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def ouro(home: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "agent.cli", "--home", str(home), "audit", *args],
+    return subprocess.run([sys.executable, "-m", "ouro.agent.cli", "--home", str(home), "audit", *args],
                           capture_output=True, text=True, cwd=ROOT)
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import socket
 import threading
 
-from sandbox.backends import open_sandbox
-from sandbox.policy import load_policy
+from ouro.sandbox.backends import open_sandbox
+from ouro.sandbox.policy import load_policy
 
 CONNECT = """
 import socket, sys

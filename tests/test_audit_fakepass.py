@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from sandbox.audit.events import events_from_findings
-from sandbox.audit.log import AuditLog
-from sandbox.audit.selftest import load_attacks
-from sandbox.audit.static_scan import scan_changed_files
+from ouro.sandbox.audit.events import events_from_findings
+from ouro.sandbox.audit.log import AuditLog
+from ouro.sandbox.audit.selftest import load_attacks
+from ouro.sandbox.audit.static_scan import scan_changed_files
 
 # The runner judges each test's call from what the call itself raised (recorder.py wraps
 # item.runtest), not from pytest's report objects, which a conftest in the same process can
@@ -36,9 +36,9 @@ def test_fake_pass_is_flagged_by_the_static_scan(tmp_path, name):
 
 @pytest.mark.parametrize("name", THREE + RUNNER_ONLY)
 def test_fake_pass_is_judged_failing_by_the_runner(tmp_path, name):
-    from sandbox.backends import open_sandbox
-    from sandbox.policy import load_policy
-    from sandbox.testrun import run_tests_cold
+    from ouro.sandbox.backends import open_sandbox
+    from ouro.sandbox.policy import load_policy
+    from ouro.sandbox.testrun import run_tests_cold
 
     attack = _attack(name)
     ws = tmp_path / "ws"
@@ -56,9 +56,9 @@ def test_fake_pass_is_judged_failing_by_the_runner(tmp_path, name):
 
 def test_honest_passing_suite_still_passes(tmp_path):
     """The judge is not simply pessimistic: a real pass is a pass."""
-    from sandbox.backends import open_sandbox
-    from sandbox.policy import load_policy
-    from sandbox.testrun import run_tests_cold
+    from ouro.sandbox.backends import open_sandbox
+    from ouro.sandbox.policy import load_policy
+    from ouro.sandbox.testrun import run_tests_cold
 
     ws = tmp_path / "ws"
     ws.mkdir()
@@ -107,9 +107,9 @@ def pytest_runtest_call(item):
 
 
 def _judge_cold(tmp_path, files):
-    from sandbox.backends import open_sandbox
-    from sandbox.policy import load_policy
-    from sandbox.testrun import run_tests_cold
+    from ouro.sandbox.backends import open_sandbox
+    from ouro.sandbox.policy import load_policy
+    from ouro.sandbox.testrun import run_tests_cold
 
     ws = tmp_path / "ws"
     ws.mkdir()
@@ -155,9 +155,9 @@ def test_forge():
 
 
 def test_forged_records_on_the_warm_workers_pipe_make_the_run_incomplete(tmp_path):
-    from sandbox.backends import open_sandbox
-    from sandbox.policy import load_policy
-    from sandbox.testrun import WarmWorker
+    from ouro.sandbox.backends import open_sandbox
+    from ouro.sandbox.policy import load_policy
+    from ouro.sandbox.testrun import WarmWorker
 
     ws = tmp_path / "ws"
     ws.mkdir()

@@ -7,11 +7,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-from sandbox.audit.channel import MARKER, split_audit_lines
-from sandbox.audit.events import events_from_exec
-from sandbox.audit.rules import apply_rules
-from sandbox.base import EndReason, ExecResult
-from sandbox.policy import AuditRule
+from ouro.sandbox.audit.channel import MARKER, split_audit_lines
+from ouro.sandbox.audit.events import events_from_exec
+from ouro.sandbox.audit.rules import apply_rules
+from ouro.sandbox.base import EndReason, ExecResult
+from ouro.sandbox.policy import AuditRule
 
 BOOT = Path(__file__).resolve().parent.parent / "sandbox" / "guest" / "boot"
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from sandbox.audit.log import AuditLog
+from ouro.sandbox.audit.log import AuditLog
 
 N = 6
 
@@ -30,7 +30,7 @@ def _write(log: AuditLog, lines: list[bytes]) -> None:
 
 
 def _ouro_verify(home: Path, *extra: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "agent.cli", "--home", str(home), "audit", "verify", *extra],
+    return subprocess.run([sys.executable, "-m", "ouro.agent.cli", "--home", str(home), "audit", "verify", *extra],
                           capture_output=True, text=True, cwd=Path(__file__).resolve().parent.parent)
 
 
@@ -125,7 +125,7 @@ def test_index_follows_the_log(tmp_path):
 
 
 def _create_key(path):
-    from sandbox.audit.log import _load_or_create_key
+    from ouro.sandbox.audit.log import _load_or_create_key
 
     return _load_or_create_key(path, True)
 

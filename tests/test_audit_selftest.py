@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from agent.home import OuroHome
-from sandbox.audit.selftest import load_attacks, run_selftest
-from sandbox.policy import load_policy
+from ouro.sandbox.core.home import OuroHome
+from ouro.sandbox.audit.selftest import load_attacks, run_selftest
+from ouro.sandbox.policy import load_policy
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -35,7 +35,7 @@ def test_host_checks_catch_an_escape_on_the_unisolated_backend(tmp_path):
     assert not by["write_host_path"].contained and "was created" in by["write_host_path"].why
     assert not report.passed
     # everything the self-test saw went into the tamper-evident log
-    from sandbox.audit.log import default_log
+    from ouro.sandbox.audit.log import default_log
 
     log = default_log(home)
     assert log.verify().ok
@@ -47,7 +47,7 @@ def test_host_checks_catch_an_escape_on_the_unisolated_backend(tmp_path):
 @pytest.mark.skipif(not _docker_ok(), reason="needs a running Docker daemon")
 def test_docker_selftest_sample_contained_and_logged(tmp_path):
     sample = "tcp_host_listener,read_host_canary,write_host_path,symlink_canary_readback,fork_bomb,sleep_forever,ctypes_system"
-    p = subprocess.run([sys.executable, "-m", "agent.cli", "--home", str(ROOT / ".ouro"), "audit", "selftest",
+    p = subprocess.run([sys.executable, "-m", "ouro.agent.cli", "--home", str(ROOT / ".ouro"), "audit", "selftest",
                         "--backend", "docker", "--only", sample, "--json"],
                        capture_output=True, text=True, cwd=ROOT, timeout=900)
     rows = json.loads(p.stdout)

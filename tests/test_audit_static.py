@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from sandbox.audit.selftest import load_attacks
-from sandbox.audit.static_scan import is_test_path, scan_changed_files, scan_source
+from ouro.sandbox.audit.selftest import load_attacks
+from ouro.sandbox.audit.static_scan import is_test_path, scan_changed_files, scan_source
 
 
 def kinds(path, src):
@@ -74,6 +74,6 @@ def test_corpus_is_large_and_varied():
     attacks = load_attacks()
     assert len({a.name for a in attacks}) == len(attacks) >= 40
     assert len({a.category for a in attacks}) >= 15
-    from sandbox.audit.events import KINDS
+    from ouro.sandbox.audit.events import KINDS
 
     assert all(a.kind in KINDS for a in attacks)

@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from agent.executor import ExecutorError, make_executor
+from ouro.sandbox.core.executor import ExecutorError, make_executor
 
 
 def square_with_pid(x):
@@ -60,7 +60,7 @@ def test_failing_job_is_named():
 
 
 def test_negative_workers_is_bad_input():
-    from agent.errors import BadInput
+    from ouro.sandbox.core.errors import BadInput
 
     with pytest.raises(BadInput):
         make_executor(workers=-1)

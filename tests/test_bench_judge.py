@@ -5,15 +5,15 @@ from pathlib import Path
 
 import pytest
 
-from agent.judge import judge_patch
-from agent.suite import load_suite
-from sandbox.policy import load_policy
+from ouro.agent.bench.judge import judge_patch
+from ouro.agent.bench.suite import load_suite
+from ouro.sandbox.policy import load_policy
 
 REPOS = Path(__file__).resolve().parent.parent / "repos"
 
 
 def _backend() -> tuple[str, bool]:
-    from sandbox.bwrap_backend import bwrap_available
+    from ouro.sandbox.bwrap_backend import bwrap_available
 
     return ("bwrap", False) if shutil.which("bwrap") and not bwrap_available() else ("local", True)
 
@@ -63,7 +63,7 @@ def test_swebench_instance_judged_on_fail_to_pass_and_pass_to_pass(tmp_path, jud
     import json
     import subprocess
 
-    from agent.suite import load_suite
+    from ouro.agent.bench.suite import load_suite
 
     repo = tmp_path / "calc"
     (repo / "tests").mkdir(parents=True)

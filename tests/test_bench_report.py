@@ -3,9 +3,9 @@ and `ouro report` picking the right page for a run dir or a bench dir."""
 import json
 import re
 
-from agent.cli import main
-from agent.report.bench_page import render_bench
-from agent.report.run_page import load_run, render_run
+from ouro.agent.cli import main
+from ouro.agent.report.bench_page import render_bench
+from ouro.agent.report.run_page import load_run, render_run
 
 
 def make_run_dir(d):

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.bench import stable_view
+from ouro.agent.bench.run import stable_view
 
 ROOT = Path(__file__).resolve().parent.parent
 REPOS = ROOT / "repos"
@@ -24,7 +24,7 @@ pytestmark = pytest.mark.slow
 def _backend_args() -> list[str]:
     """bwrap when it works here (real isolation, starts in milliseconds), else the local backend;
     a budget of 20 candidates keeps each repair short (these tasks find a fix well within it)."""
-    from sandbox.bwrap_backend import bwrap_available
+    from ouro.sandbox.bwrap_backend import bwrap_available
 
     if shutil.which("bwrap") and not bwrap_available():
         return ["--backend", "bwrap", "--budget", "20"]

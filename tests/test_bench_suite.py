@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from agent.errors import BadInput
-from agent.suite import load_suite
+from ouro.sandbox.core.errors import BadInput
+from ouro.agent.bench.suite import load_suite
 
 REPOS = Path(__file__).resolve().parent.parent / "repos"
 
@@ -97,7 +97,7 @@ def test_missing_or_empty_suite_is_bad_input(tmp_path):
 
 
 def test_bench_cli_bad_input_is_one_line_exit_2(tmp_path, capsys):
-    from agent.cli import main
+    from ouro.agent.cli import main
 
     home = ["--home", str(tmp_path / "h")]
     cases = [

@@ -6,14 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from agent.fsutil import read_jsonl
-from agent.home import OuroHome
-from improvers.detect import check_claim, scan_improver_source, violation_table
-from improvers.experiment import Experiment, ExperimentConfig
-from improvers.experiments import adversarial
-from improvers.language_model import ModelSpec
-from improvers.meta import SEED_IMPROVER
-from improvers.sandboxed import ImproverJob, run_improver_job
+from ouro.sandbox.core.files import read_jsonl
+from ouro.sandbox.core.home import OuroHome
+from ouro.improvers.detect import check_claim, scan_improver_source, violation_table
+from ouro.improvers.experiment import Experiment, ExperimentConfig
+from ouro.improvers.experiments import adversarial
+from ouro.improvers.language_model import ModelSpec
+from ouro.improvers.meta import SEED_IMPROVER
+from ouro.improvers.sandboxed import ImproverJob, run_improver_job
 from improve_helpers import bwrap_spec
 
 
@@ -74,7 +74,7 @@ def test_each_cheat_is_caught_and_its_score_rejected(name, source, kinds):
 def test_cheating_improvers_proposed_through_the_replay_server_are_caught_logged_and_rejected(tmp_path):
     """Must show 2: the meta-improver's model (the replay server) proposes three cheats."""
     pytest.importorskip("litellm")
-    from agent.llm.replay import ReplayServer
+    from ouro.agent.llm.replay import ReplayServer
 
     server = ReplayServer(adversarial.replay_script())
     url = server.start()
@@ -86,7 +86,7 @@ def test_cheating_improvers_proposed_through_the_replay_server_are_caught_logged
         })
         from dataclasses import replace
         config = replace(config, sandbox=bwrap_spec())
-        from agent.executor import make_executor
+        from ouro.sandbox.core.executor import make_executor
 
         home = OuroHome(tmp_path / "home").ensure()
         ex = make_executor(workers=0)
@@ -102,7 +102,7 @@ def test_cheating_improvers_proposed_through_the_replay_server_are_caught_logged
     counts = {r["kind"]: r["count"] for r in summary["violations"]}
     assert counts["sandbox_disabled"] >= 1 and counts["lm_budget_exceeded"] >= 1 and counts["score_inflation"] >= 1
     # logged in ouro's tamper-evident audit log, which still verifies
-    from sandbox.audit.log import default_log
+    from ouro.sandbox.audit.log import default_log
 
     log = default_log(home)
     records = read_jsonl(log.path)

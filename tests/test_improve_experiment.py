@@ -15,7 +15,7 @@ import pytest
 from improve_helpers import bwrap_spec
 
 ROOT = Path(__file__).resolve().parent.parent
-OURO = [sys.executable, "-m", "agent.cli"]
+OURO = [sys.executable, "-m", "ouro.agent.cli"]
 
 TINY = """
 [experiment]

@@ -6,10 +6,10 @@ import random
 
 import pytest
 
-from improvers.language_model import (BudgetedLM, LMBudgetExceeded, ModelSpec, MutationModel, extract_code,
+from ouro.improvers.language_model import (BudgetedLM, LMBudgetExceeded, ModelSpec, MutationModel, extract_code,
                                       mutate_source)
-from improvers.meta import SEED_IMPROVER
-from improvers.tasks import get_task
+from ouro.improvers.meta import SEED_IMPROVER
+from ouro.improvers.tasks import get_task
 
 
 def test_mutants_parse_differ_and_keep_comments():
@@ -64,7 +64,7 @@ def test_budget_is_checked_before_the_model_is_asked():
 
 def test_litellm_backend_talks_to_the_replay_server():
     pytest.importorskip("litellm")
-    from agent.llm.replay import ReplayServer
+    from ouro.agent.llm.replay import ReplayServer
 
     server = ReplayServer([{"content": "```python\nx = 1\n```"}, {"content": "```python\nx = 2\n```"}])
     url = server.start()

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from agent.executor import make_executor
-from agent.templates import PRIORS, generate
-from improvers.scaffold import TARGET, ScaffoldBroken, ScaffoldConfig, improve_scaffold, load_ranker, vet
+from ouro.sandbox.core.executor import make_executor
+from ouro.agent.templates import PRIORS, generate
+from ouro.improvers.scaffold import TARGET, ScaffoldBroken, ScaffoldConfig, improve_scaffold, load_ranker, vet
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = "def clamp(x, lo, hi):\n    if x < lo:\n        return lo\n    if x > hi:\n        return hi\n    return x\n"
@@ -26,7 +26,7 @@ def test_the_shipped_scaffold_reproduces_the_builtin_heuristic():
     expected = [PRIORS.get(c.template, 0.3) / (1 + 0.15 * (n[(c.line, c.template)] - 1)) for c in cands]
     assert load_ranker()(cands, {}) == pytest.approx(expected)
     assert any(v > 1 for v in n.values())  # the spread over variants is exercised
-    from improvers import scaffold_target   # every template, including ones the sample lacks
+    from ouro.improvers import scaffold_target   # every template, including ones the sample lacks
 
     assert scaffold_target.TEMPLATE_WEIGHTS == PRIORS
 
@@ -62,7 +62,7 @@ def test_a_rewrite_that_no_longer_parses_is_rejected_and_the_agent_in_use_is_unc
     before = _digest(TARGET)
     broken = tmp_path / "broken.py"
     broken.write_text(TARGET.read_text().replace("def rank(candidates, context):", "def rank(candidates, context)"))
-    r = subprocess.run([sys.executable, "-m", "agent.cli", "improve", "scaffold", "--candidate", str(broken),
+    r = subprocess.run([sys.executable, "-m", "ouro.agent.cli", "improve", "scaffold", "--candidate", str(broken),
                         "--train", "cachet", "--heldout", "spans", "--home", str(tmp_path / "home")],
                        cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert r.returncode == 1, r.stderr

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from improvers.tasks import TASKS, InvalidOutput, get_task
-from improvers.sandboxed import ProgramRunner
+from ouro.improvers.tasks import TASKS, InvalidOutput, get_task
+from ouro.improvers.sandboxed import ProgramRunner
 from improve_helpers import bwrap_spec
 
 # one edit per task that any competent improver would find: the improved program must score higher

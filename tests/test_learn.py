@@ -19,7 +19,7 @@ import pytest
 from repair_helpers import BUGGY, write
 
 ROOT = Path(__file__).resolve().parent.parent
-OURO = [sys.executable, "-m", "agent.cli"]
+OURO = [sys.executable, "-m", "ouro.agent.cli"]
 
 pytest.importorskip("torch")
 
@@ -46,7 +46,7 @@ def _run(args, **kw):
 
 
 def test_bug_data_groups_hold_exactly_one_repairing_edit(tmp_path):
-    from improvers.learn.bugdata import build_dataset
+    from ouro.improvers.learn.bugdata import build_dataset
 
     corpus = write(tmp_path / "corpus", CORPUS)
     sizes, stats = build_dataset(tmp_path / "data", corpus=sorted(corpus.glob("*.py")), max_groups=50, seed=1)
@@ -64,7 +64,7 @@ def test_bug_data_groups_hold_exactly_one_repairing_edit(tmp_path):
 def test_behaviour_check_drops_injections_that_change_nothing():
     import random
 
-    from improvers.learn.bugdata import behaviour_changed
+    from ouro.improvers.learn.bugdata import behaviour_changed
 
     same = behaviour_changed("def f(a, b):\n    return a * b\n", "def f(a, b):\n    return b * a\n", "f", 2, random.Random(0))
     differ = behaviour_changed("def f(a, b):\n    return a * b\n", "def f(a, b):\n    return a + b\n", "f", 2, random.Random(0))
@@ -72,10 +72,10 @@ def test_behaviour_check_drops_injections_that_change_nothing():
 
 
 def test_ranker_trains_reproducibly_and_loads_into_the_builtin_policy_hook(tmp_path):
-    from agent.templates import generate
-    from improvers.learn.adapter import LearnedRanker
-    from improvers.learn.bugdata import build_dataset
-    from improvers.learn.ranker import train
+    from ouro.agent.templates import generate
+    from ouro.improvers.learn.adapter import LearnedRanker
+    from ouro.improvers.learn.bugdata import build_dataset
+    from ouro.improvers.learn.ranker import train
 
     corpus = write(tmp_path / "corpus", CORPUS)
     build_dataset(tmp_path / "data", corpus=sorted(corpus.glob("*.py")), max_groups=60, seed=0)
@@ -93,10 +93,10 @@ def test_ranker_trains_reproducibly_and_loads_into_the_builtin_policy_hook(tmp_p
 def test_a_residual_ranker_corrects_the_heuristic_as_far_as_its_shrink_lets_it(tmp_path):
     import torch
 
-    from agent.templates import generate, spread_prior, variant_counts
-    from improvers.learn.adapter import LearnedRanker
-    from improvers.learn.bugdata import build_dataset
-    from improvers.learn.ranker import train
+    from ouro.agent.templates import generate, spread_prior, variant_counts
+    from ouro.improvers.learn.adapter import LearnedRanker
+    from ouro.improvers.learn.bugdata import build_dataset
+    from ouro.improvers.learn.ranker import train
 
     corpus = write(tmp_path / "corpus", CORPUS)
     build_dataset(tmp_path / "data", corpus=sorted(corpus.glob("*.py")), max_groups=60, seed=0)
@@ -117,8 +117,8 @@ def test_a_residual_ranker_corrects_the_heuristic_as_far_as_its_shrink_lets_it(t
 
 
 def test_kinds_of_fix_count_by_how_often_real_bugs_are_of_that_kind():
-    from agent.templates import PRIORS
-    from improvers.learn.ranker import kind_weights
+    from ouro.agent.templates import PRIORS
+    from ouro.improvers.learn.ranker import kind_weights
 
     def group(kind):
         return {"candidates": [{"template": kind, "label": True}]}
@@ -130,7 +130,7 @@ def test_kinds_of_fix_count_by_how_often_real_bugs_are_of_that_kind():
 
 
 def test_the_bundled_checkpoint_loads_and_a_missing_one_falls_back_to_the_heuristic_saying_so(tmp_path):
-    from improvers.learn.adapter import BUNDLED, LearnedRanker, load_default_ranker
+    from ouro.improvers.learn.adapter import BUNDLED, LearnedRanker, load_default_ranker
 
     said: list[str] = []
     assert load_default_ranker(tmp_path / "none.pt", warn=said.append) is None
@@ -150,9 +150,9 @@ def test_the_bundled_checkpoint_loads_and_a_missing_one_falls_back_to_the_heuris
 def test_finetune_masks_the_faulty_code_out_of_the_loss(tmp_path):
     from transformers import AutoTokenizer
 
-    from improvers.learn.finetune import IGNORE, encode
-    from improvers.learn.tiny import make_tiny_model
-    from improvers.learn.trajdata import example
+    from ouro.improvers.learn.finetune import IGNORE, encode
+    from ouro.improvers.learn.tiny import make_tiny_model
+    from ouro.improvers.learn.trajdata import example
 
     model = make_tiny_model(tmp_path / "tiny", vocab_size=512)
     tok = AutoTokenizer.from_pretrained(model)

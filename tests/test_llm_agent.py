@@ -6,9 +6,9 @@ import pytest
 
 pytest.importorskip("litellm")
 
-from agent.llm.agent import LLMAgent, RepairContext
-from agent.llm.client import LLMClient
-from agent.llm.replay import ReplayServer
+from ouro.agent.llm.agent import LLMAgent, RepairContext
+from ouro.agent.llm.client import LLMClient
+from ouro.agent.llm.replay import ReplayServer
 
 SRC = "def clip(value, i):\n    return value[:i + 1].rstrip()\n"
 
@@ -121,8 +121,8 @@ def test_policy_stops_with_a_message_when_the_provider_keeps_failing(repo):
     """An unreachable provider ends the run after a few failed proposals, saying why."""
     import socket
 
-    from agent.llm.policy import LiteLLMPolicy, LLMPolicyOptions
-    from agent.search import Node, Observation, SearchContext
+    from ouro.agent.llm.policy import LiteLLMPolicy, LLMPolicyOptions
+    from ouro.agent.search import Node, Observation, SearchContext
 
     with socket.socket() as s:  # a port nobody listens on: connection refused
         s.bind(("127.0.0.1", 0))

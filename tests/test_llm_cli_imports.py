@@ -7,7 +7,7 @@ HEAVY = ("litellm", "torch", "docker", "openai")
 
 
 def test_importing_the_cli_imports_no_heavy_library():
-    code = ("import sys, agent.cli; agent.cli.build_parser(); "
+    code = ("import sys, ouro.agent.cli as cli; cli.build_parser(); "
             f"print([m for m in {HEAVY!r} if m in sys.modules])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]", out.stdout
@@ -15,7 +15,7 @@ def test_importing_the_cli_imports_no_heavy_library():
 
 def test_help_of_the_llm_commands_imports_no_heavy_library():
     for argv in (["--help"], ["llm", "replay", "--help"], ["repair", "--help"]):
-        code = ("import sys, agent.cli\ntry:\n    agent.cli.main(%r)\nexcept SystemExit:\n    pass\n"
+        code = ("import sys, ouro.agent.cli as cli\ntry:\n    cli.main(%r)\nexcept SystemExit:\n    pass\n"
                 "print('HEAVY', [m for m in %r if m in sys.modules])" % (argv, HEAVY))
         out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
         assert out.stdout.strip().splitlines()[-1] == "HEAVY []", (argv, out.stdout[-500:])

@@ -8,8 +8,8 @@ import pytest
 
 pytest.importorskip("litellm")
 
-from agent.llm.client import Budget, BudgetExceeded, ContextOverflow, LLMClient, LLMError
-from agent.llm.replay import ReplayServer, ScriptError
+from ouro.agent.llm.client import Budget, BudgetExceeded, ContextOverflow, LLMClient, LLMError
+from ouro.agent.llm.replay import ReplayServer, ScriptError
 
 HELLO = [{"role": "user", "content": "hello"}]
 
@@ -111,7 +111,7 @@ def test_bad_scripts_are_refused_with_a_reason(tmp_path):
 def test_replay_cli_serves_and_reports_bad_input(tmp_path):
     script = tmp_path / "s.json"
     script.write_text('[{"content": "from the cli"}]')
-    proc = subprocess.Popen([sys.executable, "-m", "agent.cli", "llm", "replay", "--script", str(script),
+    proc = subprocess.Popen([sys.executable, "-m", "ouro.agent.cli", "llm", "replay", "--script", str(script),
                              "--json", "--duration", "20"], stdout=subprocess.PIPE, text=True)
     try:
         line = "".join(iter(proc.stdout.readline, "}\n")) + "}"
@@ -123,7 +123,7 @@ def test_replay_cli_serves_and_reports_bad_input(tmp_path):
     finally:
         proc.terminate()
         proc.wait(10)
-    bad = subprocess.run([sys.executable, "-m", "agent.cli", "llm", "replay", "--script", str(tmp_path / "none.json")],
+    bad = subprocess.run([sys.executable, "-m", "ouro.agent.cli", "llm", "replay", "--script", str(tmp_path / "none.json")],
                          capture_output=True, text=True)
     assert bad.returncode == 2 and bad.stderr.strip().startswith("ouro: error: cannot read replay script")
     assert "Traceback" not in bad.stderr
@@ -142,7 +142,7 @@ def test_when_serves_the_first_unused_reply_whose_pattern_matches():
 
 
 def test_tool_calling_is_asked_of_litellm_and_unknown_models_get_the_text_format():
-    from agent.llm.policy import LiteLLMPolicy, LLMPolicyOptions, supports_tools
+    from ouro.agent.llm.policy import LiteLLMPolicy, LLMPolicyOptions, supports_tools
 
     assert supports_tools("openai/gpt-4o") is True
     assert supports_tools("openai/my-finetuned-checkpoint") is False
@@ -151,7 +151,7 @@ def test_tool_calling_is_asked_of_litellm_and_unknown_models_get_the_text_format
 
 
 def test_replay_records_requests_to_a_file(tmp_path):
-    from agent.fsutil import read_jsonl
+    from ouro.sandbox.core.files import read_jsonl
 
     with ReplayServer([{"content": "x"}, {"error": 429}], record_path=tmp_path / "rec.jsonl") as srv:
         c = client(srv.base_url, max_retries=0)
@@ -164,9 +164,9 @@ def test_replay_records_requests_to_a_file(tmp_path):
 
 
 def test_policy_registry_refuses_bad_names_in_one_line(tmp_path):
-    from agent.errors import BadInput
-    from agent.policies.registry import make
-    from agent.repair import RepairConfig
+    from ouro.sandbox.core.errors import BadInput
+    from ouro.agent.policies.registry import make
+    from ouro.agent.repair import RepairConfig
 
     cfg = RepairConfig(repo=tmp_path, home=tmp_path / "home", llm_options={"api_base": "http://x/v1"})
     assert make("litellm:openai/gpt-4o", cfg).name == "litellm:openai/gpt-4o"

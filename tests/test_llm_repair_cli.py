@@ -11,8 +11,8 @@ import pytest
 
 pytest.importorskip("litellm")
 
-from agent.fsutil import read_jsonl
-from agent.llm.replay import ReplayServer
+from ouro.sandbox.core.files import read_jsonl
+from ouro.agent.llm.replay import ReplayServer
 
 ROOT = Path(__file__).resolve().parent.parent
 TASK = ROOT / "repos" / "cfgparse"
@@ -27,7 +27,7 @@ def ouro_repair(tmp_path, url, *extra):
     repo = tmp_path / "repo"
     if not repo.exists():
         shutil.copytree(TASK / "repo", repo)
-    cmd = [sys.executable, "-m", "agent.cli", "--home", str(tmp_path / "home"), "repair", str(repo),
+    cmd = [sys.executable, "-m", "ouro.agent.cli", "--home", str(tmp_path / "home"), "repair", str(repo),
            "--issue-file", str(TASK / "ISSUE.md"), "--test-cmd", "python -m pytest -q tests",
            "--policy", "litellm:openai/gpt-4o", "--api-base", url, "--backend", "bwrap", "--json", *extra]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600, env={**os.environ, "NO_COLOR": "1"})
@@ -61,7 +61,7 @@ def test_repair_with_a_scripted_model_explains_its_wrong_edit_and_fixes_it(tmp_p
     assert selection["chosen"] == fix
     assert kinds.index("llm_discriminator") < kinds.index("selection") < kinds.index("result")
     # the run's trajectory converts to (problem, faulty code, feedback) -> (explanation, refined code)
-    from agent.llm.trajectory import examples_from_run
+    from ouro.agent.llm.trajectory import examples_from_run
 
     examples = examples_from_run(outcome["run_dir"])
     assert examples and all("return value[:i]\n" in x.faulty_code for x in examples)
@@ -83,7 +83,7 @@ def test_cost_cap_stops_the_repair_with_a_clear_message_and_keeps_the_trajectory
 def test_bad_llm_flags_are_one_line_errors(tmp_path):
     for extra, msg in [(["--max-cost", "-1"], "--max-cost must be positive"),
                        (["--policy", "builtin", "--max-calls", "3"], "need --policy litellm:MODEL")]:
-        proc = subprocess.run([sys.executable, "-m", "agent.cli", "--home", str(tmp_path), "repair", str(TASK / "repo"),
+        proc = subprocess.run([sys.executable, "-m", "ouro.agent.cli", "--home", str(tmp_path), "repair", str(TASK / "repo"),
                                "--policy", "litellm:x", *extra], capture_output=True, text=True)
         last = proc.stderr.strip().splitlines()[-1]
         assert proc.returncode == 2 and last.startswith("ouro: error: ") and msg in last

@@ -16,9 +16,9 @@ import pytest
 
 pytest.importorskip("litellm")
 
-from agent.fsutil import append_jsonl, read_jsonl
-from agent.llm.policy import SEARCH_DEFAULTS, TRAJECTORY_FILE, LLMPolicyOptions, LiteLLMPolicy
-from agent.llm.replay import ReplayServer
+from ouro.sandbox.core.files import append_jsonl, read_jsonl
+from ouro.agent.llm.policy import SEARCH_DEFAULTS, TRAJECTORY_FILE, LLMPolicyOptions, LiteLLMPolicy
+from ouro.agent.llm.replay import ReplayServer
 
 ROOT = Path(__file__).resolve().parent.parent
 TASK = ROOT / "repos" / "cfgparse"
@@ -30,10 +30,10 @@ pytestmark = [pytest.mark.bwrap, pytest.mark.slow]
 @pytest.fixture(scope="module")
 def sandboxed(tmp_path_factory):
     """One bwrap sandbox with the task's repository, its baseline and a warm validator."""
-    from agent.testing import Validator, parse_test_cmd, reproduce
-    from sandbox.backends import open_sandbox
-    from sandbox.policy import load_policy
-    from sandbox.testrun import WarmWorker, run_tests_cold
+    from ouro.agent.testing import Validator, parse_test_cmd, reproduce
+    from ouro.sandbox.backends import open_sandbox
+    from ouro.sandbox.policy import load_policy
+    from ouro.sandbox.testrun import WarmWorker, run_tests_cold
 
     if not shutil.which("bwrap"):
         pytest.skip("bubblewrap is not installed")
@@ -51,8 +51,8 @@ def sandboxed(tmp_path_factory):
 
 def run_search(sandboxed, script, run_dir: Path, **options):
     """The tree search as `ouro repair` drives it, with the litellm policy."""
-    from agent.search import Observation, SearchConfig, SearchContext, TreeSearch
-    from agent.selfdebug import failure_message
+    from ouro.agent.search import Observation, SearchConfig, SearchContext, TreeSearch
+    from ouro.agent.selfdebug import failure_message
 
     repo, baseline, validator = sandboxed
     issue = (TASK / "ISSUE.md").read_text()
@@ -169,7 +169,7 @@ def test_same_script_and_seed_give_the_same_tree(sandboxed, tmp_path):
 
 
 def test_explained_refinements_become_training_examples(sandboxed, tmp_path):
-    from agent.llm.trajectory import examples_from_run
+    from ouro.agent.llm.trajectory import examples_from_run
 
     run_search(sandboxed, SCRIPT, tmp_path)
     examples = examples_from_run(tmp_path)

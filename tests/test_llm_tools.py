@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from agent.llm.tools import (TOOL_SCHEMAS, ActionError, CreateFile, Finish, ReplaceString, RunTests,
+from ouro.agent.llm.tools import (TOOL_SCHEMAS, ActionError, CreateFile, Finish, ReplaceString, RunTests,
                              SearchSymbol, ToolEnv, ViewFile, parse_action, parse_text_action)
 
 

@@ -4,10 +4,10 @@ import pytest
 
 pytest.importorskip("litellm")
 
-from agent.llm.client import LLMClient
-from agent.llm.discriminator import Candidate, Discriminator, parse_vote
-from agent.llm.replay import ReplayServer
-from agent.llm.value import ValueAgent, combine, parse_judgement, reward_from_tests
+from ouro.agent.llm.client import LLMClient
+from ouro.agent.llm.discriminator import Candidate, Discriminator, parse_vote
+from ouro.agent.llm.replay import ReplayServer
+from ouro.agent.llm.value import ValueAgent, combine, parse_judgement, reward_from_tests
 
 
 def client(url):

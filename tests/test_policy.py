@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from sandbox.policy import DEFAULT_POLICY_FILE, PolicyError, load_policy, parse_policy
+from ouro.sandbox.policy import DEFAULT_POLICY_FILE, PolicyError, load_policy, parse_policy
 
-OURO = [sys.executable, "-m", "agent.cli"]
+OURO = [sys.executable, "-m", "ouro.agent.cli"]
 ROOT = Path(__file__).resolve().parent.parent
 
 

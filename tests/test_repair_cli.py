@@ -12,7 +12,7 @@ import pytest
 from repair_helpers import BUGGY, tree_digest, write
 
 ROOT = Path(__file__).resolve().parent.parent
-OURO = [sys.executable, "-m", "agent.cli"]
+OURO = [sys.executable, "-m", "ouro.agent.cli"]
 
 pytestmark = [pytest.mark.bwrap, pytest.mark.usefixtures("bwrap_available")]
 

@@ -16,7 +16,7 @@ import pytest
 from repair_helpers import BUGGY, write
 
 ROOT = Path(__file__).resolve().parent.parent
-OURO = [sys.executable, "-m", "agent.cli"]
+OURO = [sys.executable, "-m", "ouro.agent.cli"]
 
 # A decoy-rich variant: the fault (`return lo` for the upper bound) is not among the first
 # candidates, so there is a search to interrupt.

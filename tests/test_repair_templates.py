@@ -4,9 +4,9 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-from agent.localize import localize, ochiai, traceback_frames
-from agent.repomap import build_repomap
-from agent.templates import TEMPLATES, generate
+from ouro.agent.localize import localize, ochiai, traceback_frames
+from ouro.agent.repomap import build_repomap
+from ouro.agent.templates import TEMPLATES, generate
 
 SRC = '''import math
 
@@ -154,8 +154,8 @@ def test_localize_combines_spectrum_frames_and_symbols(tmp_path: Path):
 
 def test_failure_messages_steer_the_templates():
     # the messages as the search sees them: failure_message() of pytest's and unittest's reports
-    from agent.policies.builtin import evidence_boosts
-    from agent.selfdebug import expected_actual, failure_message
+    from ouro.agent.policies.builtin import evidence_boosts
+    from ouro.agent.selfdebug import expected_actual, failure_message
 
     def boosts(longrepr):
         return evidence_boosts([failure_message(longrepr)])

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from agent.errors import BadInput
-from agent.workspace import Workspace
+from ouro.sandbox.core.errors import BadInput
+from ouro.agent.workspace import Workspace
 
 
 def git(repo: Path, *args: str) -> str:

@@ -22,15 +22,15 @@ pytestmark = [
 
 
 def _backend() -> tuple[str, bool]:
-    from sandbox.bwrap_backend import bwrap_available
+    from ouro.sandbox.bwrap_backend import bwrap_available
 
     return ("bwrap", False) if shutil.which("bwrap") and not bwrap_available() else ("local", True)
 
 
 @pytest.fixture(scope="module")
 def real_run(tmp_path_factory):
-    from agent.repair import RepairConfig, run_repair
-    from agent.suite import load_suite
+    from ouro.agent.repair import RepairConfig, run_repair
+    from ouro.agent.bench.suite import load_suite
 
     task = next(t for t in load_suite(REPOS).tasks if t.id == "cfgparse")
     tmp = tmp_path_factory.mktemp("run")
@@ -64,7 +64,7 @@ def browser(tmp_path):
 def test_report_of_real_run_in_headless_chromium(real_run, browser, tmp_path):
     from selenium.webdriver.common.by import By
 
-    from agent.cli import main
+    from ouro.agent.cli import main
 
     home, outcome = real_run
     page = tmp_path / "report.html"

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from sandbox.base import EndReason, SandboxError
-from sandbox.bwrap_backend import BwrapSandbox, bwrap_available
-from sandbox.policy import load_policy
-from sandbox.testrun import run_tests_cold
+from ouro.sandbox.base import EndReason, SandboxError
+from ouro.sandbox.bwrap_backend import BwrapSandbox, bwrap_available
+from ouro.sandbox.policy import load_policy
+from ouro.sandbox.testrun import run_tests_cold
 
 pytestmark = pytest.mark.bwrap
 MINI = Path(__file__).parent / "fixtures" / "miniproj"
@@ -27,7 +27,7 @@ def policy():
     why = bwrap_available()
     if why:
         pytest.skip(why)
-    from sandbox.images import ImageError, base_rootfs
+    from ouro.sandbox.images import ImageError, base_rootfs
 
     try:
         base_rootfs()
@@ -206,7 +206,7 @@ def test_private_trees_are_mirrored_where_the_sandbox_uid_reaches_them(tmp_path)
     and a changed tree must get a fresh mirror, not a stale one."""
     import os
 
-    from sandbox.bwrap_backend import _world_traversable, tree_version, visible_to_sandbox
+    from ouro.sandbox.bwrap_backend import _world_traversable, tree_version, visible_to_sandbox
 
     if os.geteuid() != 0:
         pytest.skip("mirrors are only made as root")

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from sandbox.base import LABEL
+from ouro.sandbox.base import LABEL
 
 ROOT = Path(__file__).resolve().parent.parent
-OURO = [sys.executable, "-m", "agent.cli"]
+OURO = [sys.executable, "-m", "ouro.agent.cli"]
 
 
 def ouro(*args, env=None, timeout=300):
@@ -90,8 +90,8 @@ def test_bad_input_one_line(tmp_path):
 
 
 def test_ps_lists_own_sandbox(docker_client, base_image):
-    from sandbox.docker_backend import DockerSandbox
-    from sandbox.policy import load_policy
+    from ouro.sandbox.docker_backend import DockerSandbox
+    from ouro.sandbox.policy import load_policy
 
     with DockerSandbox.start(load_policy(), labels={"ouro.purpose": "ps-test"}) as box:
         r = ouro("sandbox", "ps", "--json")
@@ -137,7 +137,7 @@ def test_build_env_image_cached_by_dependency_hash(tmp_path, docker_client, base
 def test_configure_runsc_keeps_other_settings(tmp_path, runsc_available):
     """setup's daemon.json edit: adds runsc with --network=none, keeps what was there, and
     reloads dockerd (SIGHUP rereads the real /etc/docker/daemon.json: harmless)."""
-    from sandbox import daemon
+    from ouro.sandbox import daemon
 
     if os.geteuid() != 0:
         pytest.skip("needs root to signal dockerd")

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from sandbox.base import LABEL, EndReason
-from sandbox.docker_backend import DockerSandbox
-from sandbox.policy import load_policy
+from ouro.sandbox.base import LABEL, EndReason
+from ouro.sandbox.docker_backend import DockerSandbox
+from ouro.sandbox.policy import load_policy
 
 
 def runtime_of(backend: str) -> str | None:
@@ -175,7 +175,7 @@ def test_spawn_talks_over_pipes(sb):
 
 
 def test_reaper_removes_only_dead_owners(docker_client, base_image):
-    from sandbox import reaper
+    from ouro.sandbox import reaper
 
     dead_pid = 2**22 + 12345  # above pid_max defaults: no such process
     mk = lambda owner: docker_client.containers.run(  # noqa: E731

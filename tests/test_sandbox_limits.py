@@ -12,9 +12,9 @@ import time
 
 import pytest
 
-from sandbox.base import EndReason
-from sandbox.docker_backend import DockerSandbox
-from sandbox.policy import load_policy
+from ouro.sandbox.base import EndReason
+from ouro.sandbox.docker_backend import DockerSandbox
+from ouro.sandbox.policy import load_policy
 
 WALL = 5.0
 COUNT_UID_PROCS = ('n=0; for f in /proc/[0-9]*/status; do while read -r k a b; do '

@@ -11,8 +11,8 @@ import random
 
 import pytest
 
-from agent.policies.base import Proposal
-from agent.search import Node, Observation, SearchConfig, SearchContext, TreeSearch, node_value
+from ouro.agent.policies.base import Proposal
+from ouro.agent.search import Node, Observation, SearchConfig, SearchContext, TreeSearch, node_value
 
 EDITS = list("abcdefgh")
 
@@ -189,8 +189,8 @@ SRC = '''def clamp(x, lo, hi):
 
 
 def _builtin_search(seed=0, budget=40):
-    from agent.localize import Localization, Suspicious
-    from agent.policies.builtin import BuiltinPolicy
+    from ouro.agent.localize import Localization, Suspicious
+    from ouro.agent.policies.builtin import BuiltinPolicy
 
     loc = Localization(lines=[Suspicious("m.py", 5, 1.0), Suspicious("m.py", 4, 0.9), Suspicious("m.py", 2, 0.5)],
                        functions=[])
@@ -230,7 +230,7 @@ def test_builtin_search_is_deterministic_for_a_seed():
 
 
 def test_chain_steers_away_from_locations_without_effect():
-    from agent.selfdebug import Chain, Explanation
+    from ouro.agent.selfdebug import Chain, Explanation
 
     chain = Chain()
     for i in range(4):
@@ -280,7 +280,7 @@ def test_two_partial_fixes_found_apart_are_merged():
 
 
 def test_merge_text_combines_disjoint_edits_and_refuses_overlaps():
-    from agent.search import merge_text
+    from ouro.agent.search import merge_text
 
     base = "a <= b and c <= d\n"
     assert merge_text(base, "a < b and c <= d\n", "a <= b and c < d\n") == "a < b and c < d\n"

@@ -1,6 +1,6 @@
 """The ranker's consistency signals: what an edit does to the names of its function."""
-from agent.templates import generate
-from improvers.learn.signals import FileSignals, signatures
+from ouro.agent.templates import generate
+from ouro.improvers.learn.signals import FileSignals, signatures
 
 NODES = '''
 class BinOp:

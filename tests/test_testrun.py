@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from sandbox.base import EndReason, ExecResult
-from sandbox.local_backend import LocalSandbox, UnsafeLocalRefused
-from sandbox.policy import load_policy
-from sandbox.proc import run_capped
-from sandbox.testrun import build_run, run_tests_cold
+from ouro.sandbox.base import EndReason, ExecResult
+from ouro.sandbox.local_backend import LocalSandbox, UnsafeLocalRefused
+from ouro.sandbox.policy import load_policy
+from ouro.sandbox.proc import run_capped
+from ouro.sandbox.testrun import build_run, run_tests_cold
 
 MINI = Path(__file__).parent / "fixtures" / "miniproj"
 OPS = (MINI / "calc" / "ops.py").read_text()

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from sandbox.base import SandboxError
-from sandbox.policy import load_policy
-from sandbox.testrun import WarmWorker
+from ouro.sandbox.base import SandboxError
+from ouro.sandbox.policy import load_policy
+from ouro.sandbox.testrun import WarmWorker
 
 MINI = Path(__file__).parent / "fixtures" / "miniproj"
 OPS = (MINI / "calc" / "ops.py").read_text()
@@ -27,7 +27,7 @@ ARGS = ["-q", "tests"]
 def _open(backend: str, workspace: Path = MINI):
     policy = load_policy().with_backend(backend).with_limits(wall_time_s=120.0)
     if backend == "local":
-        from sandbox.local_backend import LocalSandbox
+        from ouro.sandbox.local_backend import LocalSandbox
 
         import tempfile
 
@@ -35,8 +35,8 @@ def _open(backend: str, workspace: Path = MINI):
         home = tempfile.mkdtemp(prefix="ouro-test-home-")
         return LocalSandbox.start(policy, workspace=workspace, unsafe_local=True, audit=True, home=home)
     if backend == "bwrap":
-        from sandbox.bwrap_backend import BwrapSandbox, bwrap_available
-        from sandbox.images import ImageError, base_rootfs
+        from ouro.sandbox.bwrap_backend import BwrapSandbox, bwrap_available
+        from ouro.sandbox.images import ImageError, base_rootfs
 
         if bwrap_available():
             pytest.skip(bwrap_available())
@@ -50,7 +50,7 @@ def _open(backend: str, workspace: Path = MINI):
         pytest.skip("no Docker daemon")
     if backend == "gvisor" and "runsc" not in info.stdout:
         pytest.skip("runsc is not registered with Docker (ouro sandbox setup)")
-    from sandbox.backends import open_sandbox
+    from ouro.sandbox.backends import open_sandbox
 
     try:
         return open_sandbox(policy, workspace=workspace, audit=True)
@@ -175,7 +175,7 @@ def test_endless_output_is_capped_and_worker_survives(worker):
 
 
 def test_cold_run_in_the_same_sandbox_agrees_with_the_worker(worker):
-    from sandbox.testrun import run_tests_cold
+    from ouro.sandbox.testrun import run_tests_cold
 
     warm = worker.run({}, ARGS, 60)
     cold = run_tests_cold(worker.sandbox, ARGS, 60, coverage=True)

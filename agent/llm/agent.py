@@ -24,9 +24,9 @@ import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from agent.llm.client import BudgetExceeded, ContextOverflow, LLMClient, LLMError, LLMReply
-from agent.llm.prompts import load_prompt, render
-from agent.llm.tools import (EDIT_ACTIONS, TOOL_SCHEMAS, ActionError, Finish, ToolEnv, action_to_dict,
+from ouro.agent.llm.client import BudgetExceeded, ContextOverflow, LLMClient, LLMError, LLMReply
+from ouro.agent.llm.prompts import load_prompt, render
+from ouro.agent.llm.tools import (EDIT_ACTIONS, TOOL_SCHEMAS, ActionError, Finish, ToolEnv, action_to_dict,
                              parse_action, parse_text_action)
 
 _ELIDED = "[observation elided to fit the context window]"

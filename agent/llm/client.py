@@ -21,8 +21,8 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from agent.errors import OuroError
-from agent.llm.replay import ROLE_HEADER
+from ouro.sandbox.core.errors import OuroError
+from ouro.agent.llm.replay import ROLE_HEADER
 
 
 class LLMError(OuroError):

@@ -11,8 +11,8 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-from agent.llm.client import LLMClient, LLMError
-from agent.llm.prompts import load_prompt, render
+from ouro.agent.llm.client import LLMClient, LLMError
+from ouro.agent.llm.prompts import load_prompt, render
 
 _CHOICE = re.compile(r"choice\s*[:=]\s*#?\s*(\d+)", re.IGNORECASE)
 _REASONING = re.compile(r"reasoning\s*:\s*(.*?)(?=\n\s*choice\s*[:=]|\Z)", re.IGNORECASE | re.DOTALL)

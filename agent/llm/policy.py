@@ -26,12 +26,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from agent.fsutil import append_jsonl
-from agent.llm.agent import LLMAgent, RepairContext, unified_diff
-from agent.llm.client import Budget, BudgetExceeded, LLMClient
-from agent.llm.discriminator import Candidate, Discriminator
-from agent.llm.value import ValueAgent
-from agent.policies.base import Proposal
+from ouro.sandbox.core.files import append_jsonl
+from ouro.agent.llm.agent import LLMAgent, RepairContext, unified_diff
+from ouro.agent.llm.client import Budget, BudgetExceeded, LLMClient
+from ouro.agent.llm.discriminator import Candidate, Discriminator
+from ouro.agent.llm.value import ValueAgent
+from ouro.agent.policies.base import Proposal
 
 TRAJECTORY_FILE = "llm_trajectory.jsonl"
 _COPY_IGNORE = shutil.ignore_patterns(".git", ".ouro", "__pycache__", ".pytest_cache", ".venv", "*.pyc")
@@ -63,7 +63,7 @@ class LLMPolicyOptions:
 
     @classmethod
     def from_dict(cls, d: dict) -> "LLMPolicyOptions":
-        from agent.errors import BadInput
+        from ouro.sandbox.core.errors import BadInput
 
         unknown = set(d) - set(cls.__dataclass_fields__)
         if unknown:
@@ -267,7 +267,7 @@ class LiteLLMPolicy:
 def supports_tools(model: str) -> bool:
     """litellm's model map knows which models call tools; an unknown one (a local checkpoint,
     most self-hosted servers) gets the text format, which every chat model can follow."""
-    from agent.llm.client import import_litellm
+    from ouro.agent.llm.client import import_litellm
 
     try:
         return bool(import_litellm().supports_function_calling(model=model))
@@ -306,7 +306,7 @@ def _one_line(text: str, limit: int = 160) -> str:
 
 def make_policy(spec: str, options: dict | None = None, **kw) -> LiteLLMPolicy:
     """`litellm:MODEL` -> a policy; options as in LLMPolicyOptions (api_base, max_cost, ...)."""
-    from agent.errors import BadInput
+    from ouro.sandbox.core.errors import BadInput
 
     if not spec.startswith("litellm:") or not spec[len("litellm:"):]:
         raise BadInput(f"not a litellm policy: {spec!r} (expected litellm:MODEL, e.g. litellm:openai/gpt-4o)")
@@ -319,12 +319,12 @@ def policy_from_config(spec: str, config) -> LiteLLMPolicy:
     config.llm_options holds the LLMPolicyOptions fields (api_base, max_cost, max_tokens,
     max_calls, ...). `local:DIR` starts (or reuses) `ouro serve` for the checkpoint and talks to
     it like any OpenAI-compatible server."""
-    from agent.errors import BadInput
+    from ouro.sandbox.core.errors import BadInput
 
     options = {k: v for k, v in (config.llm_options or {}).items() if k != "ranker"}  # ranker: builtin's
     if spec.startswith("local:"):
-        from agent.home import OuroHome
-        from improvers.learn.serve import ensure_server
+        from ouro.sandbox.core.home import OuroHome
+        from ouro.improvers.learn.serve import ensure_server
 
         home = OuroHome.resolve(config.home)
         try:

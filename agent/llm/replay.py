@@ -204,7 +204,7 @@ class ReplayServer:
         with self._lock:
             self.requests.append(rec)
         if self.record_path:
-            from agent.fsutil import append_jsonl
+            from ouro.sandbox.core.files import append_jsonl
 
             append_jsonl(self.record_path, rec.to_dict())
 

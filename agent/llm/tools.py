@@ -239,7 +239,7 @@ class ToolEnv:
     def _search_symbol(self, symbol: str) -> Observation:
         files = [str(p.relative_to(self.root)) for p in self.python_files()]
         try:  # the project's tree-sitter repo map also knows the callers of a definition
-            from agent.repomap import build_repomap
+            from ouro.agent.repomap import build_repomap
         except ImportError:
             build_repomap = None
         if build_repomap is not None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from agent.fsutil import read_jsonl
+from ouro.sandbox.core.files import read_jsonl
 
 
 @dataclass

@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from agent.llm.client import LLMClient, LLMError
-from agent.llm.prompts import load_prompt, render
+from ouro.agent.llm.client import LLMClient, LLMError
+from ouro.agent.llm.prompts import load_prompt, render
 
 _SCORE = re.compile(r"score\s*[:=]\s*([+-]?\d+)", re.IGNORECASE)
 _EXPLANATION = re.compile(r"explanation\s*:\s*(.*?)(?=\n\s*score\s*[:=]|\Z)", re.IGNORECASE | re.DOTALL)

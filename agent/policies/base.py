@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
-    from agent.search import Node, SearchContext
-    from agent.selfdebug import Explanation
+    from ouro.agent.search import Node, SearchContext
+    from ouro.agent.selfdebug import Explanation
 
 
 def state_key(files: dict[str, str]) -> str:

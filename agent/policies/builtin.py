@@ -19,9 +19,9 @@ from __future__ import annotations
 import re
 from typing import Callable
 
-from agent.policies.base import Proposal
-from agent.selfdebug import expected_actual
-from agent.templates import Candidate, generate, parses, spread_prior, variant_counts
+from ouro.agent.policies.base import Proposal
+from ouro.agent.selfdebug import expected_actual
+from ouro.agent.templates import Candidate, generate, parses, spread_prior, variant_counts
 
 Ranker = Callable[[list[Candidate], dict], list[float]]
 

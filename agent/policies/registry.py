@@ -7,13 +7,13 @@ Each is imported only when named, so the CLI never pays for litellm unless it is
 """
 from __future__ import annotations
 
-from agent.errors import BadInput
+from ouro.sandbox.core.errors import BadInput
 
 
 def make(name: str, config):
     kind, _, rest = name.partition(":")
     if kind in ("litellm", "local") and rest:
-        from agent.llm.policy import policy_from_config
+        from ouro.agent.llm.policy import policy_from_config
 
         return policy_from_config(name, config)
     raise BadInput(f"unknown policy {name!r} (available: builtin, litellm:<model>, local:<dir>)")

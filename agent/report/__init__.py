@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from agent.errors import BadInput
-from agent.fsutil import atomic_write_text
+from ouro.sandbox.core.errors import BadInput
+from ouro.sandbox.core.files import atomic_write_text
 
 
 def write_report(target: str, out: Path, *, home) -> tuple[Path, str]:
     """Render `target` (a run id, a run directory or a bench directory) to `out`; return (path, kind)."""
-    from agent.report.bench_page import render_bench
-    from agent.report.run_page import render_run
+    from ouro.agent.report.bench_page import render_bench
+    from ouro.agent.report.run_page import render_run
 
     path = Path(target).expanduser()
     if path.is_dir() and (path / "results.json").exists():

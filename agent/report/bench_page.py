@@ -8,7 +8,7 @@ import json
 from html import escape
 from pathlib import Path
 
-from agent.report.html import page
+from ouro.agent.report.html import page
 
 _LABELS = {"fixed": "fixed", "plausible_wrong": "plausible but wrong", "not_found": "not found", "error": "error"}
 

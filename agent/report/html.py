@@ -7,7 +7,7 @@ from importlib import resources
 
 
 def _asset(name: str) -> str:
-    return resources.files("agent.report").joinpath(name).read_text(encoding="utf-8")
+    return resources.files("ouro.agent.report").joinpath(name).read_text(encoding="utf-8")
 
 
 def embed_json(data) -> str:

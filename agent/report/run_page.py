@@ -10,8 +10,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from agent.fsutil import read_jsonl
-from agent.report.html import page
+from ouro.sandbox.core.files import read_jsonl
+from ouro.agent.report.html import page
 
 _ISSUE_FILES = ("issue.md", "ISSUE.md", "issue.txt")
 _META_FILES = ("outcome.json", "result.json", "run.json", "meta.json", "config.json")
@@ -198,8 +198,8 @@ def audit_events_for(run_dir: Path, run_id: str, home_root: Path | None = None) 
     if root is None:
         return []
     try:
-        from agent.home import OuroHome
-        from sandbox.audit.log import default_log
+        from ouro.sandbox.core.home import OuroHome
+        from ouro.sandbox.audit.log import default_log
 
         log = default_log(OuroHome(Path(root)))
         if not log.path.exists():

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from improvers.learn.features import EditFeatures
+from ouro.improvers.learn.features import EditFeatures
 
 BUNDLED = Path(__file__).resolve().parent / "checkpoints" / "ranker.pt"
 
@@ -19,7 +19,7 @@ class LearnedRanker:
     includes_localization = False
 
     def __init__(self, path: str | Path):
-        from improvers.learn.ranker import Ranker
+        from ouro.improvers.learn.ranker import Ranker
 
         self.path = Path(path)
         self.model = Ranker.load(self.path)
@@ -27,8 +27,8 @@ class LearnedRanker:
         self._file_signals: dict[str, object] = {}
 
     def features(self, candidates, context: dict) -> list[EditFeatures]:
-        from agent.templates import variant_counts
-        from improvers.learn.signals import FileSignals, signatures
+        from ouro.agent.templates import variant_counts
+        from ouro.improvers.learn.signals import FileSignals, signatures
 
         loc = context.get("localization")
         lines = list(getattr(loc, "lines", []) or [])

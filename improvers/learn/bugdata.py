@@ -136,7 +136,7 @@ def make_groups(path: str, source: str, rng: random.Random, stats: DataStats, pe
         tree = ast.parse(source)
     except (SyntaxError, ValueError):
         return []
-    from improvers.learn.signals import signatures
+    from ouro.improvers.learn.signals import signatures
 
     sigs = signatures([source])  # the module's own defs: what a call in the function may resolve to
     groups = []
@@ -157,8 +157,8 @@ def make_groups(path: str, source: str, rng: random.Random, stats: DataStats, pe
 
 def _groups_for_function(key: str, source: str, fn: ast.FunctionDef, rng: random.Random, stats: DataStats,
                          per_function: int, sigs: dict) -> list[dict]:
-    from agent.templates import PRIORS, generate, variant_counts
-    from improvers.learn.signals import FileSignals
+    from ouro.agent.templates import PRIORS, generate, variant_counts
+    from ouro.improvers.learn.signals import FileSignals
 
     groups = []
     body_lines = list(range(fn.lineno, fn.end_lineno + 1))  # the def line too: defaults are edited there
@@ -234,7 +234,7 @@ def _groups_for_function(key: str, source: str, fn: ast.FunctionDef, rng: random
 def build_dataset(out_dir: str | Path, *, corpus: list[Path] | None = None, max_groups: int = 6000, seed: int = 0,
                   progress=None) -> tuple[dict[str, int], DataStats]:
     """Write train/val/test JSON lines (split by function, so no function leaks across splits)."""
-    from agent.fsutil import atomic_write_text
+    from ouro.sandbox.core.files import atomic_write_text
 
     rng = random.Random(seed)
     files = list(corpus if corpus is not None else default_corpus())

@@ -11,7 +11,7 @@ import re
 import zlib
 from dataclasses import dataclass
 
-from improvers.learn.signals import N_SIGNALS, NONE
+from ouro.improvers.learn.signals import N_SIGNALS, NONE
 
 VOCAB = 4096
 MAX_TOKENS = 32
@@ -55,7 +55,7 @@ class EditFeatures:
         return ids + [PAD] * (MAX_TOKENS - len(ids))
 
     def numeric(self) -> list[float]:
-        from agent.templates import PRIORS
+        from ouro.agent.templates import PRIORS
 
         size = abs(len(self.after) - len(self.before))
         return [self.fl_score, 1.0 / (1 + self.fl_rank), PRIORS.get(self.template, 0.5),
@@ -65,7 +65,7 @@ class EditFeatures:
 
 def prior_logit(f: EditFeatures) -> float:
     """log of the heuristic's template score (its prior spread over the variants at the line)."""
-    from agent.templates import spread_prior
+    from ouro.agent.templates import spread_prior
 
     return math.log(spread_prior(f.template, f.variants))
 

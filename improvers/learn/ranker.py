@@ -21,9 +21,9 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from improvers.learn.features import (N_NUMERIC, N_TEMPLATES, TEMPLATE_IDS, VOCAB, EditFeatures, policy_logit,
+from ouro.improvers.learn.features import (N_NUMERIC, N_TEMPLATES, TEMPLATE_IDS, VOCAB, EditFeatures, policy_logit,
                                       prior_logit)
-from improvers.learn.signals import NONE
+from ouro.improvers.learn.signals import NONE
 
 
 @dataclass
@@ -64,7 +64,7 @@ def build_model(cfg: RankerConfig):
 def tensorize(features: list[EditFeatures], with_tokens: bool = True):
     import torch
 
-    from improvers.learn.features import MAX_TOKENS
+    from ouro.improvers.learn.features import MAX_TOKENS
 
     tokens = (torch.tensor([f.token_ids() for f in features], dtype=torch.long) if with_tokens
               else torch.zeros(len(features), MAX_TOKENS, dtype=torch.long))  # a model that does not read them
@@ -157,7 +157,7 @@ def kind_weights(groups: list[dict]) -> dict[str, float]:
     kinds are kept far more often: an extra statement can be injected and undone almost
     anywhere), and a model trained on the raw mix learns the mix: that deleting a `return` is a
     likely fix. Weighted, it learns which candidate is the fix among those of real-bug kinds."""
-    from agent.templates import PRIORS
+    from ouro.agent.templates import PRIORS
 
     counts: dict[str, int] = {}
     for g in groups:
@@ -194,7 +194,7 @@ def train(data_dir: str | Path, out: str | Path, *, epochs: int = 8, lr: float =
     """Train on data_dir/train.jsonl, select on val.jsonl, save out (a .pt with its config)."""
     import torch
 
-    from improvers.learn.features import heuristic_score
+    from ouro.improvers.learn.features import heuristic_score
 
     random.seed(seed)
     torch.manual_seed(seed)

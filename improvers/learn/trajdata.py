@@ -62,7 +62,7 @@ def examples_from_run(run_dir: str | Path) -> list[dict]:
     the refined code is the patched code. Refinements a language-model policy recorded with
     their code (agent.llm.trajectory) are taken as they are.
     """
-    from agent.fsutil import read_jsonl
+    from ouro.sandbox.core.files import read_jsonl
 
     run_dir = Path(run_dir)
     events = read_jsonl(run_dir / "trajectory.jsonl")
@@ -71,7 +71,7 @@ def examples_from_run(run_dir: str | Path) -> list[dict]:
     state = run_dir / "state.json"
     if state.exists():
         problem = json.loads(state.read_text()).get("issue", "")
-    from agent.llm.trajectory import refinement_examples  # language-model runs record the code itself
+    from ouro.agent.llm.trajectory import refinement_examples  # language-model runs record the code itself
 
     out = [example(r.problem or problem, r.faulty_code, r.feedback, r.explanation, r.refined_code)
            for r in refinement_examples(events)]
@@ -104,7 +104,7 @@ def examples_from_run(run_dir: str | Path) -> list[dict]:
 
 
 def convert(run_dirs: list[str | Path], out_file: str | Path) -> int:
-    from agent.fsutil import atomic_write_text
+    from ouro.sandbox.core.files import atomic_write_text
 
     rows = []
     for d in run_dirs:

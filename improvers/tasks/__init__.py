@@ -2,13 +2,13 @@
 measure transfer (which tasks play which role is set per experiment in its TOML config)."""
 from __future__ import annotations
 
-from improvers.tasks.base import Instance, InvalidOutput, Task
-from improvers.tasks.knapsack import Knapsack
-from improvers.tasks.lpn import LearningParityWithNoise
-from improvers.tasks.maxcut import MaxCut
-from improvers.tasks.sat import ThreeSat
-from improvers.tasks.sched import Scheduling
-from improvers.tasks.tsp import Tsp
+from ouro.improvers.tasks.base import Instance, InvalidOutput, Task
+from ouro.improvers.tasks.knapsack import Knapsack
+from ouro.improvers.tasks.lpn import LearningParityWithNoise
+from ouro.improvers.tasks.maxcut import MaxCut
+from ouro.improvers.tasks.sat import ThreeSat
+from ouro.improvers.tasks.sched import Scheduling
+from ouro.improvers.tasks.tsp import Tsp
 
 TASKS: dict[str, type[Task]] = {t.name: t for t in (LearningParityWithNoise, ThreeSat, MaxCut, Scheduling, Knapsack, Tsp)}
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import random
 
-from improvers.tasks.base import Instance, InvalidOutput, Task, as_int_list
+from ouro.improvers.tasks.base import Instance, InvalidOutput, Task, as_int_list
 
 INITIAL = '''def algorithm(values, weights, capacity):
     """Return a 0/1 choice per item: greedy by value / weight ** ratio_power."""

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import random
 
-from improvers.tasks.base import Instance, Task, as_int_list
+from ouro.improvers.tasks.base import Instance, Task, as_int_list
 
 INITIAL = '''import itertools
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import random
 
-from improvers.tasks.base import Instance, Task, as_int_list
+from ouro.improvers.tasks.base import Instance, Task, as_int_list
 
 INITIAL = '''def algorithm(durations, n_machines):
     """Return a machine index per job: round robin in the given order."""

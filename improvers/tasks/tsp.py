@@ -4,7 +4,7 @@ from __future__ import annotations
 import math
 import random
 
-from improvers.tasks.base import Instance, InvalidOutput, Task, as_int_list
+from ouro.improvers.tasks.base import Instance, InvalidOutput, Task, as_int_list
 
 INITIAL = '''import math
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
-from sandbox.audit.channel import MARKER, split_audit_lines
+from ouro.sandbox.audit.channel import MARKER, split_audit_lines
 
 
 @dataclass(frozen=True)
@@ -105,7 +105,7 @@ def events_from_exec(result, *, run_id: str | None, policy: str | None, backend:
     rules: the sandbox policy's audit rules (default: the bundled policies.toml's).
     Cheap: no I/O beyond loading the default rules once.
     """
-    from sandbox.audit.rules import apply_rules, default_rules
+    from ouro.sandbox.audit.rules import apply_rules, default_rules
 
     rules = default_rules() if rules is None else rules
     common = {"run_id": run_id, "policy": policy, "backend": backend}
@@ -129,7 +129,7 @@ def events_from_exec(result, *, run_id: str | None, policy: str | None, backend:
 def events_from_findings(findings: Iterable, *, run_id: str | None, policy: str | None, backend: str | None = None,
                          rules: Sequence | None = None) -> list[dict]:
     """Log records for static-scan findings (sandbox.audit.static_scan.Finding)."""
-    from sandbox.audit.rules import apply_rules, default_rules
+    from ouro.sandbox.audit.rules import apply_rules, default_rules
 
     rules = default_rules() if rules is None else rules
     return [apply_rules(make_event(f.kind, f"{f.path}:{f.line}: {f.message}", source="static", run_id=run_id,

@@ -33,14 +33,14 @@ def guest_env(rules: Sequence) -> dict[str, str]:
 
 @lru_cache(maxsize=1)
 def _bundled_rules(mtime: float) -> tuple:
-    from sandbox.policy import load_policy
+    from ouro.sandbox.policy import load_policy
 
     return load_policy().audit_rules
 
 
 def default_rules() -> tuple:
     """The bundled policies.toml's rules, loaded once per change of the file."""
-    from sandbox.policy import DEFAULT_POLICY_FILE
+    from ouro.sandbox.policy import DEFAULT_POLICY_FILE
 
     try:
         mtime = DEFAULT_POLICY_FILE.stat().st_mtime

@@ -279,7 +279,7 @@ def selftest_policy(policy):
 
 def run_selftest(backend: str, *, home, policy, only: list[str] | None = None,
                  progress: Callable[[str], None] | None = None, attacks: list[Attack] | None = None) -> SelftestReport:
-    from sandbox.audit.log import default_log
+    from ouro.sandbox.audit.log import default_log
 
     attacks = attacks if attacks is not None else load_attacks()
     if only:
@@ -333,7 +333,7 @@ def _watchdog(seconds: float, backend: str, run_id: str):
 
 
 def _preflight(backend: str, policy) -> None:
-    from sandbox.backends import open_sandbox
+    from ouro.sandbox.backends import open_sandbox
 
     try:
         sb = open_sandbox(policy, unsafe_local=True, audit=True, labels={"ouro.purpose": "selftest-preflight"})
@@ -343,10 +343,10 @@ def _preflight(backend: str, policy) -> None:
 
 
 def _run_one(attack: Attack, backend: str, policy, targets: HostTargets, log, run_id: str) -> AttackResult:
-    from sandbox.audit.events import events_from_exec, events_from_findings
-    from sandbox.audit.rules import guest_env
-    from sandbox.audit.static_scan import scan_changed_files
-    from sandbox.backends import open_sandbox
+    from ouro.sandbox.audit.events import events_from_exec, events_from_findings
+    from ouro.sandbox.audit.rules import guest_env
+    from ouro.sandbox.audit.static_scan import scan_changed_files
+    from ouro.sandbox.backends import open_sandbox
 
     started = time.monotonic()
     common = {"run_id": run_id, "policy": "selftest", "backend": backend}
@@ -376,7 +376,7 @@ def _run_one(attack: Attack, backend: str, policy, targets: HostTargets, log, ru
         env = {"OURO_WORKSPACE": sb.workspace, **guest_env(policy.audit_rules)}
         timeout = attack.timeout or policy.limits.wall_time_s
         if attack.run == "pytest":
-            from sandbox.testrun import run_tests_cold
+            from ouro.sandbox.testrun import run_tests_cold
 
             tr = run_tests_cold(sb, ["-q", "-p", "no:cacheprovider", "."], timeout=timeout, env=env)
             result = tr.exec

@@ -20,15 +20,15 @@ def add_policy_file(p: argparse.ArgumentParser) -> None:
 
 
 def home_of(args):
-    from agent.home import OuroHome
+    from ouro.sandbox.core.home import OuroHome
 
     return OuroHome.resolve(getattr(args, "home", None))
 
 
 def load_policy_arg(args, backend: str | None = None):
     """Load --policy-file (validated); turn PolicyError into BadInput (exit 2, one line)."""
-    from agent.errors import BadInput
-    from sandbox.policy import PolicyError, load_policy
+    from ouro.sandbox.core.errors import BadInput
+    from ouro.sandbox.policy import PolicyError, load_policy
 
     try:
         policy = load_policy(getattr(args, "policy_file", None))

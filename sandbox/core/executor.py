@@ -23,7 +23,7 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Callable, Iterable, Protocol
 
-from agent.errors import BadInput, OuroError, PreconditionFailed
+from ouro.sandbox.core.errors import BadInput, OuroError, PreconditionFailed
 
 OnResult = Callable[[int, Any], None] | None
 

@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from agent.suite import Task
+from ouro.agent.bench.suite import Task
 
 
 @dataclass
@@ -95,12 +95,12 @@ def judge_patch(task: Task, patch: str | None, *, policy, timeout: float | None 
 
 def _run_in_fresh_sandbox(repo: Path, pytest_args: list[str], *, policy, timeout: float, unsafe_local: bool,
                           task_id: str):
-    from sandbox.backends import open_sandbox
-    from sandbox.testrun import run_tests_cold
+    from ouro.sandbox.backends import open_sandbox
+    from ouro.sandbox.testrun import run_tests_cold
 
     image, site_dir = None, None
     if policy.backend in ("docker", "gvisor", "bwrap"):
-        from sandbox.images import ensure_env
+        from ouro.sandbox.images import ensure_env
 
         env = ensure_env(repo)  # cached by a hash of the dependency files: cheap after the first
         if policy.backend == "bwrap":

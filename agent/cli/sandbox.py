@@ -7,8 +7,8 @@ import signal
 import sys
 from pathlib import Path
 
-from agent.cliutil import add_json, add_policy_file, load_policy_arg, print_json
-from agent.errors import EXIT_FAILED, EXIT_OK, EXIT_PRECONDITION, BadInput, OuroError, PreconditionFailed
+from ouro.agent.cli.common import add_json, add_policy_file, load_policy_arg, print_json
+from ouro.sandbox.core.errors import EXIT_FAILED, EXIT_OK, EXIT_PRECONDITION, BadInput, OuroError, PreconditionFailed
 
 BACKEND_CHOICES = ("docker", "gvisor", "bwrap", "local")
 
@@ -63,7 +63,7 @@ def register(sub) -> None:
 # --------------------------------------------------------------------------- setup / doctor
 
 def cmd_setup(args) -> int:
-    from sandbox import daemon
+    from ouro.sandbox import daemon
 
     steps: list[dict] = []
 
@@ -85,7 +85,7 @@ def cmd_setup(args) -> int:
         step("runsc", *daemon.configure_runsc())
         if not args.no_build:
             try:
-                from sandbox import images
+                from ouro.sandbox import images
 
                 step("base image", True, f"{images.ensure_base_image()} (root file system {images.base_rootfs()})")
             except (images.ImageError, OuroError) as e:
@@ -99,7 +99,7 @@ def cmd_setup(args) -> int:
 
 
 def cmd_doctor(args) -> int:
-    from sandbox.doctor import run_checks
+    from ouro.sandbox.doctor import run_checks
 
     checks = run_checks()
     all_ok = all(c.ok for c in checks)
@@ -117,7 +117,7 @@ def cmd_doctor(args) -> int:
 # --------------------------------------------------------------------------- build
 
 def cmd_build(args) -> int:
-    from sandbox import images
+    from ouro.sandbox import images
 
     try:
         client = images.docker_client()
@@ -146,7 +146,7 @@ def _interrupt(signum, frame):
 
 
 def cmd_run(args) -> int:
-    from sandbox.base import EndReason, SandboxError
+    from ouro.sandbox.base import EndReason, SandboxError
 
     cmd = list(args.cmd)
     if cmd and cmd[0] == "--":
@@ -191,11 +191,11 @@ def cmd_run(args) -> int:
 
 
 def _open(policy, repo: Path | None, unsafe_local: bool):
-    from sandbox.backends import open_sandbox
+    from ouro.sandbox.backends import open_sandbox
 
     image = None
     if repo is not None and policy.backend in ("docker", "gvisor"):
-        from sandbox import images
+        from ouro.sandbox import images
 
         try:
             image = images.ensure_env(repo).image
@@ -213,7 +213,7 @@ def _cleanup_own(policy) -> None:
     if policy.backend not in ("docker", "gvisor"):
         return
     try:
-        from sandbox import images, reaper
+        from ouro.sandbox import images, reaper
 
         client = images.docker_client()
         for c in reaper.list_sandboxes(client):
@@ -226,7 +226,7 @@ def _cleanup_own(policy) -> None:
 # --------------------------------------------------------------------------- ps / clean
 
 def cmd_ps(args) -> int:
-    from sandbox import images, reaper
+    from ouro.sandbox import images, reaper
 
     rows = [c.to_dict() for c in reaper.list_sandboxes(images.docker_client())]
     if args.json:
@@ -243,7 +243,7 @@ def cmd_ps(args) -> int:
 
 
 def cmd_clean(args) -> int:
-    from sandbox import images, reaper
+    from ouro.sandbox import images, reaper
 
     removed = reaper.reap(images.docker_client(), everything=True)
     if args.json:

@@ -6,8 +6,8 @@ import json
 import sys
 from pathlib import Path
 
-from agent.cliutil import add_home, add_json, add_policy_file, home_of, print_json
-from agent.errors import BadInput
+from ouro.agent.cli.common import add_home, add_json, add_policy_file, home_of, print_json
+from ouro.sandbox.core.errors import BadInput
 
 REPAIR_EPILOG = """exit codes:
   0    a plausible patch was found (printed; with --apply, committed on branch ouro/<run-id>)
@@ -100,7 +100,7 @@ def _task_defaults(path: Path) -> dict:
 
 
 def cmd_repair(args) -> int:
-    from agent.repair import RepairConfig, checked_ranker, run_repair
+    from ouro.agent.repair import RepairConfig, checked_ranker, run_repair
 
     if args.resume:
         config = RepairConfig(repo=Path("."), run_id=args.resume, resume=True,
@@ -233,7 +233,7 @@ def _print_outcome(o) -> None:
 
 
 def cmd_runs_list(args) -> int:
-    from agent.runstore import RunStore
+    from ouro.agent.runstore import RunStore
 
     rows = RunStore(home_of(args).db).list(args.limit)
     if args.json:
@@ -250,7 +250,7 @@ def cmd_runs_list(args) -> int:
 
 
 def cmd_runs_show(args) -> int:
-    from agent.runstore import RunStore
+    from ouro.agent.runstore import RunStore
 
     row = RunStore(home_of(args).db).get(args.run_id)
     if row is None:

@@ -10,7 +10,7 @@ import argparse
 import importlib
 import sys
 
-from agent.errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, OuroError
+from ouro.sandbox.core.errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, OuroError
 
 EPILOG = """exit codes:
   0    success
@@ -24,13 +24,13 @@ Everything ouro writes lives under .ouro/ in the current directory (override wit
 
 # Command groups, each registered by its own module (imported lazily only for parsing).
 COMMAND_MODULES = [
-    "agent.repair_cli",      # repair, runs
-    "sandbox.cli",           # sandbox
-    "sandbox.audit.cli",     # audit
-    "agent.bench_cli",       # bench, report
-    "improvers.learn_cli",   # learn, serve
-    "agent.llm.cli",         # llm
-    "improvers.cli",         # improve
+    "ouro.agent.cli.repair",      # repair, runs
+    "ouro.agent.cli.sandbox",           # sandbox
+    "ouro.agent.cli.audit",     # audit
+    "ouro.agent.cli.bench",       # bench, report
+    "ouro.agent.cli.learn",   # learn, serve
+    "ouro.agent.cli.llm",         # llm
+    "ouro.agent.cli.improve",         # improve
 ]
 
 

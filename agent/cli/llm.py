@@ -5,7 +5,7 @@ import argparse
 import sys
 import time
 
-from agent.cliutil import add_json, print_json
+from ouro.agent.cli.common import add_json, print_json
 
 
 def register(sub) -> None:
@@ -31,8 +31,8 @@ def register(sub) -> None:
 
 
 def _replay(args) -> int:
-    from agent.errors import BadInput
-    from agent.llm.replay import ReplayServer, ScriptError
+    from ouro.sandbox.core.errors import BadInput
+    from ouro.agent.llm.replay import ReplayServer, ScriptError
 
     if not 0 <= args.port <= 65535:
         raise BadInput(f"--port must be 0..65535, got {args.port}")

@@ -5,8 +5,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from agent.cliutil import add_home, add_json, add_policy_file, home_of, print_json
-from agent.errors import EXIT_FAILED, EXIT_OK, BadInput
+from ouro.agent.cli.common import add_home, add_json, add_policy_file, home_of, print_json
+from ouro.sandbox.core.errors import EXIT_FAILED, EXIT_OK, BadInput
 
 BENCH_EPILOG = """The suite is a directory of tasks (each with task.toml, ISSUE.md, repo/, hidden/) or a
 SWE-bench style .jsonl file; see docs/task-suite.md and docs/bench.md.
@@ -48,7 +48,7 @@ def register(sub) -> None:
 
 
 def cmd_bench(args) -> int:
-    from agent.bench import BenchConfig, STATUS_LABELS, format_table, run_bench
+    from ouro.agent.bench.run import BenchConfig, STATUS_LABELS, format_table, run_bench
 
     if args.budget is not None and args.budget <= 0:
         raise BadInput(f"--budget must be positive, got {args.budget}")
@@ -84,7 +84,7 @@ def cmd_bench(args) -> int:
 
 
 def cmd_report(args) -> int:
-    from agent.report import write_report
+    from ouro.agent.report import write_report
 
     path, kind = write_report(args.target, Path(args.html), home=home_of(args))
     if args.json:

@@ -4,8 +4,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from agent.cliutil import add_home, add_json, home_of, print_json
-from agent.errors import BadInput, PreconditionFailed
+from ouro.agent.cli.common import add_home, add_json, home_of, print_json
+from ouro.sandbox.core.errors import BadInput, PreconditionFailed
 
 
 def register(sub) -> None:
@@ -64,8 +64,8 @@ def _run(args) -> int:
     from dataclasses import asdict, replace
     import json
 
-    from agent.executor import default_workers, make_executor
-    from improvers.experiment import Experiment, ExperimentConfig
+    from ouro.sandbox.core.executor import default_workers, make_executor
+    from ouro.improvers.experiment import Experiment, ExperimentConfig
 
     config = ExperimentConfig.load(args.config)
     if args.backend:
@@ -102,7 +102,7 @@ def _run(args) -> int:
 
 def _preflight(config) -> None:
     """Open one sandbox before starting, so a missing backend is one clear line, not 100 failed jobs."""
-    from sandbox.base import SandboxError
+    from ouro.sandbox.base import SandboxError
 
     try:
         sb = config.sandbox.open()
@@ -129,7 +129,7 @@ def _print_summary(summary: dict) -> None:
 def _report(args) -> int:
     from pathlib import Path
 
-    from improvers.report import write_report
+    from ouro.improvers.report import write_report
 
     run_dir = Path(args.run)
     if not run_dir.is_dir():
@@ -145,6 +145,6 @@ def _report(args) -> int:
 
 
 def _scaffold(args) -> int:
-    from improvers.scaffold import scaffold_command
+    from ouro.improvers.scaffold import scaffold_command
 
     return scaffold_command(args, progress=_progress)

@@ -21,9 +21,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from agent.errors import BadInput
-from agent.fsutil import atomic_write_json, atomic_write_text
-from agent.suite import Suite, Task, TaskLoadError, load_suite
+from ouro.sandbox.core.errors import BadInput
+from ouro.sandbox.core.files import atomic_write_json, atomic_write_text
+from ouro.agent.bench.suite import Suite, Task, TaskLoadError, load_suite
 
 STATUSES = ("fixed", "plausible_wrong", "not_found", "error")
 STATUS_LABELS = {"fixed": "fixed", "plausible_wrong": "plausible but wrong", "not_found": "not found",
@@ -122,9 +122,9 @@ def run_task(job: TaskJob) -> dict:
 
 
 def _repair_and_judge(job: TaskJob, task: Task) -> TaskResult:
-    from agent.judge import judge_patch
-    from agent.repair import RepairConfig, run_repair
-    from sandbox.policy import PolicyError, load_policy
+    from ouro.agent.bench.judge import judge_patch
+    from ouro.agent.repair import RepairConfig, run_repair
+    from ouro.sandbox.policy import PolicyError, load_policy
 
     try:
         policy = load_policy(job.policy_file)
@@ -160,7 +160,7 @@ def _repair_and_judge(job: TaskJob, task: Task) -> TaskResult:
 
 def count_audit_events(run_dir: Path, run_id: str, home: Path) -> int:
     """Records the audit log holds for this run (sandbox violations, limits hit, rejected code)."""
-    from agent.report.run_page import audit_events_for
+    from ouro.agent.report.run_page import audit_events_for
 
     return len(audit_events_for(run_dir, run_id, home))
 
@@ -238,8 +238,8 @@ def _meta(cfg: BenchConfig, suite: Suite) -> dict:
 
 
 def run_bench(cfg: BenchConfig, progress: Callable[[dict], None] | None = None) -> BenchOutcome:
-    from agent.executor import make_executor
-    from agent.home import OuroHome
+    from ouro.sandbox.core.executor import make_executor
+    from ouro.sandbox.core.home import OuroHome
 
     suite = load_suite(cfg.suite)
     entries = suite.entries

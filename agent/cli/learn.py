@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 
-from agent.cliutil import add_home, add_json, home_of, print_json
+from ouro.agent.cli.common import add_home, add_json, home_of, print_json
 
 
 def register(sub) -> None:
@@ -80,14 +80,14 @@ def register(sub) -> None:
 def _need_dir(path: str, what: str):
     from pathlib import Path
 
-    from agent.errors import BadInput
+    from ouro.sandbox.core.errors import BadInput
 
     if not Path(path).is_dir():
         raise BadInput(f"{path}: {what} not found")
 
 
 def _tiny(args) -> int:
-    from improvers.learn.tiny import make_tiny_model
+    from ouro.improvers.learn.tiny import make_tiny_model
 
     print(make_tiny_model(args.out, seed=args.seed))
     return 0
@@ -104,8 +104,8 @@ def _progress_bar(total: int, label: str):
 def _data(args) -> int:
     from pathlib import Path
 
-    from agent.errors import BadInput
-    from improvers.learn.bugdata import build_dataset
+    from ouro.sandbox.core.errors import BadInput
+    from ouro.improvers.learn.bugdata import build_dataset
 
     corpus = None
     if args.corpus:
@@ -127,9 +127,9 @@ def _data(args) -> int:
 
 
 def _train(args) -> int:
-    from agent.errors import BadInput
-    from improvers.learn.adapter import BUNDLED
-    from improvers.learn.ranker import train
+    from ouro.sandbox.core.errors import BadInput
+    from ouro.improvers.learn.adapter import BUNDLED
+    from ouro.improvers.learn.ranker import train
 
     _need_dir(args.data, "data directory")
     if not 0.0 <= args.shrink <= 1.0:
@@ -151,8 +151,8 @@ def _train(args) -> int:
 def _trajectories(args) -> int:
     from pathlib import Path
 
-    from agent.errors import BadInput
-    from improvers.learn.trajdata import convert
+    from ouro.sandbox.core.errors import BadInput
+    from ouro.improvers.learn.trajdata import convert
 
     home = home_of(args)
     dirs = []
@@ -170,8 +170,8 @@ def _trajectories(args) -> int:
 
 
 def _finetune(args) -> int:
-    from agent.errors import BadInput
-    from improvers.learn.finetune import FinetuneConfig, finetune
+    from ouro.sandbox.core.errors import BadInput
+    from ouro.improvers.learn.finetune import FinetuneConfig, finetune
 
     _need_dir(args.base, "base checkpoint")
     cfg = FinetuneConfig(base=args.base, data=args.data, out=args.out, steps=args.steps, batch_size=args.batch_size,
@@ -191,7 +191,7 @@ def _finetune(args) -> int:
 
 
 def _serve(args) -> int:
-    from improvers.learn.serve import serve_forever
+    from ouro.improvers.learn.serve import serve_forever
 
     _need_dir(args.model, "model directory")
     serve_forever(args.model, host=args.host, port=args.port, engine=args.engine,

@@ -15,7 +15,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from agent.errors import BadInput
+from ouro.sandbox.core.errors import BadInput
 
 DEFAULT_TEST_CMD = "python -m pytest -q"
 

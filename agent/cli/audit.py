@@ -8,8 +8,8 @@ import sys
 import time
 from datetime import datetime, timezone
 
-from agent.cliutil import add_home, add_json, add_policy_file, home_of, print_json
-from agent.errors import EXIT_FAILED, BadInput, PreconditionFailed
+from ouro.agent.cli.common import add_home, add_json, add_policy_file, home_of, print_json
+from ouro.sandbox.core.errors import EXIT_FAILED, BadInput, PreconditionFailed
 
 SEVERITY_ORDER = ("info", "low", "medium", "high", "critical")
 
@@ -66,7 +66,7 @@ def _common(p) -> None:
 
 
 def _log(args):
-    from sandbox.audit.log import default_log
+    from ouro.sandbox.audit.log import default_log
 
     return default_log(home_of(args))
 
@@ -96,7 +96,7 @@ def _where(args, include_exec: bool) -> tuple[str, list]:
         params.append(args.policy)
     kinds = [k.strip() for k in (getattr(args, "kind", None) or "").split(",") if k.strip()]
     if kinds:
-        from sandbox.audit.events import KINDS
+        from ouro.sandbox.audit.events import KINDS
 
         unknown = [k for k in kinds if k not in KINDS]
         if unknown:
@@ -217,7 +217,7 @@ def _rate(v) -> str:
 def cmd_verify(args) -> int:
     from pathlib import Path
 
-    from sandbox.audit.log import AuditLog
+    from ouro.sandbox.audit.log import AuditLog
 
     if args.log:
         path = Path(args.log)
@@ -239,7 +239,7 @@ def cmd_verify(args) -> int:
 
 
 def cmd_selftest(args) -> int:
-    from sandbox.audit.selftest import SelftestError, run_selftest
+    from ouro.sandbox.audit.selftest import SelftestError, run_selftest
 
     if args.backend == "local" and not args.unsafe_local:
         raise BadInput("--backend local isolates nothing; pass --unsafe-local to run the attacks on this machine anyway")
@@ -258,7 +258,7 @@ def cmd_selftest(args) -> int:
 
 
 def _policy_for(args):
-    from agent.cliutil import load_policy_arg
+    from ouro.agent.cli.common import load_policy_arg
 
     return load_policy_arg(args, backend=args.backend)
 
