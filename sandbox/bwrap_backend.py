@@ -182,7 +182,7 @@ class BwrapSandbox:
         return sb
 
     # -- command line ----------------------------------------------------------------------
-    def _argv(self, argv: list[str], cwd: str | None) -> list[str]:
+    def _argv(self, argv: list[str], cwd: str | None, seccomp_fd: int | None = None) -> list[str]:
         uid = str(self.policy.uid)
         limits = self.policy.limits
         cmd: list[str] = []
@@ -203,6 +203,10 @@ class BwrapSandbox:
             cmd += ["--ro-bind", str(self.site_dir), SITE_IN_SANDBOX]
         for host, inside in self.policy.readonly_mounts.items():
             cmd += ["--ro-bind", str(visible_to_sandbox(Path(host))), inside]
+        if seccomp_fd is not None:
+            # sandbox/seccomp.py: every socket family but UNIX/INET/INET6 refused, and the
+            # syscalls Docker's default profile refuses a container without capabilities
+            cmd += ["--seccomp", str(seccomp_fd)]
         cmd += ["--cap-drop", "ALL", "--chdir", self._cwd(cwd), "--", *argv]
         return cmd
 
@@ -225,6 +229,7 @@ class BwrapSandbox:
         if self.audit:
             out["PYTHONPATH"] = f"{GUEST_IN_SANDBOX}/boot"
             out["OURO_AUDIT"] = "1"
+            out["PYTHONUSERBASE"] = f"{GUEST_IN_SANDBOX}/userbase"  # the hook loads before any dependency's .pth
             # deny/kill rules are enforced by the hook in every run, not only in the self-test
             from ouro.sandbox.audit.rules import guest_env
 
@@ -239,10 +244,15 @@ class BwrapSandbox:
     def exec(self, argv, *, timeout=None, env=None, cwd=None) -> ExecResult:
         limits = self.policy.limits
         before = self.cgroup.counters() if self.cgroup else None
+        from ouro.sandbox.seccomp import bwrap_filter
+
         try:
-            result = run_capped(self._argv(list(argv), cwd), timeout=min(timeout or limits.wall_time_s, limits.wall_time_s),
-                                output_bytes=limits.output_bytes, env=self._env(env), rlimits=self._rlimits(),
-                                watch=self._disk_watch)
+            with bwrap_filter() as fd:
+                # guest/reap.sh reports the exit-time facts (leftovers, loopback traffic) to the host
+                result = run_capped(self._argv(["/bin/sh", f"{GUEST_IN_SANDBOX}/reap.sh", *argv], cwd, fd),
+                                    timeout=min(timeout or limits.wall_time_s, limits.wall_time_s),
+                                    output_bytes=limits.output_bytes, env=self._env(env), rlimits=self._rlimits(),
+                                    watch=self._disk_watch, pass_fds=(fd,))
         except FileNotFoundError as e:
             raise SandboxError(f"cannot start bwrap: {e}") from None
         if before is not None and result.reason in (EndReason.NORMAL, EndReason.KILLED) and result.exit_code != 0:
@@ -257,12 +267,22 @@ class BwrapSandbox:
     def _disk_watch(self) -> EndReason | None:
         """The bound workspace and out dir have no size of their own (see the module notes):
         poll their usage while a command runs and stop it past disk_mb."""
+        from ouro.sandbox.proc import tree_entries
+
         limit = self.policy.limits.disk_mb << 20
         used = disk_usage(str(self._host_ws)) + disk_usage(str(self._host_out))
-        return EndReason.DISK_LIMIT if used > limit else None
+        if used > limit:
+            return EndReason.DISK_LIMIT
+        # and an inode limit: empty files use no blocks, but each one is a host inode
+        files = tree_entries(str(self._host_ws)) + tree_entries(str(self._host_out))
+        return EndReason.DISK_LIMIT if files > max(4096, self.policy.limits.disk_mb * 256) else None
 
     def spawn(self, argv, *, env=None, cwd=None) -> PipeProcess:
-        p = PipeProcess(self._argv(list(argv), cwd), env=self._env(env), rlimits=self._rlimits())
+        from ouro.sandbox.seccomp import bwrap_filter
+
+        with bwrap_filter() as fd:
+            p = PipeProcess(self._argv(list(argv), cwd, fd), env=self._env(env), rlimits=self._rlimits(),
+                            pass_fds=(fd,))
         self._procs.append(p)
         return p
 
@@ -304,10 +324,11 @@ class BwrapSandbox:
 
     def read_file(self, path: str) -> bytes:
         """Workspace and /tmp/ouro-out files only: /tmp is private to each exec and gone when it ends."""
-        target = self._host_path(path)
-        fd = os.open(target, os.O_RDONLY | os.O_NOFOLLOW)
-        with os.fdopen(fd, "rb") as f:
-            return f.read()
+        from ouro.sandbox.core.files import read_untrusted
+
+        head, _, name = path.rstrip("/").rpartition("/")  # the last component is never followed
+        parent = Path(os.path.realpath(self._host_out)) if head == self.tmpdir else self._host_path(head or ".")
+        return read_untrusted(parent / name)
 
     def copy_in(self, host_dir: Path) -> None:
         if self._host_ws.exists():

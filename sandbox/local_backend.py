@@ -154,10 +154,11 @@ class LocalSandbox:
                 pass
 
     def read_file(self, path: str) -> bytes:
+        from ouro.sandbox.core.files import read_untrusted
+
         p = Path(path)
-        if p.is_absolute() and (p == Path(self.tmpdir) or Path(self.tmpdir) in p.parents):
-            return resolve_inside(Path(self.tmpdir), path).read_bytes()
-        return resolve_inside(Path(self.workspace), path).read_bytes()
+        root = Path(self.tmpdir) if p.is_absolute() and Path(self.tmpdir) in p.parents else Path(self.workspace)
+        return read_untrusted(resolve_inside(root, str(p.parent)) / p.name)  # the last component is never followed
 
     def copy_in(self, host_dir: Path) -> None:
         ws = Path(self.workspace)

@@ -252,6 +252,27 @@ def disk_usage(root: str) -> int:
     return total
 
 
+def tree_entries(root: str, stop: int | None = None) -> int:
+    """Directory entries under root (files, links, directories), not following links: the
+    inodes a bound workspace uses, which a byte count misses for empty files."""
+    total, stack = 0, [root]
+    while stack:
+        try:
+            with os.scandir(stack.pop()) as it:
+                for entry in it:
+                    total += 1
+                    try:
+                        if entry.is_dir(follow_symlinks=False):
+                            stack.append(entry.path)
+                    except OSError:
+                        continue
+        except OSError:
+            continue
+        if stop is not None and total > stop:
+            break
+    return total
+
+
 def split_audit_stream(stderr: str) -> tuple[str, list[dict]]:
     """Separate the audit hook's event lines from stderr (sandbox.audit owns the format)."""
     try:
@@ -270,11 +291,12 @@ class PipeProcess:
 
     STDERR_KEEP = 64 * 1024
 
-    def __init__(self, argv: list[str], *, env=None, cwd=None, rlimits: RLimits | None = None):
+    def __init__(self, argv: list[str], *, env=None, cwd=None, rlimits: RLimits | None = None,
+                 pass_fds: tuple[int, ...] = ()):
         self.proc = subprocess.Popen(
             argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             env=env, cwd=cwd, start_new_session=True,
-            preexec_fn=rlimits.apply if rlimits else None,
+            preexec_fn=rlimits.apply if rlimits else None, pass_fds=pass_fds,
         )
         self._buf = b""
         self._stderr = bytearray()

@@ -25,7 +25,8 @@ def run_hooked(code: str, ws: Path, *, rules=None, audit: bool = True) -> tuple[
     p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=ws, timeout=60)
     clean, events = split_audit_lines(p.stderr)
     p.stderr = clean
-    return p, events
+    p.control = [e for e in events if e["kind"] == "_ctl"]  # the hook's hello/bye bookkeeping
+    return p, [e for e in events if e["kind"] != "_ctl"]
 
 
 def kinds(events):

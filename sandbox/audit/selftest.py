@@ -756,8 +756,8 @@ def _leftovers(sb, spare=None) -> int:
     uid = getattr(getattr(sb, "policy", None), "uid", 10001)
     backend = getattr(sb, "backend", "")
     if backend == "gvisor":
-        script = ("n=0; for d in /proc/[0-9]*; do while read -r k v r; do if [ \"$k\" = Uid: ]; then "
-                  f"[ \"$v\" = {uid} ] && n=$((n+1)); break; fi; done < $d/status; done; echo $n")
+        script = ("n=0; for d in /proc/[0-9]*; do st=; while read -r k v r; do case $k in State:) st=$v;; Uid:) "
+                  f"[ \"$v\" = {uid} ] && [ \"$st\" != Z ] && n=$((n+1)); break;; esac; done < $d/status; done; echo $n")
         try:
             raw = sb._raw(["/bin/sh", "-c", script], timeout=10, cap=4096, user=65534, kill_on_limit=False)
             n = int(raw.stdout.strip())
@@ -768,7 +768,8 @@ def _leftovers(sb, spare=None) -> int:
     if pids is None:
         return 0
     spared = _spared_host_pids(sb, spare)
-    return sum(1 for p in pids if p not in spared and _proc_status(p, "Uid") == str(uid))
+    return sum(1 for p in pids if p not in spared and _proc_status(p, "Uid") == str(uid)
+               and _proc_status(p, "State") != "Z")  # a zombie is dead, only not yet collected
 
 
 def _cgroup_procs(sb) -> list[int] | None:

@@ -7,8 +7,10 @@
 import json
 import os
 
-for i in range(2500):
-    os.write(2, b'\x1eOURO-AUDIT {"kind": "proc_access", "event": "open", "detail": "open(\'/proc/%d/stat\')", "pid": 7, "action": "log"}\n' % i)
+# short lines: 2100 of them stay under the self-test's 64 KB output cap, and are more than a
+# channel parser that keeps the first 2000 events per execution would keep
+for i in range(2100):
+    os.write(2, b'\x1eOURO-AUDIT {"kind":"fork"}\n')
 T = json.load(open("target.json"))
 try:
     open(T["canary_path"]).read()
