@@ -66,7 +66,7 @@ def test_every_attack_declares_a_known_check():
 
     for a in load_attacks():
         for c in a.checks:
-            assert c in CHECKS or c.startswith("reason:"), (a.name, c)
+            assert c in CHECKS or c.startswith(("reason:", "reason@")), (a.name, c)
         assert a.run in RUN_MODES, a.name
         if a.run == "pytest":
             assert "judged_failing" in a.checks or "clean_text" in a.checks, a.name

@@ -17,6 +17,7 @@ Attack files start with a header of `# key: value` lines:
   kind      the event kind that must be logged (`a|b`: any of them)
   check     extra host-side checks, comma-separated:
             reason:<end reason>[|<reason>]   the execution ended this way
+            reason@<backend>:<reason>[|...]  the same, on that backend only (instead of reason:)
             judged_failing   the runner judged the failing test failing (pytest, pair, warm)
             test_intact      the protected test on the host is unchanged
             log_intact       the audit log still verifies
@@ -660,14 +661,19 @@ def _run_in_sandbox(attack: Attack, backend: str, policy, targets: HostTargets, 
                 out.texts.append(sb.read_file(rel).decode("utf-8", "replace"))
             except Exception:
                 pass
-        out_dir = Path(tempfile.mkdtemp(prefix="out-", dir=targets.dir))
-        try:
-            sb.copy_out(out_dir)
-        except Exception:
-            pass
-        out.texts += _regular_file_texts(out_dir)
-        for c in attack.checks:
-            if c.startswith("reason:"):
+        limit_attack = any(c.startswith(("reason:", "reason@")) for c in attack.checks)
+        if not (limit_attack and out.reason != "normal"):
+            # (a bomb stopped at a limit leaves its debris, not secrets: 200,000 files are not worth a copy)
+            out_dir = Path(tempfile.mkdtemp(prefix="out-", dir=targets.dir))
+            try:
+                sb.copy_out(out_dir)
+            except Exception:
+                pass
+            out.texts += _regular_file_texts(out_dir)
+        reasons = [c for c in attack.checks if c.startswith(f"reason@{backend}:")] or \
+                  [c for c in attack.checks if c.startswith("reason:")]
+        for c in reasons:
+            if c:
                 wanted = c.split(":", 1)[1].split("|")
                 if out.reason not in wanted:
                     out.why.append(f"ended {out.reason}, expected {'/'.join(wanted)}")

@@ -69,6 +69,8 @@ SANDBOX_LAYOUT = ("/usr/", "/lib", "/etc/", "/opt/", "/workspace", "/tmp/", "/de
 # What the interpreter reads all the time; never an event.
 QUIET_READ_PREFIXES = ("/usr/", "/lib", "/opt/ouro/guest/", "/etc/localtime", "/etc/ld.so", "/dev/null",
                        "/dev/urandom", "/proc/self/fd", "/etc/passwd", "/etc/group")
+# ouro's audit log and its key, wherever a home puts them
+AUDIT_STATE = ("/audit/log.jsonl", "/audit/log.jsonl.head", "/audit/key", "/audit/index.db")
 # Files an interpreter executes at start-up: writing one plants code in every later interpreter.
 STARTUP_NAMES = ("sitecustomize.py", "usercustomize.py")
 # The environment a hooked child needs; a Python child started with these changed may start unhooked.
@@ -230,7 +232,7 @@ def _make_hook(workspace, writable, writable_roots, rules, quiet_reads, base_env
             return None
         p = fsdecode(p)
         if not p.startswith("/"):
-            if isinstance(dir_fd, int):
+            if isinstance(dir_fd, int) and dir_fd >= 0:  # the events say -1 when there is no dir_fd
                 try:
                     base = readlink(f"/proc/self/fd/{dir_fd}")
                 except OSError:
@@ -252,15 +254,16 @@ def _make_hook(workspace, writable, writable_roots, rules, quiet_reads, base_env
     def classify_open(p, mode, flags):
         is_write = (mode is not None and any(c in mode for c in "wax+")) or (mode is None and flags & _WRITE_FLAGS)
         if is_write:
-            if "/.ouro/" in p:
+            if "/.ouro/" in p or p.endswith(AUDIT_STATE):
                 return (("audit_tamper", f"open({p!r}, {mode or flags!r}) in ouro's host state"),)
+            out = []
             if startup_file(p):
-                return (("audit_tamper", f"open({p!r}, {mode or flags!r}): writes an interpreter start-up file"),)
+                out.append(("audit_tamper", f"open({p!r}, {mode or flags!r}): writes an interpreter start-up file"))
             if outside(p) and "/__pycache__/" not in p:
                 kind = ("audit_tamper" if p.startswith(("/opt/ouro", "/proc/self/fd")) else
                         "proc_access" if p.startswith(PROC_PREFIXES) else "write_outside")
-                return ((kind, f"open({p!r}, {mode or flags!r})"),)
-            return ()
+                out.append((kind, f"open({p!r}, {mode or flags!r})"))
+            return out
         if p.startswith(quiet_reads) or not outside(p):
             return ()
         if p.startswith(SECRET_PREFIXES) or p.endswith(SECRET_SUFFIXES) or "/.ouro/" in p:

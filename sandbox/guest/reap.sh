@@ -63,6 +63,20 @@ while [ $pass -lt 4 ]; do
     [ $found -eq 0 ] && break
     pass=$((pass + 1))
 done
+# SIGKILL is delivered asynchronously: wait (builtins only) until the killed are gone or zombies
+wait_rounds=0
+while [ $wait_rounds -lt 200 ] && [ "$killed" != " " ]; do
+    alive=0
+    for p in $killed; do
+        st=
+        while read -r key value rest; do
+            if [ "$key" = "State:" ]; then st=$value; break; fi
+        done < "/proc/$p/status" 2>/dev/null
+        [ -n "$st" ] && [ "$st" != Z ] && alive=1
+    done
+    [ $alive -eq 0 ] && break
+    wait_rounds=$((wait_rounds + 1))
+done
 lo_packets
 printf '\036OURO-AUDIT {"ctl": "reap", "left": %d, "lo": %d}\n' "$left" "$((lo - lo_before))" >&2
 exit $rc

@@ -419,6 +419,9 @@ def reap_leftovers(spare=()) -> int:
                 found += 1
         if not found:
             break
+    deadline = time.monotonic() + 2.0  # SIGKILL is delivered asynchronously: let them be gone
+    while time.monotonic() < deadline and any(_status(p).get("State") not in (None, "Z") for p in killed):
+        time.sleep(0.01)
     return len(killed)
 
 
