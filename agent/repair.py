@@ -499,7 +499,10 @@ class RepairRun:
         # 5. result
         usage = policy.usage() if hasattr(policy, "usage") else {}
         patch = self.workspace.diff(chosen.files) if chosen else None
-        explanation = self._explain(baseline, loc, chosen, result)
+        from ouro.sandbox.testrun import escape_control
+
+        # test output is escaped where it is read; this covers a model's own text too (file, commit, terminal)
+        explanation = escape_control(self._explain(baseline, loc, chosen, result))
         status = "plausible" if chosen else "not_found"
         if patch:
             atomic_write_text(self.run_dir / "patch.diff", patch)
