@@ -756,9 +756,20 @@ def _families_open(sb, backend: str) -> list[str]:
 
 
 def _leftovers(sb, spare=None) -> int:
-    """Processes of the sandbox uid alive in this sandbox right now, counted from the host where
-    it can (runc cgroup, bwrap cgroup) and by a probe under another uid on gVisor. `spare`: a
-    WarmWorker whose own worker process does not count."""
+    """Processes of the sandbox uid still alive in this sandbox once the execution is over,
+    counted from the host where it can (runc cgroup, bwrap cgroup) and by a probe under another
+    uid on gVisor. A process still being torn down (a pid namespace dies with its init, SIGKILL
+    lands asynchronously) gets two seconds to go. `spare`: a WarmWorker whose own worker
+    process does not count."""
+    deadline = time.monotonic() + 2.0
+    while True:
+        n = _count_leftovers(sb, spare)
+        if n == 0 or time.monotonic() >= deadline:
+            return n
+        time.sleep(0.1)
+
+
+def _count_leftovers(sb, spare=None) -> int:
     uid = getattr(getattr(sb, "policy", None), "uid", 10001)
     backend = getattr(sb, "backend", "")
     if backend == "gvisor":
