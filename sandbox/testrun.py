@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import base64
 import json
-import re
 import time
 import uuid
 from dataclasses import asdict, dataclass, field
@@ -142,16 +141,7 @@ def unseal_lines(key: bytes | None, lines: list[str]) -> list[dict]:
     return records
 
 
-# C0 controls but tab and newline, DEL, C1 controls, and the bidi overrides that reorder text
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-
-
-def escape_control(text: str) -> str:
-    """Terminal control characters made visible (ESC -> \\x1b), everything else unchanged."""
-    if not text or not _CONTROL.search(text):
-        return text
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}",
-                        text)
+from ouro.sandbox.core.text import escape_control  # noqa: E402  (re-exported: testrun.escape_control)
 
 
 def _finding(result: ExecResult, kind: str, detail: str, source: str = "host") -> None:

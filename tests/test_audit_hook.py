@@ -247,3 +247,19 @@ def test_host_conclusions_from_the_exec_wrapper_and_host_findings():
     r = ExecResult(exit_code=0, stdout="", stderr="", duration_s=0.1, audit_events=lines[:1])
     assert any("wrapper" in e["detail"] for e in events_from_exec(r, run_id="r", policy="p", backend="docker")
                if e["kind"] == "audit_blinded")
+
+
+def test_reads_through_a_planted_link_and_listing_by_fd_are_seen(tmp_path):
+    (tmp_path / "planted").symlink_to("/etc/shadow")
+    code = ("import os\ntry: open('planted').read()\nexcept OSError: pass\n"
+            "d = os.open('/proc/', os.O_RDONLY | os.O_DIRECTORY)\nos.listdir(d)\n")
+    p, events = run_hooked(code, tmp_path)
+    assert any(e["kind"] == "secret_read" and "/etc/shadow" in e["detail"] and "planted" in e["detail"] for e in events)
+    assert any(e["kind"] == "proc_access" and "listdir('/proc')" in e["detail"] for e in events), events
+
+
+def test_details_from_the_sandbox_are_stored_escaped():
+    r = ExecResult(exit_code=0, stdout="", stderr="", duration_s=0.1,
+                   audit_events=[{"kind": "subprocess", "detail": "Popen: echo \x1b]0;owned\x07", "source": "hook"}])
+    sub = [e for e in events_from_exec(r, run_id="r", policy="p", backend="docker") if e["kind"] == "subprocess"]
+    assert sub[0]["detail"] == "Popen: echo \\x1b]0;owned\\x07"

@@ -153,3 +153,13 @@ def test_json_output_and_bad_log_argument(home, tmp_path):
     p = subprocess.run([sys.executable, "-m", "ouro.agent.cli", "audit", "verify", "--log", str(tmp_path / "nope.jsonl")],
                        capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert p.returncode == 2 and len(p.stderr.strip().splitlines()) == 1
+
+
+def test_an_index_that_is_no_database_fails_verify_and_is_rebuilt_on_read(home):
+    log = default_log(home)
+    log.index().close()
+    log.index_path.write_bytes(b"not a database at all" * 100)
+    code, lines = verify(home)
+    assert code == 1 and len(lines) == 1 and "index" in lines[0], lines
+    assert len(log.index().execute("SELECT seq FROM events").fetchall()) == 6  # list/show/summary still work
+    assert verify(home)[0] == 0

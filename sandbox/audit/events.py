@@ -20,6 +20,7 @@ from typing import Iterable, Sequence
 import hashlib
 
 from ouro.sandbox.audit.channel import CONTROL, MARKER, split_audit_lines
+from ouro.sandbox.core.text import escape_control
 
 
 @dataclass(frozen=True)
@@ -103,7 +104,7 @@ def make_event(kind: str, detail: str, *, source: str, run_id: str | None = None
         "action": "log",
         "rule": "",
         "source": source,
-        "detail": str(detail)[:1000],
+        "detail": escape_control(str(detail)[:1000]),  # often the sandbox's own text
         "run_id": run_id or "",
         "policy": policy or "",
         "backend": backend or "",

@@ -336,7 +336,15 @@ class AuditLog:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         db = sqlite3.connect(self.index_path, timeout=30)
         db.row_factory = sqlite3.Row
-        db.executescript(_SCHEMA)
+        try:
+            db.executescript(_SCHEMA)
+            db.execute("SELECT seq FROM events LIMIT 1").fetchall()
+        except sqlite3.DatabaseError:  # not a database any more (overwritten): it is only a cache
+            db.close()
+            self.index_path.unlink(missing_ok=True)
+            db = sqlite3.connect(self.index_path, timeout=30)
+            db.row_factory = sqlite3.Row
+            db.executescript(_SCHEMA)
         row = db.execute("SELECT value FROM meta WHERE key='offset'").fetchone()
         offset = int(row[0]) if row else 0
         size = self.path.stat().st_size if self.path.exists() else 0

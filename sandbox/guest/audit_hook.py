@@ -176,6 +176,7 @@ def _make_hook(workspace, writable, writable_roots, rules, quiet_reads, base_env
     getcwd = os.getcwd
     readlink = os.readlink
     normpath = os.path.normpath
+    realpath = os.path.realpath
     fsdecode = os.fsdecode
     dumps = json.dumps
     _exit = os._exit
@@ -264,8 +265,18 @@ def _make_hook(workspace, writable, writable_roots, rules, quiet_reads, base_env
                         "proc_access" if p.startswith(PROC_PREFIXES) else "write_outside")
                 out.append((kind, f"open({p!r}, {mode or flags!r})"))
             return out
-        if p.startswith(quiet_reads) or not outside(p):
+        if p.startswith(quiet_reads):
             return ()
+        if not outside(p):
+            # a link planted in the workspace or /tmp (a repository can ship one) names its
+            # target only on disk: follow it here, and judge where the read really goes
+            try:
+                real = realpath(p)
+            except (OSError, ValueError):
+                return ()
+            if real == p or not outside(real) or real.startswith(quiet_reads):
+                return ()
+            return tuple((k, f"{d} through {p!r}") for k, d in classify_open(real, mode, flags))
         if p.startswith(SECRET_PREFIXES) or p.endswith(SECRET_SUFFIXES) or "/.ouro/" in p:
             return (("secret_read", f"open({p!r})"),)
         if p.startswith(PROC_PREFIXES):
@@ -330,7 +341,13 @@ def _make_hook(workspace, writable, writable_roots, rules, quiet_reads, base_env
             p = normpath(path) if ("/." in path or "//" in path) else path
             return tuple((k, d + " (relative to a directory fd)") for k, d in classify_open(p, None, flags))
         if event in ("os.listdir", "os.scandir"):
-            p = abspath(args[0] if args[0] is not None else ".")
+            target = args[0] if args[0] is not None else "."
+            if isinstance(target, int):  # a directory fd: name what it is
+                try:
+                    target = readlink(f"/proc/self/fd/{target}")
+                except OSError:
+                    return ()
+            p = abspath(target)
             if not p or p.startswith(quiet_reads) or not outside(p):
                 return ()
             if p.startswith(PROC_PREFIXES):
