@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from ouro.sandbox.core.errors import BadInput, OuroError
-from ouro.agent.search import Observation
+from ouro.agent.state import Observation
 from ouro.agent.selfdebug import failure_message
 
 DEFAULT_TEST_CMD = "python -m pytest"

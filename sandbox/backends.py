@@ -1,46 +1,97 @@
-"""Pick and open a sandbox backend by name. One interface (sandbox.base.Sandbox), four backends."""
+"""Open a sandbox for a purpose: the one place that picks the backend and the environment.
+
+    with open_sandbox(policy, "repair", workspace=repo_copy, labels={"ouro.run": run_id}) as sb:
+        sb.exec(["python3", "-m", "pytest"])
+
+A purpose says what the sandbox is for, and so what it needs: a repository's sandbox
+(`repair`, `judge`, `run` with a workspace) gets that repository's third-party dependencies
+(an environment image on docker/gvisor, a site directory bound read-only on bwrap); an
+improver's or the self-test's sandbox gets the base image only. Every sandbox is labelled
+with its purpose, so `ouro sandbox ps` says what each container is doing.
+"""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
-from ouro.sandbox.base import Sandbox
+from ouro.sandbox.base import Sandbox, SandboxError
+from ouro.sandbox.core.errors import OuroError
 from ouro.sandbox.policy import SandboxPolicy
+
+
+@dataclass(frozen=True)
+class Purpose:
+    name: str
+    repository: bool     # the workspace is a repository: install its third-party dependencies
+    audit: bool          # the in-sandbox audit hook, unless the caller says otherwise
+
+
+PURPOSES = {p.name: p for p in (
+    Purpose("repair", repository=True, audit=True),       # reproduce, validate candidates
+    Purpose("judge", repository=True, audit=False),       # hidden tests on a finished patch
+    Purpose("run", repository=True, audit=True),          # `ouro sandbox run`
+    Purpose("improver", repository=False, audit=True),    # generated improvers and programs
+    Purpose("selftest", repository=False, audit=True),    # the red-team corpus
+    Purpose("doctor", repository=False, audit=False),     # `ouro sandbox doctor`'s probes
+    Purpose("bench", repository=True, audit=True),        # benchmark scripts
+)}
 
 
 def open_sandbox(
     policy: SandboxPolicy,
+    purpose: str,
     *,
     workspace: Path | None = None,
-    image: str | None = None,
     labels: dict[str, str] | None = None,
     unsafe_local: bool = False,
-    audit: bool = True,
-    site_dir: Path | None = None,
+    audit: bool | None = None,
     home: Path | None = None,
 ) -> Sandbox:
-    """Start a sandbox of `policy.backend`, with a copy of `workspace` (a host directory) in it.
+    """Start a sandbox of `policy.backend` for `purpose`, with a copy of `workspace` in it.
 
-    image: the environment image (docker/gvisor) or root file system (bwrap) to use; default
-    `policy.image`. labels: extra labels (run id, purpose) attached for `ouro sandbox ps`.
-    unsafe_local must be True for the `local` backend, which isolates nothing.
-    audit: install the in-sandbox audit hook (sandbox.audit) for Python processes.
-    site_dir: bwrap only: the environment's host site dir (sandbox.images.Environment.site_dir).
-    home: local only: the ouro home whose audit log records the unsafe use (default OURO_HOME or ./.ouro).
+    labels: extra labels (run id, task) for `ouro sandbox ps`. unsafe_local must be True for
+    the `local` backend, which isolates nothing. audit: install the in-sandbox hook (default:
+    the purpose's). home: local only: the ouro home whose audit log records the unsafe use.
+    Raises SandboxError (exit 3, or 2 for a refused local backend) with one line.
     """
+    if purpose not in PURPOSES:
+        raise ValueError(f"unknown sandbox purpose {purpose!r} (known: {', '.join(PURPOSES)})")
+    why = PURPOSES[purpose]
+    audit = why.audit if audit is None else audit
+    labels = {"ouro.purpose": purpose, **(labels or {})}
     backend = policy.backend
-    if backend in ("docker", "gvisor"):
-        from ouro.sandbox.docker_backend import DockerSandbox
+    image = site_dir = None
+    if why.repository and workspace is not None and backend in ("docker", "gvisor", "bwrap"):
+        env = repository_environment(Path(workspace))
+        image, site_dir = (None, env.site_dir) if backend == "bwrap" else (env.image, None)
+    try:
+        if backend in ("docker", "gvisor"):
+            from ouro.sandbox.docker_backend import DockerSandbox
 
-        return DockerSandbox.start(policy, workspace=workspace, image=image, labels=labels,
-                                   runtime="runsc" if backend == "gvisor" else None, audit=audit)
-    if backend == "bwrap":
-        from ouro.sandbox.bwrap_backend import BwrapSandbox
+            return DockerSandbox.start(policy, workspace=workspace, image=image, labels=labels,
+                                       runtime="runsc" if backend == "gvisor" else None, audit=audit)
+        if backend == "bwrap":
+            from ouro.sandbox.bwrap_backend import BwrapSandbox
 
-        return BwrapSandbox.start(policy, workspace=workspace, image=image, labels=labels, audit=audit,
-                                  site_dir=site_dir)
-    if backend == "local":
-        from ouro.sandbox.local_backend import LocalSandbox
+            return BwrapSandbox.start(policy, workspace=workspace, labels=labels, audit=audit, site_dir=site_dir)
+        if backend == "local":
+            from ouro.sandbox.local_backend import LocalSandbox
 
-        return LocalSandbox.start(policy, workspace=workspace, labels=labels, unsafe_local=unsafe_local, audit=audit,
-                                  home=home)
+            return LocalSandbox.start(policy, workspace=workspace, labels=labels, unsafe_local=unsafe_local,
+                                      audit=audit, home=home)
+    except OuroError:   # a SandboxError, or the daemon missing (exit 3, naming `ouro sandbox setup`)
+        raise
+    except Exception as e:  # the docker SDK's own errors, a missing binary: one line, exit 3
+        first = (str(e).strip().splitlines() or [type(e).__name__])[0]
+        raise SandboxError(f"cannot start the {backend} sandbox: {first[:300]}") from None
     raise ValueError(f"unknown backend {backend!r}")
+
+
+def repository_environment(repo: Path):
+    """The sandbox environment (images.Environment) with `repo`'s third-party dependencies."""
+    from ouro.sandbox.images import ImageError, ensure_env
+
+    try:
+        return ensure_env(repo)
+    except ImageError as e:
+        raise SandboxError(f"cannot prepare the sandbox environment: {e}") from None

@@ -42,13 +42,13 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from ouro.sandbox.base import EndReason, ExecResult, SandboxError
+from ouro.sandbox.base import GUEST_IN_SANDBOX, EndReason, ExecResult, SandboxBase, SandboxError
 from ouro.sandbox.local_backend import COPY_IGNORE, GUEST_DIR, resolve_inside
 from ouro.sandbox.policy import SandboxPolicy
-from ouro.sandbox.proc import PipeProcess, RLimits, disk_usage, run_capped
+from ouro.sandbox.guest.fsstat import disk_usage
+from ouro.sandbox.proc import PipeProcess, RLimits, run_capped
 
 WORKSPACE = "/workspace"
-GUEST_IN_SANDBOX = "/opt/ouro/guest"
 MIRROR_ROOT = Path("/var/cache/ouro-bwrap")
 SITE_IN_SANDBOX = "/usr/local/lib/python3.11/dist-packages"
 
@@ -126,7 +126,7 @@ def bwrap_available() -> str | None:
     return None
 
 
-class BwrapSandbox:
+class BwrapSandbox(SandboxBase):
     backend = "bwrap"
     workspace = WORKSPACE
     # Reports and coverage files land here, not in /tmp: /tmp is a tmpfs private to one exec.
@@ -136,15 +136,13 @@ class BwrapSandbox:
 
     def __init__(self, policy: SandboxPolicy, root: Path, rootfs: Path, site_dir: Path | None,
                  audit: bool, labels: dict[str, str]):
-        self.policy = policy
+        self._init_common(policy, audit, labels)
         self._root = root
         self._host_ws = root / "workspace"
         self._host_out = root / "out"
         self.rootfs = rootfs
         self.site_dir = site_dir
         self.guest_host = GUEST_DIR  # start() swaps in a mirror when the sandbox uid cannot reach it
-        self.audit = audit
-        self.labels = labels
         self._procs: list[PipeProcess] = []
         self.cgroup = None  # sandbox.cgroups.Cgroup when available
         self.closed = False
@@ -213,24 +211,9 @@ class BwrapSandbox:
             cwd = f"{WORKSPACE}/{cwd}"
         return cwd
 
-    def _env(self, env: dict[str, str] | None) -> dict[str, str]:
-        out = {
-            "PATH": "/usr/local/bin:/usr/bin:/bin",
-            "HOME": "/tmp",
-            "TMPDIR": "/tmp",
-            "LANG": "C.UTF-8",
-            "PYTHONDONTWRITEBYTECODE": "1",
-            "PYTHONUNBUFFERED": "1",
-        }
-        if self.audit:
-            out["PYTHONPATH"] = f"{GUEST_IN_SANDBOX}/boot"
-            out["OURO_AUDIT"] = "1"
-            # deny/kill rules are enforced by the hook in every run, not only in the self-test
-            from ouro.sandbox.audit.rules import guest_env
-
-            out.update(guest_env(self.policy.audit_rules))
-        out.update(env or {})
-        return out
+    def base_env(self) -> dict[str, str]:
+        return {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/tmp", "TMPDIR": "/tmp", "LANG": "C.UTF-8",
+                "PYTHONDONTWRITEBYTECODE": "1", "PYTHONUNBUFFERED": "1"}
 
     def _rlimits(self) -> "_JoinThenLimit":
         nproc = os.geteuid() == 0 and self.cgroup is None
@@ -241,7 +224,7 @@ class BwrapSandbox:
         before = self.cgroup.counters() if self.cgroup else None
         try:
             result = run_capped(self._argv(list(argv), cwd), timeout=min(timeout or limits.wall_time_s, limits.wall_time_s),
-                                output_bytes=limits.output_bytes, env=self._env(env), rlimits=self._rlimits(),
+                                output_bytes=limits.output_bytes, env=self.guest_env(env), rlimits=self._rlimits(),
                                 watch=self._disk_watch)
         except FileNotFoundError as e:
             raise SandboxError(f"cannot start bwrap: {e}") from None
@@ -262,7 +245,7 @@ class BwrapSandbox:
         return EndReason.DISK_LIMIT if used > limit else None
 
     def spawn(self, argv, *, env=None, cwd=None) -> PipeProcess:
-        p = PipeProcess(self._argv(list(argv), cwd), env=self._env(env), rlimits=self._rlimits())
+        p = PipeProcess(self._argv(list(argv), cwd), env=self.guest_env(env), rlimits=self._rlimits())
         self._procs.append(p)
         return p
 
@@ -328,8 +311,3 @@ class BwrapSandbox:
             self.cgroup.destroy()
         shutil.rmtree(self._root, ignore_errors=True)
 
-    def __enter__(self) -> "BwrapSandbox":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()

@@ -26,11 +26,10 @@ import weakref
 from dataclasses import dataclass
 from pathlib import Path
 
-from ouro.sandbox.base import LABEL, EndReason, ExecResult, SandboxError
+from ouro.sandbox.base import GUEST_IN_SANDBOX, SandboxBase, LABEL, EndReason, ExecResult, SandboxError
 from ouro.sandbox.policy import SandboxPolicy
 
 GUEST_DIR = Path(__file__).resolve().parent / "guest"
-GUEST_IN_SANDBOX = "/opt/ouro/guest"
 WORKSPACE = "/workspace"
 KEEPER_UID = 65534  # "nobody": owns the container's keep-alive process, never the code under test
 # What copy_in leaves out of the workspace: version control, caches, virtualenvs.
@@ -194,6 +193,9 @@ class DockerProcess:
     def stderr(self) -> bytes:
         return self.err
 
+    def stderr_tail(self) -> str:
+        return self.err[-4000:].decode("utf-8", "replace")
+
     def alive(self) -> bool:
         if self.reader.eof:
             return False
@@ -220,19 +222,19 @@ def _remove_container(client, container_id: str) -> None:
         pass
 
 
-class DockerSandbox:
+class DockerSandbox(SandboxBase):
     """A hardened container (runc, or gVisor with runtime="runsc") behind the Sandbox protocol."""
 
     workspace = WORKSPACE
 
-    def __init__(self, client, container, policy: SandboxPolicy, runtime: str | None, audit: bool):
+    def __init__(self, client, container, policy: SandboxPolicy, runtime: str | None, audit: bool,
+                 labels: dict[str, str] | None = None):
+        self._init_common(policy, audit, labels)
         self.client = client
         self.container = container
         self.id = container.id
-        self.policy = policy
         self.runtime = runtime
         self.backend = "gvisor" if runtime == "runsc" else "docker"
-        self.audit = audit
         self.cgroup = _CgroupWatch(self.id)
         self._closed = False
         self._broken: str | None = None  # why the sandbox refuses commands though docker says Running
@@ -308,7 +310,7 @@ class DockerSandbox:
         except docker.errors.APIError as e:
             hint = " (is runsc registered? run `ouro sandbox setup`)" if runtime else ""
             raise SandboxError(f"cannot start a {cls.__name__} container: {e.explanation or e}{hint}") from None
-        sb = cls(client, container, policy, runtime, audit)
+        sb = cls(client, container, policy, runtime, audit, all_labels)
         try:
             if not sb._can_kill_from_host():  # otherwise the host freezes and kills (faster)
                 sb._start_killer()
@@ -324,12 +326,6 @@ class DockerSandbox:
             self._closed = True
             self._finalizer()
 
-    def __enter__(self) -> "DockerSandbox":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
     def alive(self) -> bool:
         if self._broken:
             return False
@@ -340,21 +336,9 @@ class DockerSandbox:
 
     # ------------------------------------------------------------------ execution
 
-    def _env(self, env: dict[str, str] | None) -> dict[str, str]:
-        out = {"HOME": "/tmp", "LANG": "C.UTF-8", "PYTHONDONTWRITEBYTECODE": "1",
-               "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}
-        out.update(env or {})
-        if self.audit:
-            boot = f"{GUEST_IN_SANDBOX}/boot"
-            out["PYTHONPATH"] = boot + (":" + out["PYTHONPATH"] if out.get("PYTHONPATH") else "")
-            out["OURO_AUDIT"] = "1"
-            # deny/kill rules are enforced by the hook in every run, not only in the self-test;
-            # a caller's explicit OURO_AUDIT_RULES wins
-            from ouro.sandbox.audit.rules import guest_env
-
-            for k, v in guest_env(self.policy.audit_rules).items():
-                out.setdefault(k, v)
-        return out
+    def base_env(self) -> dict[str, str]:
+        return {"HOME": "/tmp", "LANG": "C.UTF-8", "PYTHONDONTWRITEBYTECODE": "1",
+                "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}
 
     def _raw(self, argv: list[str], *, timeout: float | None, cap: int, input: bytes | None = None,
              env: dict[str, str] | None = None, cwd: str | None = None, watch: bool = False,
@@ -365,7 +349,7 @@ class DockerSandbox:
         try:
             uid = self.policy.uid if user is None else user
             exec_id = api.exec_create(self.id, argv, stdin=input is not None, user=f"{uid}:{uid}",
-                                      environment=env or self._env(None), workdir=cwd or WORKSPACE)["Id"]
+                                      environment=env or self.guest_env(), workdir=cwd or WORKSPACE)["Id"]
             sock_obj = api.exec_start(exec_id, socket=True)
         except Exception as e:
             state = self._state()
@@ -581,18 +565,14 @@ class DockerSandbox:
         lim = self.policy.limits
         timeout = lim.wall_time_s if timeout is None else min(timeout, lim.wall_time_s)
         before = self.cgroup.snapshot()
-        raw = self._raw(self._wrap(argv), timeout=timeout, cap=lim.output_bytes, input=input, env=self._env(env),
+        raw = self._raw(self._wrap(argv), timeout=timeout, cap=lim.output_bytes, input=input, env=self.guest_env(env),
                         cwd=cwd, watch=True)
         after = self.cgroup.snapshot()
         stdout = raw.stdout.decode("utf-8", "replace")
         stderr = raw.stderr.decode("utf-8", "replace")
-        events: list[dict] = []
-        try:
-            from ouro.sandbox.audit.channel import split_audit_lines
+        from ouro.sandbox.audit.channel import split_audit_lines
 
-            stderr, events = split_audit_lines(stderr)
-        except ImportError:
-            pass
+        stderr, events = split_audit_lines(stderr)
         reason = raw.killed_for or self._classify(raw, stderr, before, after)
         if reason == EndReason.OOM and self.runtime == "runsc":
             self._settle_after_oom()
@@ -632,8 +612,7 @@ class DockerSandbox:
     def _stopped_reason(self) -> EndReason:
         """The container stopped under a command: OOM when docker says so. Docker sets OOMKilled
         from the kernel's OOM event, which can arrive just after the stop, so look again for a
-        moment before calling it a plain kill (seen once in 24 gVisor runs, and under heavy
-        load more than a second late)."""
+        moment before calling it a plain kill (under heavy load it can come over a second late)."""
         deadline = time.monotonic() + 3.0
         while not self._state().get("OOMKilled"):
             if time.monotonic() >= deadline:
@@ -674,7 +653,7 @@ class DockerSandbox:
         wrapped = ["/bin/sh", "-c", 'echo "OURO-PID $$" >&2; exec "$@"', "ouro-spawn", *self._wrap(argv)]
         try:
             exec_id = api.exec_create(self.id, wrapped, stdin=True, user=f"{self.policy.uid}:{self.policy.uid}",
-                                      environment=self._env(env), workdir=cwd or WORKSPACE)["Id"]
+                                      environment=self.guest_env(env), workdir=cwd or WORKSPACE)["Id"]
             sock = api.exec_start(exec_id, socket=True)
         except Exception as e:
             raise SandboxError(f"docker exec failed: {getattr(e, 'explanation', None) or e}") from None

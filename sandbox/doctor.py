@@ -92,7 +92,7 @@ def check_bwrap():
     from ouro.sandbox.policy import load_policy
 
     policy = load_policy().with_backend("bwrap").with_limits(wall_time_s=60)
-    with open_sandbox(policy, audit=False) as sb:
+    with open_sandbox(policy, "doctor") as sb:
         r = sb.exec(["python3", "-c", "import os; print(os.getuid())"], timeout=60)
     if r.ok:
         return True, f"bwrap sandbox ran python3 as uid {r.stdout.strip()}", ""

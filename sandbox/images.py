@@ -1,7 +1,7 @@
 """Sandbox images, built offline: a Debian root file system, the Docker base image imported
 from it, and per-repository environment images with the repository's third-party deps.
 
-No registry is reachable from this machine, so nothing is pulled: `debootstrap` builds a
+Nothing is pulled from a registry (none may be reachable): `debootstrap` builds a
 bookworm root from Debian packages, and `docker import` turns it into `ouro-base:bookworm`.
 A repository's dependencies are installed on the HOST with the host's pip (which has a
 package mirror configured) into a target directory, then copied into an image built FROM the
@@ -27,6 +27,8 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from ouro.sandbox.base import SandboxError
+
 BASE_IMAGE = "ouro-base:bookworm"
 ENV_IMAGE_REPO = "ouro-env"
 SANDBOX_UID = 10001
@@ -40,7 +42,7 @@ ROOTFS_VERSION = "v1"
 DEPENDENCY_FILES = ("pyproject.toml", "setup.cfg", "setup.py")
 
 
-class ImageError(Exception):
+class ImageError(SandboxError):
     """An image or root file system could not be built; the message says why and what to do."""
 
 

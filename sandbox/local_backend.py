@@ -10,16 +10,18 @@ project's audit log as a `sandbox_disable` event (the sandbox was switched off).
 """
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import sys
 import tempfile
 from pathlib import Path
 
-from ouro.sandbox.base import ExecResult, SandboxError
+from ouro.sandbox.base import ExecResult, SandboxBase, SandboxError
 from ouro.sandbox.policy import SandboxPolicy
 from ouro.sandbox.proc import PipeProcess, RLimits, run_capped
 
+log = logging.getLogger(__name__)
 GUEST_DIR = Path(__file__).resolve().parent / "guest"
 # What never travels into a sandbox's workspace: stale bytecode would make a candidate's
 # edit invisible (a .pyc with the same mtime and size is trusted by the importer).
@@ -29,11 +31,20 @@ COPY_IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache", ".
 
 
 class UnsafeLocalRefused(SandboxError):
-    pass
+    """The local backend was asked for without --unsafe-local (exit 2: the command line's fault)."""
+
+    exit_code = 2
+
+
+def require_unsafe_local(backend: str, unsafe_local: bool) -> None:
+    """Refuse the local backend unless the user said --unsafe-local (checked early by every
+    command, before any work; LocalSandbox.start refuses again)."""
+    if backend == "local" and not unsafe_local:
+        raise UnsafeLocalRefused("the local backend isolates nothing; pass --unsafe-local to use it")
 
 
 def warn_unsafe(what: str) -> None:
-    print(f"ouro: warning: UNSAFE local backend, no isolation: {what}", file=sys.stderr, flush=True)
+    log.warning("UNSAFE local backend, no isolation: %s", what)
 
 
 def record_unsafe_use(workspace: str, labels: dict[str, str], home=None) -> None:
@@ -49,7 +60,7 @@ def record_unsafe_use(workspace: str, labels: dict[str, str], home=None) -> None
         h.audit_dir.mkdir(parents=True, exist_ok=True)
         default_log(h).append(event)
     except Exception as e:  # the warning on stderr stands even when the log cannot be written
-        print(f"ouro: warning: could not record the unsafe local run in the audit log: {e}", file=sys.stderr)
+        log.warning("could not record the unsafe local run in the audit log: %s", e)
 
 
 def resolve_inside(root: Path, path: str) -> Path:
@@ -63,19 +74,17 @@ def resolve_inside(root: Path, path: str) -> Path:
     return real
 
 
-class LocalSandbox:
+class LocalSandbox(SandboxBase):
     backend = "local"
 
     def __init__(self, policy: SandboxPolicy, root: Path, audit: bool, labels: dict[str, str]):
-        self.policy = policy
+        self._init_common(policy, audit, labels)
         self._root = root
         self.workspace = str(root / "workspace")
         # the in-sandbox paths other modules need, which differ from the container layout here
         self.tmpdir = str(root / "tmp")
         self.guest_dir = str(GUEST_DIR)
         self.python = sys.executable
-        self.audit = audit
-        self.labels = labels
         self._procs: list[PipeProcess] = []
         self.closed = False
 
@@ -97,25 +106,11 @@ class LocalSandbox:
         return sb
 
     # -- execution ---------------------------------------------------------------------
-    def _env(self, env: dict[str, str] | None) -> dict[str, str]:
-        out = {
-            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-            "HOME": self.tmpdir,
-            "TMPDIR": self.tmpdir,
-            "LANG": "C.UTF-8",
-            "PYTHONDONTWRITEBYTECODE": "1",
-            "PYTHONUNBUFFERED": "1",
-        }
-        if self.audit:
-            out["PYTHONPATH"] = str(GUEST_DIR / "boot")
-            out["OURO_AUDIT"] = "1"
-            out["OURO_WORKSPACE"] = self.workspace  # the hook's idea of where writes are expected
-            # deny/kill rules are enforced by the hook in every run, not only in the self-test
-            from ouro.sandbox.audit.rules import guest_env
-
-            out.update(guest_env(self.policy.audit_rules))
-        out.update(env or {})
-        return out
+    def base_env(self) -> dict[str, str]:
+        return {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": self.tmpdir, "TMPDIR": self.tmpdir,
+                "LANG": "C.UTF-8", "PYTHONDONTWRITEBYTECODE": "1", "PYTHONUNBUFFERED": "1",
+                # the hook's idea of where writes are expected (elsewhere it is /workspace)
+                "OURO_WORKSPACE": self.workspace}
 
     def _cwd(self, cwd: str | None) -> str:
         return str(resolve_inside(Path(self.workspace), cwd)) if cwd else self.workspace
@@ -126,7 +121,7 @@ class LocalSandbox:
         try:
             return run_capped(
                 list(argv), timeout=min(timeout or limits.wall_time_s, limits.wall_time_s),
-                output_bytes=limits.output_bytes, env=self._env(env), cwd=self._cwd(cwd),
+                output_bytes=limits.output_bytes, env=self.guest_env(env), cwd=self._cwd(cwd),
                 rlimits=RLimits.from_policy(limits, nproc=False),
             )
         except FileNotFoundError as e:
@@ -134,7 +129,7 @@ class LocalSandbox:
 
     def spawn(self, argv, *, env=None, cwd=None) -> PipeProcess:
         warn_unsafe("spawn " + " ".join(argv)[:200])
-        p = PipeProcess(list(argv), env=self._env(env), cwd=self._cwd(cwd),
+        p = PipeProcess(list(argv), env=self.guest_env(env), cwd=self._cwd(cwd),
                         rlimits=RLimits.from_policy(self.policy.limits, nproc=False))
         self._procs.append(p)
         return p
@@ -176,8 +171,3 @@ class LocalSandbox:
             p.kill()
         shutil.rmtree(self._root, ignore_errors=True)
 
-    def __enter__(self) -> "LocalSandbox":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()

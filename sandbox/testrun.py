@@ -25,7 +25,6 @@ from dataclasses import asdict, dataclass, field
 from ouro.sandbox.base import EndReason, ExecResult, SandboxError
 
 PASSED, FAILED, ERROR, SKIPPED = "passed", "failed", "error", "skipped"
-GUEST_DIR_IN_SANDBOX = "/opt/ouro/guest"
 
 
 @dataclass
@@ -72,12 +71,6 @@ class TestRun:
         d = asdict(self)
         d["exec"] = self.exec.to_dict()
         return d
-
-
-def _sandbox_paths(sandbox) -> tuple[str, str, str]:
-    """(python, guest dir, tmp dir) as seen inside this sandbox; `local` differs from the rest."""
-    return (getattr(sandbox, "python", "python3"), getattr(sandbox, "guest_dir", GUEST_DIR_IN_SANDBOX),
-            getattr(sandbox, "tmpdir", "/tmp"))
 
 
 def parse_records(lines: list[str]) -> list[dict]:
@@ -175,7 +168,7 @@ def build_run(records: list[dict], result: ExecResult, *, coverage: dict | None 
 def run_tests_cold(sandbox, pytest_args: list[str], timeout: float, *, coverage: bool = False,
                    env: dict[str, str] | None = None) -> TestRun:
     """Run pytest once in a fresh interpreter inside `sandbox`, in its workspace."""
-    python, guest, tmp = _sandbox_paths(sandbox)
+    python, guest, tmp = sandbox.python, sandbox.guest_dir, sandbox.tmpdir
     tag = uuid.uuid4().hex
     report = f"{tmp}/ouro-report-{tag}.jsonl"
     cov_file = f"{tmp}/ouro-coverage-{tag}.json"
@@ -213,9 +206,10 @@ class WarmWorker:
         self.sandbox = sandbox
         self.preload = list(preload or [])
         self.start_timeout = start_timeout
-        policy = getattr(sandbox, "policy", None)
-        self.output_bytes = output_bytes or (policy.limits.output_bytes if policy else 1 << 20)
-        self.disk_bytes = (policy.limits.disk_mb << 20) if policy and getattr(sandbox, "backend", "") == "bwrap" else None
+        limits = sandbox.policy.limits
+        self.output_bytes = output_bytes or limits.output_bytes
+        # only where the workspace has no size of its own (bwrap binds a host directory)
+        self.disk_bytes = (limits.disk_mb << 20) if sandbox.backend == "bwrap" else None
         self.restarts = 0
         self.preloaded: list[str] = []
         # original content of every path a candidate ever changed (None: did not exist), as
@@ -227,8 +221,7 @@ class WarmWorker:
         self._start()
 
     def _start(self) -> None:
-        python, guest, _ = _sandbox_paths(self.sandbox)
-        self._proc = self.sandbox.spawn([python, f"{guest}/warm_worker.py", *self.preload],
+        self._proc = self.sandbox.spawn([self.sandbox.python, f"{self.sandbox.guest_dir}/warm_worker.py", *self.preload],
                                         cwd=self.sandbox.workspace)
         line = self._proc.readline(timeout=self.start_timeout)
         try:
@@ -236,7 +229,7 @@ class WarmWorker:
         except ValueError:
             hello = {}
         if hello.get("kind") != "ready":
-            tail = getattr(self._proc, "stderr_tail", lambda: "")()[-2000:]
+            tail = self._proc.stderr_tail()[-2000:]
             self._proc.kill()
             raise SandboxError(f"warm worker did not start: {line[:200]!r} {tail}")
         self.preloaded = list(hello.get("preloaded", []))
@@ -281,7 +274,7 @@ class WarmWorker:
         if not isinstance(reply, dict) or reply.get("id") != req["id"]:
             died = not self._proc.alive()
             # the worker's own stderr (audit lines split out) says what happened to it
-            tail = getattr(self._proc, "stderr_tail", lambda: "")()
+            tail = self._proc.stderr_tail()
             from ouro.sandbox.proc import split_audit_stream
 
             tail = split_audit_stream(tail)[0][-2000:]

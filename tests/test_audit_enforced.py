@@ -56,7 +56,7 @@ def _run(tmp_path, audit: bool):
     policy = load_policy().with_backend("local").with_limits(wall_time_s=30)
     assert any(r.action == "deny" and r.pattern == "docker.sock" for r in policy.audit_rules)
     try:
-        with open_sandbox(policy, workspace=ws, unsafe_local=True, audit=audit) as sb:
+        with open_sandbox(policy, "selftest", workspace=ws, unsafe_local=True, audit=audit) as sb:
             res = sb.exec([sb.python, "attack.py", str(sock)], timeout=30, cwd=sb.workspace)
     finally:
         stop.set()

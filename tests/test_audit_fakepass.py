@@ -47,7 +47,7 @@ def test_fake_pass_is_judged_failing_by_the_runner(tmp_path, name):
     (ws / attack.path).write_text(attack.source)
 
     policy = load_policy().with_backend("local").with_limits(wall_time_s=60)
-    with open_sandbox(policy, workspace=ws, unsafe_local=True, audit=True) as sb:
+    with open_sandbox(policy, "selftest", workspace=ws, unsafe_local=True, audit=True) as sb:
         run = run_tests_cold(sb, ["-q", "-p", "no:cacheprovider", "."], timeout=60)
     assert not run.all_passed
     assert "test_victim.py::test_must_fail" not in run.passed
@@ -64,7 +64,7 @@ def test_honest_passing_suite_still_passes(tmp_path):
     ws.mkdir()
     (ws / "test_ok.py").write_text("def test_ok():\n    assert 1 + 1 == 2\n")
     policy = load_policy().with_backend("local").with_limits(wall_time_s=60)
-    with open_sandbox(policy, workspace=ws, unsafe_local=True, audit=True) as sb:
+    with open_sandbox(policy, "selftest", workspace=ws, unsafe_local=True, audit=True) as sb:
         run = run_tests_cold(sb, ["-q", "-p", "no:cacheprovider", "."], timeout=60)
     assert run.all_passed and run.passed == {"test_ok.py::test_ok"}
 
@@ -117,7 +117,7 @@ def _judge_cold(tmp_path, files):
     for rel, text in files.items():
         (ws / rel).write_text(text)
     policy = load_policy().with_backend("local").with_limits(wall_time_s=60)
-    with open_sandbox(policy, workspace=ws, unsafe_local=True, audit=True) as sb:
+    with open_sandbox(policy, "selftest", workspace=ws, unsafe_local=True, audit=True) as sb:
         return run_tests_cold(sb, ["-q", "-p", "no:cacheprovider", "."], timeout=60)
 
 
@@ -163,7 +163,7 @@ def test_forged_records_on_the_warm_workers_pipe_make_the_run_incomplete(tmp_pat
     ws.mkdir()
     (ws / "test_victim.py").write_text(VICTIM)
     policy = load_policy().with_backend("local").with_limits(wall_time_s=60)
-    with open_sandbox(policy, workspace=ws, unsafe_local=True, audit=True) as sb, WarmWorker(sb) as w:
+    with open_sandbox(policy, "selftest", workspace=ws, unsafe_local=True, audit=True) as sb, WarmWorker(sb) as w:
         forged = w.run({"test_forge.py": FORGE_PIPE.encode()}, ["-q", "."], 60)
         conftest = w.run({"conftest.py": _attack("fake_conftest_makereport").source.encode()}, ["-q", "."], 60)
     assert not forged.complete and "forged" in forged.problem, forged.problem

@@ -4,7 +4,8 @@ from __future__ import annotations
 import pytest
 
 from ouro.sandbox.audit.selftest import load_attacks
-from ouro.sandbox.audit.static_scan import is_test_path, scan_changed_files, scan_source
+from ouro.sandbox.audit.static_scan import scan_changed_files, scan_source
+from ouro.sandbox.core.testfiles import is_test_file
 
 
 def kinds(path, src):
@@ -64,9 +65,9 @@ def test_changed_files_flag_test_edits_and_deletions():
     assert [(f.path, f.kind) for f in found] == [("conftest.py", "test_edit"), ("tests/test_a.py", "test_edit")]
 
 
-def test_is_test_path():
-    assert is_test_path("tests/unit/helpers.py") and is_test_path("pkg/test_x.py") and is_test_path("conftest.py")
-    assert not is_test_path("pkg/testing_utils_not.py".replace("testing_", "util_"))
+def test_is_test_file_one_rule():
+    assert is_test_file("tests/unit/helpers.py") and is_test_file("pkg/test_x.py") and is_test_file("conftest.py")
+    assert not is_test_file("pkg/testing_utils_not.py".replace("testing_", "util_"))
 
 
 def test_corpus_is_large_and_varied():

@@ -83,7 +83,7 @@ def test_broken_entries_are_named_and_the_rest_runs(tmp_path):
     tasks = {t["task_id"]: t for t in json.loads(r.stdout)["tasks"]}
     # the good task really ran a repair (whether 20 candidates find the fix is the policy's business)
     assert tasks["cfgparse"]["status"] != "error" and tasks["cfgparse"]["candidates_validated"] > 0, tasks["cfgparse"]
-    assert tasks["broken"]["status"] == "error" and "timeout_s must be a positive number" in tasks["broken"]["problem"]
+    assert tasks["broken"]["status"] == "error" and "timeout_s: must be a positive number" in tasks["broken"]["problem"]
     assert tasks["more.jsonl:1"]["status"] == "error" and "not valid JSON" in tasks["more.jsonl:1"]["problem"]
     table = ouro("bench", str(suite), "--out", str(tmp_path / "out"), "--resume", *_backend_args(), home=tmp_path / "home")
     assert "error in broken: task broken: timeout_s must be a positive number" in table.stdout

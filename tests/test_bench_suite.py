@@ -62,7 +62,7 @@ def test_malformed_task_toml_is_named_and_others_load(tmp_path):
     problems = {e.id: e.problem for e in suite.errors}
     assert set(problems) == {"broken", "badtimeout", "nohidden"}
     assert "not valid TOML" in problems["broken"] and "broken" in problems["broken"]
-    assert "timeout_s must be a positive number" in problems["badtimeout"]
+    assert "timeout_s: must be a positive number" in problems["badtimeout"]
     assert "hidden tests folder hidden/ is missing" in problems["nohidden"]
     good = suite.tasks[0]
     assert good.budget == 20 and good.hidden_tests == ("tests_hidden/test_h.py",)
@@ -104,7 +104,7 @@ def test_bench_cli_bad_input_is_one_line_exit_2(tmp_path, capsys):
         (["bench", str(tmp_path / "nope")], "does not exist"),
         (["bench", str(REPOS), "--workers", "-1"], "--workers must be 0 or more"),
         (["bench", str(REPOS), "--budget", "0"], "--budget must be positive"),
-        (["bench", str(REPOS), "--backend", "local"], "add --unsafe-local"),
+        (["bench", str(REPOS), "--backend", "local"], "pass --unsafe-local"),
         (["bench", str(REPOS), "--ray", "not-an-address"], "expected 'auto', 'local', HOST:PORT"),
         (["bench", str(REPOS), "--task", "no-such-task"], "no task named no-such-task"),
     ]

@@ -49,7 +49,7 @@ def archive(home: Path, run: str = "tiny") -> list[dict]:
     ("[experiment]\nname = 'x'\nitertions = 3\n", "experiment.itertions: unknown key"),
     ("[experiment]\niterations = 3\n", "experiment.name: missing"),
     ("[model]\nkind = 'gpt'\n[experiment]\nname = 'x'\n", "model.kind: must be mutation or litellm"),
-    ("[experiment\n", "cannot read config"),
+    ("[experiment\n", "not valid TOML"),
 ])
 def test_a_bad_config_is_one_line_and_exit_2(tmp_path, body, message):
     cfg = tmp_path / "c.toml"

@@ -18,6 +18,8 @@ import pytest
 
 from repair_helpers import BUGGY, write
 
+from ouro.agent.policies.base import RankContext
+
 ROOT = Path(__file__).resolve().parent.parent
 OURO = [sys.executable, "-m", "ouro.agent.cli"]
 
@@ -86,7 +88,7 @@ def test_ranker_trains_reproducibly_and_loads_into_the_builtin_policy_hook(tmp_p
     ranker = LearnedRanker(tmp_path / "a.pt")
     src = CORPUS["mathy.py"]
     cands = generate("mathy.py", src, [4, 5])
-    scores = ranker(cands, {"localization": None, "base_files": {"mathy.py": src}})
+    scores = ranker(cands, RankContext(issue="", base_files={"mathy.py": src}, node_files={}, target_tests=[], localization=None))
     assert len(scores) == len(cands) and all(0 < s <= 1 for s in scores) and max(scores) == 1.0
 
 
@@ -103,7 +105,7 @@ def test_a_residual_ranker_corrects_the_heuristic_as_far_as_its_shrink_lets_it(t
     train(tmp_path / "data", tmp_path / "r.pt", epochs=2, seed=0, shrink=0.0, log=lambda s: None)
     src = CORPUS["mathy.py"]
     cands = generate("mathy.py", src, [2, 3, 4, 5])
-    context = {"localization": None, "base_files": {"mathy.py": src}}
+    context = RankContext(issue="", base_files={"mathy.py": src}, node_files={}, target_tests=[], localization=None)
     variants = variant_counts(cands)
     prior = [spread_prior(c.template, variants[(c.file, c.line, c.template)]) for c in cands]
     # shrink 0: exactly the heuristic's template scores (scaled so the best is 1)

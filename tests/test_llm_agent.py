@@ -122,7 +122,7 @@ def test_policy_stops_with_a_message_when_the_provider_keeps_failing(repo):
     import socket
 
     from ouro.agent.llm.policy import LiteLLMPolicy, LLMPolicyOptions
-    from ouro.agent.search import Node, Observation, SearchContext
+    from ouro.agent.state import Node, Observation, SearchContext
 
     with socket.socket() as s:  # a port nobody listens on: connection refused
         s.bind(("127.0.0.1", 0))

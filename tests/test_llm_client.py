@@ -163,10 +163,14 @@ def test_replay_records_requests_to_a_file(tmp_path):
                                                                       ("value", "error:rate_limit", HELLO)]
 
 
-def test_policy_registry_refuses_bad_names_in_one_line(tmp_path):
+def test_policy_factory_refuses_bad_names_in_one_line(tmp_path):
     from ouro.sandbox.core.errors import BadInput
-    from ouro.agent.policies.registry import make
+    from ouro.agent.cli.factories import build_policy
     from ouro.agent.repair import RepairConfig
+
+    def make(name, cfg):
+        cfg.policy = name
+        return build_policy(cfg)
 
     cfg = RepairConfig(repo=tmp_path, home=tmp_path / "home", llm_options={"api_base": "http://x/v1"})
     assert make("litellm:openai/gpt-4o", cfg).name == "litellm:openai/gpt-4o"

@@ -39,7 +39,7 @@ def sandboxed(tmp_path_factory):
         pytest.skip("bubblewrap is not installed")
     repo = tmp_path_factory.mktemp("cfgparse") / "repo"
     shutil.copytree(TASK / "repo", repo)
-    sb = open_sandbox(load_policy().with_backend("bwrap"), workspace=repo, audit=False)
+    sb = open_sandbox(load_policy().with_backend("bwrap"), "repair", workspace=repo, audit=False)
     cmd = parse_test_cmd("python -m pytest -q tests")
     baseline = reproduce(lambda args, timeout, cov: run_tests_cold(sb, args, timeout, coverage=cov), cmd, 120)
     worker = WarmWorker(sb)
@@ -51,7 +51,8 @@ def sandboxed(tmp_path_factory):
 
 def run_search(sandboxed, script, run_dir: Path, **options):
     """The tree search as `ouro repair` drives it, with the litellm policy."""
-    from ouro.agent.search import Observation, SearchConfig, SearchContext, TreeSearch
+    from ouro.agent.search import SearchConfig, TreeSearch
+    from ouro.agent.state import Observation, SearchContext
     from ouro.agent.selfdebug import failure_message
 
     repo, baseline, validator = sandboxed
@@ -103,7 +104,7 @@ def test_wrong_edit_then_explanation_then_fix_then_discriminator(sandboxed, tmp_
     assert again["explanation"]
     # the discriminator chose between the two plausible patches, and chose the clear one
     disc = next(e for e in traj if e["event"] == "discriminator")
-    assert sorted(disc["candidates"]) == sorted(result.plausible) and chosen[0] == fix.id == disc["chosen_node"]
+    assert sorted(disc["candidates"]) == sorted(result.plausible) and chosen == fix.id == disc["chosen_node"]
     assert disc["votes"][0]["reasoning"]
     assert policy.usage()["calls"] == len(served) and policy.usage()["cost"] > 0
     assert all(s == "reply" for _, s in served), served
@@ -144,7 +145,7 @@ def test_provider_failures_are_retried_or_recorded_and_the_run_ends_with_a_resul
     script["roles"]["agent"] = injected + agent
     script["roles"]["value"].insert(0, {"error": 503})  # the value agent's call is retried too
     result, policy, chosen, served, traj = run_search(sandboxed, script, tmp_path, timeout=1)
-    assert len(result.plausible) == 2 and chosen[0] in result.plausible
+    assert len(result.plausible) == 2 and chosen in result.plausible
     # the overflow came when there was nothing to cut: that attempt is a recorded failed step
     # and the next attempt at the same node went on
     first_prop, second_prop = [e for e in traj if e["event"] == "proposal"][:2]
@@ -164,7 +165,7 @@ def test_same_script_and_seed_give_the_same_tree(sandboxed, tmp_path):
     for i in (1, 2):
         result, policy, chosen, served, traj = run_search(sandboxed, SCRIPT, tmp_path / str(i))
         shape.append(([(n.id, n.parent, n.key, n.observation.status, round(n.value, 6)) for n in result.nodes.values()],
-                      chosen[0], [r for r, _ in served]))
+                      chosen, [r for r, _ in served]))
     assert shape[0] == shape[1]
 
 

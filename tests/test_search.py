@@ -11,13 +11,15 @@ import random
 
 import pytest
 
-from ouro.agent.policies.base import Proposal
-from ouro.agent.search import Node, Observation, SearchConfig, SearchContext, TreeSearch, node_value
+from ouro.agent.state import Proposal
+from ouro.agent.policies.base import Policy
+from ouro.agent.search import SearchConfig, TreeSearch, node_value
+from ouro.agent.state import Node, Observation, SearchContext
 
 EDITS = list("abcdefgh")
 
 
-class LetterPolicy:
+class LetterPolicy(Policy):
     """Proposes edits 'a'..'h' in a fixed (seed-shuffled) order; a state is the sorted set of edits."""
 
     name = "letters"
@@ -42,9 +44,6 @@ class LetterPolicy:
 
     def observe(self, node, ctx, explanation):
         self.observed.append(node.id)
-
-    def usage(self):
-        return {"tokens": 0, "cost": 0.0}
 
 
 def two_edit_oracle(calls: list):

@@ -53,7 +53,7 @@ def _open(backend: str, workspace: Path = MINI):
     from ouro.sandbox.backends import open_sandbox
 
     try:
-        return open_sandbox(policy, workspace=workspace, audit=True)
+        return open_sandbox(policy, "repair", workspace=workspace, audit=True)
     except (SandboxError, ImportError) as e:
         pytest.skip(f"docker backend unavailable: {e}")
 

@@ -98,18 +98,7 @@ def _run_in_fresh_sandbox(repo: Path, pytest_args: list[str], *, policy, timeout
     from ouro.sandbox.backends import open_sandbox
     from ouro.sandbox.testrun import run_tests_cold
 
-    image, site_dir = None, None
-    if policy.backend in ("docker", "gvisor", "bwrap"):
-        from ouro.sandbox.images import ensure_env
-
-        env = ensure_env(repo)  # cached by a hash of the dependency files: cheap after the first
-        if policy.backend == "bwrap":
-            site_dir = env.site_dir
-        else:
-            image = env.image
-    with open_sandbox(policy, workspace=repo, image=image, site_dir=site_dir,
-                      labels={"ouro.purpose": "judge", "ouro.task": task_id},
-                      unsafe_local=unsafe_local, audit=False) as sb:
+    with open_sandbox(policy, "judge", workspace=repo, labels={"ouro.task": task_id}, unsafe_local=unsafe_local) as sb:
         return run_tests_cold(sb, pytest_args, timeout)
 
 

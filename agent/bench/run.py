@@ -47,6 +47,10 @@ class BenchConfig:
     home: Path | None = None
     unsafe_local: bool = False
     only: tuple[str, ...] = ()          # run just these task ids
+    # builds each task's policy from its RepairConfig (agent.cli.factories.build_policy);
+    # None: the built-in policy with the heuristic order. A module-level function: it travels
+    # to worker processes and Ray nodes by name.
+    policy_factory: Callable | None = None
 
 
 @dataclass(frozen=True)
@@ -61,6 +65,7 @@ class TaskJob:
     seed: int
     home: str
     unsafe_local: bool
+    policy_factory: Callable | None = None
 
     @property
     def task_id(self) -> str:
@@ -141,7 +146,7 @@ def _repair_and_judge(job: TaskJob, task: Task) -> TaskResult:
                            unsafe_local=job.unsafe_local, allow_dirty=True)
         if budget:
             cfg.budget = budget
-        outcome = run_repair(cfg)
+        outcome = run_repair(cfg, policy=job.policy_factory(cfg) if job.policy_factory else None)
     res = TaskResult(
         task.id, "not_found", patch=outcome.patch, repair_status=outcome.status,
         candidates_validated=outcome.candidates_validated,
@@ -278,7 +283,8 @@ def run_bench(cfg: BenchConfig, progress: Callable[[dict], None] | None = None) 
         bench.write_summary(meta, results)
         jobs = [TaskJob(entry=e, policy=cfg.policy, budget=cfg.budget, backend=cfg.backend,
                         policy_file=str(cfg.policy_file) if cfg.policy_file else None, seed=cfg.seed,
-                        home=str(home.root), unsafe_local=cfg.unsafe_local) for e in todo]
+                        home=str(home.root), unsafe_local=cfg.unsafe_local, policy_factory=cfg.policy_factory)
+                for e in todo]
 
         def on_result(_i: int, result: dict) -> None:
             bench.save_task(result)

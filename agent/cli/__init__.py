@@ -24,13 +24,13 @@ Everything ouro writes lives under .ouro/ in the current directory (override wit
 
 # Command groups, each registered by its own module (imported lazily only for parsing).
 COMMAND_MODULES = [
-    "ouro.agent.cli.repair",      # repair, runs
-    "ouro.agent.cli.sandbox",           # sandbox
+    "ouro.agent.cli.repair",    # repair, runs
+    "ouro.agent.cli.sandbox",   # sandbox
     "ouro.agent.cli.audit",     # audit
-    "ouro.agent.cli.bench",       # bench, report
-    "ouro.agent.cli.learn",   # learn, serve
-    "ouro.agent.cli.llm",         # llm
-    "ouro.agent.cli.improve",         # improve
+    "ouro.agent.cli.bench",     # bench, report
+    "ouro.agent.cli.learn",     # learn, serve
+    "ouro.agent.cli.llm",       # llm
+    "ouro.agent.cli.improve",   # improve
 ]
 
 
@@ -50,17 +50,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--home", help="directory for runs, index, audit log and caches (default: ./.ouro or $OURO_HOME)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as e:
-            if e.name and name.startswith(e.name):
-                continue  # a command group not built yet
-            raise
-        module.register(sub)
+        importlib.import_module(name).register(sub)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    from ouro.sandbox.core.log import configure
+
+    configure()
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):

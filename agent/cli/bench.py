@@ -5,7 +5,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from ouro.agent.cli.common import add_home, add_json, add_policy_file, home_of, print_json
+from ouro.agent.cli.common import add_backend, add_home, add_json, add_policy_file, home_of, print_json
 from ouro.sandbox.core.errors import EXIT_FAILED, EXIT_OK, BadInput
 
 BENCH_EPILOG = """The suite is a directory of tasks (each with task.toml, ISSUE.md, repo/, hidden/) or a
@@ -27,9 +27,7 @@ def register(sub) -> None:
     p.add_argument("--budget", type=int, help="candidate patches validated per task (default: the task's)")
     p.add_argument("--resume", action="store_true", help="skip tasks already finished in --out")
     p.add_argument("--out", help="bench directory (default: <home>/bench/<suite name>)")
-    p.add_argument("--backend", choices=("docker", "gvisor", "bwrap", "local"),
-                   help="sandbox backend (default: the policy file's)")
-    p.add_argument("--unsafe-local", action="store_true", help="allow --backend local (no isolation)")
+    add_backend(p)
     p.add_argument("--seed", type=int, default=0, help="seed passed to every repair (results repeat given it)")
     p.add_argument("--task", action="append", default=[], metavar="ID", help="run only this task (repeatable)")
     add_policy_file(p)
@@ -49,18 +47,21 @@ def register(sub) -> None:
 
 def cmd_bench(args) -> int:
     from ouro.agent.bench.run import BenchConfig, STATUS_LABELS, format_table, run_bench
+    from ouro.agent.cli.factories import build_policy
 
     if args.budget is not None and args.budget <= 0:
         raise BadInput(f"--budget must be positive, got {args.budget}")
     if args.workers < 0:
         raise BadInput(f"--workers must be 0 or more, got {args.workers}")
-    if args.backend == "local" and not args.unsafe_local:
-        raise BadInput("--backend local isolates nothing; add --unsafe-local to accept that")
+    from ouro.sandbox.local_backend import require_unsafe_local
+
+    require_unsafe_local(args.backend, args.unsafe_local)
     cfg = BenchConfig(
         suite=Path(args.suite), policy=args.policy, workers=args.workers, ray=args.ray, budget=args.budget,
         resume=args.resume, out=Path(args.out) if args.out else None, backend=args.backend,
         policy_file=Path(args.policy_file).resolve() if args.policy_file else None, seed=args.seed,
         home=home_of(args).root, unsafe_local=args.unsafe_local, only=tuple(args.task),
+        policy_factory=build_policy,
     )
 
     def progress(r: dict) -> None:

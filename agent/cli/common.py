@@ -15,6 +15,15 @@ def add_json(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print one machine-readable JSON document instead of text")
 
 
+def add_backend(p: argparse.ArgumentParser, help: str = "sandbox backend (default: the policy file's)",
+                default: str | None = None) -> None:
+    """--backend (one of sandbox.policy.BACKENDS) and --unsafe-local, the one way to ask for `local`."""
+    from ouro.sandbox.policy import BACKENDS
+
+    p.add_argument("--backend", choices=BACKENDS, default=default, help=help)
+    p.add_argument("--unsafe-local", action="store_true", help="allow --backend local (no isolation at all)")
+
+
 def add_policy_file(p: argparse.ArgumentParser) -> None:
     p.add_argument("--policy-file", help="sandbox/audit policy TOML (default: the bundled policies.toml)")
 
@@ -26,17 +35,11 @@ def home_of(args):
 
 
 def load_policy_arg(args, backend: str | None = None):
-    """Load --policy-file (validated); turn PolicyError into BadInput (exit 2, one line)."""
-    from ouro.sandbox.core.errors import BadInput
-    from ouro.sandbox.policy import PolicyError, load_policy
+    """Load --policy-file (validated: a bad one is PolicyError, exit 2, one line)."""
+    from ouro.sandbox.policy import load_policy
 
-    try:
-        policy = load_policy(getattr(args, "policy_file", None))
-        if backend:
-            policy = policy.with_backend(backend)
-    except PolicyError as e:
-        raise BadInput(str(e)) from None
-    return policy
+    policy = load_policy(getattr(args, "policy_file", None))
+    return policy.with_backend(backend) if backend else policy
 
 
 def print_json(obj) -> None:

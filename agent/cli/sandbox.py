@@ -7,10 +7,9 @@ import signal
 import sys
 from pathlib import Path
 
-from ouro.agent.cli.common import add_json, add_policy_file, load_policy_arg, print_json
+from ouro.agent.cli.common import add_backend, add_json, add_policy_file, load_policy_arg, print_json
+from ouro.sandbox.core.files import checked_directory
 from ouro.sandbox.core.errors import EXIT_FAILED, EXIT_OK, EXIT_PRECONDITION, BadInput, OuroError, PreconditionFailed
-
-BACKEND_CHOICES = ("docker", "gvisor", "bwrap", "local")
 
 
 def register(sub) -> None:
@@ -42,11 +41,10 @@ def register(sub) -> None:
                      epilog="exit codes: the command's own exit code when it ended normally; 1 when a limit ended it "
                             "(timeout, memory, pids, output, disk); 2 bad input; 3 no Docker daemon; "
                             "130 interrupted (the container is removed)")
-    q.add_argument("--backend", choices=BACKEND_CHOICES, help="default: the policy's backend")
+    add_backend(q)
     add_policy_file(q)
     q.add_argument("--repo", help="copy this directory into /workspace (and use its environment image)")
     q.add_argument("--timeout", type=float, help="wall-clock limit in seconds (at most the policy's)")
-    q.add_argument("--unsafe-local", action="store_true", help="allow the local backend, which isolates nothing")
     add_json(q)
     q.add_argument("cmd", nargs=argparse.REMAINDER, help="-- then the command")
     q.set_defaults(func=cmd_run)
@@ -124,10 +122,7 @@ def cmd_build(args) -> int:
         base = images.ensure_base_image(client)
         out = {"base_image": base, "rootfs": str(images.rootfs_path())}
         if args.repo:
-            repo = Path(args.repo)
-            if not repo.is_dir():
-                raise BadInput(f"--repo {args.repo}: not a directory")
-            env = images.ensure_env(repo, client)
+            env = images.ensure_env(checked_directory(args.repo, "--repo"), client)
             out.update(image=env.image, site_dir=str(env.site_dir) if env.site_dir else None, deps=list(env.deps), key=env.key)
     except images.ImageError as e:
         raise OuroError(str(e)) from None
@@ -154,13 +149,12 @@ def cmd_run(args) -> int:
     if not cmd:
         raise BadInput("no command given: ouro sandbox run [options] -- CMD ...")
     policy = load_policy_arg(args, args.backend)
-    if policy.backend == "local" and not args.unsafe_local:
-        raise BadInput("the local backend isolates nothing; pass --unsafe-local to use it anyway")
+    from ouro.sandbox.local_backend import require_unsafe_local
+
+    require_unsafe_local(policy.backend, args.unsafe_local)
     if args.timeout is not None and args.timeout <= 0:
         raise BadInput(f"--timeout must be > 0, got {args.timeout}")
-    repo = Path(args.repo) if args.repo else None
-    if repo is not None and not repo.is_dir():
-        raise BadInput(f"--repo {args.repo}: not a directory")
+    repo = checked_directory(args.repo, "--repo") if args.repo else None
     # SIGTERM ends us like Ctrl-C does: through the finally blocks that remove the container.
     old_term = signal.signal(signal.SIGTERM, _interrupt)
     sb = None
@@ -193,18 +187,7 @@ def cmd_run(args) -> int:
 def _open(policy, repo: Path | None, unsafe_local: bool):
     from ouro.sandbox.backends import open_sandbox
 
-    image = None
-    if repo is not None and policy.backend in ("docker", "gvisor"):
-        from ouro.sandbox import images
-
-        try:
-            image = images.ensure_env(repo).image
-        except images.ImageError as e:
-            raise OuroError(str(e)) from None
-    if policy.backend == "bwrap" and repo is not None:
-        return open_sandbox(policy, workspace=repo, unsafe_local=unsafe_local)
-    return open_sandbox(policy, workspace=repo, image=image, unsafe_local=unsafe_local,
-                        labels={"ouro.purpose": "sandbox-run"})
+    return open_sandbox(policy, "run", workspace=repo, unsafe_local=unsafe_local)
 
 
 def _cleanup_own(policy) -> None:

@@ -238,22 +238,15 @@ class ToolEnv:
 
     def _search_symbol(self, symbol: str) -> Observation:
         files = [str(p.relative_to(self.root)) for p in self.python_files()]
-        try:  # the project's tree-sitter repo map also knows the callers of a definition
-            from ouro.agent.repomap import build_repomap
-        except ImportError:
-            build_repomap = None
-        if build_repomap is not None:
-            rmap = build_repomap(self.root, files)
-            hits = [d for d in rmap.definitions if symbol in (d.qualname, d.name)]
-            lines = []
-            for d in hits[:30]:
-                callers = ", ".join(c.qualname for c in rmap.callers(d)[:5])
-                lines.append(f"{d.file}:{d.start_line}-{d.end_line} {d.kind} {d.qualname}"
-                             + (f" (called from {callers})" if callers else ""))
-        else:
-            found = [s for s in symbol_index(self) if s.matches(symbol)]
-            hits = found
-            lines = [f"{s.path}:{s.start}-{s.end} {s.kind} {s.qualname}" for s in found[:30]]
+        from ouro.agent.repomap import build_repomap  # the tree-sitter map also knows a definition's callers
+
+        rmap = build_repomap(self.root, files)
+        hits = [d for d in rmap.definitions if symbol in (d.qualname, d.name)]
+        lines = []
+        for d in hits[:30]:
+            callers = ", ".join(c.qualname for c in rmap.callers(d)[:5])
+            lines.append(f"{d.file}:{d.start_line}-{d.end_line} {d.kind} {d.qualname}"
+                         + (f" (called from {callers})" if callers else ""))
         if not hits:
             return Observation(f"no definition of {symbol!r} found")
         return Observation("\n".join(lines), data={"hits": len(hits)})

@@ -336,7 +336,7 @@ def _preflight(backend: str, policy) -> None:
     from ouro.sandbox.backends import open_sandbox
 
     try:
-        sb = open_sandbox(policy, unsafe_local=True, audit=True, labels={"ouro.purpose": "selftest-preflight"})
+        sb = open_sandbox(policy, "selftest", unsafe_local=True, audit=True, labels={"ouro.selftest": "preflight"})
     except Exception as e:  # SandboxError, docker errors: the backend is not usable here
         raise SelftestError(f"backend {backend} is not available: {str(e).splitlines()[0] if str(e) else type(e).__name__}") from None
     sb.close()
@@ -371,8 +371,8 @@ def _run_one(attack: Attack, backend: str, policy, targets: HostTargets, log, ru
     reason = ""
     sb = None
     try:
-        sb = open_sandbox(policy, workspace=ws, unsafe_local=True, audit=True,
-                          labels={"ouro.purpose": "selftest", "ouro.selftest": run_id})
+        sb = open_sandbox(policy, "selftest", workspace=ws, unsafe_local=True, audit=True,
+                          labels={"ouro.selftest": run_id})
         env = {"OURO_WORKSPACE": sb.workspace, **guest_env(policy.audit_rules)}
         timeout = attack.timeout or policy.limits.wall_time_s
         if attack.run == "pytest":
@@ -387,7 +387,7 @@ def _run_one(attack: Attack, backend: str, policy, targets: HostTargets, log, ru
                            + (f" (static scan flags {', '.join(flagged)}: ouro repair rejects such a candidate "
                               f"before running it)" if flagged else ""))
         else:
-            result = sb.exec([getattr(sb, "python", "python3"), attack.path], timeout=timeout, env=env, cwd=sb.workspace)
+            result = sb.exec([sb.python, attack.path], timeout=timeout, env=env, cwd=sb.workspace)
         reason = getattr(result.reason, "value", str(result.reason))
         events += events_from_exec(result, label=attack.name, **common)
         texts += [result.stdout, result.stderr]

@@ -60,3 +60,17 @@ def read_jsonl(path: str | os.PathLike) -> list[dict]:
         except json.JSONDecodeError:
             continue
     return out
+
+
+def checked_directory(path: str | os.PathLike, what: str = "") -> Path:
+    """path (with ~ expanded) when it is an existing directory, else BadInput naming it:
+    the one check every command makes of a repository or folder it is given."""
+    from ouro.sandbox.core.errors import BadInput
+
+    p = Path(path).expanduser()
+    label = f"{what} {p}" if what else str(p)
+    if not p.exists():
+        raise BadInput(f"{label}: no such directory")
+    if not p.is_dir():
+        raise BadInput(f"{label}: not a directory")
+    return p
