@@ -21,7 +21,6 @@ node is expandable. Deterministic for a given seed: nothing depends on timing or
 from __future__ import annotations
 
 import math
-import random
 import time
 from dataclasses import dataclass, field
 from typing import Callable

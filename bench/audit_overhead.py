@@ -29,7 +29,6 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 BOOT = ROOT / "sandbox" / "guest" / "boot"
 PYTEST = ["-m", "pytest", "-q", "-p", "no:cacheprovider"]
 

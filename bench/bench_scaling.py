@@ -21,7 +21,6 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 
 def run_bench(suite: Path, workers: int, out: Path, home: Path, extra: list[str]) -> tuple[float, dict]:

@@ -26,7 +26,6 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 
 def candidate_files(task_dir: Path) -> tuple[Path, dict[str, bytes]]:

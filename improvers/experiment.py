@@ -20,7 +20,6 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
-from ouro.sandbox.core.errors import BadInput
 from ouro.sandbox.core.schema import SchemaError, checked, from_table, load_toml
 from ouro.sandbox.core.files import append_jsonl, atomic_write_json, atomic_write_text, read_jsonl
 from ouro.improvers.language_model import ModelSpec

@@ -18,13 +18,12 @@ from __future__ import annotations
 import ast
 import builtins
 import hashlib
-import json
 import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from ouro.sandbox.core.errors import BadInput, PreconditionFailed
+from ouro.sandbox.core.errors import PreconditionFailed
 from ouro.sandbox.core.files import append_jsonl, atomic_write_json, atomic_write_text
 
 TARGET = Path(__file__).resolve().parent / "scaffold_target.py"

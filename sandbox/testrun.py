@@ -20,7 +20,7 @@ import base64
 import json
 import time
 import uuid
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 
 from ouro.sandbox.base import EndReason, ExecResult, SandboxError
 

@@ -1,7 +1,6 @@
 """`ouro improve`: recursive-improver experiments (STOP) and scaffold self-improvement."""
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ouro.agent.cli.common import add_backend, add_json, add_policy_file, load_policy_arg, print_json
 from ouro.sandbox.core.files import checked_directory
-from ouro.sandbox.core.errors import EXIT_FAILED, EXIT_OK, EXIT_PRECONDITION, BadInput, OuroError, PreconditionFailed
+from ouro.sandbox.core.errors import EXIT_FAILED, EXIT_OK, EXIT_PRECONDITION, BadInput, OuroError
 
 
 def register(sub) -> None:

@@ -277,44 +277,6 @@ class ToolEnv:
         return Observation(f"replaced 1 occurrence in {a.path} at line {line}", edited=a.path)
 
 
-# --- symbol index (tree-sitter) --------------------------------------------------------
-@dataclass(frozen=True)
-class Symbol:
-    path: str
-    qualname: str  # Class.method for methods
-    kind: str      # function | class
-    start: int     # 1-based lines
-    end: int
-
-    def matches(self, query: str) -> bool:
-        return query == self.qualname or query == self.qualname.rsplit(".", 1)[-1]
-
-
-def symbol_index(env: ToolEnv) -> list[Symbol]:
-    """Every function and class definition in the repository's Python files."""
-    import tree_sitter_python
-    from tree_sitter import Language, Parser
-
-    parser = Parser(Language(tree_sitter_python.language()))
-    out: list[Symbol] = []
-    for p in env.python_files():
-        rel = str(p.relative_to(env.root))
-        tree = parser.parse(p.read_bytes())
-        stack = [(tree.root_node, "")]
-        while stack:
-            node, prefix = stack.pop()
-            for child in node.children:
-                kind = {"function_definition": "function", "class_definition": "class"}.get(child.type)
-                if kind:
-                    name = child.child_by_field_name("name").text.decode()
-                    qual = f"{prefix}{name}"
-                    out.append(Symbol(rel, qual, kind, child.start_point[0] + 1, child.end_point[0] + 1))
-                    stack.append((child, qual + "."))
-                else:
-                    stack.append((child, prefix))
-    return sorted(out, key=lambda s: (s.path, s.start))
-
-
 def _clip(text: str, limit: int = MAX_OBSERVATION_CHARS) -> str:
     if len(text) <= limit:
         return text

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-REPOS = Path(__file__).resolve().parents[1] / "repos"
+REPOS = Path(__file__).resolve().parents[2] / "repos"
 TASK_DIRS = sorted(p.parent for p in REPOS.glob("*/task.toml"))
 REQUIRED_KEYS = {"id": str, "description": str, "test_cmd": str, "hidden_tests": str,
                  "hidden_test_cmd": str, "timeout_s": int}

@@ -13,7 +13,7 @@ from ouro.sandbox.audit.rules import apply_rules
 from ouro.sandbox.base import EndReason, ExecResult
 from ouro.sandbox.policy import AuditRule
 
-BOOT = Path(__file__).resolve().parent.parent / "sandbox" / "guest" / "boot"
+BOOT = Path(__file__).resolve().parents[2] / "sandbox" / "guest" / "boot"
 
 
 def run_hooked(code: str, ws: Path, *, rules=None, audit: bool = True) -> tuple[subprocess.CompletedProcess, list[dict]]:

@@ -31,7 +31,7 @@ def _write(log: AuditLog, lines: list[bytes]) -> None:
 
 def _ouro_verify(home: Path, *extra: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "ouro.agent.cli", "--home", str(home), "audit", "verify", *extra],
-                          capture_output=True, text=True, cwd=Path(__file__).resolve().parent.parent)
+                          capture_output=True, text=True, cwd=Path(__file__).resolve().parents[2])
 
 
 def test_untouched_log_verifies_and_key_is_private(tmp_path):

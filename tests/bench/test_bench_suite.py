@@ -9,7 +9,7 @@ import pytest
 from ouro.sandbox.core.errors import BadInput
 from ouro.agent.bench.suite import load_suite
 
-REPOS = Path(__file__).resolve().parent.parent / "repos"
+REPOS = Path(__file__).resolve().parents[2] / "repos"
 
 
 def make_task(root: Path, name: str, toml: str, *, hidden=True) -> Path:

@@ -13,7 +13,7 @@ import pytest
 
 from ouro.sandbox.base import LABEL
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 OURO = [sys.executable, "-m", "ouro.agent.cli"]
 
 

@@ -3,7 +3,6 @@ os._exit(0) mid-test, or by monkeypatching pytest's reporting — is judged fail
 runner's own channel AND flagged by the static scan, so it is logged."""
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 

@@ -14,7 +14,7 @@ import pytest
 
 from improve_helpers import bwrap_spec
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 OURO = [sys.executable, "-m", "ouro.agent.cli"]
 
 TINY = """

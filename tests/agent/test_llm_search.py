@@ -20,7 +20,7 @@ from ouro.sandbox.core.files import append_jsonl, read_jsonl
 from ouro.agent.llm.policy import SEARCH_DEFAULTS, TRAJECTORY_FILE, LLMPolicyOptions, LiteLLMPolicy
 from ouro.agent.llm.replay import ReplayServer
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 TASK = ROOT / "repos" / "cfgparse"
 SCRIPT = ROOT / "agent" / "llm" / "scripts" / "cfgparse.json"
 

@@ -3,7 +3,6 @@ one line on stderr, its own documented exit code, nothing written to the user's 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -11,7 +10,7 @@ from pathlib import Path
 import pytest
 from repair_helpers import BUGGY, tree_digest, write
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 OURO = [sys.executable, "-m", "ouro.agent.cli"]
 
 pytestmark = [pytest.mark.bwrap, pytest.mark.usefixtures("bwrap_available")]

@@ -14,7 +14,7 @@ from ouro.sandbox.core.home import OuroHome
 from ouro.sandbox.audit.selftest import load_attacks, run_selftest
 from ouro.sandbox.policy import load_policy
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _docker_ok() -> bool:

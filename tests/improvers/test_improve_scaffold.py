@@ -13,7 +13,7 @@ from ouro.sandbox.core.executor import make_executor
 from ouro.agent.templates import PRIORS, generate
 from ouro.improvers.scaffold import TARGET, ScaffoldBroken, ScaffoldConfig, improve_scaffold, load_ranker, vet
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = "def clamp(x, lo, hi):\n    if x < lo:\n        return lo\n    if x > hi:\n        return hi\n    return x\n"
 
 

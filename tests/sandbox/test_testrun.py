@@ -5,8 +5,6 @@ runner is exercised inside bwrap and docker by test_sandbox_bwrap.py / test_warm
 """
 from __future__ import annotations
 
-import shutil
-import subprocess
 import sys
 from pathlib import Path
 
@@ -18,7 +16,7 @@ from ouro.sandbox.policy import load_policy
 from ouro.sandbox.proc import run_capped
 from ouro.sandbox.testrun import build_run, run_tests_cold
 
-MINI = Path(__file__).parent / "fixtures" / "miniproj"
+MINI = Path(__file__).resolve().parents[1] / "fixtures" / "miniproj"
 OPS = (MINI / "calc" / "ops.py").read_text()
 FIXED = OPS.replace("    return x\n", "    if x > hi:\n        return hi\n    return x\n")
 HIGH = "tests/test_ops.py::test_clamp_high"

@@ -19,7 +19,7 @@ from ouro.sandbox.policy import load_policy
 from ouro.sandbox.testrun import run_tests_cold
 
 pytestmark = pytest.mark.bwrap
-MINI = Path(__file__).parent / "fixtures" / "miniproj"
+MINI = Path(__file__).resolve().parents[1] / "fixtures" / "miniproj"
 
 
 @pytest.fixture(scope="module")

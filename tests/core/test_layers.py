@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 FOLDERS = ("agent", "sandbox", "improvers")
 LAYERS = {
     "ouro.sandbox.core": 0,

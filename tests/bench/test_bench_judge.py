@@ -9,7 +9,7 @@ from ouro.agent.bench.judge import judge_patch
 from ouro.agent.bench.suite import load_suite
 from ouro.sandbox.policy import load_policy
 
-REPOS = Path(__file__).resolve().parent.parent / "repos"
+REPOS = Path(__file__).resolve().parents[2] / "repos"
 
 
 def _backend() -> tuple[str, bool]:

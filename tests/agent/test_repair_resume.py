@@ -15,7 +15,7 @@ import pytest
 
 from repair_helpers import BUGGY, write
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 OURO = [sys.executable, "-m", "ouro.agent.cli"]
 
 # A decoy-rich variant: the fault (`return lo` for the upper bound) is not among the first

@@ -12,7 +12,7 @@ from ouro.sandbox.audit.events import events_from_exec
 from ouro.sandbox.audit.log import AuditLog
 from ouro.sandbox.base import EndReason, ExecResult
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def ouro(home: Path, *args: str) -> subprocess.CompletedProcess:

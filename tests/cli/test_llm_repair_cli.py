@@ -14,7 +14,7 @@ pytest.importorskip("litellm")
 from ouro.sandbox.core.files import read_jsonl
 from ouro.agent.llm.replay import ReplayServer
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 TASK = ROOT / "repos" / "cfgparse"
 SCRIPT = ROOT / "agent" / "llm" / "scripts" / "cfgparse.json"
 

@@ -10,7 +10,7 @@ import pytest
 from ouro.sandbox.policy import DEFAULT_POLICY_FILE, PolicyError, load_policy, parse_policy
 
 OURO = [sys.executable, "-m", "ouro.agent.cli"]
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def run_cli(*args, env=None):

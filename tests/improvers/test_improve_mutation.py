@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from ouro.improvers.language_model import (BudgetedLM, LMBudgetExceeded, ModelSpec, MutationModel, extract_code,
+from ouro.improvers.language_model import (BudgetedLM, LMBudgetExceeded, ModelSpec, extract_code,
                                       mutate_source)
 from ouro.improvers.meta import SEED_IMPROVER
 from ouro.improvers.tasks import get_task

@@ -14,7 +14,7 @@ import pytest
 
 from ouro.agent.bench.run import stable_view
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 REPOS = ROOT / "repos"
 OURO = str(Path(sys.executable).parent / "ouro")
 

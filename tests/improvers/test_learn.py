@@ -20,7 +20,7 @@ from repair_helpers import BUGGY, write
 
 from ouro.agent.policies.base import RankContext
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 OURO = [sys.executable, "-m", "ouro.agent.cli"]
 
 pytest.importorskip("torch")

@@ -17,7 +17,7 @@ from ouro.sandbox.base import SandboxError
 from ouro.sandbox.policy import load_policy
 from ouro.sandbox.testrun import WarmWorker
 
-MINI = Path(__file__).parent / "fixtures" / "miniproj"
+MINI = Path(__file__).resolve().parents[1] / "fixtures" / "miniproj"
 OPS = (MINI / "calc" / "ops.py").read_text()
 FIXED = OPS.replace("    return x\n", "    if x > hi:\n        return hi\n    return x\n")
 HIGH = "tests/test_ops.py::test_clamp_high"

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-REPOS = Path(__file__).resolve().parent.parent / "repos"
+REPOS = Path(__file__).resolve().parents[2] / "repos"
 CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
 
 pytestmark = [
