@@ -118,8 +118,9 @@ class Sandbox(Protocol):
     def copy_in(self, host_dir: Path) -> None:
         """Replace the workspace content with a copy of host_dir."""
 
-    def copy_out(self, host_dir: Path) -> None:
-        """Copy the workspace out to host_dir."""
+    def copy_out(self, host_dir: Path, src: str | None = None, max_bytes: int = 1 << 30) -> None:
+        """Copy the workspace out to host_dir; or the in-sandbox directory `src` (the build's
+        output), never following a link it holds, to host_dir, which must not exist yet."""
 
     def close(self) -> None: ...
 
@@ -137,11 +138,15 @@ class SandboxBase:
     python = "python3"
     guest_dir = GUEST_IN_SANDBOX
     tmpdir = "/tmp"
+    path_prefix = ""   # an environment's interpreter directory, first on PATH (a host interpreter)
 
     def _init_common(self, policy: "SandboxPolicy", audit: bool, labels: dict[str, str] | None) -> None:
         self.policy = policy
         self.audit = audit
         self.labels = dict(labels or {})
+
+    def _path(self, default: str) -> str:
+        return f"{self.path_prefix}:{default}" if self.path_prefix else default
 
     def base_env(self) -> dict[str, str]:
         """The backend's own variables (PATH, HOME, ...), before the caller's."""

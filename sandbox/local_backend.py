@@ -160,8 +160,15 @@ class LocalSandbox(SandboxBase):
             shutil.rmtree(ws)
         shutil.copytree(host_dir, ws, symlinks=True, ignore=COPY_IGNORE)
 
-    def copy_out(self, host_dir: Path) -> None:
-        shutil.copytree(self.workspace, host_dir, symlinks=True, dirs_exist_ok=True, ignore=COPY_IGNORE)
+    def copy_out(self, host_dir: Path, src: str | None = None, max_bytes: int = 1 << 30) -> None:
+        if src is None:
+            shutil.copytree(self.workspace, host_dir, symlinks=True, dirs_exist_ok=True, ignore=COPY_IGNORE)
+            return
+        from ouro.sandbox.core.files import copy_untrusted_tree
+
+        p = Path(src)
+        root = Path(self.tmpdir) if p == Path(self.tmpdir) or Path(self.tmpdir) in p.parents else Path(self.workspace)
+        copy_untrusted_tree(resolve_inside(root, src), host_dir, max_bytes=max_bytes)
 
     def close(self) -> None:
         if self.closed:
