@@ -54,11 +54,12 @@ SITE_IN_SANDBOX = "/usr/local/lib/python3.11/dist-packages"
 
 
 def _world_traversable(path: Path) -> bool:
+    """Whether any uid can reach `path`: its directories traversable, a file readable."""
     p = path.resolve()
-    for d in [p, *p.parents]:
-        if not os.stat(d).st_mode & stat.S_IXOTH:
-            return False
-    return True
+    need = stat.S_IXOTH if p.is_dir() else stat.S_IROTH
+    if not os.stat(p).st_mode & need:
+        return False
+    return all(os.stat(d).st_mode & stat.S_IXOTH for d in p.parents)
 
 
 def tree_version(path: Path) -> str:
@@ -85,6 +86,13 @@ def visible_to_sandbox(path: Path, version: str = "") -> Path:
         return mirror
     MIRROR_ROOT.mkdir(parents=True, exist_ok=True)
     os.chmod(MIRROR_ROOT, 0o755)
+    if path.is_file():   # a single file (a CA bundle under a private home): a readable copy
+        fd, tmpfile = tempfile.mkstemp(prefix=f".{mirror.name}-", dir=MIRROR_ROOT)
+        os.close(fd)
+        shutil.copyfile(path, tmpfile)
+        os.chmod(tmpfile, 0o644)
+        os.replace(tmpfile, mirror)
+        return mirror
     tmp = Path(tempfile.mkdtemp(prefix=f".{mirror.name}-", dir=MIRROR_ROOT))
     try:
         # hard links when on one file system; a real copy otherwise

@@ -38,10 +38,8 @@ _MAX_METADATA = 1 << 16
 
 
 class BuildFailed(SandboxError):
-    """The dependencies could not be resolved or installed in the build sandbox (exit 1: the
-    job ran and did not succeed)."""
-
-    exit_code = 1
+    """The dependencies could not be resolved or installed in the build sandbox (exit 3: the
+    sandbox cannot be prepared; the message carries pip's own last words)."""
 
 
 class BuildRefused(SandboxError):

@@ -361,7 +361,7 @@ def _check_requirement_file(reader: _Reader, rel: str, allow: bool, seen: set[st
         if opt in _INCLUDES:
             inc = (reader.root / Path(rel).parent / value).resolve()
             if Path(value).is_absolute() or not inc.is_relative_to(reader.root.resolve()):
-                raise _refuse(where, line)
+                raise BadInput(f"{where}: {line!r} includes a file outside the repository")
             wants_self |= _check_requirement_file(reader, inc.relative_to(reader.root.resolve()).as_posix(),
                                                   allow, seen, extras)
         elif opt in _EXTERNAL_OPTIONS:

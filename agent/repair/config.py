@@ -46,6 +46,10 @@ class RepairConfig:
     llm_options: dict = field(default_factory=dict)   # LLMPolicyOptions fields for model policies (plain values)
     ranker: str = "none"                # builtin policy's order: none (heuristic), auto, scaffold, or a checkpoint path
     search: dict = field(default_factory=dict)        # other SearchConfig fields (exploration, value weights...)
+    python: str | None = None           # the sandbox's Python, X.Y (default: what the project declares)
+    deps: list = field(default_factory=list)          # extra requirement strings for the sandbox environment
+    image: str | None = None            # a Docker image holding the Python to use
+    allow_external_deps: bool = False   # requirements outside the package index, built inside the sandbox
     home: Path | None = _local()        # .ouro directory (default ./.ouro or $OURO_HOME)
     run_id: str | None = _local()       # default: a fresh id
     run_dir: Path | None = _local()     # default: <home>/runs/<run_id>
@@ -60,6 +64,13 @@ class RepairConfig:
         base = from_table(SearchConfig, dict(self.search), "search")
         return dataclasses.replace(base, budget=self.budget, time_limit=self.time_limit,
                                    max_plausible=self.max_plausible, seed=self.seed)
+
+    def env_request(self):
+        """What the sandbox's environment must be (sandbox.images.EnvRequest)."""
+        from ouro.sandbox.images import EnvRequest
+
+        return EnvRequest(python=self.python, deps=tuple(self.deps), image=self.image,
+                          allow_external=self.allow_external_deps)
 
     def saved(self) -> dict:
         """The fields kept in state.json, as JSON values."""

@@ -97,7 +97,8 @@ class RepairRun:
         tests = None
         try:
             tests = SandboxSession.open(self.sandbox_policy, self.workspace.path, self.run_id, self.audit.on_exec,
-                                        unsafe_local=cfg.unsafe_local, audit=cfg.audit, home=self.home.root)
+                                        unsafe_local=cfg.unsafe_local, audit=cfg.audit, home=self.home.root,
+                                        request=cfg.env_request())
             outcome = self._repair(tests)
         except OuroError as e:
             self._fail(str(e))
