@@ -138,7 +138,8 @@ def build_site(repo: Path, plan: BuildPlan, runtime_env, backend: str, policy, d
         mounts[str(Path("/etc/resolv.conf").resolve())] = "/etc/resolv.conf"
     bpolicy = build_policy(policy)
     bpolicy = replace(bpolicy, readonly_mounts={**bpolicy.readonly_mounts, **mounts})
-    env = {"PIP_NO_CACHE_DIR": "1", "PIP_DISABLE_PIP_VERSION_CHECK": "1", "PIP_NO_INPUT": "1",
+    # pip's cache lives and dies with the build sandbox: the install step reuses what resolving fetched
+    env = {"PIP_CACHE_DIR": "/tmp/ouro-pip-cache", "PIP_DISABLE_PIP_VERSION_CHECK": "1", "PIP_NO_INPUT": "1",
            "PIP_ROOT_USER_ACTION": "ignore", "PYTHONNOUSERSITE": "1", **pip_env}
     if cert:
         env.update(PIP_CERT=CERT_IN_SANDBOX, SSL_CERT_FILE=CERT_IN_SANDBOX, REQUESTS_CA_BUNDLE=CERT_IN_SANDBOX)

@@ -33,7 +33,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ouro.sandbox.base import ExecResult, SandboxError
+from ouro.sandbox.base import LABEL, ExecResult, SandboxError
 from ouro.sandbox.pythons import DEFAULT_SUITE, SUITES, Offer
 
 BASE_IMAGE = f"ouro-base:{DEFAULT_SUITE}"
@@ -246,16 +246,22 @@ def base_image_tag(suite: str = DEFAULT_SUITE) -> str:
     return f"ouro-base:{suite}"
 
 
+def _image_once(client, tag: str, build) -> str:
+    """`tag`, made by build() when it does not exist; concurrent ouro processes build it once."""
+    if not image_exists(client, tag):
+        with _locked("image-" + tag.replace(":", "-").replace("/", "-")):
+            if not image_exists(client, tag):   # another process may have built it while we waited
+                build()
+    return tag
+
+
 def ensure_base_image(client=None, suite: str = DEFAULT_SUITE) -> str:
     """The Docker image `ouro-base:<suite>`, imported from base_rootfs(suite) when missing."""
     client = client or docker_client()
     tag = base_image_tag(suite)
-    if image_exists(client, tag):
-        return tag
-    root = base_rootfs(suite)
-    with _locked(f"base-image-{suite}"):
-        if image_exists(client, tag):
-            return tag
+
+    def build():
+        root = base_rootfs(suite)
         # `tar | docker import` streams the root without a temporary archive on disk.
         changes = ["ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
                    "ENV LANG=C.UTF-8", "ENV HOME=/tmp", "WORKDIR /workspace"]
@@ -269,7 +275,8 @@ def ensure_base_image(client=None, suite: str = DEFAULT_SUITE) -> str:
         tar.wait()
         if tar.returncode != 0 or imp.returncode != 0:
             raise ImageError(f"docker import of {root} failed: {imp.stderr.strip()[:300]}")
-    return tag
+
+    return _image_once(client, tag, build)
 
 
 def _build_image(client, tag: str, dockerfile: str, trees: dict[str, Path]) -> None:
@@ -314,11 +321,12 @@ def probe_image(client, image: str) -> dict:
     import docker
 
     try:
+        image_id = client.images.get(image).id   # first: a missing image must not start a pull
         out = client.containers.run(image, ["python3", "-c", _PROBE], remove=True, network_mode="none",
-                                    user=f"{SANDBOX_UID}:{SANDBOX_UID}", entrypoint=[])
+                                    user=f"{SANDBOX_UID}:{SANDBOX_UID}", entrypoint=[], read_only=True, cap_drop=["ALL"],
+                                    security_opt=["no-new-privileges"], labels={LABEL: "1", "ouro.owner_pid": str(os.getpid()), "ouro.purpose": "probe"})
         doc = json.loads(out.decode().strip().splitlines()[-1])
-        return {"version": str(doc["version"]), "site": str(doc["site"]), "runner": bool(doc["runner"]),
-                "id": client.images.get(image).id}
+        return {"version": str(doc["version"]), "site": str(doc["site"]), "runner": bool(doc["runner"]), "id": image_id}
     except docker.errors.ImageNotFound:
         raise ImageError(f"image {image!r} not found (docker pull or docker load it first)") from None
     except (docker.errors.ContainerError, docker.errors.APIError, ValueError, KeyError, IndexError) as e:
@@ -358,11 +366,15 @@ def _interpreter_fingerprint(offer: Offer) -> str:
     return hashlib.sha256(f"{offer.name}\0{offer.full}\0{parts}".encode()).hexdigest()[:12]
 
 
+def host_tree_path(offer: Offer) -> Path:
+    return cache_dir() / "pythons" / f"{Path(offer.name).name}-{_interpreter_fingerprint(offer)}"
+
+
 def host_tree(offer: Offer) -> Path:
     """A copy (hard links where the file system allows) of a host interpreter without its
     site-packages (but pip), its standard library's tests and its static library; cached."""
-    fp = _interpreter_fingerprint(offer)
-    final = cache_dir() / "pythons" / f"{Path(offer.name).name}-{fp}"
+    final = host_tree_path(offer)
+    fp = final.name.rsplit("-", 1)[-1]
     if (final / ".ouro-complete").exists():
         return final
     with _locked(f"python-{fp}"):
@@ -392,25 +404,18 @@ def host_tree(offer: Offer) -> Path:
     return final
 
 
-def ensure_python_image(client, offer: Offer, tree: Path) -> str:
-    """`ouro-python:<version>-<hash>`: the bookworm base with a host interpreter at its own
-    prefix (its libpython is found by an absolute run path), the prefix's parents made
+def ensure_python_image(client, offer: Offer, tree: Path, tag: str | None = None) -> str:
+    """`ouro-python:<version>-<hash>` (or `tag`): the bookworm base with a host interpreter at
+    its own prefix (its libpython is found by an absolute run path), the prefix's parents made
     traversable for the sandbox uid (a root home is not)."""
-    tag = f"{PYTHON_IMAGE_REPO}:{offer.full}-{tree.name.rsplit('-', 1)[-1]}"
-    if image_exists(client, tag):
-        return tag
-    base = ensure_base_image(client)
-    with _locked(f"python-image-{tag.split(':')[1]}"):
-        if image_exists(client, tag):
-            return tag
-        prefix = Path(offer.name)
-        parents = " ".join(str(p) for p in reversed(prefix.parents) if str(p) != "/")
-        dockerfile = (f"FROM {base}\n"
-                      f"COPY python/ {prefix}/\n"
-                      f"RUN chmod o+x {parents}\n"
-                      f'LABEL ouro.python="{offer.full}" ouro.python.from="{offer.manager}:{prefix}"\n')
-        _build_image(client, tag, dockerfile, {"python": tree})
-    return tag
+    tag = tag or f"{PYTHON_IMAGE_REPO}:{offer.full}-{tree.name.rsplit('-', 1)[-1]}"
+    prefix = Path(offer.name)
+    parents = " ".join(str(p) for p in reversed(prefix.parents) if str(p) != "/")
+    dockerfile = (f"FROM {ensure_base_image(client)}\n"
+                  f"COPY python/ {prefix}/\n"
+                  f"RUN chmod o+x {parents}\n"
+                  f'LABEL ouro.python="{offer.full}" ouro.python.from="{offer.manager}:{prefix}"\n')
+    return _image_once(client, tag, lambda: _build_image(client, tag, dockerfile, {"python": tree}))
 
 
 def prepare_runtime(offer: Offer, backend: str, client=None) -> Runtime:
@@ -449,6 +454,7 @@ def choose_runtime(repo: Path, request: EnvRequest, backend: str, client=None):
 
     spec = read_project(repo, python=request.python, deps=request.deps, allow_external=request.allow_external)
     if request.image:
+        pythons.check_backend("image", backend)
         offer = image_offer(client or docker_client(), request.image)
         why = f"--image {request.image}"
         if spec.python.exact and spec.python.exact != offer.version:
@@ -515,9 +521,8 @@ def ensure_env(repo: Path, request: EnvRequest | None = None, *, backend: str = 
         image = None
         if backend != "bwrap":
             image = f"{ENV_IMAGE_REPO}:{key}"
-            if not image_exists(client, image):
-                _build_image(client, image, f"FROM {runtime.image}\nCOPY site/ {runtime.site_in_sandbox}/\n"
-                                            f'LABEL ouro.env="{key}"\n', {"site": site})
+            dockerfile = f'FROM {runtime.image}\nCOPY site/ {runtime.site_in_sandbox}/\nLABEL ouro.env="{key}"\n'
+            _image_once(client, image, lambda: _build_image(client, image, dockerfile, {"site": site}))
     return Environment(image=image, site_dir=site, key=key, runtime=runtime, python_why=why,
                        requested=tuple(done.get("requested", [])), installed=tuple(done.get("installed", [])),
                        notes=tuple(notes) + tuple(done.get("notes", [])), build_result=build_result)

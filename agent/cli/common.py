@@ -50,7 +50,13 @@ def env_request_of(args):
             deps += shlex.split(text)
         except ValueError as e:
             raise BadInput(f"--deps {text!r}: {e}") from None
-    return EnvRequest(python=getattr(args, "python", None), deps=tuple(deps), image=getattr(args, "image", None),
+    python = getattr(args, "python", None)
+    if python is not None:
+        from ouro.sandbox.project import version_tuple
+
+        if version_tuple(python) is None:   # before any work, not after the workspace is made
+            raise BadInput(f"--python {python!r}: expected X.Y, e.g. 3.8")
+    return EnvRequest(python=python, deps=tuple(deps), image=getattr(args, "image", None),
                       allow_external=bool(getattr(args, "allow_external_deps", False)))
 
 

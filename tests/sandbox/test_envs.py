@@ -142,3 +142,18 @@ def test_a_direct_reference_computed_by_setup_py_is_refused_in_the_build(tmp_pat
     assert "outside the package index" in str(e.value) and "\n" not in str(e.value) and e.value.exit_code == 2
     env = ensure_env(repo, EnvRequest(allow_external=True))
     assert "six==1.16.0" in env.installed
+
+
+def test_an_image_the_user_names_is_the_python(tmp_path, base_image):
+    from ouro.sandbox.base import SandboxError
+    from ouro.sandbox.images import ImageError
+
+    repo = make(tmp_path / "p", {"pyproject.toml": '[project]\nname = "p"\nversion = "1"\nrequires-python = ">=3.12"\n'})
+    env = ensure_env(repo, EnvRequest(image=base_image))   # whatever the project says: the user chose
+    assert env.runtime.offer.source == "image" and env.runtime.version.startswith("3.11.")
+    assert env.image == base_image and env.site_dir is None and env.python_why == f"--image {base_image}"
+    with pytest.raises(ImageError, match="not found") as e:
+        ensure_env(repo, EnvRequest(image="ouro-no-such-image:1"))
+    assert "\n" not in str(e.value)
+    with pytest.raises(SandboxError, match="docker or gvisor"):
+        ensure_env(repo, EnvRequest(image=base_image), backend="bwrap")

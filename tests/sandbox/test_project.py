@@ -219,3 +219,27 @@ def test_host_interpreters_from_pyenv_uv_and_asdf(tmp_path):
     found = host_interpreters({"HOME": str(tmp_path), "PYENV_ROOT": str(tmp_path / "pyenv"),
                                "UV_PYTHON_INSTALL_DIR": str(tmp_path / "uv"), "ASDF_DATA_DIR": str(tmp_path / "asdf")})
     assert [(o.full, o.manager) for o in found] == [("3.8.18", "pyenv"), ("3.10.2", "asdf"), ("3.12.4", "uv")]
+
+
+def test_sources_in_order_a_local_official_image_comes_before_debian():
+    from ouro.sandbox.pythons import offers
+
+    env = {"HOME": "/nonexistent"}
+    assert [o.source for o in offers("docker", environ=env)] == ["debian"] * 3
+    got = offers("docker", local_images={"python:3.9-slim"}, environ=env)
+    assert (got[0].source, got[0].name) == ("registry", "python:3.9-slim")
+    assert choose(PythonNeed(exact=(3, 9)), got)[0].source == "registry"
+    assert len([o for o in offers("gvisor", registry=True, environ=env) if o.source == "registry"]) == 7
+    # bwrap has no images to run: the registry is not one of its sources
+    assert [o.source for o in offers("bwrap", local_images={"python:3.9-slim"}, registry=True, environ=env)] == ["debian"] * 3
+
+
+def test_registry_probe_gives_up_within_its_timeout(monkeypatch):
+    import time
+
+    from ouro.sandbox import pythons
+
+    monkeypatch.setattr(pythons, "REGISTRY", ("192.0.2.1", 443))   # TEST-NET-1: nothing answers
+    t = time.monotonic()
+    ok, why = pythons.registry_reachable(timeout=1.0)
+    assert not ok and "192.0.2.1" in why and time.monotonic() - t < 2.0
