@@ -82,13 +82,17 @@ def open_sandbox(
             # the build's network is Docker's bridge, which gVisor's runtime (registered with
             # --network=none) refuses: builds run under runc
             runtime = "runsc" if backend == "gvisor" and not why.network else None
-            return DockerSandbox.start(policy, workspace=workspace, labels=labels, runtime=runtime, audit=audit,
-                                       env=env, network=why.network)
+            sb = DockerSandbox.start(policy, workspace=workspace, labels=labels, runtime=runtime, audit=audit,
+                                     env=env, network=why.network)
+            sb.environment = env
+            return sb
         if backend == "bwrap":
             from ouro.sandbox.bwrap_backend import BwrapSandbox
 
-            return BwrapSandbox.start(policy, workspace=workspace, labels=labels, audit=audit, env=env,
-                                      network=why.network)
+            sb = BwrapSandbox.start(policy, workspace=workspace, labels=labels, audit=audit, env=env,
+                                    network=why.network)
+            sb.environment = env
+            return sb
         if backend == "local":
             from ouro.sandbox.local_backend import LocalSandbox
 

@@ -143,6 +143,7 @@ class SandboxBase:
     guest_dir = GUEST_IN_SANDBOX
     tmpdir = "/tmp"
     path_prefix = ""   # an environment's interpreter directory, first on PATH (a host interpreter)
+    environment = None  # the images.Environment it runs (open_sandbox sets it), None for a bare one
 
     def _init_common(self, policy: "SandboxPolicy", audit: bool, labels: dict[str, str] | None) -> None:
         self.policy = policy

@@ -255,6 +255,12 @@ def _print_outcome(o) -> None:
     first = f", first plausible after {o.candidates_to_first_plausible}" if o.candidates_to_first_plausible else ""
     con.print(f"[bold]{o.status}[/bold]: {o.candidates_validated} candidates validated{first}, {o.seconds:.1f}s; "
               f"run {o.run_id} in {o.run_dir}" + (f"; committed on branch {o.branch}" if o.branch else ""))
+    if o.environment:
+        env = o.environment
+        con.print(f"sandbox: {env['python_from']} ({env['python_why']}); {len(env['installed'])} packages installed",
+                  markup=False, highlight=False)
+        for note in env["notes"]:
+            con.print(f"note: {note}", markup=False, highlight=False)
     if o.error:  # e.g. a budget cap of a model policy: the run stopped early and kept what it had
         print(f"ouro: {o.error}", file=sys.stderr)
 

@@ -114,6 +114,7 @@ class RepairOutcome:
     cost: float = 0.0
     branch: str | None = None            # set by apply
     error: str | None = None
+    environment: dict | None = None      # the sandbox's Python and what it installed (images.Environment.summary)
 
     def to_dict(self) -> dict:
         d = dataclasses.asdict(self)

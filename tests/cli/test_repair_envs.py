@@ -152,3 +152,31 @@ def test_allowed_it_builds_inside_the_sandbox_and_the_repair_works(evil, tmp_pat
     ran = (Path(env["site_dir"]) / "evilpkg.py").read_text()
     assert "'uid': 10001" in ran and "'fifo': 'FileNotFoundError'" in ran and "'forbidden': 'FileNotFoundError'" in ran
     untouched(repo, canary, fifo, host, before)
+
+
+OLD_PROJECT = {
+    "pyproject.toml": '[project]\nname = "oldlib"\nversion = "0.1"\nrequires-python = ">=3.7,<3.9"\n',
+    "oldlib/__init__.py": ("import collections\n\n\ndef flatten(items):\n    out = []\n    for x in items:\n"
+                           "        if isinstance(x, collections.Iterable) and not isinstance(x, str):\n"
+                           "            out.extend(flatten(x))\n        else:\n            out.append(x)\n"
+                           "    return out[:-1]\n"),
+    "tests/test_flatten.py": ("import sys\n\nfrom oldlib import flatten\n\n\ndef test_flatten():\n"
+                              "    assert flatten([1, [2, [3]], 4]) == [1, 2, 3, 4]\n\n\n"
+                              "def test_runs_on_38():\n    assert sys.version_info[:2] == (3, 8)\n"),
+}
+
+
+def test_a_project_that_needs_38_is_repaired_on_38(tmp_path, bwrap_available):
+    from ouro.sandbox.pythons import host_interpreters
+
+    if not any(o.version == (3, 8) for o in host_interpreters()):
+        pytest.skip("no Python 3.8 interpreter on this host (pyenv, uv or asdf)")
+    repo = write(tmp_path / "oldlib", OLD_PROJECT)
+    r = ouro("repair", str(repo), "--backend", "bwrap", "--issue", "flatten drops the last item", "--json",
+             home=tmp_path / "home")
+    assert r.returncode == 0, r.stderr[-2000:]
+    out = json.loads(r.stdout)
+    assert out["status"] == "plausible" and "-    return out[:-1]\n" in out["patch"]
+    env = out["environment"]
+    assert env["python"].startswith("3.8.") and env["python_source"] == "host"
+    assert "requires-python '>=3.7,<3.9'" in env["python_why"]
