@@ -140,26 +140,26 @@ def classify(text: str, project_modules: frozenset[str] | set[str] = frozenset()
         if m and _module_in_project(m.group(2), m.group(3), project_modules, root):
             return Failure(BEHAVIOUR, error, "", where)
         if m:
-            return env(f"a name the installed {m.group(2)!r} does not have (removed or renamed in this version)")
+            return env(f"a name that this version of {m.group(2)!r} does not have")
         return env("a module that cannot be imported here")
     if kind == "AttributeError":
         m = _MODULE_ATTR.search(message)
         if m and not _module_in_project(m.group(1), None, project_modules, root):
-            return env(f"a name the installed {m.group(1)!r} does not have (removed or renamed in this version)")
+            return env(f"a name that this version of {m.group(1)!r} does not have")
         m = _OBJECT_ATTR.search(message)
         if m and m.group(1) in _PYTEST_OBJECTS:
-            return env("pytest's API changed (the tests use what this pytest no longer has)")
+            return env("pytest's API changed: the tests use what this pytest does not have")
     if kind == "FixtureLookupError":
         return env("a fixture that no installed plugin provides")
     if kind in ("FileNotFoundError", "PermissionError") and _NO_FILE.search(message) \
             and any("subprocess.py" in f for f in locs):
         return env(f"a missing executable: {_NO_FILE.search(message).group(1)}")
     if kind == "CalledProcessError" and "exit status 127" in message:
-        return env("a missing executable (the shell answered 127: command not found)")
+        return env("a missing executable: the shell answered 127, command not found")
     if any(n in error for n in _NETWORK):
         return env("no network in the sandbox")
     if kind in ("PackageNotFoundError", "DistributionNotFound"):
-        return env("a distribution that is not installed (the project itself, or a dependency)")
+        return env("a distribution that is not installed, the project itself or a dependency")
     if kind in _DEPRECATION:
         return env("a deprecation turned into an error by this version")
     if kind == "SyntaxError":
@@ -222,4 +222,8 @@ def summary(failures: dict[str, Failure]) -> str:
         counts.setdefault(f.error, []).append(f)
     error, group = max(counts.items(), key=lambda kv: (len(kv[1]), kv[0]))
     n = len(group)
-    return f"{error} ({group[0].reason}), in {n} test{'s' if n != 1 else ''}"
+    out = f"{error} ({group[0].reason}), in {n} test{'s' if n != 1 else ''}"
+    others = [f for f in env if f.error != error]
+    if others:
+        out += f"; and {len(others)} other{'s' if len(others) != 1 else ''}, e.g. {others[0].error} ({others[0].reason})"
+    return out

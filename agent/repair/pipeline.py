@@ -126,22 +126,32 @@ class RepairRun:
         from ouro.agent.selfdebug import failure_message
         from ouro.agent.testing import Baseline, Validator, reproduce
 
+        from ouro.agent.testsetup import detect
+
         cfg = self.config
         timeout = float(cfg.test_timeout or self.sandbox_policy.limits.wall_time_s)
+        py_files = self.workspace.python_files()
+        # the project's test set-up: its import path (--pythonpath, a src/ layout) and the test
+        # files of a unittest or nose suite; the user's own options come after and win
+        setup = detect(self.workspace.path, cfg.pythonpath, py_files)
+        tests.env = setup.env(tests.sandbox.workspace)
+        self.test_cmd = self.test_cmd.with_options(setup.pytest_options())
 
         # 1. reproduce (cached on resume: the search replays against the same baseline)
         baseline_file = self.run_dir / "baseline.json"
         if cfg.resume and baseline_file.exists():
             baseline = Baseline(**json.loads(baseline_file.read_text()))
         else:
-            baseline = reproduce(lambda args, t, cov: tests.cold(args, t, coverage=cov), self.test_cmd, timeout, cfg.issue)
+            baseline = reproduce(lambda args, t, cov: tests.cold(args, t, coverage=cov), self.test_cmd, timeout,
+                                 cfg.issue, project_modules=setup.modules, root=tests.sandbox.workspace)
             atomic_write_json(baseline_file, asdict(baseline))
         self.traj.log("reproduce", {"failing": sorted(baseline.failing), "target": baseline.target,
                                     "passing": len(baseline.passing), "seconds": round(baseline.seconds, 3),
-                                    "coverage": baseline.coverage is not None})
+                                    "coverage": baseline.coverage is not None,
+                                    "environment": baseline.environment, "skipped_modules": baseline.skipped_modules,
+                                    "pythonpath": setup.pythonpath, "python_files": setup.python_files})
 
         # 2. localize
-        py_files = self.workspace.python_files()
         rmap = build_repomap(self.workspace.path, py_files)
         loc = localize(self.workspace.path, py_files, {t: baseline.failing[t] for t in baseline.target},
                        baseline.passing, baseline.coverage, rmap, cfg.issue)

@@ -25,6 +25,7 @@ class SandboxSession:
         self._worker_failed = False
         self.touched: set[str] = set()
         self.base: dict[str, bytes | None] = {}
+        self.env: dict[str, str] = {}   # every test process's environment (the project's PYTHONPATH)
 
     @classmethod
     def open(cls, policy, workspace_dir: Path, run_id: str, on_exec, *, unsafe_local: bool, audit: bool,
@@ -38,7 +39,7 @@ class SandboxSession:
     def cold(self, pytest_args: list[str], timeout: float, coverage: bool = False):
         from ouro.sandbox.testrun import run_tests_cold
 
-        run = run_tests_cold(self.sandbox, pytest_args, timeout, coverage=coverage)
+        run = run_tests_cold(self.sandbox, pytest_args, timeout, coverage=coverage, env=self.env or None)
         self.on_exec(run.exec)
         return run
 
@@ -75,7 +76,7 @@ class SandboxSession:
             try:
                 from ouro.sandbox.testrun import WarmWorker
 
-                self.worker = WarmWorker(self.sandbox)
+                self.worker = WarmWorker(self.sandbox, env=self.env)
             except Exception as e:  # no warm worker on this backend/guest: cold runs still work
                 self._worker_failed = True
                 log.warning("warm worker unavailable (%s); validating with cold runs", str(e)[:120])
