@@ -94,6 +94,28 @@ class TestCommand:
     def with_options(self, extra: list[str]) -> "TestCommand":
         return TestCommand(text=self.text, pytest_args=[*extra, *self.pytest_args]) if extra else self
 
+    def take_pythonpath(self) -> tuple["TestCommand", list[str]]:
+        """(this command without its `-o pythonpath=...` options, their folders). The folders
+        go on PYTHONPATH instead: pytest before 7 ignores that setting, and 7.2 fails on it
+        when the project has no ini file."""
+        args, dirs, i = [], [], 0
+        while i < len(self.pytest_args):
+            a = self.pytest_args[i]
+            value = None
+            if a in ("-o", "--override-ini") and i + 1 < len(self.pytest_args):
+                value, step = self.pytest_args[i + 1], 2
+            elif a.startswith("--override-ini="):
+                value, step = a.split("=", 1)[1], 1
+            elif a.startswith("-o") and len(a) > 2:
+                value, step = a[2:], 1
+            if value is not None and value.split("=", 1)[0].strip() == "pythonpath":
+                dirs += shlex.split(value.split("=", 1)[1]) if "=" in value else []
+                i += step
+                continue
+            args.append(a)
+            i += 1
+        return TestCommand(text=self.text, pytest_args=args), dirs
+
 
 def parse_test_cmd(cmd: str | None) -> TestCommand:
     """A test command as pytest arguments. pytest itself (`python -m pytest`, `pytest`,
@@ -178,6 +200,8 @@ def _first_error_line(text: str) -> str:
 def _usage_error(stderr: str) -> str:
     """pytest's own complaint when it could not start (a usage or internal error), one line."""
     lines = [ln.strip() for ln in (stderr or "").splitlines() if ln.strip()]
+    if any(ln.startswith("Traceback (most recent call last)") for ln in lines):
+        return next((ln for ln in reversed(lines) if error_line(ln)[0]), lines[-1])   # a crash: its exception
     for ln in lines:
         if "error:" in ln.lower() and not ln.startswith("usage:"):
             return ln.split("error:", 1)[-1].strip() or ln
@@ -194,6 +218,7 @@ def named_tests(issue: str, nodeids) -> list[str]:
     test file of the tree."""
     issue = issue or ""
     refs = _NODE_REF.findall(issue)
+    ref_bares = {re.sub(r"\[.*?\](?=::|$)", "", r) for r in refs}
     out = []
     for n in nodeids:
         if "::" not in n:
@@ -202,6 +227,8 @@ def named_tests(issue: str, nodeids) -> list[str]:
         if any(n == r or bare == r or n.endswith("/" + r) or bare.endswith("/" + r) for r in refs):
             out.append(n)
             continue
+        if any(bare == b or bare.endswith("/" + b) for b in ref_bares):
+            continue   # named by node id with other parameters: not this one
         file, name = n.split("::", 1)[0], bare.split("::")[-1]
         module = file[:-3].replace("/", ".") if file.endswith(".py") else ""
         mentions_file = (re.search(r"(?<![\w/.])" + re.escape(file.rsplit("/", 1)[-1]) + r"\b", issue)
@@ -266,7 +293,8 @@ def reproduce(run_tests: Callable[..., object], cmd: TestCommand, timeout: float
             verb = "loading" if name.rsplit("/", 1)[-1] == "conftest.py" else "collecting"
             raise ReproduceError(f"the code does not import: {verb} {name} fails with {f.error}{why}",
                                  EXIT_DOES_NOT_IMPORT)
-        if run.exit_status in (3, 4) or (run.exit_status is None and reason == "normal" and run.exec.exit_code in (3, 4)):
+        if run.exit_status in (3, 4) or (not run.complete and reason == "normal"):
+            # a usage error, or pytest itself crashed before collecting (no final record)
             raise ReproduceError("could not reproduce: every failure is an environment problem: pytest could not "
                                  f"start ({_usage_error(run.exec.stderr)})", EXIT_NOT_REPRODUCED)
         raise ReproduceError(f"no tests found by `{cmd.text}`; pass --test-cmd to say how to run them", EXIT_NO_TESTS)

@@ -119,13 +119,16 @@ def _suite_files_beyond_pytest(repo: Path, files: list[str]) -> bool:
     return False
 
 
-def detect(repo: Path, pythonpath: list[str] | None = None, files: list[str] | None = None) -> TestSetup:
+def detect(repo: Path, pythonpath: list[str] | None = None, files: list[str] | None = None,
+           also: list[str] = ()) -> TestSetup:
     """The test set-up of the project at repo. pythonpath: what the user gave (--pythonpath);
-    None to detect (a `src/` layout puts src/ on the path)."""
+    None to detect (a `src/` layout puts src/ on the path). also: folders the test command
+    itself puts on the path (its `-o pythonpath=...`)."""
     repo = Path(repo)
     files = project_files(repo) if files is None else files
     if pythonpath is None:
         pythonpath = ["src"] if src_layout(repo) else []
+    pythonpath = list(dict.fromkeys([*pythonpath, *also]))
     config = _pytest_config(repo)
     python_files = []
     if "python_files" not in config and _suite_files_beyond_pytest(repo, files):

@@ -133,7 +133,8 @@ class RepairRun:
         py_files = self.workspace.python_files()
         # the project's test set-up: its import path (--pythonpath, a src/ layout) and the test
         # files of a unittest or nose suite; the user's own options come after and win
-        setup = detect(self.workspace.path, cfg.pythonpath, py_files)
+        self.test_cmd, cmd_path = self.test_cmd.take_pythonpath()
+        setup = detect(self.workspace.path, cfg.pythonpath, py_files, also=cmd_path)
         tests.env = setup.env(tests.sandbox.workspace)
         self.test_cmd = self.test_cmd.with_options(setup.pytest_options())
 

@@ -200,3 +200,50 @@ def test_apply_through_the_cli_keeps_the_users_state(tmp_path):
     assert git(repo, "rev-list", "--count", f"main..{out['branch']}").strip() == "1"
     assert "return hi" in git(repo, "show", f"{out['branch']}:shop/util.py")
     assert "Explanation chain" in git(repo, "log", "-1", "--format=%B", out["branch"])
+
+
+def _moved(prefix: str) -> dict[str, str]:
+    """BUGGY with its package under prefix/ (the tests stay in tests/)."""
+    return {(k if k.startswith("tests/") else f"{prefix}/{k}"): v for k, v in BUGGY.items()}
+
+
+UNITTEST_SUITE = {
+    **{k: v for k, v in BUGGY.items() if not k.startswith("tests/")},
+    # unittest's own discovery finds tests.py; pytest's default patterns do not
+    "tests.py": ("import unittest\n\nfrom shop.pricing import bulk_price, discount\n\n\n"
+                 "class PricingTests(unittest.TestCase):\n"
+                 "    def test_discount(self):\n        self.assertEqual(discount(200, 25), 150)\n\n"
+                 "    def test_discount_capped(self):\n        self.assertEqual(discount(80, 150), 0)\n\n"
+                 "    def test_bulk(self):\n        self.assertEqual(bulk_price(1, 20), 18)\n"),
+}
+SETUPS = {
+    # name: (files, extra arguments)
+    "src_layout_detected": (_moved("src"), []),
+    "pythonpath_flag": (_moved("lib"), ["--pythonpath", "lib"]),
+    # option values stay attached: -o's value, and -k's two words, also when the targets run alone
+    "test_cmd_option_values": (_moved("code"), ["--test-cmd", "python -m pytest -q -o pythonpath=code "
+                                                              "-k 'discount or bulk' tests"]),
+    "unittest_tests_py": (UNITTEST_SUITE, []),
+    "unittest_command": (UNITTEST_SUITE, ["--test-cmd", "python -m unittest tests"]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(SETUPS))
+def test_test_setups_that_pytest_alone_would_not_run(tmp_path, case):
+    files, extra = SETUPS[case]
+    repo = write(tmp_path / "repo", files)
+    r = ouro("repair", str(repo), "--issue", "discount() above 100 percent gives a negative price", "--backend",
+             "bwrap", "--json", "--budget", "60", *extra, home=tmp_path / "home")
+    assert r.returncode == 0, r.stderr[-2000:]
+    out = json.loads(r.stdout)
+    assert out["status"] == "plausible" and "+        return hi" in out["patch"], out
+    events = [json.loads(ln) for ln in (Path(out["run_dir"]) / "trajectory.jsonl").read_text().splitlines()]
+    rep = next(e for e in events if e["kind"] == "reproduce")
+    assert len(rep["target"]) == 1 and "capped" in rep["target"][0] and rep["passing"] == 2, rep
+
+
+def test_pythonpath_must_be_a_folder_of_the_repository(tmp_path):
+    repo = write(tmp_path / "repo", _moved("src"))
+    for bad in ("missing", "../elsewhere", str(tmp_path)):
+        r = ouro("repair", str(repo), "--pythonpath", bad, "--json", home=tmp_path / "home")
+        assert r.returncode == 2 and "--pythonpath" in json.loads(r.stdout)["error"], r.stderr
