@@ -41,6 +41,14 @@ class ReproduceError(OuroError):
     """The repository cannot be repaired as it stands; the message says why in one line."""
 
 
+class NothingFails(ReproduceError):
+    """Every test passes: there is no failing test to repair from (a policy may write one)."""
+
+    def __init__(self, message: str, passing: int):
+        super().__init__(message, EXIT_NOT_REPRODUCED)
+        self.passing = passing
+
+
 # pytest options (core and common plugins) whose value is the next word unless given as
 # --opt=value; every other option is a flag. --cov's value is optional: argparse gives it the
 # next word unless that is an option.
@@ -93,6 +101,15 @@ class TestCommand:
 
     def with_options(self, extra: list[str]) -> "TestCommand":
         return TestCommand(text=self.text, pytest_args=[*extra, *self.pytest_args]) if extra else self
+
+    def including(self, path: str, default_paths: list[str]) -> "TestCommand":
+        """This command with the test module `path` added to what it runs. Named explicitly, so
+        pytest collects it whatever the project's test-file patterns; the command's own paths
+        (else the project's testpaths, else everything) still run, and pytest collects a file
+        named twice once."""
+        options, paths = split_pytest_args(self.pytest_args)
+        paths = paths or list(default_paths) or ["."]
+        return TestCommand(text=f"{self.text} {shlex.quote(path)}", pytest_args=[*options, *paths, path])
 
     def take_pythonpath(self) -> tuple["TestCommand", list[str]]:
         """(this command without its `-o pythonpath=...` options, their folders). The folders
@@ -252,6 +269,8 @@ class Baseline:
     environment: dict[str, dict] = field(default_factory=dict)
     # modules that did not import and were left out, with their error: nodeid -> one line
     skipped_modules: dict[str, str] = field(default_factory=dict)
+    # the reproduction test a policy wrote when every test passed ("" when the suite had one)
+    reproduction: str = ""
 
     def budget_for(self, tests: list[str] | None, cap: float) -> float:
         """A timeout for running `tests` (None: all): generous against their measured time,
@@ -317,8 +336,7 @@ def reproduce(run_tests: Callable[..., object], cmd: TestCommand, timeout: float
         if failing:
             raise ReproduceError("could not reproduce: every failure is an environment problem: " + summary(kinds)
                                  + _modules_note(modules), EXIT_NOT_REPRODUCED)
-        raise ReproduceError(f"could not reproduce: all {len(passing)} tests pass" + _modules_note(modules),
-                             EXIT_NOT_REPRODUCED)
+        raise NothingFails(f"could not reproduce: all {len(passing)} tests pass" + _modules_note(modules), len(passing))
     return Baseline(failing=failing, passing=passing, target=target, coverage=run.coverage,
                     seconds=seconds, collected=len(run.collected),
                     durations={n: round(o.duration_s, 4) for n, o in run.outcomes.items()},

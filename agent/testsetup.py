@@ -28,6 +28,7 @@ class TestSetup:
     pythonpath: list[str] = field(default_factory=list)    # workspace-relative dirs for PYTHONPATH
     python_files: list[str] = field(default_factory=list)  # test-file patterns to give pytest ([] = its own)
     modules: frozenset[str] = frozenset()                   # the project's own top-level module names
+    testpaths: list[str] = field(default_factory=list)     # the project's configured test folders
 
     def pytest_options(self) -> list[str]:
         return ["-o", "python_files=" + " ".join(self.python_files)] if self.python_files else []
@@ -133,4 +134,5 @@ def detect(repo: Path, pythonpath: list[str] | None = None, files: list[str] | N
     python_files = []
     if "python_files" not in config and _suite_files_beyond_pytest(repo, files):
         python_files = list(SUITE_FILES)
-    return TestSetup(pythonpath=list(pythonpath), python_files=python_files, modules=project_modules(files))
+    return TestSetup(pythonpath=list(pythonpath), python_files=python_files, modules=project_modules(files),
+                     testpaths=config.get("testpaths", "").split())

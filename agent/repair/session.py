@@ -61,6 +61,17 @@ class SandboxSession:
         finally:
             self._write({p: self._original(p) for p in paths})
 
+    def add_files(self, files: dict[str, bytes]) -> None:
+        """New files of the repair's own (a reproduction test): written to the workspace and
+        into the sandbox, and part of the original state every later run starts from."""
+        for rel, data in files.items():
+            p = self.workspace_dir / rel
+            p.parent.mkdir(parents=True, exist_ok=True)
+            p.write_bytes(data)
+            self.base[rel] = data
+        self.close_worker()   # a warm worker snapshots the originals when it starts
+        self._write(dict(files))
+
     def _write(self, state: dict[str, bytes | None]) -> None:
         writes = {p: c for p, c in state.items() if c is not None}
         deletes = [p for p, c in state.items() if c is None]
