@@ -272,7 +272,7 @@ class RepairRun:
         Agentless does; it counts only if it fails for a behavioural reason, and the model is
         told what happened to each rejected try. The built-in policy cannot: it says so."""
         from ouro.agent.policies.base import ReproductionRequest
-        from ouro.agent.testing import ReproduceError, reproduce
+        from ouro.agent.testing import NothingFails, ReproduceError, reproduce
         from ouro.sandbox.core.testfiles import is_test_file
 
         cfg = self.config
