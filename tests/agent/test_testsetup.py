@@ -3,9 +3,8 @@ stay attached, unittest and nose commands become pytest arguments, the tests an 
 found by node id or by file and name together, src/ layouts and unittest suites are detected."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
+from repair_helpers import write
 
 from ouro.agent.testing import named_tests, parse_test_cmd, split_pytest_args
 from ouro.agent.testsetup import detect, project_modules
@@ -74,30 +73,23 @@ def test_named_tests_by_node_id_or_file_and_name(issue, expected):
     assert named_tests(issue, NODES) == expected
 
 
-def _write(root: Path, files: dict[str, str]) -> Path:
-    for rel, text in files.items():
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_text(text)
-    return root
-
-
 def test_src_layout_and_pythonpath(tmp_path):
-    repo = _write(tmp_path / "a", {"src/widgets/__init__.py": "", "src/widgets/core.py": "", "tests/test_core.py": ""})
+    repo = write(tmp_path / "a", {"src/widgets/__init__.py": "", "src/widgets/core.py": "", "tests/test_core.py": ""})
     setup = detect(repo)
     assert setup.pythonpath == ["src"] and setup.env("/workspace") == {"PYTHONPATH": "/workspace/src"}
     assert setup.modules == {"widgets", "tests"}
     assert detect(repo, pythonpath=["lib"], also=["."]).env("/ws") == {"PYTHONPATH": "/ws/lib:/ws"}
-    flat = _write(tmp_path / "b", {"widgets/__init__.py": "", "tests/test_core.py": ""})
+    flat = write(tmp_path / "b", {"widgets/__init__.py": "", "tests/test_core.py": ""})
     assert detect(flat).pythonpath == [] and detect(flat).env("/workspace") == {}
 
 
 def test_unittest_suite_files_are_found_unless_the_project_says(tmp_path):
     files = {"calc.py": "", "tests.py": "import unittest\n\n\nclass CalcTest(unittest.TestCase):\n    pass\n"}
-    repo = _write(tmp_path / "a", files)
+    repo = write(tmp_path / "a", files)
     assert detect(repo).pytest_options() == ["-o", "python_files=test*.py *_test.py *_tests.py"]
-    configured = _write(tmp_path / "b", {**files, "setup.cfg": "[tool:pytest]\npython_files = check_*.py\n"})
+    configured = write(tmp_path / "b", {**files, "setup.cfg": "[tool:pytest]\npython_files = check_*.py\n"})
     assert detect(configured).pytest_options() == []
-    plain = _write(tmp_path / "c", {"calc.py": "", "tests/test_calc.py": "def test_x():\n    pass\n",
+    plain = write(tmp_path / "c", {"calc.py": "", "tests/test_calc.py": "def test_x():\n    pass\n",
                                     "testing.py": "HELPER = 1\n"})
     assert detect(plain).pytest_options() == []   # nothing beyond pytest's defaults holds tests
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from repair_helpers import write
 
 from ouro.sandbox.backends import open_sandbox
 from ouro.sandbox.policy import load_policy
@@ -26,19 +27,12 @@ PROJECT = {
 BAD_ADDOPTS = "--cov calc --cov-report term -x --lf --sw -p no:cacheprovider --doctest-modules -n 2 --maxfail=1"
 
 
-def _write(root: Path, files: dict[str, str]) -> Path:
-    for rel, text in files.items():
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_text(text)
-    return root
-
-
 def _open(repo: Path, tmp_path: Path):
     return open_sandbox(load_policy().with_backend("bwrap"), "repair", workspace=repo, home=tmp_path / "home")
 
 
 def test_addopts_that_break_records_and_coverage_are_neutralised(tmp_path):
-    repo = _write(tmp_path / "repo", {**PROJECT, "pytest.ini": f"[pytest]\naddopts = {BAD_ADDOPTS}\n"})
+    repo = write(tmp_path / "repo", {**PROJECT, "pytest.ini": f"[pytest]\naddopts = {BAD_ADDOPTS}\n"})
     with _open(repo, tmp_path) as sb:
         run = run_tests_cold(sb, ["-q"], 60, coverage=True)
         # -x / --maxfail would have stopped after test_dec; every test is reported
@@ -56,7 +50,7 @@ def test_addopts_that_break_records_and_coverage_are_neutralised(tmp_path):
 
 
 def test_a_module_that_does_not_import_is_one_error_and_the_rest_runs(tmp_path):
-    repo = _write(tmp_path / "repo", {**PROJECT, "tests/test_yaml.py": "import yaml_not_installed\n"})
+    repo = write(tmp_path / "repo", {**PROJECT, "tests/test_yaml.py": "import yaml_not_installed\n"})
     with _open(repo, tmp_path) as sb:
         run = run_tests_cold(sb, ["-q"], 60, coverage=True)
     assert run.complete, run.problem
@@ -66,7 +60,7 @@ def test_a_module_that_does_not_import_is_one_error_and_the_rest_runs(tmp_path):
 
 
 def test_a_conftest_that_does_not_import_is_recorded_with_its_exception(tmp_path):
-    repo = _write(tmp_path / "repo", {**PROJECT, "tests/conftest.py": "import mock_not_installed\n"})
+    repo = write(tmp_path / "repo", {**PROJECT, "tests/conftest.py": "import mock_not_installed\n"})
     with _open(repo, tmp_path) as sb:
         run = run_tests_cold(sb, ["-q"], 60)
     assert not run.complete and run.exit_status == 4 and not run.collected
