@@ -247,3 +247,18 @@ def test_pythonpath_must_be_a_folder_of_the_repository(tmp_path):
     for bad in ("missing", "../elsewhere", str(tmp_path)):
         r = ouro("repair", str(repo), "--pythonpath", bad, "--json", home=tmp_path / "home")
         assert r.returncode == 2 and "--pythonpath" in json.loads(r.stdout)["error"], r.stderr
+
+
+@pytest.mark.parametrize("argv, code, fragment", [
+    (["bench", "no-such-suite.jsonl", "--json"], 2, "does not exist"),
+    (["bench", "repos", "--workers", "-1", "--json"], 2, "--workers"),
+    (["runs", "show", "nope", "--json"], 2, "no run 'nope'"),
+    (["report", "nope", "--html", "x.html", "--json"], 2, "nope"),
+    (["repair", "--json", "--no-such-option"], 2, "unrecognized arguments"),
+])
+def test_every_command_answers_an_error_with_one_json_object(tmp_path, argv, code, fragment):
+    r = ouro(*argv, home=tmp_path / "home")
+    assert r.returncode == code, r.stderr
+    out = json.loads(r.stdout)
+    assert out["status"] == "error" and out["exit_code"] == code and fragment in out["error"], out
+    assert "Traceback" not in r.stderr
