@@ -1,5 +1,5 @@
 """A project's test set-up, read from its files: what must be on the import path (`--pythonpath`,
-or a `src/` layout), which files hold tests when it is a unittest or nose suite (whose test files
+the package folder its packaging names, or a `src/` layout), which files hold tests when it is a unittest or nose suite (whose test files
 pytest's defaults do not all find), and which top-level modules are the project's own (a name
 missing from one of those is a bug, from any other module the environment's: agent.failures).
 
@@ -74,6 +74,37 @@ def src_layout(repo: Path) -> bool:
     return any((d / "__init__.py").is_file() for d in src.iterdir() if d.is_dir()) or any(src.glob("*.py"))
 
 
+_SETUP_PY_DIR = re.compile(r"""package_dir\s*=\s*\{\s*['"]{2}\s*:\s*['"]([\w./-]+)['"]""")
+
+
+def package_root(repo: Path) -> str | None:
+    """The folder the project's packaging puts its packages under (`src`, `lib`...), read from
+    pyproject.toml, setup.cfg or setup.py's text (never run), when it names one."""
+    repo = Path(repo)
+    found = None
+    if (repo / "pyproject.toml").is_file():
+        try:
+            tool = tomllib.loads((repo / "pyproject.toml").read_text(encoding="utf-8")).get("tool", {})
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError):
+            tool = {}
+        st = tool.get("setuptools", {}) if isinstance(tool.get("setuptools"), dict) else {}
+        pkg_dir = st.get("package-dir") or st.get("package_dir") or {}
+        where = (st.get("packages", {}) or {}).get("find", {}).get("where") if isinstance(st.get("packages"), dict) else None
+        found = (pkg_dir.get("") if isinstance(pkg_dir, dict) else None) or (where[0] if isinstance(where, list) and where else None)
+    if found is None and (repo / "setup.cfg").is_file():
+        options = _ini_section(repo / "setup.cfg", "options") or {}
+        for line in options.get("package_dir", "").splitlines():
+            key, _, value = line.partition("=")
+            if not key.strip() and value.strip():
+                found = value.strip()
+    if found is None and (repo / "setup.py").is_file():
+        m = _SETUP_PY_DIR.search((repo / "setup.py").read_text(encoding="utf-8", errors="replace"))
+        found = m.group(1) if m else None
+    if found and found.strip("./") and (repo / found).is_dir() and ".." not in Path(found).parts:
+        return Path(found).as_posix().strip("/")
+    return None
+
+
 def _pytest_config(repo: Path) -> dict[str, str]:
     """The project's pytest ini settings (pytest.ini, pyproject, tox.ini, setup.cfg; pytest's order)."""
     repo = Path(repo)
@@ -128,7 +159,8 @@ def detect(repo: Path, pythonpath: list[str] | None = None, files: list[str] | N
     repo = Path(repo)
     files = project_files(repo) if files is None else files
     if pythonpath is None:
-        pythonpath = ["src"] if src_layout(repo) else []
+        root = package_root(repo)
+        pythonpath = [root] if root else (["src"] if src_layout(repo) else [])
     pythonpath = list(dict.fromkeys([*pythonpath, *also]))
     config = _pytest_config(repo)
     python_files = []

@@ -83,6 +83,18 @@ def test_src_layout_and_pythonpath(tmp_path):
     assert detect(flat).pythonpath == [] and detect(flat).env("/workspace") == {}
 
 
+@pytest.mark.parametrize("config", [
+    {"setup.py": "from setuptools import setup\nsetup(name='x', package_dir={'': 'lib'}, packages=['x'])\n"},
+    {"setup.cfg": "[options]\npackage_dir =\n    =lib\npackages = find:\n"},
+    {"pyproject.toml": "[tool.setuptools]\npackage-dir = {\"\" = \"lib\"}\n"},
+    {"pyproject.toml": "[tool.setuptools.packages.find]\nwhere = [\"lib\"]\n"},
+])
+def test_the_package_folder_the_packaging_names(tmp_path, config):
+    # ansible keeps its package in lib/: setup.py says so with package_dir={'': 'lib'}
+    repo = write(tmp_path / "a", {"lib/x/__init__.py": "", "test/test_x.py": "", **config})
+    assert detect(repo).pythonpath == ["lib"]
+
+
 def test_unittest_suite_files_are_found_unless_the_project_says(tmp_path):
     files = {"calc.py": "", "tests.py": "import unittest\n\n\nclass CalcTest(unittest.TestCase):\n    pass\n"}
     repo = write(tmp_path / "a", files)
