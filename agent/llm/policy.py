@@ -237,6 +237,32 @@ class LiteLLMPolicy(Policy):
         u["stopped_by"] = self.stopped_by
         return u
 
+    # --- a reproduction test, when the repository has no failing one ---------------------
+    def write_reproduction(self, request) -> str | None:
+        from ouro.agent.llm.prompts import load_prompt, render
+
+        sources = "\n".join(f"### {p}\n```python\n{t}\n```" for p, t in sorted(request.sources.items()))
+        example = (f"\n## An existing test module ({request.example_test[0]})\n\n```python\n{request.example_test[1]}\n```\n"
+                   if request.example_test else "")
+        tries = "".join(f"\n## Attempt {i} (rejected)\n\n```python\n{code}\n```\n\nWhat happened: {outcome}\n"
+                        for i, (code, outcome) in enumerate(request.tries, 1))
+        messages = [{"role": "system", "content": load_prompt("reproduce")},
+                    {"role": "user", "content": render("reproduce_task", problem=request.issue, test_cmd=request.test_cmd,
+                                                       path=request.path, sources=sources or "(none)",
+                                                       example=example, tries=tries)}]
+        try:
+            reply = self.client.chat(messages, role="reproduce")
+        except BudgetExceeded as e:
+            self._budget_stop(e)
+            return None
+        except Exception as e:  # noqa: BLE001 - a provider failure ends this attempt, not the run
+            self.emit("reproduction_failed", {"error": f"{type(e).__name__}: {e}"})
+            return None
+        code = _module_in_reply(reply.content or "")
+        self.emit("reproduction", {"path": request.path, "attempt": len(request.tries) + 1, "code": code,
+                                   "usage": self.client.usage.to_dict()})
+        return code if code.strip() else None
+
     # --- discriminator ------------------------------------------------------------------
     def choose(self, nodes: list, ctx) -> int:
         """Pick the final patch among plausible nodes (the record goes to on_event)."""
@@ -298,6 +324,15 @@ def _changed_files(work: Path, base_files: dict[str, str], node_files: dict[str,
             if now != text:
                 out[rel] = now
     return out
+
+
+def _module_in_reply(text: str) -> str:
+    """The python module a reply holds: its first fenced block, else the whole reply. (The
+    improvers' extract_code does the same inside the sandbox; the agent may not import it.)"""
+    import re
+
+    m = re.search(r"```(?:python|py)?[ \t]*\n(.*?)```", text, re.S)
+    return (m.group(1) if m else text).strip("\n") + "\n"
 
 
 def _one_line(text: str, limit: int = 160) -> str:
