@@ -136,7 +136,8 @@ def build_site(repo: Path, plan: BuildPlan, runtime_env, backend: str, policy, d
     mounts = {cert: CERT_IN_SANDBOX} if cert else {}
     if backend == "bwrap" and Path("/etc/resolv.conf").is_file():
         mounts[str(Path("/etc/resolv.conf").resolve())] = "/etc/resolv.conf"
-    bpolicy = build_policy(policy)
+    # the runtime was prepared for one family: a bwrap root and interpreter, or an image
+    bpolicy = build_policy(policy).with_backend("bwrap" if backend == "bwrap" else "docker")
     bpolicy = replace(bpolicy, readonly_mounts={**bpolicy.readonly_mounts, **mounts})
     # pip's cache lives and dies with the build sandbox: the install step reuses what resolving fetched
     env = {"PIP_CACHE_DIR": "/tmp/ouro-pip-cache", "PIP_DISABLE_PIP_VERSION_CHECK": "1", "PIP_NO_INPUT": "1",
@@ -146,7 +147,8 @@ def build_site(repo: Path, plan: BuildPlan, runtime_env, backend: str, policy, d
     with open_sandbox(bpolicy, "envbuild", workspace=repo, environment=runtime_env,
                       labels={"ouro.env": "build"}) as sb:
         out = f"{sb.tmpdir}/ouro-site"
-        doc = {**{k: list(v) if isinstance(v, tuple) else v for k, v in plan.__dict__.items()}, "out": out}
+        doc = {**{k: list(v) if isinstance(v, tuple) else v for k, v in plan.__dict__.items()}, "out": out,
+               "python": list(runtime_env.runtime.offer.version)}
         sb.write_files({PLAN_FILE: json.dumps(doc).encode()})
         result = sb.exec([sb.python, f"{sb.guest_dir}/envbuild.py", PLAN_FILE], env=env,
                          timeout=bpolicy.limits.wall_time_s)

@@ -44,7 +44,7 @@ DEBIAN_PACKAGES = ("python3", "python3-venv", "python3-pip", "python3-pytest", "
 # Bump when the root file system recipe changes, so old caches are not reused.
 ROOTFS_VERSION = "v1"
 # Bump when what goes into an environment changes (the build's recipe), for the same reason.
-ENV_RECIPE = "env2"
+ENV_RECIPE = "env3"
 # What a copied host interpreter leaves behind: its own site-packages but pip (a user's
 # packages and start-up .pth files are not the project's environment), the standard
 # library's own test suite and static libraries.

@@ -110,6 +110,11 @@ def main(argv) -> int:
         plan = json.load(f)
     notes = []
     env = dict(os.environ)
+    want = tuple(plan.get("python") or sys.version_info[:2])
+    if tuple(sys.version_info[:2]) != want:   # resolving for another Python would pick wrong wheels
+        say({"ok": False, "error": "the build ran on Python %d.%d, not %d.%d" % (sys.version_info[:2] + want),
+             "installed": [], "notes": notes})
+        return 1
     try:
         os.makedirs(SCRATCH, exist_ok=True)
         env = ensure_pip(env)
