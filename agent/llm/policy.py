@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from ouro.improvers.guest.helpers import extract_code  # guest code: a leaf any layer may import
 from ouro.sandbox.core.files import append_jsonl
 from ouro.agent.llm.agent import LLMAgent, RepairContext, unified_diff
 from ouro.agent.llm.client import Budget, BudgetExceeded, LLMClient
@@ -258,7 +259,7 @@ class LiteLLMPolicy(Policy):
         except Exception as e:  # noqa: BLE001 - a provider failure ends this attempt, not the run
             self.emit("reproduction_failed", {"error": f"{type(e).__name__}: {e}"})
             return None
-        code = _module_in_reply(reply.content or "")
+        code = extract_code(reply.content or "")  # its first fenced block, else the whole reply
         self.emit("reproduction", {"path": request.path, "attempt": len(request.tries) + 1, "code": code,
                                    "usage": self.client.usage.to_dict()})
         return code if code.strip() else None
@@ -324,15 +325,6 @@ def _changed_files(work: Path, base_files: dict[str, str], node_files: dict[str,
             if now != text:
                 out[rel] = now
     return out
-
-
-def _module_in_reply(text: str) -> str:
-    """The python module a reply holds: its first fenced block, else the whole reply. (The
-    improvers' extract_code does the same inside the sandbox; the agent may not import it.)"""
-    import re
-
-    m = re.search(r"```(?:python|py)?[ \t]*\n(.*?)```", text, re.S)
-    return (m.group(1) if m else text).strip("\n") + "\n"
 
 
 def _one_line(text: str, limit: int = 160) -> str:
