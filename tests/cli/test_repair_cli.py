@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from repair_helpers import BUGGY, tree_digest, write
+from repair_helpers import BUGGY, git, snapshot, tree_digest, write
 
 ROOT = Path(__file__).resolve().parents[2]
 OURO = [sys.executable, "-m", "ouro.agent.cli"]
@@ -177,7 +177,6 @@ def test_help_documents_every_exit_code():
 
 def test_apply_through_the_cli_keeps_the_users_state(tmp_path):
     """--apply: branch ouro/<run-id> with one commit; current branch, index, files untouched."""
-    from test_repair_workspace import git, snapshot
 
     repo = write(tmp_path / "shop", BUGGY)
     git(repo, "init", "-q", "-b", "main")
