@@ -11,7 +11,7 @@ import ast
 from dataclasses import dataclass
 from typing import Callable
 
-from ouro.agent.localize import is_test_file
+from ouro.sandbox.core.testfiles import is_test_file
 
 
 @dataclass

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ouro.agent.repomap import RepoMap
+from ouro.sandbox.core.testfiles import is_test_file
 
 _FRAME_RE = re.compile(r'^(?:\s*File "([^"]+\.py)", line (\d+)|([^\s:"]+\.py):(\d+):)', re.M)
 _IDENT_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]{2,}")
@@ -43,12 +44,6 @@ class Localization:
     def to_dict(self) -> dict:
         return {"lines": [s.to_dict() for s in self.lines],
                 "functions": [{"function": f, "file": p, "score": round(s, 4)} for f, p, s in self.functions]}
-
-
-def is_test_file(rel: str) -> bool:
-    p = Path(rel)
-    return (p.name.startswith("test_") or p.name.endswith("_test.py") or p.name == "conftest.py"
-            or any(part in ("tests", "test", "testing") for part in p.parts[:-1]))
 
 
 def traceback_frames(longrepr: str, known_files: set[str]) -> list[tuple[str, int]]:

@@ -21,73 +21,26 @@ node is expandable. Deterministic for a given seed: nothing depends on timing or
 from __future__ import annotations
 
 import math
-import random
 import time
 from dataclasses import dataclass, field
 from typing import Callable
 
-from ouro.agent.policies.base import Policy, Proposal, state_key
-from ouro.agent.selfdebug import Chain, explain
+from ouro.agent.policies.base import Policy
+from ouro.agent.selfdebug import explain
+from ouro.agent.state import Node, Observation, Proposal, SearchContext, state_key
 
 
 @dataclass
-class Observation:
-    """What validating one patch state showed."""
+class ValueWeights:
+    """How a validated state's value is made (node_value), and how the search trades it off."""
 
-    status: str                    # plausible | partial | failed | regression | broke | timeout | rejected
-    target: int                    # number of originally failing (target) tests
-    fixed: int = 0                 # how many of them pass now
-    failing: dict[str, str] = field(default_factory=dict)   # target tests still failing -> message
-    regressions: int = 0           # previously passing tests that fail now (full suite only)
-    tests_passed: int = 0          # passing tests in the largest run done for this state
-    full_suite: bool = False       # the full visible suite ran (only after all targets pass)
-    detail: str = ""
-    seconds: float = 0.0
-    cached: bool = False
-
-    @property
-    def plausible(self) -> bool:
-        return self.status == "plausible"
-
-    def to_dict(self) -> dict:
-        d = dict(self.__dict__)
-        d.pop("cached", None)
-        return d
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "Observation":
-        known = {k: v for k, v in d.items() if k in cls.__dataclass_fields__}
-        return cls(**known)
-
-
-@dataclass
-class Node:
-    id: int
-    parent: int | None
-    depth: int
-    files: dict[str, str]                      # changed files of this state (full text)
-    edits: list[dict]                          # the proposals applied, root first
-    observation: Observation | None = None
-    value: float = 0.0                         # this node's own value
-    visits: int = 0
-    value_sum: float = 0.0
-    children: list[int] = field(default_factory=list)
-    exhausted: bool = False                    # the policy has nothing more for it
-
-    @property
-    def key(self) -> str:
-        return state_key(self.files)
-
-    @property
-    def q(self) -> float:
-        return self.value_sum / self.visits if self.visits else 0.0
-
-    def to_dict(self) -> dict:
-        return {"id": self.id, "parent": self.parent, "depth": self.depth, "key": self.key,
-                "edits": [e.get("description", "") for e in self.edits], "files": sorted(self.files),
-                "observation": self.observation.to_dict() if self.observation else None,
-                "value": round(self.value, 4), "visits": self.visits, "q": round(self.q, 4),
-                "children": self.children, "exhausted": self.exhausted}
+    solved: float = 0.35           # x the fraction of originally failing tests that pass now
+    progress: float = 0.4          # x the tests fixed beyond the parent's (scaled, capped at 1)
+    changed: float = 0.1           # when the failures differ from the parent's
+    estimate: float = 0.1          # x the policy's own value estimate
+    regression: float = 0.5        # x the share of previously passing tests that fail now
+    cap: float = 0.95              # the most a state that is not plausible can be worth
+    crowding: float = 0.02         # subtracted from a partial fix's value per child it already has
 
 
 @dataclass
@@ -102,25 +55,7 @@ class SearchConfig:
     extra_after_plausible: int = 30  # and at most this many candidates after the first one
     max_merges: int = 6            # merge proposals offered to a partial fix
     seed: int = 0
-
-
-@dataclass
-class SearchContext:
-    """What the policy may look at: the repository, the failure, the localization, the chain."""
-
-    base_files: dict[str, str]     # original text of every source file the policy may edit
-    target_tests: list[str]        # the originally failing tests
-    localization: object = None    # agent.localize.Localization
-    repomap: object = None         # agent.repomap.RepoMap
-    issue: str = ""
-    chain: Chain = field(default_factory=Chain)
-    rng: random.Random = field(default_factory=lambda: random.Random(0))
-    nodes: dict[int, Node] = field(default_factory=dict)
-    # relocalize(still_failing_tests) -> Localization for just those tests (None: not available)
-    relocalize: Callable[[list[str]], object] | None = None
-
-    def source(self, node: Node, path: str) -> str | None:
-        return node.files.get(path, self.base_files.get(path))
+    value: ValueWeights = field(default_factory=ValueWeights)
 
 
 @dataclass
@@ -172,8 +107,10 @@ Evaluate = Callable[[Node], Observation]
 OnEvent = Callable[[str, dict], None]
 
 
-def node_value(obs: Observation, parent_obs: Observation | None, estimate: float) -> float:
+def node_value(obs: Observation, parent_obs: Observation | None, estimate: float,
+               w: ValueWeights | None = None) -> float:
     """The value of a validated state in [0, 1]; 1 only for a plausible patch."""
+    w = w or ValueWeights()
     if obs.plausible:
         return 1.0
     if obs.status in ("broke", "timeout", "rejected") or obs.target == 0:
@@ -182,10 +119,10 @@ def node_value(obs: Observation, parent_obs: Observation | None, estimate: float
     # progress over the parent earns most: a child that merely keeps its parent's partial fix
     # should pull the parent's mean down, so a dead end stops being selected
     # (scaled: fixing 1 of 7 tests is weaker evidence of half a fix than fixing 2 of 4)
-    gained = 0.4 * min(1.0, 2 * max(0, obs.fixed - (parent_obs.fixed if parent_obs else 0)) / obs.target)
+    gained = w.progress * min(1.0, 2 * max(0, obs.fixed - (parent_obs.fixed if parent_obs else 0)) / obs.target)
     regress = min(1.0, obs.regressions / max(1, obs.tests_passed + obs.regressions))
-    v = 0.35 * (obs.fixed / obs.target) + gained + 0.1 * changed + 0.1 * estimate - 0.5 * regress
-    return max(0.0, min(0.95, v))
+    v = w.solved * (obs.fixed / obs.target) + gained + w.changed * changed + w.estimate * estimate - w.regression * regress
+    return max(0.0, min(w.cap, v))
 
 
 class TreeSearch:
@@ -247,7 +184,7 @@ class TreeSearch:
         else:
             # A state that made progress stays attractive while it has few children, however
             # poor the first ones are: its second edit may be far down the policy's list.
-            exploit = max(n.q, n.value - 0.02 * len(n.children))
+            exploit = max(n.q, n.value - self.cfg.value.crowding * len(n.children))
         explore = self.cfg.exploration * math.sqrt(math.log(total + 1) / (n.visits + 1))
         return exploit + explore - self.cfg.depth_penalty * n.depth
 
@@ -338,7 +275,7 @@ class TreeSearch:
         child.observation = obs
         self.validated += 1
         estimate = self.policy.value_estimate(child, self.ctx)
-        child.value = node_value(obs, parent.observation, estimate)
+        child.value = node_value(obs, parent.observation, estimate, self.cfg.value)
         self.on_event("validation", {"node": child.id, "key": child.key, "cached": obs.cached, **obs.to_dict()})
         self.on_event("value", {"node": child.id, "value": round(child.value, 4), "estimate": round(estimate, 4)})
         self.backpropagate(child, child.value)

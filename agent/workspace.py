@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ouro.sandbox.core.errors import BadInput, OuroError
+from ouro.sandbox.core.files import checked_directory
 
 # Never copied: VCS data, ouro's own home, environments and caches (a stale .pyc could even
 # hide a candidate's edit).
@@ -36,10 +37,7 @@ def _is_git(path: Path) -> bool:
 
 def check_repo(path: Path, allow_dirty: bool) -> bool:
     """Validate the user's repository path; True when it is a git repository."""
-    if not path.exists():
-        raise BadInput(f"{path}: no such directory")
-    if not path.is_dir():
-        raise BadInput(f"{path}: not a directory")
+    checked_directory(path)
     if not _is_git(path):
         return False
     import git

@@ -29,7 +29,6 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 BOOT = ROOT / "sandbox" / "guest" / "boot"
 PYTEST = ["-m", "pytest", "-q", "-p", "no:cacheprovider"]
 
@@ -86,13 +85,13 @@ class SandboxRunner:
             shutil.copytree(s, self.root / s.parent.name, ignore=shutil.ignore_patterns("__pycache__", ".pytest_cache"))
         self.names = [s.parent.name for s in suites]
         policy = load_policy().with_backend(backend)
-        self.boxes = {audit: open_sandbox(policy, workspace=self.root, audit=audit) for audit in (True, False)}
+        self.boxes = {audit: open_sandbox(policy, "bench", workspace=self.root, audit=audit) for audit in (True, False)}
 
     def run(self, audit: bool) -> list[tuple[int, str]]:
         sb = self.boxes[audit]
         out = []
         for name in self.names:
-            r = sb.exec([getattr(sb, "python", "python3"), *PYTEST], cwd=f"{sb.workspace}/{name}", timeout=600)
+            r = sb.exec([sb.python, *PYTEST], cwd=f"{sb.workspace}/{name}", timeout=600)
             out.append((r.exit_code, _summary(r.stdout)))
         return out
 

@@ -21,7 +21,6 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 
 def run_bench(suite: Path, workers: int, out: Path, home: Path, extra: list[str]) -> tuple[float, dict]:
@@ -45,7 +44,7 @@ def prepare_environments(suite: Path, backend: str | None) -> None:
         return
     with tempfile.TemporaryDirectory() as tmp:
         for task in load_suite(suite).tasks:
-            ensure_env(task.materialize(Path(tmp) / task.id))
+            ensure_env(task.materialize(Path(tmp) / task.id), backend=backend or "docker")
 
 
 def main() -> int:

@@ -16,11 +16,11 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 
 def sample_candidates(n: int = 64):
     """n candidates from the first bundled source file that offers them, and the hook's context."""
+    from ouro.agent.policies.base import RankContext
     from ouro.agent.templates import generate
 
     for path in sorted((ROOT / "repos").glob("*/repo/**/*.py")):
@@ -29,8 +29,8 @@ def sample_candidates(n: int = 64):
         src = path.read_text()
         cands = generate(path.name, src, list(range(1, len(src.splitlines()) + 1)))
         if len(cands) >= n:
-            return cands[:n], {"issue": "", "base_files": {path.name: src}, "node_files": {},
-                               "target_tests": [], "localization": None}
+            return cands[:n], RankContext(issue="", base_files={path.name: src}, node_files={},
+                                          target_tests=[], localization=None)
     raise SystemExit("no bundled source file offers enough candidates")
 
 

@@ -16,12 +16,11 @@ wrote and runs it again, which gives the same result because nothing depends on 
 from __future__ import annotations
 
 import json
-import tomllib
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
-from ouro.sandbox.core.errors import BadInput
+from ouro.sandbox.core.schema import SchemaError, checked, from_table, load_toml
 from ouro.sandbox.core.files import append_jsonl, atomic_write_json, atomic_write_text, read_jsonl
 from ouro.improvers.language_model import ModelSpec
 from ouro.improvers.meta import SEED_IMPROVER, Archive, MetaUtility, improve_improver, version_record
@@ -54,108 +53,73 @@ class ExperimentConfig:
     @classmethod
     def load(cls, path: str | Path) -> "ExperimentConfig":
         path = Path(path)
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise BadInput(f"{path}: file not found") from None
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
-            raise BadInput(f"{path}: cannot read config: {e}") from None
-        return cls.from_dict(data, str(path), base=path.parent)
+        return cls.from_dict(load_toml(path, "experiment config"), str(path), base=path.parent)
 
     @classmethod
     def from_dict(cls, data: dict, source: str = "<config>", base: Path | None = None) -> "ExperimentConfig":
-        def err(key, problem):
-            return BadInput(f"{source}: {key}: {problem}")
-
-        known = {"experiment", "model", "meta", "sandbox"}
-        for k in data:
-            if k not in known:
-                raise err(k, f"unknown section (known: {', '.join(sorted(known))})")
-        exp = dict(data.get("experiment", {}))
-        kinds = {"name": str, "seed": int, "iterations": int, "train_tasks": list, "heldout_tasks": list,
-                 "meta_seeds": int, "transfer_seeds": int, "job_timeout_s": (int, float), "seed_improver": str}
-        for k, v in exp.items():
-            if k not in kinds:
-                raise err(f"experiment.{k}", f"unknown key (known: {', '.join(kinds)})")
-            if not isinstance(v, kinds[k]) or isinstance(v, bool):
-                raise err(f"experiment.{k}", f"wrong type {type(v).__name__}")
-        if "name" not in exp:
-            raise err("experiment.name", "missing")
-        for k in ("train_tasks", "heldout_tasks"):
-            for t in exp.get(k, []):
-                if t not in TASKS:
-                    raise err(f"experiment.{k}", f"unknown task {t!r} (known: {', '.join(TASKS)})")
-            if k in exp:
-                exp[k] = tuple(exp[k])
-        if not exp.get("train_tasks", ("lpn",)):
-            raise err("experiment.train_tasks", "must name at least one task")
-        for k in ("iterations", "meta_seeds", "transfer_seeds"):
-            if k in exp and exp[k] < (0 if k == "iterations" else 1):
-                raise err(f"experiment.{k}", f"must be positive, got {exp[k]}")
-        if "seed_improver" in exp and base is not None:
+        f = from_table(_ConfigFile, data, f"{source}: ")
+        for section, spec in (("model", f.model), ("meta", f.meta)):
+            if spec.kind == "litellm" and not spec.model:
+                raise SchemaError(f"{source}: {section}.model: a litellm model needs a name")
+        exp = {k: getattr(f.experiment, k) for k in _ExperimentSection.__dataclass_fields__}
+        if exp["seed_improver"] is not None and base is not None:
             exp["seed_improver"] = str((base / exp["seed_improver"]).resolve())
+        model = f.model
+        meta_table = dict(data.get("meta", {}))
+        # the meta-improver's model is the [model] one with [meta]'s keys on top (6 calls by default)
+        meta = replace(model, **{"max_calls": 6, **{k: getattr(f.meta, k) for k in meta_table if k != "utility_budget"}})
+        return cls(**exp, model=model, meta_model=meta, meta_utility_budget=f.meta.utility_budget,
+                   sandbox=f.sandbox)
 
-        def model(section: str, default: ModelSpec) -> ModelSpec:
-            body = dict(data.get(section, {}))
-            allowed = {"kind", "model", "api_base", "max_calls", "max_tokens"} | ({"utility_budget"} if section == "meta" else set())
-            for k in body:
-                if k not in allowed:
-                    raise err(f"{section}.{k}", f"unknown key (known: {', '.join(sorted(allowed))})")
-            types = {"kind": str, "model": str, "api_base": str, "max_calls": int, "max_tokens": int, "utility_budget": int}
-            for k, v in body.items():
-                if not isinstance(v, types[k]) or isinstance(v, bool):
-                    raise err(f"{section}.{k}", f"expected {types[k].__name__}, got {type(v).__name__} {v!r}")
-                if types[k] is int and v < 1:
-                    raise err(f"{section}.{k}", f"must be at least 1, got {v}")
-            body.pop("utility_budget", None)
-            if body.get("kind", default.kind) not in ("mutation", "litellm"):
-                raise err(f"{section}.kind", "must be mutation or litellm")
-            if body.get("kind") == "litellm" and not body.get("model"):
-                raise err(f"{section}.model", "a litellm model needs a name")
-            return replace(default, **body)
 
-        base_model = model("model", ModelSpec())
-        meta_default = replace(base_model, max_calls=6)
-        sb = dict(data.get("sandbox", {}))
-        for k in sb:
-            if k not in ("backend", "policy_file", "memory_mb", "unsafe_local"):
-                raise err(f"sandbox.{k}", "unknown key (known: backend, policy_file, memory_mb, unsafe_local)")
-        sb_types = {"backend": str, "policy_file": str, "memory_mb": int, "unsafe_local": bool}
-        for k, v in sb.items():
-            if not isinstance(v, sb_types[k]) or (sb_types[k] is int and isinstance(v, bool)):
-                raise err(f"sandbox.{k}", f"expected {sb_types[k].__name__}, got {type(v).__name__} {v!r}")
-        if sb.get("memory_mb", 512) < 64:
-            raise err("sandbox.memory_mb", "must be at least 64")
-        if sb.get("backend", "bwrap") not in ("docker", "gvisor", "bwrap", "local"):
-            raise err("sandbox.backend", "must be docker, gvisor, bwrap or local")
-        meta_budget = data.get("meta", {}).get("utility_budget", 6)
-        return cls(**exp, model=base_model, meta_model=model("meta", meta_default),
-                   meta_utility_budget=meta_budget, sandbox=SandboxSpec(**sb))
+# -- the config file's shape (read by sandbox.core.schema) -------------------------------------------
+def _tasks_known(tasks) -> bool | str:
+    unknown = [t for t in tasks if t not in TASKS]
+    return f"unknown task {unknown[0]!r} (known: {', '.join(TASKS)})" if unknown else True
+
+
+@dataclass(frozen=True)
+class _ExperimentSection:
+    name: str
+    seed: int = 0
+    iterations: int = checked(ExperimentConfig.iterations, check=lambda v: v >= 0, problem="must be 0 or more")
+    train_tasks: tuple[str, ...] = checked(ExperimentConfig.train_tasks,
+                                           check=lambda v: _tasks_known(v) if v else "must name at least one task")
+    heldout_tasks: tuple[str, ...] = checked(ExperimentConfig.heldout_tasks, check=_tasks_known)
+    meta_seeds: int = checked(ExperimentConfig.meta_seeds, check=lambda v: v >= 1, problem="must be positive")
+    transfer_seeds: int = checked(ExperimentConfig.transfer_seeds, check=lambda v: v >= 1, problem="must be positive")
+    job_timeout_s: float = checked(ExperimentConfig.job_timeout_s, check=lambda v: v > 0, problem="must be positive")
+    seed_improver: str | None = None
+
+
+@dataclass(frozen=True)
+class _MetaSection(ModelSpec):
+    utility_budget: int = checked(ExperimentConfig.meta_utility_budget, check=lambda v: v >= 1,
+                                  problem="must be at least 1")
+
+
+@dataclass(frozen=True)
+class _ConfigFile:
+    experiment: _ExperimentSection
+    model: ModelSpec = field(default_factory=ModelSpec)
+    meta: _MetaSection = field(default_factory=_MetaSection)
+    sandbox: SandboxSpec = field(default_factory=SandboxSpec)
 
 
 def _audit_log(home):
-    """The tamper-evident audit log, or None while sandbox.audit.log is not available."""
-    try:
-        from ouro.sandbox.audit.log import default_log
-    except ImportError:
-        return None
+    """The project's tamper-evident audit log."""
+    from ouro.sandbox.audit.log import default_log
+
     return default_log(home)
 
 
-# the audit log's name for a kind, where it already has one
-_AUDIT_KIND = {"sandbox_disabled": "sandbox_disable"}
-
-
 def _audit_event(v: dict, run_id: str, iteration: int, backend: str) -> dict:
+    from ouro.sandbox.audit.events import make_event
+
     extra = {k: v[k] for k in ("version", "task", "seed", "how") if k in v}
-    try:
-        from ouro.sandbox.audit.events import make_event
-    except ImportError:
-        return {"kind": _AUDIT_KIND.get(v["kind"], v["kind"]), "severity": "high", "source": "improve",
-                "detail": v["detail"], "run_id": run_id, "violation": v["kind"], "iteration": iteration, **extra}
-    event = make_event(_AUDIT_KIND.get(v["kind"], v["kind"]), v["detail"], source="improve", run_id=run_id,
+    event = make_event(v["kind"], v["detail"], source="improve", run_id=run_id,
                        policy="improver", backend=backend, violation=v["kind"], iteration=iteration, **extra)
-    event["severity"] = "critical" if v["kind"] == "sandbox_disabled" else "high"
+    event["severity"] = "critical" if v["kind"] == "sandbox_disable" else "high"
     return event
 
 

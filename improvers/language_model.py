@@ -20,20 +20,13 @@ from __future__ import annotations
 import ast
 import hashlib
 import random
-import re
 from dataclasses import dataclass, field
 
-CODE_BLOCK = re.compile(r"```(?:python|py)?[ \t]*\n(.*?)```", re.S)
-
+from ouro.improvers.guest.helpers import extract_code  # the one the improvers use in the sandbox
+from ouro.sandbox.core.schema import checked
 
 class LMBudgetExceeded(Exception):
     """An improver asked for more language-model calls or tokens than its budget."""
-
-
-def extract_code(text: str) -> str:
-    """The first fenced code block of `text`, or the whole text when there is none."""
-    m = CODE_BLOCK.search(text)
-    return (m.group(1) if m else text).strip("\n") + "\n"
 
 
 def estimate_tokens(text: str) -> int:
@@ -256,11 +249,12 @@ class BudgetedLM:
 class ModelSpec:
     """Which backend an experiment uses, as plain picklable values (jobs run in other processes)."""
 
-    kind: str = "mutation"          # mutation | litellm
+    kind: str = checked("mutation", check=lambda v: v in ("mutation", "litellm"),
+                        problem="must be mutation or litellm")
     model: str = ""                 # litellm model name, e.g. "openai/replay"
     api_base: str | None = None
-    max_calls: int = 12
-    max_tokens: int = 200_000
+    max_calls: int = checked(12, check=lambda v: v >= 1, problem="must be at least 1")
+    max_tokens: int = checked(200_000, check=lambda v: v >= 1, problem="must be at least 1")
 
     def build(self, seed: int) -> BudgetedLM:
         if self.kind == "mutation":

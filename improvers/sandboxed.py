@@ -19,6 +19,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from ouro.sandbox.core.schema import checked
+from ouro.sandbox.policy import BACKENDS
+
 from ouro.improvers.detect import Violation, check_claim, check_utility_state, scan_improver_source
 from ouro.improvers.language_model import BudgetedLM, LMBudgetExceeded, ModelSpec, stable_seed
 from ouro.improvers.tasks import InvalidOutput, Task, get_task
@@ -32,21 +35,21 @@ PROTOCOL_PREFIX = b"\x1eOURO-IMPROVE "
 class SandboxSpec:
     """How to open sandboxes for generated code, as plain values (jobs run in other processes)."""
 
-    backend: str = "bwrap"
+    backend: str = checked("bwrap", check=lambda v: v in BACKENDS, problem=f"must be one of {', '.join(BACKENDS)}")
     policy_file: str | None = None
     unsafe_local: bool = False   # the local backend isolates nothing: unit tests only
-    memory_mb: int = 512
+    memory_mb: int = checked(512, check=lambda v: v >= 64, problem="must be at least 64")
 
     def open(self):
         from ouro.sandbox.backends import open_sandbox
         from ouro.sandbox.policy import load_policy
 
         policy = load_policy(self.policy_file).with_backend(self.backend).with_limits(memory_mb=self.memory_mb)
-        return open_sandbox(policy, unsafe_local=self.unsafe_local, audit=True)
+        return open_sandbox(policy, "improver", unsafe_local=self.unsafe_local, audit=True)
 
 
 def _python(sb) -> str:
-    return getattr(sb, "python", None) or "python3"
+    return sb.python
 
 
 def _guest_files() -> dict[str, bytes]:
@@ -192,7 +195,7 @@ class _Session:
         sol = str(msg.get("solution", ""))
         if msg.get("use_sandbox") is not True:
             # never obliged: the candidate still runs in the sandbox below
-            self.violations.append(Violation("sandbox_disabled", "utility called with use_sandbox=False"))
+            self.violations.append(Violation("sandbox_disable", "utility called with use_sandbox=False"))
         if msg.get("final") and not self.final_used:
             # the runner's one check of the returned answer, not charged to the budget (once
             # only: an improver that sets the flag itself gains nothing)
@@ -319,12 +322,10 @@ def _audit_sink(job: ImproverJob) -> Callable | None:
     into scores, so the archive stays the same with or without it."""
     if not job.audit_home:
         return None
-    try:
-        from ouro.sandbox.core.home import OuroHome
-        from ouro.sandbox.audit.events import events_from_exec
-        from ouro.sandbox.audit.log import default_log
-    except ImportError:
-        return None
+    from ouro.sandbox.audit.events import events_from_exec
+    from ouro.sandbox.audit.log import default_log
+    from ouro.sandbox.core.home import OuroHome
+
     log = default_log(OuroHome(Path(job.audit_home)))
 
     def sink(result) -> None:

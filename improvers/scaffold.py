@@ -18,13 +18,12 @@ from __future__ import annotations
 import ast
 import builtins
 import hashlib
-import json
 import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from ouro.sandbox.core.errors import BadInput, PreconditionFailed
+from ouro.sandbox.core.errors import PreconditionFailed
 from ouro.sandbox.core.files import append_jsonl, atomic_write_json, atomic_write_text
 
 TARGET = Path(__file__).resolve().parent / "scaffold_target.py"
@@ -64,29 +63,23 @@ def vet(source: str) -> list[str]:
             problems.append(f"line {node.lineno}: dunder attribute {node.attr}")
         elif isinstance(node, ast.Name) and node.id in _FORBIDDEN_NAMES:
             problems.append(f"line {node.lineno}: uses {node.id}")
-    try:
-        from ouro.sandbox.audit.static_scan import scan_source
-    except ImportError:
-        scan_source = None
-    if scan_source is not None and not problems:
+    from ouro.sandbox.audit.static_scan import scan_source
+
+    if not problems:
         problems += [f"line {f.line}: {f.kind}: {f.message}" for f in scan_source("scaffold_target.py", source)]
     return problems
 
 
-def load_ranker(path: str | Path | None = None, source: str | None = None) -> Callable:
-    """The rank function of the scaffold file in use (or of `source`), checked at every call,
-    for agent.policies.builtin.BuiltinPolicy(ranker=...)."""
-    if source is None:
-        source = Path(path or TARGET).read_text(encoding="utf-8")
-    problems = vet(source)
-    if problems:
-        raise ScaffoldBroken("; ".join(problems))
-    namespace = {"__builtins__": dict(_SAFE_BUILTINS, __import__=_import_math), "__name__": "scaffold_target"}
-    exec(compile(source, "scaffold_target.py", "exec"), namespace)
-    rank = namespace["rank"]
+class ScaffoldRanker:
+    """The agent.policies.base.Ranker of a scaffold rewrite: its rank(), checked at every call."""
 
-    def ranker(candidates, context):
-        scores = list(rank(candidates, context))
+    includes_localization = False
+
+    def __init__(self, rank: Callable):
+        self.rank = rank
+
+    def __call__(self, candidates, context) -> list[float]:
+        scores = list(self.rank(candidates, context))
         if len(scores) != len(candidates):
             raise ScaffoldBroken(f"rank returned {len(scores)} scores for {len(candidates)} candidates")
         for s in scores:
@@ -94,7 +87,18 @@ def load_ranker(path: str | Path | None = None, source: str | None = None) -> Ca
                 raise ScaffoldBroken(f"rank returned {s!r}, not a score in [0, 1]")
         return [float(s) for s in scores]
 
-    return ranker
+
+def load_ranker(path: str | Path | None = None, source: str | None = None) -> ScaffoldRanker:
+    """The ranker of the scaffold file in use (or of `source`), for
+    agent.policies.builtin.BuiltinPolicy(ranker=...)."""
+    if source is None:
+        source = Path(path or TARGET).read_text(encoding="utf-8")
+    problems = vet(source)
+    if problems:
+        raise ScaffoldBroken("; ".join(problems))
+    namespace = {"__builtins__": dict(_SAFE_BUILTINS, __import__=_import_math), "__name__": "scaffold_target"}
+    exec(compile(source, "scaffold_target.py", "exec"), namespace)
+    return ScaffoldRanker(namespace["rank"])
 
 
 def _import_math(name, *args, **kwargs):
@@ -125,6 +129,7 @@ class RepairJob:
 
 def run_repair_job(job: RepairJob) -> dict:
     from ouro.agent.bench.judge import judge_patch
+    from ouro.agent.policies.builtin import BuiltinPolicy
     from ouro.agent.repair import RepairConfig, run_repair
     from ouro.agent.bench.suite import load_task_dir
     from ouro.sandbox.policy import load_policy
@@ -132,13 +137,13 @@ def run_repair_job(job: RepairJob) -> dict:
     task = load_task_dir(Path(job.task_dir))
     out = {"repo": task.id, "fixed": False, "plausible": False, "to_first": None, "validated": 0, "error": None}
     try:
-        ranker = load_ranker(source=job.source)
+        policy = BuiltinPolicy(ranker=load_ranker(source=job.source))
         with tempfile.TemporaryDirectory(prefix=f"ouro-scaffold-{task.id}-") as tmp:
             repo = task.materialize(Path(tmp) / "repo")
             cfg = RepairConfig(repo=repo, issue=task.issue, test_cmd=task.test_cmd, backend=job.backend,
                                budget=job.budget, seed=job.seed, home=Path(job.home), allow_dirty=True,
-                               unsafe_local=job.unsafe_local, time_limit=task.timeout_s, llm_options={"ranker": ranker})
-            outcome = run_repair(cfg)
+                               unsafe_local=job.unsafe_local, time_limit=task.timeout_s, ranker="scaffold")
+            outcome = run_repair(cfg, policy=policy)
         out.update(validated=outcome.candidates_validated, to_first=outcome.candidates_to_first_plausible,
                    error=outcome.error)
         if outcome.status == "plausible" and outcome.patch:
@@ -208,7 +213,7 @@ class ScaffoldOutcome:
         return asdict(self)
 
 
-def _sha(s: str) -> str:
+def short_sha(s: str) -> str:
     return hashlib.sha256(s.encode()).hexdigest()[:12]
 
 
@@ -229,9 +234,9 @@ def improve_scaffold(cfg: ScaffoldConfig, run_dir: Path, executor, candidates: l
     scores: dict[str, SplitScore] = {}
 
     def split_score(source: str, split: str) -> SplitScore:
-        key = f"{split}:{_sha(source)}"
+        key = f"{split}:{short_sha(source)}"
         if key not in scores:
-            progress(f"scoring {'the scaffold in use' if source == current else _sha(source)} on the {split} split")
+            progress(f"scoring {'the scaffold in use' if source == current else short_sha(source)} on the {split} split")
             scores[key] = score_split(source, cfg.train if split == "training" else cfg.heldout, **kw)
         return scores[key]
 
@@ -243,7 +248,7 @@ def improve_scaffold(cfg: ScaffoldConfig, run_dir: Path, executor, candidates: l
     rows = []
     for i, source in enumerate(candidates):
         atomic_write_text(run_dir / "candidates" / f"c{i}.py", source)
-        row = {"candidate": f"c{i}", "sha": _sha(source), "problems": vet(source), "train": None, "heldout": None}
+        row = {"candidate": f"c{i}", "sha": short_sha(source), "problems": vet(source), "train": None, "heldout": None}
         if row["problems"]:
             row["verdict"] = f"rejected: {row['problems'][0]}"
         elif source == current:
@@ -261,10 +266,10 @@ def improve_scaffold(cfg: ScaffoldConfig, run_dir: Path, executor, candidates: l
         append_jsonl(run_dir / "candidates.jsonl", row)
         rows.append(row)
     accepted = [(r, s) for r, s in zip(rows, candidates) if r["verdict"] == "accepted"]
-    in_use = {"sha": _sha(current)}
+    in_use = {"sha": short_sha(current)}
     for split, name in (("training", "train"), ("held-out", "heldout")):
-        if f"{split}:{_sha(current)}" in scores:
-            in_use[name] = asdict(scores[f"{split}:{_sha(current)}"])
+        if f"{split}:{short_sha(current)}" in scores:
+            in_use[name] = asdict(scores[f"{split}:{short_sha(current)}"])
     outcome = ScaffoldOutcome(None, in_use, rows)
     if accepted:
         best_row, best = max(accepted, key=lambda rs: (rs[0]["train"]["utility"], rs[0]["heldout"]["utility"]))
@@ -306,43 +311,3 @@ def _propose_with_seed_improver(current: str, cfg: ScaffoldConfig, train_score) 
     return out
 
 
-def scaffold_command(args, progress) -> int:
-    from ouro.agent.cli.common import home_of, print_json
-    from ouro.sandbox.core.executor import make_executor
-
-    repos = sorted(p.name for p in REPOS.iterdir() if (p / "task.toml").exists()) if REPOS.is_dir() else []
-    train = [r for r in args.train.split(",") if r] or repos[: len(repos) // 2]
-    heldout = [r for r in args.heldout.split(",") if r] or repos[len(repos) // 2:]
-    for r in train + heldout:
-        if not (REPOS / r / "task.toml").exists() and not (Path(r) / "task.toml").exists():
-            raise BadInput(f"no bundled repo {r!r} (known: {', '.join(repos)})")
-    if set(train) & set(heldout):
-        raise BadInput(f"a repo cannot be in both splits: {', '.join(sorted(set(train) & set(heldout)))}")
-    if args.backend == "local" and not args.unsafe_local:
-        raise BadInput("the local backend isolates nothing: pass --unsafe-local to use it (tests only)")
-    candidates = None
-    if args.candidate:
-        candidates = []
-        for path in args.candidate:
-            try:
-                candidates.append(Path(path).read_text(encoding="utf-8"))
-            except (OSError, UnicodeDecodeError) as e:
-                raise BadInput(f"--candidate {path}: {e}") from None
-    cfg = ScaffoldConfig(train=train, heldout=heldout, target=Path(args.target) if args.target else TARGET,
-                         backend=args.backend, budget=args.budget, seed=args.seed, n_mutants=args.n,
-                         unsafe_local=args.unsafe_local)
-    home = home_of(args).ensure()
-    run_dir = home.runs / f"scaffold-{args.seed}-{_sha(json.dumps([train, heldout, [_sha(c) for c in candidates or []]]))}"
-    ex = make_executor(workers=1)
-    try:
-        outcome = improve_scaffold(cfg, run_dir, ex, candidates, progress)
-    finally:
-        ex.close()
-    if args.json:
-        print_json(dict(outcome.to_dict(), run_dir=str(run_dir)))
-    else:
-        for r in outcome.candidates:
-            tr = r["train"]
-            print(f"{r['candidate']} {r['sha']}: {r['verdict']}" + (f" (train fixed {tr['fixed']}, utility {tr['utility']})" if tr else ""))
-        print(f"in use: {'replaced by ' + outcome.installed if outcome.installed else 'unchanged'} ({cfg.target})")
-    return 0 if outcome.installed else 1

@@ -4,14 +4,16 @@ its repair candidates.
 `ouro improve scaffold` proposes rewrites of this file, scores each on a training split of
 repos/, and replaces it only when a rewrite also holds on a held-out split (see
 improvers/scaffold.py). The repair agent loads it through
-`improvers.scaffold.load_ranker()`, which passes `rank` to the built-in policy as its ranker
+`improvers.scaffold.load_ranker()`, which wraps `rank` as the built-in policy's ranker
 (agent.policies.builtin.BuiltinPolicy(ranker=...)).
 
 The rules for a rewrite (checked before it is ever loaded): define rank(candidates, context);
 plain Python with no imports other than math; no dunder attributes, no exec/eval/open.
 `candidates` are agent.templates.Candidate objects (file, line, template, before, after,
-function); `context` has the issue text and the target tests. Return one score in [0, 1] per
-candidate; higher is tried first (multiplied by how suspicious the line is).
+function); `context` (agent.policies.base.RankContext) has the issue text (context.issue), the
+target tests (context.target_tests) and the files (context.base_files, context.node_files).
+Return one score in [0, 1] per candidate; higher is tried first (multiplied by how suspicious
+the line is).
 
 As shipped, it reproduces the built-in policy's own heuristic (template priors, spread over
 variants) exactly.

@@ -5,16 +5,31 @@ Code runs with `exec` (one command, hard timeout, capped output) or `spawn` (a l
 process with pipes, used by the warm pool's worker). Files move with `write_files`,
 `read_file`, `copy_in` and `copy_out`; the host never shares a writable directory with
 the sandbox, so what the code under test writes stays inside until we read it.
+
+`SandboxBase` holds what every backend shares, above all the environment of the processes
+it starts (`guest_env`): one precedence on every backend, so no caller can switch the audit
+hook off by passing an environment.
 """
 from __future__ import annotations
 
 import enum
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+from ouro.sandbox.core.errors import EXIT_PRECONDITION, OuroError
+
+if TYPE_CHECKING:
+    from ouro.sandbox.policy import SandboxPolicy
 
 # Every container/process ouro starts carries this label so leftovers can be reaped.
 LABEL = "ouro.sandbox"
+# ouro's guest code (test runner, warm worker, audit hook) on the host, and where every
+# backend makes it visible, read-only, inside the sandbox
+GUEST_DIR = Path(__file__).resolve().parent / "guest"
+GUEST_IN_SANDBOX = "/opt/ouro/guest"
+# what never travels into a sandbox's workspace: version control, caches, virtualenvs
+COPY_EXCLUDES = frozenset({".git", ".ouro", ".venv", "__pycache__", ".pytest_cache", ".mypy_cache", "node_modules"})
 
 
 class EndReason(str, enum.Enum):
@@ -51,8 +66,12 @@ class ExecResult:
         return d
 
 
-class SandboxError(Exception):
-    """A backend could not start or talk to its sandbox (daemon missing, image missing...)."""
+class SandboxError(OuroError):
+    """Every error of the sandbox layer derives from this one. By default a precondition not
+    met (exit 3): a backend could not start or talk to its sandbox (daemon missing, image
+    missing...); subclasses for bad input say exit 2."""
+
+    exit_code = EXIT_PRECONDITION
 
 
 @runtime_checkable
@@ -63,12 +82,23 @@ class SandboxProcess(Protocol):
     def readline(self, timeout: float | None = None) -> bytes: ...
     def kill(self) -> None: ...
     def alive(self) -> bool: ...
+    def stderr_tail(self) -> str:
+        """What the process wrote to stderr lately (for the message when it dies)."""
 
 
 @runtime_checkable
 class Sandbox(Protocol):
-    backend: str
-    workspace: str  # absolute path of the workspace as seen inside the sandbox
+    backend: str          # docker | gvisor | bwrap | local
+    workspace: str        # absolute path of the workspace as seen inside the sandbox
+    python: str           # the interpreter to run, as seen inside the sandbox
+    guest_dir: str        # ouro's guest code (runner, warm worker, audit hook) inside the sandbox
+    tmpdir: str           # where report and coverage files go, readable with read_file
+    policy: "SandboxPolicy"
+    audit: bool           # the in-sandbox audit hook is installed in every Python process
+    labels: dict[str, str]
+
+    def guest_env(self, env: dict[str, str] | None = None) -> dict[str, str]:
+        """The environment a process started with `env` gets inside the sandbox."""
 
     def exec(
         self,
@@ -92,10 +122,66 @@ class Sandbox(Protocol):
     def copy_in(self, host_dir: Path) -> None:
         """Replace the workspace content with a copy of host_dir."""
 
-    def copy_out(self, host_dir: Path) -> None:
-        """Copy the workspace out to host_dir."""
+    def copy_out(self, host_dir: Path, src: str | None = None, max_bytes: int = 1 << 30) -> None:
+        """Copy the workspace out to host_dir; or the in-sandbox directory `src` (the build's
+        output), never following a link it holds, to host_dir, which must not exist yet."""
 
     def close(self) -> None: ...
 
     def __enter__(self) -> "Sandbox": ...
     def __exit__(self, *exc) -> None: ...
+
+
+class SandboxBase:
+    """What the backends share. A subclass sets `backend`, `workspace`, `python`, `guest_dir`
+    and `tmpdir` as class attributes or in __init__, calls `_init_common`, and gives its
+    fixed environment in `base_env()`."""
+
+    backend = ""
+    workspace = "/workspace"
+    python = "python3"
+    guest_dir = GUEST_IN_SANDBOX
+    tmpdir = "/tmp"
+    path_prefix = ""   # an environment's interpreter directory, first on PATH (a host interpreter)
+    environment = None  # the images.Environment it runs (open_sandbox sets it), None for a bare one
+
+    def _init_common(self, policy: "SandboxPolicy", audit: bool, labels: dict[str, str] | None) -> None:
+        self.policy = policy
+        self.audit = audit
+        self.labels = dict(labels or {})
+
+    def _path(self, default: str) -> str:
+        return f"{self.path_prefix}:{default}" if self.path_prefix else default
+
+    def base_env(self) -> dict[str, str]:
+        """The backend's own variables (PATH, HOME, ...), before the caller's."""
+        return {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/tmp", "LANG": "C.UTF-8",
+                "PYTHONDONTWRITEBYTECODE": "1"}
+
+    def guest_env(self, env: dict[str, str] | None = None) -> dict[str, str]:
+        """The backend's variables, then the caller's, then what the audit requires, which a
+        caller cannot override: the hook's boot directory first on PYTHONPATH (a caller's
+        PYTHONPATH follows it), OURO_AUDIT=1, and the policy's deny/kill rules unless the
+        caller passes rules of its own (the self-test does, to try a rule)."""
+        out = self.base_env()
+        out.update(env or {})
+        if self.audit:
+            boot = f"{self.guest_dir}/boot"
+            out["PYTHONPATH"] = boot + (":" + out["PYTHONPATH"] if out.get("PYTHONPATH") else "")
+            out["OURO_AUDIT"] = "1"
+            # guest/userbase's .pth loads the hook before any dependency's .pth or *customize runs
+            out["PYTHONUSERBASE"] = f"{self.guest_dir}/userbase"
+            from ouro.sandbox.audit.rules import guest_env as rules_env
+
+            for k, v in rules_env(self.policy.audit_rules).items():
+                out.setdefault(k, v)
+        return out
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:  # pragma: no cover - every backend overrides it
+        raise NotImplementedError

@@ -3,7 +3,7 @@
 rlimits bound one process at a time (RLIMIT_AS per process, RLIMIT_NPROC per host uid across
 every sandbox); a cgroup bounds the whole sandbox the way Docker does: memory (swap equal, so
 no swap), a pids maximum, and a CFS cpu quota. Only root can create cgroups, and only where
-the v1 controllers are mounted (this machine: cgroup v1); `create` returns None otherwise and
+the v1 controllers are mounted; `create` returns None otherwise (cgroup v2 hosts) and
 the backend falls back to rlimits alone.
 
 Processes join in the forked child before exec (`join`, called from preexec_fn while still

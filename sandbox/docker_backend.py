@@ -26,15 +26,11 @@ import weakref
 from dataclasses import dataclass
 from pathlib import Path
 
-from ouro.sandbox.base import LABEL, EndReason, ExecResult, SandboxError
+from ouro.sandbox.base import COPY_EXCLUDES, GUEST_DIR, GUEST_IN_SANDBOX, SandboxBase, LABEL, EndReason, ExecResult, SandboxError
 from ouro.sandbox.policy import SandboxPolicy
 
-GUEST_DIR = Path(__file__).resolve().parent / "guest"
-GUEST_IN_SANDBOX = "/opt/ouro/guest"
 WORKSPACE = "/workspace"
 KEEPER_UID = 65534  # "nobody": owns the container's keep-alive process, never the code under test
-# What copy_in leaves out of the workspace: version control, caches, virtualenvs.
-COPY_EXCLUDES = {".git", ".ouro", ".venv", "__pycache__", ".pytest_cache", ".mypy_cache", "node_modules"}
 # Internal transfers (copy_out, read_file) are not bounded by the policy's output cap.
 TRANSFER_CAP = 1 << 30
 READ_CAP = 256 << 20  # read_file: the files the host reads back are bounded by fsize anyway
@@ -195,6 +191,9 @@ class DockerProcess:
     def stderr(self) -> bytes:
         return self.err
 
+    def stderr_tail(self) -> str:
+        return self.err[-4000:].decode("utf-8", "replace")
+
     def alive(self) -> bool:
         if self.reader.eof:
             return False
@@ -221,19 +220,19 @@ def _remove_container(client, container_id: str) -> None:
         pass
 
 
-class DockerSandbox:
+class DockerSandbox(SandboxBase):
     """A hardened container (runc, or gVisor with runtime="runsc") behind the Sandbox protocol."""
 
     workspace = WORKSPACE
 
-    def __init__(self, client, container, policy: SandboxPolicy, runtime: str | None, audit: bool):
+    def __init__(self, client, container, policy: SandboxPolicy, runtime: str | None, audit: bool,
+                 labels: dict[str, str] | None = None):
+        self._init_common(policy, audit, labels)
         self.client = client
         self.container = container
         self.id = container.id
-        self.policy = policy
         self.runtime = runtime
         self.backend = "gvisor" if runtime == "runsc" else "docker"
-        self.audit = audit
         self.cgroup = _CgroupWatch(self.id)
         self._closed = False
         self._broken: str | None = None  # why the sandbox refuses commands though docker says Running
@@ -248,13 +247,15 @@ class DockerSandbox:
     @classmethod
     def start(cls, policy: SandboxPolicy, *, workspace: Path | None = None, image: str | None = None,
               labels: dict[str, str] | None = None, runtime: str | None = None, audit: bool = True,
-              client=None) -> "DockerSandbox":
+              client=None, env=None, network: bool = False) -> "DockerSandbox":
+        """env: an images.Environment (its image, and its interpreter's bin first on PATH).
+        network: Docker's default bridge instead of no network, for the environment build only."""
         import docker
         from ouro.sandbox import images, reaper, seccomp
 
         client = client or images.docker_client()
         reaper.reap(client)  # leftovers of dead ouro processes only
-        image = image or policy.image
+        image = (env.image if env is not None and env.image else None) or image or policy.image
         if image == images.BASE_IMAGE:
             images.ensure_base_image(client)
         lim = policy.limits
@@ -270,7 +271,7 @@ class DockerSandbox:
             command=["sleep", "infinity"],
             detach=True,
             user=f"{KEEPER_UID}:{KEEPER_UID}",
-            network_mode="none",
+            network_mode="bridge" if network else "none",
             read_only=True,
             tmpfs={WORKSPACE: f"{tmpfs_opts},uid={uid},gid={uid},mode=0755",
                    "/tmp": f"{tmpfs_opts},mode=1777"},
@@ -311,7 +312,8 @@ class DockerSandbox:
         except docker.errors.APIError as e:
             hint = " (is runsc registered? run `ouro sandbox setup`)" if runtime else ""
             raise SandboxError(f"cannot start a {cls.__name__} container: {e.explanation or e}{hint}") from None
-        sb = cls(client, container, policy, runtime, audit)
+        sb = cls(client, container, policy, runtime, audit, all_labels)
+        sb.path_prefix = env.path_prefix if env is not None else ""
         try:
             if not sb._can_kill_from_host():  # otherwise the host freezes and kills (faster)
                 sb._start_killer()
@@ -327,12 +329,6 @@ class DockerSandbox:
             self._closed = True
             self._finalizer()
 
-    def __enter__(self) -> "DockerSandbox":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
     def alive(self) -> bool:
         if self._broken:
             return False
@@ -343,33 +339,21 @@ class DockerSandbox:
 
     # ------------------------------------------------------------------ execution
 
-    def _env(self, env: dict[str, str] | None) -> dict[str, str]:
-        out = {"HOME": "/tmp", "LANG": "C.UTF-8", "PYTHONDONTWRITEBYTECODE": "1",
-               "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}
-        out.update(env or {})
-        if self.audit:
-            boot = f"{GUEST_IN_SANDBOX}/boot"
-            out["PYTHONPATH"] = boot + (":" + out["PYTHONPATH"] if out.get("PYTHONPATH") else "")
-            out["OURO_AUDIT"] = "1"
-            out["PYTHONUSERBASE"] = f"{GUEST_IN_SANDBOX}/userbase"  # the hook loads before any dependency's .pth
-            # deny/kill rules are enforced by the hook in every run, not only in the self-test;
-            # a caller's explicit OURO_AUDIT_RULES wins
-            from ouro.sandbox.audit.rules import guest_env
-
-            for k, v in guest_env(self.policy.audit_rules).items():
-                out.setdefault(k, v)
-        return out
+    def base_env(self) -> dict[str, str]:
+        return {"HOME": "/tmp", "LANG": "C.UTF-8", "PYTHONDONTWRITEBYTECODE": "1",
+                "PATH": self._path("/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")}
 
     def _raw(self, argv: list[str], *, timeout: float | None, cap: int, input: bytes | None = None,
              env: dict[str, str] | None = None, cwd: str | None = None, watch: bool = False,
-             user: int | None = None, kill_on_limit: bool = True) -> _RawResult:
-        """Run argv as the sandbox uid; stream output, enforce the deadline and the cap."""
+             user: int | None = None, kill_on_limit: bool = True, sink=None) -> _RawResult:
+        """Run argv as the sandbox uid; stream output, enforce the deadline and the cap.
+        sink: a callable that takes stdout's bytes as they come, instead of keeping them."""
         self._check_usable()
         api = self.client.api
         try:
             uid = self.policy.uid if user is None else user
             exec_id = api.exec_create(self.id, argv, stdin=input is not None, user=f"{uid}:{uid}",
-                                      environment=env or self._env(None), workdir=cwd or WORKSPACE)["Id"]
+                                      environment=env or self.guest_env(), workdir=cwd or WORKSPACE)["Id"]
             sock_obj = api.exec_start(exec_id, socket=True)
         except Exception as e:
             state = self._state()
@@ -401,7 +385,10 @@ class DockerSandbox:
                     room = cap - total
                     keep = data[:max(room, 0)]
                     total += len(data)
-                    (err if stream == 2 else out).extend(keep)
+                    if stream != 2 and sink is not None:
+                        sink(keep)
+                    else:
+                        (err if stream == 2 else out).extend(keep)
                     if len(keep) < len(data):
                         if stream == 2:
                             trunc_err = True
@@ -585,7 +572,7 @@ class DockerSandbox:
         lim = self.policy.limits
         timeout = lim.wall_time_s if timeout is None else min(timeout, lim.wall_time_s)
         before = self.cgroup.snapshot()
-        env = self._env(env)
+        env = self.guest_env(env)
         # guest/reap.sh: after the command, no process of the sandbox uid survives (spawned
         # long-lived processes excepted), and the exit-time facts go to the host
         env["OURO_SPARE_PIDS"] = " ".join(str(p.pid) for p in list(self._spawned) if p.pid and not p.reader.eof)
@@ -594,13 +581,9 @@ class DockerSandbox:
         after = self.cgroup.snapshot()
         stdout = raw.stdout.decode("utf-8", "replace")
         stderr = raw.stderr.decode("utf-8", "replace")
-        events: list[dict] = []
-        try:
-            from ouro.sandbox.audit.channel import split_audit_lines
+        from ouro.sandbox.audit.channel import split_audit_lines
 
-            stderr, events = split_audit_lines(stderr)
-        except ImportError:
-            pass
+        stderr, events = split_audit_lines(stderr)
         reason = raw.killed_for or self._classify(raw, stderr, before, after)
         if reason == EndReason.OOM and self.runtime == "runsc":
             self._settle_after_oom()
@@ -640,8 +623,7 @@ class DockerSandbox:
     def _stopped_reason(self) -> EndReason:
         """The container stopped under a command: OOM when docker says so. Docker sets OOMKilled
         from the kernel's OOM event, which can arrive just after the stop, so look again for a
-        moment before calling it a plain kill (seen once in 24 gVisor runs, and under heavy
-        load more than a second late)."""
+        moment before calling it a plain kill (under heavy load it can come over a second late)."""
         deadline = time.monotonic() + 3.0
         while not self._state().get("OOMKilled"):
             if time.monotonic() >= deadline:
@@ -682,7 +664,7 @@ class DockerSandbox:
         wrapped = ["/bin/sh", "-c", 'echo "OURO-PID $$" >&2; exec "$@"', "ouro-spawn", *self._wrap(argv)]
         try:
             exec_id = api.exec_create(self.id, wrapped, stdin=True, user=f"{self.policy.uid}:{self.policy.uid}",
-                                      environment=self._env(env), workdir=cwd or WORKSPACE)["Id"]
+                                      environment=self.guest_env(env), workdir=cwd or WORKSPACE)["Id"]
             sock = api.exec_start(exec_id, socket=True)
         except Exception as e:
             raise SandboxError(f"docker exec failed: {getattr(e, 'explanation', None) or e}") from None
@@ -745,12 +727,23 @@ class DockerSandbox:
         self._checked(["find", WORKSPACE, "-mindepth", "1", "-delete"])
         self._checked(["tar", "-x", "-m", "--no-same-owner", "-C", WORKSPACE, "-f", "-"], input=buf.getvalue())
 
-    def copy_out(self, host_dir: Path) -> None:
+    def copy_out(self, host_dir: Path, src: str | None = None, max_bytes: int = TRANSFER_CAP) -> None:
+        """Copy the workspace (or the in-sandbox directory `src`) to host_dir: tar over an exec,
+        streamed to a temporary file up to max_bytes, unpacked with no absolute paths, no links
+        leading out, and nothing but files, directories and links."""
+        import tempfile
+
         host_dir = Path(host_dir)
         host_dir.mkdir(parents=True, exist_ok=True)
-        data = self._checked(["tar", "-c", "-C", WORKSPACE, "."], cap=TRANSFER_CAP)
-        with tarfile.open(fileobj=io.BytesIO(data), mode="r") as tar:
-            tar.extractall(host_dir, filter="data")  # no absolute paths, links out, or devices
+        with tempfile.TemporaryFile() as spool:
+            raw = self._raw(["tar", "-c", "-C", self._abs(src) if src else WORKSPACE, "."], timeout=1800,
+                            cap=max_bytes, sink=spool.write)
+            if raw.exit_code != 0 or raw.killed_for:
+                why = raw.killed_for.value if raw.killed_for else raw.stderr.decode("utf-8", "replace").strip()[-200:]
+                raise SandboxError(f"copying {src or WORKSPACE} out of the sandbox failed: {why}")
+            spool.seek(0)
+            with tarfile.open(fileobj=spool, mode="r") as tar:
+                tar.extractall(host_dir, filter=_plain_members)
 
 
 def _hang_up(sock: socket.socket) -> None:
@@ -769,6 +762,14 @@ def _feed(sock: socket.socket, data: bytes) -> None:
         sock.shutdown(socket.SHUT_WR)  # EOF on the process's stdin
     except OSError:
         pass
+
+
+def _plain_members(member: tarfile.TarInfo, dest: str):
+    """tarfile's "data" filter (nothing absolute, no link out of dest, no set-id bits), and
+    files, directories and symbolic links only: a FIFO or device from the sandbox is dropped."""
+    if not (member.isfile() or member.isdir() or member.issym()):
+        return None
+    return tarfile.data_filter(member, dest)
 
 
 def _strip_owner(info: tarfile.TarInfo):

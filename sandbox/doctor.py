@@ -95,11 +95,40 @@ def check_bwrap():
     from ouro.sandbox.policy import load_policy
 
     policy = load_policy().with_backend("bwrap").with_limits(wall_time_s=60)
-    with open_sandbox(policy, audit=False) as sb:
+    with open_sandbox(policy, "doctor") as sb:
         r = sb.exec(["python3", "-c", "import os; print(os.getuid())"], timeout=60)
     if r.ok:
         return True, f"bwrap sandbox ran python3 as uid {r.stdout.strip()}", ""
     return False, f"bwrap ran but the command failed ({r.reason.value}, exit {r.exit_code}): {r.stderr.strip()[-200:]}", "ouro sandbox build"
+
+
+def check_pythons():
+    """The sources of a sandbox's Python, in the order they are tried, and what each has now."""
+    from ouro.sandbox import images, pythons
+    from ouro.sandbox.project import version_text
+
+    parts = ["1 image: --image NAME (docker, gvisor)"]
+    reachable, why = pythons.registry_reachable()
+    local = []
+    try:
+        client = images.docker_client()
+        local = sorted(t for img in client.images.list(name="python") for t in img.tags)
+    except Exception:   # no daemon: the registry source is docker's anyway
+        client = None
+    parts.append(f"2 registry python:X.Y-slim: {'reachable' if reachable else 'unreachable'} ({why})"
+                 + (f", local {' '.join(local)}" if local else ""))
+    suites = []
+    for suite, v in pythons.SUITES.items():
+        built = (images.rootfs_path(suite) / "usr/bin/python3").exists()
+        suites.append(f"{suite} {version_text(v)}{'' if built else ' (bootstrapped on first use)'}")
+    parts.append("3 debian: " + ", ".join(suites))
+    host = pythons.host_interpreters()
+    parts.append("4 host: " + (", ".join(f"{o.manager} {o.full}" for o in host) or "none (pyenv, uv, asdf)"))
+    usable = sorted({o.version for o in pythons.offers("docker" if client else "bwrap", local_images=set(local),
+                                                        registry=reachable) if o.version >= pythons.GUEST_MIN})
+    parts.append(f"usable: {' '.join(map(version_text, usable))} (the guest runs on "
+                 f"{version_text(pythons.GUEST_MIN)}+, the audit hook on 3.8+)")
+    return bool(usable), "; ".join(parts), "install an interpreter with pyenv or uv, or pass --image"
 
 
 def run_checks() -> list[Check]:
@@ -110,4 +139,5 @@ def run_checks() -> list[Check]:
         for name in ("base image", "runc", "runsc"):
             checks.append(Check(name, False, "skipped: the Docker daemon is not running", SETUP))
     checks.append(_timed("bwrap", check_bwrap))
+    checks.append(_timed("pythons", check_pythons))
     return checks

@@ -10,30 +10,33 @@ project's audit log as a `sandbox_disable` event (the sandbox was switched off).
 """
 from __future__ import annotations
 
+import logging
 import os
-import shutil
 import sys
 import tempfile
 from pathlib import Path
 
-from ouro.sandbox.base import ExecResult, SandboxError
+from ouro.sandbox.base import GUEST_DIR, ExecResult, SandboxError
+from ouro.sandbox.hostdir import HostDirSandbox, resolve_inside
 from ouro.sandbox.policy import SandboxPolicy
 from ouro.sandbox.proc import PipeProcess, RLimits, run_capped
 
-GUEST_DIR = Path(__file__).resolve().parent / "guest"
-# What never travels into a sandbox's workspace: stale bytecode would make a candidate's
-# edit invisible (a .pyc with the same mtime and size is trusted by the importer).
-# The same set the docker backend leaves out (VCS data, caches, virtualenvs).
-COPY_IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache", ".mypy_cache", ".ouro", ".venv",
-                                     ".git", "node_modules")
-
-
+log = logging.getLogger(__name__)
 class UnsafeLocalRefused(SandboxError):
-    pass
+    """The local backend was asked for without --unsafe-local (exit 2: the command line's fault)."""
+
+    exit_code = 2
+
+
+def require_unsafe_local(backend: str, unsafe_local: bool) -> None:
+    """Refuse the local backend unless the user said --unsafe-local (checked early by every
+    command, before any work; LocalSandbox.start refuses again)."""
+    if backend == "local" and not unsafe_local:
+        raise UnsafeLocalRefused("the local backend isolates nothing; pass --unsafe-local to use it")
 
 
 def warn_unsafe(what: str) -> None:
-    print(f"ouro: warning: UNSAFE local backend, no isolation: {what}", file=sys.stderr, flush=True)
+    log.warning("UNSAFE local backend, no isolation: %s", what)
 
 
 def record_unsafe_use(workspace: str, labels: dict[str, str], home=None) -> None:
@@ -49,35 +52,20 @@ def record_unsafe_use(workspace: str, labels: dict[str, str], home=None) -> None
         h.audit_dir.mkdir(parents=True, exist_ok=True)
         default_log(h).append(event)
     except Exception as e:  # the warning on stderr stands even when the log cannot be written
-        print(f"ouro: warning: could not record the unsafe local run in the audit log: {e}", file=sys.stderr)
+        log.warning("could not record the unsafe local run in the audit log: %s", e)
 
 
-def resolve_inside(root: Path, path: str) -> Path:
-    """The host path for a sandbox path, refusing anything that escapes root (.. or symlinks)."""
-    p = Path(path)
-    full = (root / p) if not p.is_absolute() else p
-    real = Path(os.path.realpath(full))
-    root_real = Path(os.path.realpath(root))
-    if real != root_real and root_real not in real.parents:
-        raise SandboxError(f"path {path!r} resolves outside the sandbox")
-    return real
-
-
-class LocalSandbox:
+class LocalSandbox(HostDirSandbox):
     backend = "local"
 
     def __init__(self, policy: SandboxPolicy, root: Path, audit: bool, labels: dict[str, str]):
-        self.policy = policy
-        self._root = root
+        self._init_common(policy, audit, labels)
+        self._init_host(root, root / "workspace")
         self.workspace = str(root / "workspace")
         # the in-sandbox paths other modules need, which differ from the container layout here
         self.tmpdir = str(root / "tmp")
         self.guest_dir = str(GUEST_DIR)
         self.python = sys.executable
-        self.audit = audit
-        self.labels = labels
-        self._procs: list[PipeProcess] = []
-        self.closed = False
 
     @classmethod
     def start(cls, policy: SandboxPolicy, *, workspace: Path | None = None, labels=None,
@@ -97,25 +85,11 @@ class LocalSandbox:
         return sb
 
     # -- execution ---------------------------------------------------------------------
-    def _env(self, env: dict[str, str] | None) -> dict[str, str]:
-        out = {
-            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-            "HOME": self.tmpdir,
-            "TMPDIR": self.tmpdir,
-            "LANG": "C.UTF-8",
-            "PYTHONDONTWRITEBYTECODE": "1",
-            "PYTHONUNBUFFERED": "1",
-        }
-        if self.audit:
-            out["PYTHONPATH"] = str(GUEST_DIR / "boot")
-            out["OURO_AUDIT"] = "1"
-            out["OURO_WORKSPACE"] = self.workspace  # the hook's idea of where writes are expected
-            # deny/kill rules are enforced by the hook in every run, not only in the self-test
-            from ouro.sandbox.audit.rules import guest_env
-
-            out.update(guest_env(self.policy.audit_rules))
-        out.update(env or {})
-        return out
+    def base_env(self) -> dict[str, str]:
+        return {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": self.tmpdir, "TMPDIR": self.tmpdir,
+                "LANG": "C.UTF-8", "PYTHONDONTWRITEBYTECODE": "1", "PYTHONUNBUFFERED": "1",
+                # the hook's idea of where writes are expected (elsewhere it is /workspace)
+                "OURO_WORKSPACE": self.workspace}
 
     def _cwd(self, cwd: str | None) -> str:
         return str(resolve_inside(Path(self.workspace), cwd)) if cwd else self.workspace
@@ -126,7 +100,7 @@ class LocalSandbox:
         try:
             return run_capped(
                 list(argv), timeout=min(timeout or limits.wall_time_s, limits.wall_time_s),
-                output_bytes=limits.output_bytes, env=self._env(env), cwd=self._cwd(cwd),
+                output_bytes=limits.output_bytes, env=self.guest_env(env), cwd=self._cwd(cwd),
                 rlimits=RLimits.from_policy(limits, nproc=False),
             )
         except FileNotFoundError as e:
@@ -134,10 +108,8 @@ class LocalSandbox:
 
     def spawn(self, argv, *, env=None, cwd=None) -> PipeProcess:
         warn_unsafe("spawn " + " ".join(argv)[:200])
-        p = PipeProcess(list(argv), env=self._env(env), cwd=self._cwd(cwd),
-                        rlimits=RLimits.from_policy(self.policy.limits, nproc=False))
-        self._procs.append(p)
-        return p
+        return self._track(PipeProcess(list(argv), env=self.guest_env(env), cwd=self._cwd(cwd),
+                                       rlimits=RLimits.from_policy(self.policy.limits, nproc=False)))
 
     # -- files ---------------------------------------------------------------------------
     def write_files(self, files: dict[str, bytes]) -> None:
@@ -153,32 +125,15 @@ class LocalSandbox:
             except FileNotFoundError:
                 pass
 
+    def _host_path(self, path: str) -> Path:
+        p = Path(path)
+        if p.is_absolute() and (p == Path(self.tmpdir) or Path(self.tmpdir) in p.parents):
+            return resolve_inside(Path(self.tmpdir), path)
+        return resolve_inside(Path(self.workspace), path)
+
     def read_file(self, path: str) -> bytes:
         from ouro.sandbox.core.files import read_untrusted
 
-        p = Path(path)
-        root = Path(self.tmpdir) if p.is_absolute() and Path(self.tmpdir) in p.parents else Path(self.workspace)
-        return read_untrusted(resolve_inside(root, str(p.parent)) / p.name)  # the last component is never followed
+        head, _, name = path.rstrip("/").rpartition("/")  # the last component is never followed
+        return read_untrusted(self._host_path(head or ".") / name)
 
-    def copy_in(self, host_dir: Path) -> None:
-        ws = Path(self.workspace)
-        if ws.exists():
-            shutil.rmtree(ws)
-        shutil.copytree(host_dir, ws, symlinks=True, ignore=COPY_IGNORE)
-
-    def copy_out(self, host_dir: Path) -> None:
-        shutil.copytree(self.workspace, host_dir, symlinks=True, dirs_exist_ok=True, ignore=COPY_IGNORE)
-
-    def close(self) -> None:
-        if self.closed:
-            return
-        self.closed = True
-        for p in self._procs:
-            p.kill()
-        shutil.rmtree(self._root, ignore_errors=True)
-
-    def __enter__(self) -> "LocalSandbox":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()

@@ -231,54 +231,10 @@ def run_capped(
     )
 
 
-def disk_usage(root: str) -> int:
-    """Bytes of storage used under root (allocated blocks, so sparse files count as written),
-    without following symlinks."""
-    total = 0
-    stack = [root]
-    while stack:
-        try:
-            with os.scandir(stack.pop()) as it:
-                for entry in it:
-                    try:
-                        st = entry.stat(follow_symlinks=False)
-                    except OSError:
-                        continue
-                    total += st.st_blocks * 512
-                    if entry.is_dir(follow_symlinks=False):
-                        stack.append(entry.path)
-        except OSError:
-            continue
-    return total
-
-
-def tree_entries(root: str, stop: int | None = None) -> int:
-    """Directory entries under root (files, links, directories), not following links: the
-    inodes a bound workspace uses, which a byte count misses for empty files."""
-    total, stack = 0, [root]
-    while stack:
-        try:
-            with os.scandir(stack.pop()) as it:
-                for entry in it:
-                    total += 1
-                    try:
-                        if entry.is_dir(follow_symlinks=False):
-                            stack.append(entry.path)
-                    except OSError:
-                        continue
-        except OSError:
-            continue
-        if stop is not None and total > stop:
-            break
-    return total
-
-
 def split_audit_stream(stderr: str) -> tuple[str, list[dict]]:
     """Separate the audit hook's event lines from stderr (sandbox.audit owns the format)."""
-    try:
-        from ouro.sandbox.audit.channel import split_audit_lines
-    except ImportError:
-        return stderr, []
+    from ouro.sandbox.audit.channel import split_audit_lines
+
     return split_audit_lines(stderr)
 
 

@@ -33,12 +33,11 @@ import base64
 import json
 import time
 import uuid
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 
 from ouro.sandbox.base import EndReason, ExecResult, SandboxError
 
 PASSED, FAILED, ERROR, SKIPPED = "passed", "failed", "error", "skipped"
-GUEST_DIR_IN_SANDBOX = "/opt/ouro/guest"
 
 
 @dataclass
@@ -90,12 +89,6 @@ class TestRun:
 def workspace_inodes(limits) -> int:
     """Files a bound workspace may hold: 256 per MB of disk_mb (131,072 for 512 MB), at least 4,096."""
     return max(4096, limits.disk_mb * 256)
-
-
-def _sandbox_paths(sandbox) -> tuple[str, str, str]:
-    """(python, guest dir, tmp dir) as seen inside this sandbox; `local` differs from the rest."""
-    return (getattr(sandbox, "python", "python3"), getattr(sandbox, "guest_dir", GUEST_DIR_IN_SANDBOX),
-            getattr(sandbox, "tmpdir", "/tmp"))
 
 
 def parse_records(lines: list[str]) -> list[dict]:
@@ -238,7 +231,7 @@ def build_run(records: list[dict], result: ExecResult, *, coverage: dict | None 
 def run_tests_cold(sandbox, pytest_args: list[str], timeout: float, *, coverage: bool = False,
                    env: dict[str, str] | None = None) -> TestRun:
     """Run pytest once in a fresh interpreter inside `sandbox`, in its workspace."""
-    python, guest, tmp = _sandbox_paths(sandbox)
+    python, guest, tmp = sandbox.python, sandbox.guest_dir, sandbox.tmpdir
     tag = uuid.uuid4().hex
     report = f"{tmp}/ouro-report-{tag}.jsonl"
     cov_file = f"{tmp}/ouro-coverage-{tag}.json"
@@ -293,17 +286,19 @@ class WarmWorker:
     """
 
     def __init__(self, sandbox, *, preload: list[str] | None = None, start_timeout: float = 120.0,
-                 output_bytes: int | None = None):
+                 output_bytes: int | None = None, env: dict[str, str] | None = None):
         self.sandbox = sandbox
+        self.env = dict(env or {})   # the worker's environment (e.g. PYTHONPATH for a src/ layout)
         self.preload = list(preload or [])
         self.start_timeout = start_timeout
-        policy = getattr(sandbox, "policy", None)
-        self.output_bytes = output_bytes or (policy.limits.output_bytes if policy else 1 << 20)
-        bound = policy and getattr(sandbox, "backend", "") == "bwrap"  # a host directory: no size of its own
-        self.disk_bytes = (policy.limits.disk_mb << 20) if bound else None
-        self.disk_inodes = workspace_inodes(policy.limits) if bound else None
+        limits = sandbox.policy.limits
+        self.output_bytes = output_bytes or limits.output_bytes
+        # only where the workspace has no size of its own (bwrap binds a host directory)
+        bound = sandbox.backend == "bwrap"
+        self.disk_bytes = (limits.disk_mb << 20) if bound else None
+        self.disk_inodes = workspace_inodes(limits) if bound else None
         # kill what a candidate leaves behind: only where the sandbox has a pid namespace of its own
-        self.reap = getattr(sandbox, "backend", "") in ("docker", "gvisor", "bwrap")
+        self.reap = sandbox.backend in ("docker", "gvisor", "bwrap")
         self.restarts = 0
         self.preloaded: list[str] = []
         # original content of every path a candidate ever changed (None: did not exist), as
@@ -315,16 +310,15 @@ class WarmWorker:
         self._start()
 
     def _start(self) -> None:
-        python, guest, _ = _sandbox_paths(self.sandbox)
-        self._proc = self.sandbox.spawn([python, f"{guest}/warm_worker.py", *self.preload],
-                                        cwd=self.sandbox.workspace)
+        self._proc = self.sandbox.spawn([self.sandbox.python, f"{self.sandbox.guest_dir}/warm_worker.py", *self.preload],
+                                        cwd=self.sandbox.workspace, env=self.env or None)
         line = self._proc.readline(timeout=self.start_timeout)
         try:
             hello = json.loads(line)
         except ValueError:
             hello = {}
         if hello.get("kind") != "ready":
-            tail = getattr(self._proc, "stderr_tail", lambda: "")()[-2000:]
+            tail = self._proc.stderr_tail()[-2000:]
             self._proc.kill()
             raise SandboxError(f"warm worker did not start: {line[:200]!r} {tail}")
         self.preloaded = list(hello.get("preloaded", []))
@@ -372,7 +366,7 @@ class WarmWorker:
         if not isinstance(reply, dict) or reply.get("id") != req["id"]:
             died = not self._proc.alive()
             # the worker's own stderr (audit lines split out) says what happened to it
-            tail = getattr(self._proc, "stderr_tail", lambda: "")()
+            tail = self._proc.stderr_tail()
             from ouro.sandbox.proc import split_audit_stream
 
             tail = split_audit_stream(tail)[0][-2000:]

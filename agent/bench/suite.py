@@ -11,11 +11,11 @@ import json
 import shlex
 import shutil
 import subprocess
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ouro.sandbox.core.errors import BadInput
+from ouro.sandbox.core.schema import SchemaError, checked, from_table, load_toml
 
 DEFAULT_TEST_CMD = "python -m pytest -q"
 
@@ -130,74 +130,79 @@ class TaskProblem(Exception):
         self.task_id = task_id
 
 
-_TASK_KEYS = {"id", "description", "test_cmd", "hidden_tests", "hidden_test_cmd", "timeout_s", "budget",
-              "repo", "base_commit", "issue"}
+def _command(v) -> bool | str:
+    if not v.strip():
+        return "must be a non-empty command string"
+    try:
+        shlex.split(v)
+    except ValueError as e:
+        return f"cannot be parsed: {e}"
+    return True
+
+
+def _relative(v) -> bool:
+    return not Path(v).is_absolute() and ".." not in Path(v).parts
+
+
+@dataclass(frozen=True)
+class _BudgetTable:
+    candidates: int | None = checked(None, check=lambda v: v is None or v > 0, problem="must be a positive integer")
+
+
+@dataclass(frozen=True)
+class _TaskTable:
+    """The [task] table of task.toml (docs/task-suite.md)."""
+
+    id: str = checked(check=lambda v: bool(v.strip()), problem="must be a non-empty string")
+    description: str = ""
+    test_cmd: str = checked(DEFAULT_TEST_CMD, check=_command)
+    # a folder (relative to the task dir) whose content is laid over the repository before
+    # judging, or a list of files inside hidden/ to lay over
+    hidden_tests: str | list[str] = checked("hidden", check=lambda v: (
+        _relative(v) if isinstance(v, str) else all(h and _relative(h) for h in v)),
+        problem="must be a relative folder inside the task, or a list of relative paths")
+    hidden_test_cmd: str | None = checked(None, check=lambda v: v is None or _command(v))
+    timeout_s: float = checked(600.0, check=lambda v: v > 0, problem="must be a positive number")
+    repo: str = "repo"
+    base_commit: str | None = None
+    issue: str = "ISSUE.md"
+    budget: _BudgetTable = field(default_factory=_BudgetTable)
+
+
+@dataclass(frozen=True)
+class _TaskFile:
+    task: _TaskTable
 
 
 def load_task_dir(task_dir: Path) -> Task:
     """Read <task_dir>/task.toml; raise TaskProblem with a one-line reason if it is unusable."""
     name = task_dir.name
-    toml_path = task_dir / "task.toml"
     try:
-        data = tomllib.loads(toml_path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as e:
-        raise TaskProblem(name, f"task {name}: task.toml is not valid TOML: {e}") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise TaskProblem(name, f"task {name}: cannot read task.toml: {e}") from None
-    t = data.get("task")
-    if not isinstance(t, dict):
-        raise TaskProblem(name, f"task {name}: task.toml has no [task] table")
-    task_id = t.get("id", name)
-    if not isinstance(task_id, str) or not task_id.strip():
-        raise TaskProblem(name, f"task {name}: [task].id must be a non-empty string")
+        data = load_toml(task_dir / "task.toml", "task.toml")
+    except SchemaError as e:
+        raise TaskProblem(name, f"task {name}: {e}") from None
+    raw = data.get("task")
+    task_id = raw.get("id", name) if isinstance(raw, dict) else name
+    task_id = task_id if isinstance(task_id, str) and task_id.strip() else name
 
     def fail(msg: str):
         raise TaskProblem(task_id, f"task {task_id}: {msg}")
 
-    if task_id != name:
-        fail(f"[task].id {task_id!r} differs from its directory name {name!r}")
-    unknown = sorted(set(t) - _TASK_KEYS)
-    if unknown:
-        fail(f"unknown key(s) in [task]: {', '.join(unknown)}")
-    test_cmd = t.get("test_cmd", DEFAULT_TEST_CMD)
-    _check_cmd(test_cmd, "test_cmd", fail)
-    hidden_cmd = t.get("hidden_test_cmd")
-    if hidden_cmd is not None:
-        _check_cmd(hidden_cmd, "hidden_test_cmd", fail)
-    # hidden_tests: a folder (relative to the task dir, default "hidden") whose content is laid
-    # over the repository before judging, or a list of files inside hidden/ to lay over.
-    hidden = t.get("hidden_tests", "hidden")
-    hidden_dir_name = "hidden"
-    if isinstance(hidden, str):
-        hidden_dir_name, hidden = hidden, []
-        if Path(hidden_dir_name).is_absolute() or ".." in Path(hidden_dir_name).parts:
-            fail(f"hidden_tests folder {hidden_dir_name!r} must be a relative path inside the task")
-    if not isinstance(hidden, list) or not all(isinstance(h, str) and h for h in hidden):
-        fail("hidden_tests must be a folder name or a list of paths (strings)")
-    for h in hidden:
-        if Path(h).is_absolute() or ".." in Path(h).parts:
-            fail(f"hidden_tests entry {h!r} must be a relative path inside the repository")
-    timeout = t.get("timeout_s", 600)
-    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
-        fail(f"timeout_s must be a positive number, got {timeout!r}")
-    budget_tbl = t.get("budget", {})
-    if not isinstance(budget_tbl, dict):
-        fail("[task.budget] must be a table")
-    budget = budget_tbl.get("candidates")
-    if budget is not None and (isinstance(budget, bool) or not isinstance(budget, int) or budget <= 0):
-        fail(f"[task.budget].candidates must be a positive integer, got {budget!r}")
-
-    repo = task_dir / t.get("repo", "repo")
+    try:
+        t = from_table(_TaskFile, {"task": {"id": name, **raw}} if isinstance(raw, dict) else data).task
+    except SchemaError as e:
+        fail(str(e))
+    if t.id != name:
+        fail(f"[task].id {t.id!r} differs from its directory name {name!r}")
+    hidden_dir_name, hidden = (t.hidden_tests, []) if isinstance(t.hidden_tests, str) else ("hidden", list(t.hidden_tests))
+    repo = task_dir / t.repo
     if not repo.is_dir():
         fail(f"repository folder {repo.name}/ is missing")
-    base_commit = t.get("base_commit")
-    if base_commit is not None and not isinstance(base_commit, str):
-        fail("base_commit must be a string")
-    issue_file = task_dir / t.get("issue", "ISSUE.md")
+    issue_file = task_dir / t.issue
     if not issue_file.is_file():
         fail(f"{issue_file.name} is missing")
     hidden_dir = task_dir / hidden_dir_name
-    if not hidden_dir.is_dir() and (hidden or "hidden_tests" in t):
+    if not hidden_dir.is_dir() and (hidden or "hidden_tests" in raw):
         fail(f"hidden tests folder {hidden_dir_name}/ is missing")
     for h in hidden:
         if not (hidden_dir / h).exists():
@@ -207,23 +212,20 @@ def load_task_dir(task_dir: Path) -> Task:
                   and "__pycache__" not in p.parts]
     if hidden_dir.is_dir() and not hidden:
         fail(f"hidden tests folder {hidden_dir_name}/ is empty")
-    if hidden and not hidden_cmd:
+    if hidden and not t.hidden_test_cmd:
         fail("hidden tests are given but hidden_test_cmd is missing")
     return Task(
-        id=task_id, issue=issue_file.read_text(encoding="utf-8"), repo=repo, test_cmd=test_cmd,
-        source=str(toml_path), description=str(t.get("description", "")), base_commit=base_commit,
-        timeout_s=float(timeout), budget=budget, hidden_dir=hidden_dir if hidden_dir.is_dir() else None,
-        hidden_tests=tuple(hidden), hidden_test_cmd=hidden_cmd,
+        id=t.id, issue=issue_file.read_text(encoding="utf-8"), repo=repo, test_cmd=t.test_cmd,
+        source=str(task_dir / "task.toml"), description=t.description, base_commit=t.base_commit,
+        timeout_s=t.timeout_s, budget=t.budget.candidates, hidden_dir=hidden_dir if hidden_dir.is_dir() else None,
+        hidden_tests=tuple(hidden), hidden_test_cmd=t.hidden_test_cmd,
     )
 
 
 def _check_cmd(cmd, key: str, fail) -> None:
-    if not isinstance(cmd, str) or not cmd.strip():
-        fail(f"{key} must be a non-empty command string")
-    try:
-        shlex.split(cmd)
-    except ValueError as e:
-        fail(f"{key} cannot be parsed: {e}")
+    verdict = _command(cmd) if isinstance(cmd, str) else "must be a non-empty command string"
+    if verdict is not True:
+        fail(f"{key} {verdict}")
 
 
 def _load_jsonl(path: Path, suite: Suite) -> None:

@@ -8,7 +8,7 @@ import sys
 import time
 from datetime import datetime, timezone
 
-from ouro.agent.cli.common import add_home, add_json, add_policy_file, home_of, print_json
+from ouro.agent.cli.common import add_backend, add_home, add_json, add_policy_file, home_of, print_json
 from ouro.sandbox.core.errors import EXIT_FAILED, BadInput, PreconditionFailed
 
 SEVERITY_ORDER = ("info", "low", "medium", "high", "critical")
@@ -52,9 +52,8 @@ def register(sub) -> None:
     vp.set_defaults(func=cmd_verify)
 
     tp = asub.add_parser("selftest", help="run the red-team corpus in a sandbox and check containment and logging")
-    tp.add_argument("--backend", choices=("docker", "gvisor", "bwrap", "local"), default="docker")
+    add_backend(tp, default="docker", help="the sandbox the attacks run in (local: NOT contained)")
     tp.add_argument("--only", help="comma-separated attack names or categories")
-    tp.add_argument("--unsafe-local", action="store_true", help="allow --backend local (no isolation: attacks are NOT contained)")
     add_policy_file(tp)
     _common(tp)
     tp.set_defaults(func=cmd_selftest)
@@ -241,8 +240,9 @@ def cmd_verify(args) -> int:
 def cmd_selftest(args) -> int:
     from ouro.sandbox.audit.selftest import SelftestError, run_selftest
 
-    if args.backend == "local" and not args.unsafe_local:
-        raise BadInput("--backend local isolates nothing; pass --unsafe-local to run the attacks on this machine anyway")
+    from ouro.sandbox.local_backend import require_unsafe_local
+
+    require_unsafe_local(args.backend, args.unsafe_local)
     policy = _policy_for(args)
     only = [x.strip() for x in (args.only or "").split(",") if x.strip()]
     try:

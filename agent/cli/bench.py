@@ -5,14 +5,19 @@ import argparse
 import sys
 from pathlib import Path
 
-from ouro.agent.cli.common import add_home, add_json, add_policy_file, home_of, print_json
+from ouro.agent.cli.common import add_backend, add_home, add_json, add_policy_file, home_of, print_json
 from ouro.sandbox.core.errors import EXIT_FAILED, EXIT_OK, BadInput
 
 BENCH_EPILOG = """The suite is a directory of tasks (each with task.toml, ISSUE.md, repo/, hidden/) or a
 SWE-bench style .jsonl file; see docs/task-suite.md and docs/bench.md.
 Results go to --out (default .ouro/bench/<suite name>): results.json, predictions.jsonl,
 tasks/<id>.json. Exit codes: 0 every task ran, 1 some task ended in error, 2 bad input,
-3 a precondition not met (e.g. Ray not installed), 130 interrupted (rerun with --resume)."""
+3 a precondition not met (e.g. Ray not installed), 130 interrupted (rerun with --resume).
+
+SWE-bench instances run in one of two settings: strict (the default: only the problem
+statement; the instance's test_patch is applied only to judge) or --visible-tests (the
+test_patch is applied before the repair too). Judging runs the instance's own test_cmd
+with its FAIL_TO_PASS and PASS_TO_PASS tests, with a src/ layout's folder on the path."""
 
 
 def register(sub) -> None:
@@ -27,11 +32,15 @@ def register(sub) -> None:
     p.add_argument("--budget", type=int, help="candidate patches validated per task (default: the task's)")
     p.add_argument("--resume", action="store_true", help="skip tasks already finished in --out")
     p.add_argument("--out", help="bench directory (default: <home>/bench/<suite name>)")
-    p.add_argument("--backend", choices=("docker", "gvisor", "bwrap", "local"),
-                   help="sandbox backend (default: the policy file's)")
-    p.add_argument("--unsafe-local", action="store_true", help="allow --backend local (no isolation)")
+    add_backend(p)
     p.add_argument("--seed", type=int, default=0, help="seed passed to every repair (results repeat given it)")
     p.add_argument("--task", action="append", default=[], metavar="ID", help="run only this task (repeatable)")
+    p.add_argument("--visible-tests", action="store_true",
+                   help="SWE-bench instances: apply each instance's test_patch before the repair, so its failing "
+                        "tests exist and reproduce (the usual setting for repair tools that need a failing test). "
+                        "Without it, the strict setting: the agent gets only the problem statement; the built-in "
+                        "policy then has no failing test and says so, a language-model policy writes a "
+                        "reproduction test first")
     add_policy_file(p)
     add_home(p)
     add_json(p)
@@ -49,18 +58,21 @@ def register(sub) -> None:
 
 def cmd_bench(args) -> int:
     from ouro.agent.bench.run import BenchConfig, STATUS_LABELS, format_table, run_bench
+    from ouro.agent.cli.factories import build_policy
 
     if args.budget is not None and args.budget <= 0:
         raise BadInput(f"--budget must be positive, got {args.budget}")
     if args.workers < 0:
         raise BadInput(f"--workers must be 0 or more, got {args.workers}")
-    if args.backend == "local" and not args.unsafe_local:
-        raise BadInput("--backend local isolates nothing; add --unsafe-local to accept that")
+    from ouro.sandbox.local_backend import require_unsafe_local
+
+    require_unsafe_local(args.backend, args.unsafe_local)
     cfg = BenchConfig(
         suite=Path(args.suite), policy=args.policy, workers=args.workers, ray=args.ray, budget=args.budget,
         resume=args.resume, out=Path(args.out) if args.out else None, backend=args.backend,
         policy_file=Path(args.policy_file).resolve() if args.policy_file else None, seed=args.seed,
         home=home_of(args).root, unsafe_local=args.unsafe_local, only=tuple(args.task),
+        policy_factory=build_policy, visible_tests=args.visible_tests,
     )
 
     def progress(r: dict) -> None:

@@ -1,10 +1,10 @@
 """`ouro improve`: recursive-improver experiments (STOP) and scaffold self-improvement."""
 from __future__ import annotations
 
-import argparse
 import sys
+from pathlib import Path
 
-from ouro.agent.cli.common import add_home, add_json, home_of, print_json
+from ouro.agent.cli.common import add_backend, add_home, add_json, home_of, print_json
 from ouro.sandbox.core.errors import BadInput, PreconditionFailed
 
 
@@ -22,8 +22,7 @@ def register(sub) -> None:
     r.add_argument("--ray", metavar="ADDRESS", help="run jobs on a Ray cluster ('auto', 'local' or ray://host:port)")
     r.add_argument("--resume", action="store_true", help="continue an interrupted run at the iteration where it stopped")
     r.add_argument("--run-id", help="run directory name under .ouro/runs (default: the experiment's name)")
-    r.add_argument("--backend", choices=["docker", "gvisor", "bwrap", "local"], help="override the config's sandbox backend")
-    r.add_argument("--unsafe-local", action="store_true", help="allow the local backend (no isolation; tests only)")
+    add_backend(r, help="override the config's sandbox backend")
     add_home(r)
     add_json(r)
     r.set_defaults(func=_run)
@@ -46,9 +45,8 @@ def register(sub) -> None:
     s.add_argument("--train", default="", help="comma-separated training repos (default: the first half of repos/)")
     s.add_argument("--heldout", default="", help="comma-separated held-out repos (default: the second half)")
     s.add_argument("--target", help="the ordering file in use (default: improvers/scaffold_target.py)")
-    s.add_argument("--backend", default="docker", choices=["docker", "gvisor", "bwrap", "local"])
+    add_backend(s, default="docker")
     s.add_argument("--budget", type=int, default=40, help="candidates the repair agent may validate per repo")
-    s.add_argument("--unsafe-local", action="store_true")
     add_home(s)
     add_json(s)
     s.set_defaults(func=_scaffold)
@@ -72,8 +70,9 @@ def _run(args) -> int:
         config = replace(config, sandbox=replace(config.sandbox, backend=args.backend))
     if args.unsafe_local:
         config = replace(config, sandbox=replace(config.sandbox, unsafe_local=True))
-    if config.sandbox.backend == "local" and not config.sandbox.unsafe_local:
-        raise BadInput("the local backend isolates nothing: pass --unsafe-local to use it (tests only)")
+    from ouro.sandbox.local_backend import require_unsafe_local
+
+    require_unsafe_local(config.sandbox.backend, config.sandbox.unsafe_local)
     home = home_of(args).ensure()
     run_dir = home.runs / (args.run_id or config.name)
     state = run_dir / "state.json"
@@ -145,6 +144,47 @@ def _report(args) -> int:
 
 
 def _scaffold(args) -> int:
-    from ouro.improvers.scaffold import scaffold_command
+    import json
 
-    return scaffold_command(args, progress=_progress)
+    from ouro.improvers.scaffold import REPOS, TARGET, ScaffoldConfig, short_sha, improve_scaffold
+    from ouro.sandbox.core.executor import make_executor
+
+    progress = _progress
+
+    repos = sorted(p.name for p in REPOS.iterdir() if (p / "task.toml").exists()) if REPOS.is_dir() else []
+    train = [r for r in args.train.split(",") if r] or repos[: len(repos) // 2]
+    heldout = [r for r in args.heldout.split(",") if r] or repos[len(repos) // 2:]
+    for r in train + heldout:
+        if not (REPOS / r / "task.toml").exists() and not (Path(r) / "task.toml").exists():
+            raise BadInput(f"no bundled repo {r!r} (known: {', '.join(repos)})")
+    if set(train) & set(heldout):
+        raise BadInput(f"a repo cannot be in both splits: {', '.join(sorted(set(train) & set(heldout)))}")
+    from ouro.sandbox.local_backend import require_unsafe_local
+
+    require_unsafe_local(args.backend, args.unsafe_local)
+    candidates = None
+    if args.candidate:
+        candidates = []
+        for path in args.candidate:
+            try:
+                candidates.append(Path(path).read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError) as e:
+                raise BadInput(f"--candidate {path}: {e}") from None
+    cfg = ScaffoldConfig(train=train, heldout=heldout, target=Path(args.target) if args.target else TARGET,
+                         backend=args.backend, budget=args.budget, seed=args.seed, n_mutants=args.n,
+                         unsafe_local=args.unsafe_local)
+    home = home_of(args).ensure()
+    run_dir = home.runs / f"scaffold-{args.seed}-{short_sha(json.dumps([train, heldout, [short_sha(c) for c in candidates or []]]))}"
+    ex = make_executor(workers=1)
+    try:
+        outcome = improve_scaffold(cfg, run_dir, ex, candidates, progress)
+    finally:
+        ex.close()
+    if args.json:
+        print_json(dict(outcome.to_dict(), run_dir=str(run_dir)))
+    else:
+        for r in outcome.candidates:
+            tr = r["train"]
+            print(f"{r['candidate']} {r['sha']}: {r['verdict']}" + (f" (train fixed {tr['fixed']}, utility {tr['utility']})" if tr else ""))
+        print(f"in use: {'replaced by ' + outcome.installed if outcome.installed else 'unchanged'} ({cfg.target})")
+    return 0 if outcome.installed else 1

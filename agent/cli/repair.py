@@ -2,25 +2,36 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
-from ouro.agent.cli.common import add_home, add_json, add_policy_file, home_of, print_json
+from ouro.agent.cli.common import (add_backend, add_env_options, add_home, add_json, add_policy_file, env_request_of,
+                                   home_of, print_json)
+from ouro.agent.repair.config import RepairConfig
 from ouro.sandbox.core.errors import BadInput
+from ouro.sandbox.core.files import checked_directory
 
 REPAIR_EPILOG = """exit codes:
   0    a plausible patch was found (printed; with --apply, committed on branch ouro/<run-id>)
   1    the search ran and found no plausible patch, or the run failed
   2    bad input: PATH does not exist or is not a directory, the issue file is missing,
        --test-cmd is not pytest, a dirty tree without --allow-dirty, --backend local
-       without --unsafe-local, a bad --policy-file, an unknown run id for --resume
-  3    could not reproduce: every test passes
+       without --unsafe-local, a bad --policy-file, an unknown run id for --resume, a
+       requirement outside the package index without --allow-external-deps, no Python
+       that fits the project (pass --python or --image)
+  3    could not reproduce: every test passes, or every failure is an environment problem
+       (a module not installed, a name this Python removed, a missing executable or fixture,
+       pytest could not start); the message names the error and how many tests it hit;
+       or the sandbox's environment could not be built (pip's own message says why)
   4    no tests found (pass --test-cmd to say how to run them)
   5    the tests hang: the suite did not finish within --test-timeout
-  6    the code does not import: test collection fails
+  6    the code does not import: no test could be collected (the message keeps the exception)
   130  interrupted (Ctrl-C); resume later with --resume RUN_ID
 
+With --json, every exit prints one JSON object on stdout: the outcome for 0 and 1,
+{"status": "error", "exit_code": N, "error": MESSAGE} for the others.
+
+A test module that does not import is left out with a warning and the rest of the suite runs.
 Nothing is written to PATH unless --apply is given; everything else goes to the run
 directory (.ouro/runs/<run-id>/: patch.diff, explanation.md, trajectory.jsonl, tree.json)."""
 
@@ -35,16 +46,22 @@ def register(sub) -> None:
     issue = p.add_mutually_exclusive_group()
     issue.add_argument("--issue-file", help="file holding the issue text")
     issue.add_argument("--issue", help="the issue text itself")
-    p.add_argument("--test-cmd", help="how to run the tests (default: the task's, else `python -m pytest`)")
-    p.add_argument("--policy", default="builtin", help="who proposes edits: builtin | litellm:<model> | local:<path>")
-    p.add_argument("--budget", type=int, default=None, help="most candidate patches to validate (default 300, or the task's)")
-    p.add_argument("--time-limit", type=float, default=900.0, help="seconds for the search (default 900)")
+    p.add_argument("--test-cmd", help="how to run the tests (default: the task's, else `python -m pytest`); "
+                                      "pytest, or a unittest/nose command that pytest runs")
+    p.add_argument("--pythonpath", action="append", metavar="DIR",
+                   help="a directory of the repository to put on the tests' import path (repeatable; "
+                        "default: src/ when the project has a src/ layout)")
+    p.add_argument("--policy", default=RepairConfig.policy, help="who proposes edits: builtin | litellm:<model> | local:<path>")
+    p.add_argument("--budget", type=int, default=None,
+                   help=f"most candidate patches to validate (default {RepairConfig.budget}, or the task's)")
+    p.add_argument("--time-limit", type=float, default=RepairConfig.time_limit,
+                   help=f"seconds for the search (default {RepairConfig.time_limit:g})")
     p.add_argument("--test-timeout", type=float, default=None,
                    help="seconds one full test run may take (default: the policy's wall_time_s)")
-    p.add_argument("--backend", choices=["docker", "gvisor", "bwrap", "local"], help="sandbox backend (default: the policy file's)")
-    p.add_argument("--unsafe-local", action="store_true", help="allow --backend local (no isolation at all)")
+    add_backend(p)
+    add_env_options(p)
     p.add_argument("--seed", type=int, default=0, help="search seed (the same seed gives the same search)")
-    p.add_argument("--ranker", default="none",
+    p.add_argument("--ranker", default=RepairConfig.ranker,
                    help="built-in policy's candidate order: none (default: the heuristic, template prior x "
                         "suspiciousness x evidence), auto (the learned ranker checkpoint shipped with ouro; "
                         "experimental, it does not beat the heuristic on the bundled repositories yet), scaffold "
@@ -53,7 +70,11 @@ def register(sub) -> None:
     p.add_argument("--allow-dirty", action="store_true", help="repair a repository with uncommitted changes")
     p.add_argument("--run-dir", help="where to put this run's files (default .ouro/runs/<run-id>)")
     p.add_argument("--resume", metavar="RUN_ID", help="continue an interrupted run without re-validating candidates")
-    p.add_argument("--max-plausible", type=int, default=3, help="stop after this many plausible patches (default 3)")
+    p.add_argument("--max-plausible", type=int, default=RepairConfig.max_plausible,
+                   help=f"stop after this many plausible patches (default {RepairConfig.max_plausible})")
+    p.add_argument("--search-config", metavar="TOML",
+                   help="search settings: a [search] table of agent.search.SearchConfig fields (exploration, "
+                        "depth_penalty, max_children, max_depth, ... and a [search.value] table of value weights)")
     llm = p.add_argument_group("language-model policies (litellm:MODEL, local:DIR)")
     llm.add_argument("--api-base", help="OpenAI-compatible base URL (a local vLLM/llama.cpp/Ollama, `ouro llm replay`)")
     llm.add_argument("--max-cost", type=float, help="stop the run once the model calls cost this many US dollars")
@@ -84,23 +105,38 @@ def register(sub) -> None:
 
 
 def _task_defaults(path: Path) -> dict:
-    """A bundled task (repos/<name>/repo with task.toml one level up) supplies test_cmd and budget."""
-    import tomllib
+    """A task directory (repos/<name>, or its repo/ with task.toml one level up) supplies
+    test_cmd and budget; a broken task.toml is an error naming the problem."""
+    from ouro.agent.bench.suite import TaskProblem, load_task_dir
 
-    for cand in (path / "task.toml", path.parent / "task.toml"):
-        if cand.is_file():
+    for task_dir in (path, path.parent):
+        if (task_dir / "task.toml").is_file():
             try:
-                t = tomllib.loads(cand.read_text()).get("task", {})
-            except (tomllib.TOMLDecodeError, OSError):
-                return {}
-            budget = t.get("budget", {})
-            return {"test_cmd": t.get("test_cmd"),
-                    "budget": budget.get("candidates") if isinstance(budget, dict) else budget}
+                task = load_task_dir(task_dir)
+            except TaskProblem as e:
+                raise BadInput(str(e)) from None
+            return {"test_cmd": task.test_cmd, "budget": task.budget}
     return {}
 
 
+def _search_table(path: str | None) -> dict:
+    if not path:
+        return {}
+    from ouro.agent.search import SearchConfig
+    from ouro.sandbox.core.schema import from_table, load_toml
+
+    data = load_toml(path, "search config")
+    table = data.get("search", {})
+    from_table(SearchConfig, table, f"{path}: search")  # checked now, one line, before any work
+    unknown = set(data) - {"search"}
+    if unknown:
+        raise BadInput(f"{path}: unknown section {sorted(unknown)[0]!r} (known: search)")
+    return table
+
+
 def cmd_repair(args) -> int:
-    from ouro.agent.repair import RepairConfig, checked_ranker, run_repair
+    from ouro.agent.cli.factories import build_policy, checked_ranker
+    from ouro.agent.repair import run_repair
 
     if args.resume:
         config = RepairConfig(repo=Path("."), run_id=args.resume, resume=True,
@@ -108,13 +144,9 @@ def cmd_repair(args) -> int:
     else:
         if not args.path:
             raise BadInput("give the repository PATH (or --resume RUN_ID)")
-        path = Path(args.path).expanduser()
+        path = checked_directory(args.path)
         if (path / "task.toml").is_file() and (path / "repo").is_dir():
             path = path / "repo"  # a bundled task (repos/<name>): its repo/, never its hidden tests
-        if not path.exists():
-            raise BadInput(f"{path}: no such directory")
-        if not path.is_dir():
-            raise BadInput(f"{path}: not a directory")
         if args.issue_file:
             f = Path(args.issue_file)
             if not f.is_file():
@@ -129,10 +161,11 @@ def cmd_repair(args) -> int:
                     issue = cand.read_text(encoding="utf-8", errors="replace")
                     break
         task = _task_defaults(path)
-        budget = args.budget if args.budget is not None else (task.get("budget") or 300)
+        budget = args.budget if args.budget is not None else (task.get("budget") or RepairConfig.budget)
         if budget < 1:
             raise BadInput("--budget must be at least 1")
         ranker = checked_ranker(args.ranker)   # before any sandbox work, not after reproducing
+        request = env_request_of(args)
         config = RepairConfig(
             repo=path, issue=issue, test_cmd=args.test_cmd or task.get("test_cmd"), policy=args.policy,
             budget=int(budget), time_limit=args.time_limit, backend=args.backend, seed=args.seed,
@@ -140,9 +173,9 @@ def cmd_repair(args) -> int:
             run_dir=Path(args.run_dir) if args.run_dir else None, allow_dirty=args.allow_dirty, apply=args.apply,
             unsafe_local=args.unsafe_local, policy_file=Path(args.policy_file) if args.policy_file else None,
             test_timeout=args.test_timeout, max_plausible=args.max_plausible, llm_options=_llm_options(args),
-            ranker=ranker)
-    if config.resume:
-        config.apply = args.apply
+            pythonpath=_pythonpath(path, args.pythonpath),
+            ranker=ranker, search=_search_table(args.search_config), python=request.python, deps=list(request.deps),
+            image=request.image, allow_external_deps=request.allow_external)
     import signal
 
     def _terminate(signum, frame):
@@ -150,9 +183,15 @@ def cmd_repair(args) -> int:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, _terminate)
+    if config.resume:   # the run's saved names, before building what they name
+        from ouro.agent.repair.pipeline import restore_resumed
+
+        restore_resumed(config)
+        config.apply = args.apply
+    policy = build_policy(config)
     display = None if args.json else _Display()
     try:
-        outcome = run_repair(config, progress=display.update if display else None)
+        outcome = run_repair(config, progress=display.update if display else None, policy=policy)
     finally:
         if display:
             display.stop()
@@ -161,6 +200,22 @@ def cmd_repair(args) -> int:
     else:
         _print_outcome(outcome)
     return 0 if outcome.status == "plausible" else 1
+
+
+def _pythonpath(repo: Path, dirs: list[str] | None) -> list[str] | None:
+    """--pythonpath values as repository-relative folders (None: let the repair detect them)."""
+    if not dirs:
+        return None
+    out = []
+    for d in (part for value in dirs for part in value.split(":") if part):
+        p = Path(d)
+        rel = p.resolve().relative_to(repo.resolve()) if p.is_absolute() and p.resolve().is_relative_to(repo.resolve()) else p
+        if rel.is_absolute() or ".." in rel.parts:
+            raise BadInput(f"--pythonpath {d}: must be a folder inside the repository")
+        if not (repo / rel).is_dir():
+            raise BadInput(f"--pythonpath {d}: no such folder in {repo}")
+        out.append(rel.as_posix())
+    return out
 
 
 def _llm_options(args) -> dict:
@@ -228,6 +283,12 @@ def _print_outcome(o) -> None:
     first = f", first plausible after {o.candidates_to_first_plausible}" if o.candidates_to_first_plausible else ""
     con.print(f"[bold]{o.status}[/bold]: {o.candidates_validated} candidates validated{first}, {o.seconds:.1f}s; "
               f"run {o.run_id} in {o.run_dir}" + (f"; committed on branch {o.branch}" if o.branch else ""))
+    if o.environment:
+        env = o.environment
+        con.print(f"sandbox: {env['python_from']} ({env['python_why']}); {len(env['installed'])} packages installed",
+                  markup=False, highlight=False)
+        for note in env["notes"]:
+            con.print(f"note: {note}", markup=False, highlight=False)
     if o.error:  # e.g. a budget cap of a model policy: the run stopped early and kept what it had
         print(f"ouro: {o.error}", file=sys.stderr)
 

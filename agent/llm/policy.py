@@ -26,12 +26,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from ouro.improvers.guest.helpers import extract_code  # guest code: a leaf any layer may import
 from ouro.sandbox.core.files import append_jsonl
 from ouro.agent.llm.agent import LLMAgent, RepairContext, unified_diff
 from ouro.agent.llm.client import Budget, BudgetExceeded, LLMClient
 from ouro.agent.llm.discriminator import Candidate, Discriminator
 from ouro.agent.llm.value import ValueAgent
-from ouro.agent.policies.base import Proposal
+from ouro.agent.policies.base import Policy
+from ouro.agent.state import Proposal
 
 TRAJECTORY_FILE = "llm_trajectory.jsonl"
 _COPY_IGNORE = shutil.ignore_patterns(".git", ".ouro", "__pycache__", ".pytest_cache", ".venv", "*.pyc")
@@ -74,7 +76,7 @@ class LLMPolicyOptions:
 EventSink = Callable[[str, dict], None]
 
 
-class LiteLLMPolicy:
+class LiteLLMPolicy(Policy):
     def __init__(self, model: str, options: LLMPolicyOptions | None = None, *, repo_dir: Path | None = None,
                  run_dir: Path | None = None, seed: int = 0, on_event: EventSink | None = None,
                  tests_fn: Callable[[dict[str, str]], object] | None = None):
@@ -236,9 +238,35 @@ class LiteLLMPolicy:
         u["stopped_by"] = self.stopped_by
         return u
 
+    # --- a reproduction test, when the repository has no failing one ---------------------
+    def write_reproduction(self, request) -> str | None:
+        from ouro.agent.llm.prompts import load_prompt, render
+
+        sources = "\n".join(f"### {p}\n```python\n{t}\n```" for p, t in sorted(request.sources.items()))
+        example = (f"\n## An existing test module ({request.example_test[0]})\n\n```python\n{request.example_test[1]}\n```\n"
+                   if request.example_test else "")
+        tries = "".join(f"\n## Attempt {i} (rejected)\n\n```python\n{code}\n```\n\nWhat happened: {outcome}\n"
+                        for i, (code, outcome) in enumerate(request.tries, 1))
+        messages = [{"role": "system", "content": load_prompt("reproduce")},
+                    {"role": "user", "content": render("reproduce_task", problem=request.issue, test_cmd=request.test_cmd,
+                                                       path=request.path, sources=sources or "(none)",
+                                                       example=example, tries=tries)}]
+        try:
+            reply = self.client.chat(messages, role="reproduce")
+        except BudgetExceeded as e:
+            self._budget_stop(e)
+            return None
+        except Exception as e:  # noqa: BLE001 - a provider failure ends this attempt, not the run
+            self.emit("reproduction_failed", {"error": f"{type(e).__name__}: {e}"})
+            return None
+        code = extract_code(reply.content or "")  # its first fenced block, else the whole reply
+        self.emit("reproduction", {"path": request.path, "attempt": len(request.tries) + 1, "code": code,
+                                   "usage": self.client.usage.to_dict()})
+        return code if code.strip() else None
+
     # --- discriminator ------------------------------------------------------------------
-    def choose(self, nodes: list, ctx) -> tuple[int, dict]:
-        """Pick the final patch among plausible nodes; returns (node id, the record)."""
+    def choose(self, nodes: list, ctx) -> int:
+        """Pick the final patch among plausible nodes (the record goes to on_event)."""
         cands = []
         for n in nodes:
             patch = unified_diff({p: ctx.base_files.get(p) for p in n.files}, n.files)
@@ -261,7 +289,7 @@ class LiteLLMPolicy:
             record = {"chosen_node": cands[choice.index].node_id, **choice.to_dict(),
                       "candidates": [c.node_id for c in cands]}
         self.emit("discriminator", record)
-        return record["chosen_node"], record
+        return record["chosen_node"]
 
 
 def supports_tools(model: str) -> bool:
@@ -313,24 +341,11 @@ def make_policy(spec: str, options: dict | None = None, **kw) -> LiteLLMPolicy:
     return LiteLLMPolicy(spec[len("litellm:"):], LLMPolicyOptions.from_dict(options or {}), **kw)
 
 
-def policy_from_config(spec: str, config) -> LiteLLMPolicy:
-    """The policy for `ouro repair --policy litellm:MODEL|local:DIR` (config: agent.repair.RepairConfig).
+def policy_from_config(spec: str, config, **options) -> LiteLLMPolicy:
+    """The policy for `ouro repair --policy litellm:MODEL` (config: agent.repair.RepairConfig).
 
     config.llm_options holds the LLMPolicyOptions fields (api_base, max_cost, max_tokens,
-    max_calls, ...). `local:DIR` starts (or reuses) `ouro serve` for the checkpoint and talks to
-    it like any OpenAI-compatible server."""
-    from ouro.sandbox.core.errors import BadInput
-
-    options = {k: v for k, v in (config.llm_options or {}).items() if k != "ranker"}  # ranker: builtin's
-    if spec.startswith("local:"):
-        from ouro.sandbox.core.home import OuroHome
-        from ouro.improvers.learn.serve import ensure_server
-
-        home = OuroHome.resolve(config.home)
-        try:
-            handle = ensure_server(spec[len("local:"):], home.cache / "serve")
-        except (FileNotFoundError, RuntimeError, TimeoutError) as e:
-            raise BadInput(str(e)) from None
-        options.setdefault("api_base", handle.base_url)
-        spec = f"litellm:openai/{handle.model_name}"
-    return make_policy(spec, options, repo_dir=config.repo, run_dir=config.run_dir, seed=config.seed)
+    max_calls, ...); keyword options override them (the command line's factory passes the
+    address of an `ouro serve` it started for `local:DIR`)."""
+    merged = {**(config.llm_options or {}), **options}
+    return make_policy(spec, merged, repo_dir=config.repo, run_dir=config.run_dir, seed=config.seed)

@@ -238,22 +238,15 @@ class ToolEnv:
 
     def _search_symbol(self, symbol: str) -> Observation:
         files = [str(p.relative_to(self.root)) for p in self.python_files()]
-        try:  # the project's tree-sitter repo map also knows the callers of a definition
-            from ouro.agent.repomap import build_repomap
-        except ImportError:
-            build_repomap = None
-        if build_repomap is not None:
-            rmap = build_repomap(self.root, files)
-            hits = [d for d in rmap.definitions if symbol in (d.qualname, d.name)]
-            lines = []
-            for d in hits[:30]:
-                callers = ", ".join(c.qualname for c in rmap.callers(d)[:5])
-                lines.append(f"{d.file}:{d.start_line}-{d.end_line} {d.kind} {d.qualname}"
-                             + (f" (called from {callers})" if callers else ""))
-        else:
-            found = [s for s in symbol_index(self) if s.matches(symbol)]
-            hits = found
-            lines = [f"{s.path}:{s.start}-{s.end} {s.kind} {s.qualname}" for s in found[:30]]
+        from ouro.agent.repomap import build_repomap  # the tree-sitter map also knows a definition's callers
+
+        rmap = build_repomap(self.root, files)
+        hits = [d for d in rmap.definitions if symbol in (d.qualname, d.name)]
+        lines = []
+        for d in hits[:30]:
+            callers = ", ".join(c.qualname for c in rmap.callers(d)[:5])
+            lines.append(f"{d.file}:{d.start_line}-{d.end_line} {d.kind} {d.qualname}"
+                         + (f" (called from {callers})" if callers else ""))
         if not hits:
             return Observation(f"no definition of {symbol!r} found")
         return Observation("\n".join(lines), data={"hits": len(hits)})
@@ -282,44 +275,6 @@ class ToolEnv:
         p.write_text(text.replace(a.old, a.new, 1), encoding="utf-8")
         line = text[: text.index(a.old)].count("\n") + 1
         return Observation(f"replaced 1 occurrence in {a.path} at line {line}", edited=a.path)
-
-
-# --- symbol index (tree-sitter) --------------------------------------------------------
-@dataclass(frozen=True)
-class Symbol:
-    path: str
-    qualname: str  # Class.method for methods
-    kind: str      # function | class
-    start: int     # 1-based lines
-    end: int
-
-    def matches(self, query: str) -> bool:
-        return query == self.qualname or query == self.qualname.rsplit(".", 1)[-1]
-
-
-def symbol_index(env: ToolEnv) -> list[Symbol]:
-    """Every function and class definition in the repository's Python files."""
-    import tree_sitter_python
-    from tree_sitter import Language, Parser
-
-    parser = Parser(Language(tree_sitter_python.language()))
-    out: list[Symbol] = []
-    for p in env.python_files():
-        rel = str(p.relative_to(env.root))
-        tree = parser.parse(p.read_bytes())
-        stack = [(tree.root_node, "")]
-        while stack:
-            node, prefix = stack.pop()
-            for child in node.children:
-                kind = {"function_definition": "function", "class_definition": "class"}.get(child.type)
-                if kind:
-                    name = child.child_by_field_name("name").text.decode()
-                    qual = f"{prefix}{name}"
-                    out.append(Symbol(rel, qual, kind, child.start_point[0] + 1, child.end_point[0] + 1))
-                    stack.append((child, qual + "."))
-                else:
-                    stack.append((child, prefix))
-    return sorted(out, key=lambda s: (s.path, s.start))
 
 
 def _clip(text: str, limit: int = MAX_OBSERVATION_CHARS) -> str:

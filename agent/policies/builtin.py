@@ -7,23 +7,19 @@ the self-debug chain says about that location (agent.selfdebug.LocationStats.wei
 template's score is its prior frequency (agent.templates.PRIORS) unless a learned `ranker` is
 given.
 
-The ranker hook (for the learned model in improvers/): any callable
-    ranker(candidates: list[agent.templates.Candidate], context: dict) -> list[float]
-returning one score in [0, 1] per candidate (the probability that it is the fix). context
-holds "issue", "base_files" (path -> original text), "node_files" (path -> text at this node,
-for the files its edits changed), "target_tests" and "localization"
-(agent.localize.Localization). It is called once per batch of candidates a node generates.
+The ranker hook (agent.policies.base.Ranker: the learned model of improvers.learn, or a
+rewritten ordering from improvers.scaffold) returns one score in [0, 1] per candidate (the
+probability that it is the fix), given a RankContext; it is called once per batch of
+candidates a node generates.
 """
 from __future__ import annotations
 
 import re
-from typing import Callable
 
-from ouro.agent.policies.base import Proposal
+from ouro.agent.policies.base import Policy, RankContext, Ranker
 from ouro.agent.selfdebug import expected_actual
+from ouro.agent.state import Proposal
 from ouro.agent.templates import Candidate, generate, parses, spread_prior, variant_counts
-
-Ranker = Callable[[list[Candidate], dict], list[float]]
 
 
 _OFF_BY_ONE = ("constant_off_by_one", "bound_off_by_one", "index_off_by_one", "slice_bounds")
@@ -101,7 +97,7 @@ def _variant(c: Candidate) -> str:
     return f"{c.template}:{' '.join(c.before.split())[:40]}"
 
 
-class BuiltinPolicy:
+class BuiltinPolicy(Policy):
     name = "builtin"
 
     def __init__(self, ranker: Ranker | None = None, lines_root: int = 40, lines_child: int = 25):
@@ -119,7 +115,7 @@ class BuiltinPolicy:
         """The root's localization, or for a state that fixed some of the failing tests, one
         recomputed for the tests that still fail: the second fault is where *they* point."""
         obs = node.observation
-        relocalize = getattr(ctx, "relocalize", None)
+        relocalize = ctx.relocalize
         if node.id == 0 or obs is None or relocalize is None or not obs.failing or len(obs.failing) >= len(ctx.target_tests):
             return ctx.localization
         key = tuple(sorted(obs.failing))
@@ -153,8 +149,8 @@ class BuiltinPolicy:
         evidence = evidence_boosts(list(node.observation.failing.values()) if node.observation else [])
         issue_words = _issue_words(ctx.issue)
         if self.ranker is not None and cands:
-            context = {"issue": ctx.issue, "base_files": ctx.base_files, "node_files": node.files,
-                       "target_tests": ctx.target_tests, "localization": ctx.localization}
+            context = RankContext(issue=ctx.issue, base_files=ctx.base_files, node_files=node.files,
+                                  target_tests=ctx.target_tests, localization=ctx.localization)
             model_scores = list(self.ranker(cands, context))
         else:
             variants = variant_counts(cands)
@@ -163,7 +159,7 @@ class BuiltinPolicy:
         for c, m in zip(cands, model_scores):
             # ties broken by the seeded rng: a different --seed explores a different order
             # a learned ranker that already weighs suspiciousness is not multiplied by it twice
-            loc = 1.0 if getattr(self.ranker, "includes_localization", False) else loc_score.get((c.file, c.line), 0.1)
+            loc = 1.0 if self.ranker is not None and self.ranker.includes_localization else loc_score.get((c.file, c.line), 0.1)
             score = loc * float(m) * evidence.get(c.template, 1.0) * c.weight
             score *= issue_boost(c, issue_words)
             out.append((score, ctx.rng.random(), c))
@@ -210,8 +206,4 @@ class BuiltinPolicy:
         scores = [self._loc_score.get((e.get("file"), e.get("line")), 0.1) for e in node.edits]
         return sum(scores) / len(scores) if scores else 0.0
 
-    def observe(self, node, ctx, explanation) -> None:
-        pass  # the chain in ctx is all the memory this policy needs
-
-    def usage(self) -> dict:
-        return {"tokens": 0, "cost": 0.0}
+    # observe() does nothing: the chain in ctx is all the memory this policy needs

@@ -197,21 +197,18 @@ def audit_events_for(run_dir: Path, run_id: str, home_root: Path | None = None) 
     root = home_root or (run_dir.parent.parent if run_dir.parent.name == "runs" else None)
     if root is None:
         return []
-    try:
-        from ouro.sandbox.core.home import OuroHome
-        from ouro.sandbox.audit.log import default_log
+    from ouro.sandbox.audit.log import default_log
+    from ouro.sandbox.core.home import OuroHome
 
-        log = default_log(OuroHome(Path(root)))
-        if not log.path.exists():
-            return []
-        db = log.index()
-        try:
-            rows = db.execute("SELECT record FROM events WHERE run_id = ? ORDER BY seq", (run_id,)).fetchall()
-        finally:
-            db.close()
-        return [json.loads(r[0]) for r in rows]
-    except ImportError:
+    log = default_log(OuroHome(Path(root)))
+    if not log.path.exists():
         return []
+    db = log.index()
+    try:
+        rows = db.execute("SELECT record FROM events WHERE run_id = ? ORDER BY seq", (run_id,)).fetchall()
+    finally:
+        db.close()
+    return [json.loads(r[0]) for r in rows]
 
 
 def _milestone_timings(trajectory: list[dict]) -> list[dict]:

@@ -10,12 +10,15 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+from ouro.agent.policies.base import RankContext
 from ouro.improvers.learn.features import EditFeatures
 
 BUNDLED = Path(__file__).resolve().parent / "checkpoints" / "ranker.pt"
 
 
 class LearnedRanker:
+    """The agent.policies.base.Ranker of a trained checkpoint."""
+
     includes_localization = False
 
     def __init__(self, path: str | Path):
@@ -26,17 +29,17 @@ class LearnedRanker:
         self._signatures: tuple[object, dict] = (None, {})
         self._file_signals: dict[str, object] = {}
 
-    def features(self, candidates, context: dict) -> list[EditFeatures]:
+    def features(self, candidates, context: RankContext) -> list[EditFeatures]:
         from ouro.agent.templates import variant_counts
         from ouro.improvers.learn.signals import FileSignals, signatures
 
-        loc = context.get("localization")
+        loc = context.localization
         lines = list(getattr(loc, "lines", []) or [])
         best = max((s.score for s in lines), default=1.0) or 1.0
         score = {(s.file, s.line): s.score / best for s in lines}
         rank = {(s.file, s.line): i for i, s in enumerate(lines)}
-        base = context.get("base_files") or {}
-        node_files = context.get("node_files") or {}
+        base = context.base_files
+        node_files = context.node_files
         if self._signatures[0] is not base:   # one repair run: the repository's defs, parsed once
             self._signatures = (base, signatures(base.values()))
             self._file_signals.clear()
@@ -56,7 +59,7 @@ class LearnedRanker:
                                     variants[(c.file, c.line, c.template)], c.weight))
         return out
 
-    def __call__(self, candidates, context: dict) -> list[float]:
+    def __call__(self, candidates, context: RankContext) -> list[float]:
         if not candidates:
             return []
         scores = self.model.score(self.features(candidates, context))

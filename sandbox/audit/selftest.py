@@ -485,7 +485,7 @@ def _preflight(backend: str, policy) -> None:
     from ouro.sandbox.backends import open_sandbox
 
     try:
-        sb = open_sandbox(policy, unsafe_local=True, audit=True, labels={"ouro.purpose": "selftest-preflight"})
+        sb = open_sandbox(policy, "selftest", unsafe_local=True, audit=True, labels={"ouro.selftest": "preflight"})
     except Exception as e:  # SandboxError, docker errors: the backend is not usable here
         raise SelftestError(f"backend {backend} is not available: {str(e).splitlines()[0] if str(e) else type(e).__name__}") from None
     sb.close()
@@ -603,8 +603,8 @@ def _run_in_sandbox(attack: Attack, backend: str, policy, targets: HostTargets, 
         policy = _with_mount(policy, str(site_dir), SITE_IN_SANDBOX)
     sb = None
     try:
-        sb = open_sandbox(policy, workspace=ws, unsafe_local=True, audit=True,
-                          labels={"ouro.purpose": "selftest", "ouro.selftest": common["run_id"]})
+        sb = open_sandbox(policy, "selftest", workspace=ws, unsafe_local=True, audit=True,
+                          labels={"ouro.selftest": common["run_id"]})
         if getattr(sb, "_root", None) is not None:
             fired.on_fire.append(lambda root=Path(sb._root): _unblock_fifos(root))
         env = {"OURO_WORKSPACE": sb.workspace, **guest_env(policy.audit_rules)}

@@ -18,7 +18,8 @@ import ast
 import re
 from dataclasses import asdict, dataclass
 from functools import lru_cache
-from pathlib import PurePosixPath
+
+from ouro.sandbox.core.testfiles import is_test_file
 
 
 @dataclass(frozen=True)
@@ -91,15 +92,11 @@ _FS_CALLS = {"os.remove", "os.unlink", "os.rename", "os.replace", "os.rmdir", "o
              "os.mkdir"}
 
 
-def is_test_path(path: str) -> bool:
-    """Is this a test file, conftest or evaluator (what a candidate patch must not edit)?"""
-    p = PurePosixPath(path.replace("\\", "/"))
-    name = p.name
-    if name in ("conftest.py", "pytest.ini", "tox.ini", "noxfile.py") or name.startswith("test_") or name.endswith("_test.py"):
-        return True
-    if any(part in ("tests", "test", "testing", "hidden_tests") for part in p.parts[:-1]):
-        return True
-    return "evaluat" in name or "grader" in name
+
+def _switches_off(name: str | None, value) -> bool:
+    """`name = value` switches isolation or auditing off: a constant whose truth is the flag's
+    "off" value (use_sandbox=0 or None as much as False)."""
+    return name in SANDBOX_FLAGS and isinstance(value, ast.Constant) and bool(value.value) == SANDBOX_FLAGS[name]
 
 
 def scan_source(path: str, source: str) -> list[Finding]:
@@ -125,7 +122,7 @@ def scan_changed_files(files: dict[str, bytes | str | None]) -> list[Finding]:
     editing or deleting a test file is a finding by itself, and every Python file is scanned."""
     out: list[Finding] = []
     for path, content in sorted(files.items()):
-        if is_test_path(path):
+        if is_test_file(path):
             out.append(Finding(path, 0, "test_edit", "deletes a test file" if content is None else "edits a test file"))
         if content is not None and path.endswith(".py"):
             text = content.decode("utf-8", "replace") if isinstance(content, bytes) else content
@@ -136,7 +133,7 @@ def scan_changed_files(files: dict[str, bytes | str | None]) -> list[Finding]:
 class _AstScan(ast.NodeVisitor):
     def __init__(self, path: str):
         self.path = path
-        self.test_path = is_test_path(path)
+        self.test_path = is_test_file(path)
         self.aliases: dict[str, str] = {}
         self.found: list[Finding] = []
 
@@ -202,6 +199,8 @@ class _AstScan(ast.NodeVisitor):
                 self.add(node, "obfuscated_import", "getattr chain")
             elif target.split(".")[0] in SENSITIVE_MODULES and (const is None or const in DANGEROUS_NAMES):
                 self.add(node, "obfuscated_import", f"{name}({target}, {const if const else '<computed>'})")
+            if name == "setattr" and len(args) > 2 and _switches_off(const, args[2]):
+                self.add(node, "sandbox_disable", f"setattr(..., {const!r}, {args[2].value!r})")
             if name == "setattr" and const in REPORT_ATTRS:
                 self.add(node, "pytest_hook", f"setattr(..., {const!r}) on a test report")
             if name == "setattr" and target.split(".")[0] in ("pytest", "_pytest"):
@@ -246,7 +245,7 @@ class _AstScan(ast.NodeVisitor):
         path = _const_str(arg)
         if path is None:
             return
-        if is_test_path(path):
+        if is_test_file(path):
             self.add(node, "test_edit", f"{how} on test file {path!r}")
         elif _AUDIT_STR.search(path):
             self.add(node, "audit_tamper", f"{how} on audit file {path!r}")
@@ -257,6 +256,13 @@ class _AstScan(ast.NodeVisitor):
     def visit_Assign(self, node):
         for t in node.targets:
             self._assign_target(node, t, node.value)
+        self.generic_visit(node)
+
+    def visit_AugAssign(self, node):
+        # `x.use_sandbox -= 1` and the like: any arithmetic on a switch changes it
+        name = node.target.attr if isinstance(node.target, ast.Attribute) else getattr(node.target, "id", None)
+        if name in SANDBOX_FLAGS:
+            self.add(node, "sandbox_disable", f"changes {name} in place")
         self.generic_visit(node)
 
     def visit_AnnAssign(self, node):
@@ -285,13 +291,13 @@ class _AstScan(ast.NodeVisitor):
                 self.add(node, "module_reload", f"replaces sys.modules[{key!r}]")
             elif base.split(".")[-1] in ("__builtins__",) or base == "builtins.__dict__":
                 self.add(node, "audit_tamper", f"rebinds a builtin")
-            if isinstance(value, ast.Constant) and key in SANDBOX_FLAGS and value.value == SANDBOX_FLAGS[key]:
+            if _switches_off(key, value):
                 self.add(node, "sandbox_disable", f"sets {key!r} = {value.value!r}")
 
     def visit_Dict(self, node):
         for k, v in zip(node.keys, node.values):
             key = _const_str(k) if k is not None else None
-            if key in SANDBOX_FLAGS and isinstance(v, ast.Constant) and v.value == SANDBOX_FLAGS[key]:
+            if _switches_off(key, v):
                 self.add(node, "sandbox_disable", f"{{{key!r}: {v.value!r}}}")
         self.generic_visit(node)
 
@@ -302,9 +308,7 @@ class _AstScan(ast.NodeVisitor):
         self.generic_visit(node)
 
     def _flag(self, node, name: str | None, value):
-        if name is None:
-            return
-        if name in SANDBOX_FLAGS and isinstance(value, ast.Constant) and value.value == SANDBOX_FLAGS[name]:
+        if _switches_off(name, value):
             self.add(node, "sandbox_disable", f"{name}={value.value!r}")
 
     def visit_FunctionDef(self, node):

@@ -56,11 +56,16 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def load_recorder():
-    spec = importlib.util.spec_from_file_location("_ouro_recorder", os.path.join(HERE, "recorder.py"))
+def _load(name: str):
+    """A module of ouro's guest code, by file, so nothing in the workspace can stand in for it."""
+    spec = importlib.util.spec_from_file_location(f"_ouro_{name}", os.path.join(HERE, f"{name}.py"))
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod
+
+
+def load_recorder():
+    return _load("recorder")
 
 
 def set_non_dumpable() -> None:
@@ -367,25 +372,9 @@ def run_child(recorder, root: str, args: list[str], rec_w: int, out_w: int, err_
     os._exit(code)
 
 
-def disk_usage(root: str) -> tuple[int, int]:
-    """(allocated bytes, directory entries) under root, not following links (sandbox.proc's
-    twin: the guest cannot import host modules). Entries count too: empty files use no blocks
-    but each one is an inode of the host file system behind a bound workspace."""
-    total, entries, stack = 0, 0, [root]
-    while stack:
-        try:
-            with os.scandir(stack.pop()) as it:
-                for entry in it:
-                    entries += 1
-                    try:
-                        total += entry.stat(follow_symlinks=False).st_blocks * 512
-                        if entry.is_dir(follow_symlinks=False):
-                            stack.append(entry.path)
-                    except OSError:
-                        pass
-        except OSError:
-            pass
-    return total, entries
+_fsstat = _load("fsstat")
+disk_usage = _fsstat.disk_usage      # the same functions the bwrap backend uses on the host
+tree_entries = _fsstat.tree_entries
 
 
 def reap_leftovers(spare=()) -> int:
@@ -466,8 +455,8 @@ def judge(pid: int, rec_r: int, out_r: int, err_r: int, timeout: float, cap: int
             break
         if (disk_bytes or disk_inodes) and now >= next_disk:
             next_disk = now + 0.25
-            used, entries = disk_usage(root)
-            if (disk_bytes and used > disk_bytes) or (disk_inodes and entries > disk_inodes):
+            if (disk_bytes and disk_usage(root) > disk_bytes) or \
+                    (disk_inodes and tree_entries(root, disk_inodes) > disk_inodes):
                 killed = "disk_limit"
                 break
         for key, _ in sel.select(timeout=min(left, 0.25 if (disk_bytes or disk_inodes) else 0.5)):

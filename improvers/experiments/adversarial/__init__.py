@@ -2,7 +2,7 @@
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-ADVERSARIES = {"sandbox_off": "sandbox_disabled", "budget_hog": "lm_budget_exceeded", "inflate": "score_inflation"}
+ADVERSARIES = {"sandbox_off": "sandbox_disable", "budget_hog": "lm_budget_exceeded", "inflate": "score_inflation"}
 
 
 def source(name: str) -> str:

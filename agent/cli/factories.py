@@ -1,0 +1,74 @@
+"""Names on the command line become objects here, and only here.
+
+    --policy builtin | litellm:MODEL | local:DIR     -> an agent.policies.base.Policy
+    --ranker none | auto | scaffold | PATH           -> the built-in policy's Ranker (or none)
+
+The layers below take objects, never names: the repair agent gets a policy, the built-in
+policy gets a ranker. Keeping the names here is what lets the agent stay below the learned
+ranker (improvers.learn), the scaffold ordering (improvers.scaffold) and the model server.
+`build_policy` is a plain module-level function, so `ouro bench` can hand it to worker
+processes (and Ray) as the factory for each task's repair.
+"""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from ouro.sandbox.core.errors import BadInput
+
+log = logging.getLogger(__name__)
+
+RANKER_CHOICES = ("none", "auto", "scaffold")
+
+
+def checked_ranker(choice: str) -> str:
+    """none, auto, scaffold, or the path (with ~ expanded) of a checkpoint that exists."""
+    if choice in RANKER_CHOICES:
+        return choice
+    path = Path(choice).expanduser()
+    if not path.is_file():
+        raise BadInput(f"{choice}: ranker checkpoint not found (--ranker takes none, auto, scaffold or a .pt file)")
+    return str(path)
+
+
+def build_ranker(choice: str):
+    """The built-in policy's ranker for --ranker CHOICE, or None for the heuristic order."""
+    choice = checked_ranker(choice)
+    if choice == "none":
+        return None
+    if choice == "scaffold":  # the ordering `ouro improve scaffold` maintains (improvers/scaffold_target.py)
+        from ouro.improvers.scaffold import load_ranker
+
+        return load_ranker()
+    from ouro.improvers.learn.adapter import load_default_ranker
+
+    return load_default_ranker(None if choice == "auto" else choice, warn=log.warning)
+
+
+def build_policy(config):
+    """The policy a RepairConfig names (config.policy, config.ranker, config.llm_options)."""
+    name = config.policy
+    if name == "builtin":
+        from ouro.agent.policies.builtin import BuiltinPolicy
+
+        return BuiltinPolicy(ranker=build_ranker(config.ranker))
+    kind, _, rest = name.partition(":")
+    if kind == "litellm" and rest:
+        from ouro.agent.llm.policy import policy_from_config
+
+        return policy_from_config(name, config)
+    if kind == "local" and rest:
+        # a checkpoint ouro fine-tuned: start (or reuse) `ouro serve` for it and talk to it
+        # like any OpenAI-compatible server
+        from ouro.agent.llm.policy import policy_from_config
+        from ouro.improvers.learn.serve import ensure_server
+        from ouro.sandbox.core.home import OuroHome
+
+        home = OuroHome.resolve(config.home)
+        try:
+            handle = ensure_server(rest, home.cache / "serve")
+        except (FileNotFoundError, RuntimeError, TimeoutError) as e:
+            raise BadInput(str(e)) from None
+        api_base = (config.llm_options or {}).get("api_base") or handle.base_url
+        return policy_from_config(f"litellm:openai/{handle.model_name}", config, api_base=api_base)
+    raise BadInput(f"unknown policy {name!r} (available: builtin, litellm:<model>, local:<dir>)")
