@@ -17,7 +17,7 @@ from ouro.sandbox.audit.log import default_log
 from ouro.sandbox.base import ExecResult
 from ouro.sandbox.core.home import OuroHome
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _events(n: int, run_id: str = "r1") -> list[dict]:
