@@ -100,7 +100,7 @@ def install(environ=None) -> bool:
     own = {p.rstrip("/") + "/" for p in (sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix)}
     own.update(p.rstrip("/") + "/" for p in sys.path if p.startswith("/") and p.count("/") > 1 and "site-packages" in p)
     quiet = QUIET_READ_PREFIXES + tuple(sorted(own))
-    base_env = {k: environ.get(k) for k in AUDIT_ENV}
+    base_env = {k: environ.get(k) for k in AUDIT_ENV + UNHOOKING_ENV}
     hook, rebind, finish = _make_hook(workspace, writable, writable_roots, rules, quiet, base_env)
     sys.addaudithook(hook)
     sys._ouro_audit_installed = True
@@ -216,6 +216,7 @@ def _make_hook(workspace, writable, writable_roots, rules, quiet_reads, base_env
     except OSError:
         exe, exe_size = "", -1
     boot_dir = (base_env.get("PYTHONPATH") or "").split(":")[0]
+    base_unhooking = {k: base_env.get(k) for k in UNHOOKING_ENV}  # set for this process already: no change
 
     interesting = frozenset({
         "open", "os.listdir", "os.scandir", "os.symlink", "os.link", "os.rename", "os.remove",
@@ -312,7 +313,7 @@ def _make_hook(workspace, writable, writable_roots, rules, quiet_reads, base_env
                 continue
             if v != base_env.get(k):
                 out.append(k)
-        out += [k for k in UNHOOKING_ENV if get(k) is not None]
+        out += [k for k in UNHOOKING_ENV if get(k) is not None and base_unhooking.get(k) is None]
         return out
 
     def looks_like_python(prog, argv0):
