@@ -150,18 +150,28 @@ def _wrap_dir_fd_open():
     fsdecode = os.fsdecode
     audit = sys.audit
 
-    def open(path, flags, mode=0o777, *, dir_fd=None):
-        if dir_fd is not None and not isinstance(path, int):
-            p = fsdecode(path)
-            if not p.startswith("/"):
-                try:
-                    base = readlink(f"/proc/self/fd/{dir_fd}")
-                except (OSError, TypeError, ValueError):
-                    base = f"<fd {dir_fd}>"
-                audit("ouro.openat", base.rstrip("/") + "/" + p, flags)
-        return original(path, flags, mode, dir_fd=dir_fd)
+    class Open:
+        """os.open with dir_fd reported. A callable object, not a function: pathlib before 3.11
+        keeps `open = os.open` as a class attribute, where a function would bind as a method."""
 
-    open.__doc__, open.__name__, open.__qualname__ = original.__doc__, "open", "open"
+        __slots__ = ()
+        __doc__ = original.__doc__
+
+        def __call__(self, path, flags, mode=0o777, *, dir_fd=None):
+            if dir_fd is not None and not isinstance(path, int):
+                p = fsdecode(path)
+                if not p.startswith("/"):
+                    try:
+                        base = readlink(f"/proc/self/fd/{dir_fd}")
+                    except (OSError, TypeError, ValueError):
+                        base = f"<fd {dir_fd}>"
+                    audit("ouro.openat", base.rstrip("/") + "/" + p, flags)
+            return original(path, flags, mode, dir_fd=dir_fd)
+
+        def __repr__(self):
+            return "<built-in function open>"
+
+    open = Open()
     os.open = posix.open = open
     # shutil.rmtree and os.fwalk pick their safe, fd-based code by this set's membership
     if original in os.supports_dir_fd:
