@@ -24,7 +24,7 @@ def disk_usage(root: str) -> int:
     return total
 
 
-def tree_entries(root: str, stop: int | None = None) -> int:
+def tree_entries(root: str, stop=None) -> int:  # no `int | None`: the guest may be Python 3.8
     """Directory entries under root (files, links, directories), not following links: the
     inodes a bound workspace uses, which a byte count misses for empty files. Counting stops
     a little past `stop` when it is given."""
