@@ -1,0 +1,823 @@
+"""Real bugs from BugsInPy as an ouro task suite (the development suite of issue 14).
+
+    python bench/bugsinpy.py prepare --bugsinpy GITDIR --mirrors DIR --out /work/devsuite
+    python bench/bugsinpy.py split [--check]
+    python bench/bugsinpy.py gold SUITE [--out gold.json]
+    python bench/bugsinpy.py table RESULTS_JSON [--gold gold.json] [--json]
+
+Nothing fetched is committed. BugsInPy (https://github.com/soarsmu/BugsInPy) and the projects it
+names are read at prepare time from git directories given on the command line: `--bugsinpy` is
+BugsInPy's git directory (or a checkout of it), `--mirrors` a folder holding one git directory
+per project as `<owner>+<name>/repo` (what the fetch tool leaves under /work/.mirror) or
+`<owner>+<name>.git`. What this repository holds is written here: the selection and the issue
+texts (bench/bugsinpy_issues.toml) and the split (bench/bugsinpy_split.json).
+
+A prepared task (docs/task-suite.md) for bug `<project>-<n>`:
+
+  task.toml      test_cmd: the trigger tests of BugsInPy's run_test.sh, as pytest node ids
+                 (`python -m unittest a.b.C.t` becomes `a/b.py::C::t`); hidden_test_cmd: the
+                 hidden test modules, whole; timeout_s 600; [task.budget] candidates 100.
+  ISSUE.md       the hand-written report from bench/bugsinpy_issues.toml: the symptom as a user
+                 sees it (what they called, what happened, what they expected), written from the
+                 trigger test, never from the fix; no file or line of the faulty code.
+  repo/          the buggy commit's tree, plus the fixed commit's version of the trigger test
+                 files (BugsInPy's `test_file`) and of every other non-module file the fix
+                 changed under a test folder (test data, conftest.py, helpers), the way BugsInPy
+                 and Defects4J check out a bug; `touch` lines of BugsInPy's setup.sh are applied
+                 (black needs tests/__init__.py). Nothing else of the fix is present.
+  hidden/        what judges a fix, laid over repo/ (paths relative to its root):
+                 (a) the fixed commit's version of every file the fix commit changed under a
+                     test folder (so every test the fix added or changed, not only the trigger
+                     tests), and
+                 (b) the fixed commit's test modules of each source module the fix changed,
+                     found by name (`utils.py` -> `test_utils.py`, `utils_test.py`, or
+                     `test_<package>_utils.py` with <package> the folder holding utils.py,
+                     plural or not; for `__init__.py` the package's own name), at most 4 per
+                     source module, nearest path first.
+                 hidden_test_cmd runs every test module of (a) and (b) in full: a patch is fixed
+                 when all of their tests pass. The agent sees (a)'s trigger files in repo/,
+                 nothing of (b) beyond what the buggy tree already had.
+  solution.diff  the fix commit's changes outside test folders (the reference fix; ouro never
+                 shows it to the agent; `gold` judges it).
+  bugsinpy.json  what task.toml has no key for yet: project, bug, GitHub URL, buggy and fixed
+                 commits, BugsInPy's python_version, its pinned requirements (decoded; the
+                 project's own `-e git+...` line apart), setup.sh lines, the original
+                 run_test.sh command, the trigger tests, the hidden files and their reason, the
+                 split.
+
+The selection (48 bugs, 7 projects: youtube-dl, black, luigi, scrapy, fastapi, sanic, ansible)
+prefers bugs whose trigger test is a plain pytest/unittest test that needs no network, no GPU
+and no compiled dependency of the project's own (pandas, matplotlib, spacy and keras need a C or
+Cython build or tensorflow and are left out).
+
+`split` prints the train/validation/test split and, with --check, verifies that the committed
+file still follows its rule (seeded SHA-256 of the bug id, ranked within each project, first 40%
+train, next 20% validation, rest test). The committed file is authoritative and never changes.
+
+`gold` judges each task's solution.diff with ouro's own judge in today's sandbox: whether the
+hidden tests can pass at all in the environment ouro builds (a task whose gold patch fails there
+cannot be `fixed` by any agent).
+
+`table` prints the per-bug table of docs/repair.md ("Real bugs: before"/"after") from an
+`ouro bench --json` results.json: the Python ouro used and the one BugsInPy names, dependencies
+installed, reproduction (behaviour / environment / not, read from the run's baseline.json and
+trajectory.jsonl), status, fixed on hidden tests.
+
+Exit status: 0 success, 1 some bug could not be prepared, 2 bad input, 3 a precondition (git
+missing). Errors are one line on stderr.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+HERE = Path(__file__).resolve().parent
+ISSUES_FILE = HERE / "bugsinpy_issues.toml"
+SPLIT_FILE = HERE / "bugsinpy_split.json"
+
+PROJECTS = ("black", "fastapi", "luigi", "sanic", "scrapy", "youtube-dl", "keras", "pandas", "spacy",
+            "ansible", "matplotlib")
+# Kept by the user for final checks: never prepared, whatever the issues file says.
+FORBIDDEN = ("thefuck", "tornado", "tqdm", "pysnooper", "cookiecutter", "httpie")
+
+SPLIT_SEED = "ouro-bugsinpy-devsuite-2026-12-06"
+SPLIT_SHARES = (("train", 0.4), ("validation", 0.2), ("test", 0.4))
+
+TIMEOUT_S = 600
+BUDGET = 100
+MODULE_TESTS_PER_SOURCE = 4
+TEST_DIRS = {"test", "tests", "testing", "unittests"}
+
+
+class Fail(Exception):
+    """A one-line reason; `exit` is the process status."""
+
+    def __init__(self, message: str, exit: int = 2):
+        super().__init__(message)
+        self.exit = exit
+
+
+# ----------------------------------------------------------------------------- small helpers
+
+def atomic_write(path: Path, data: bytes | str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data.encode("utf-8") if isinstance(data, str) else data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def toml_str(s: str) -> str:
+    return json.dumps(s, ensure_ascii=False)  # a JSON string is a valid TOML basic string
+
+
+class Git:
+    """Read-only access to one git directory (bare or not): never runs the project's code."""
+
+    def __init__(self, git_dir: Path):
+        self.git_dir = git_dir
+
+    def run(self, *args: str, check: bool = True) -> bytes:
+        p = subprocess.run(["git", "--git-dir", str(self.git_dir), *args], capture_output=True)
+        if check and p.returncode != 0:
+            err = p.stderr.decode(errors="replace").strip().splitlines()
+            raise Fail(f"git {' '.join(args[:3])} in {self.git_dir}: {err[-1] if err else p.returncode}", 1)
+        return p.stdout
+
+    def text(self, *args: str) -> str:
+        return self.run(*args).decode("utf-8", errors="replace")
+
+    def has_commit(self, rev: str) -> bool:
+        return subprocess.run(["git", "--git-dir", str(self.git_dir), "cat-file", "-e", f"{rev}^{{commit}}"],
+                              capture_output=True).returncode == 0
+
+    def show(self, rev: str, path: str) -> bytes | None:
+        p = subprocess.run(["git", "--git-dir", str(self.git_dir), "show", f"{rev}:{path}"], capture_output=True)
+        return p.stdout if p.returncode == 0 else None
+
+    def files(self, rev: str) -> list[str]:
+        return [f for f in self.text("ls-tree", "-r", "--name-only", "-z", rev).split("\0") if f]
+
+
+def git_dir_at(path: Path) -> Path | None:
+    for cand in (path / ".git", path):
+        if cand.exists() and subprocess.run(["git", "--git-dir", str(cand), "rev-parse", "--git-dir"],
+                                            capture_output=True).returncode == 0:
+            return cand
+    return None
+
+
+# ----------------------------------------------------------------------------- BugsInPy
+
+class BugsInPy:
+    """BugsInPy's files, from its git directory (HEAD) or from a checkout."""
+
+    def __init__(self, path: Path):
+        if (path / "projects").is_dir():
+            self.root, self.git = path, None
+        else:
+            gd = git_dir_at(path)
+            if gd is None:
+                raise Fail(f"--bugsinpy {path}: neither a BugsInPy checkout (no projects/) nor a git directory")
+            self.root, self.git = None, Git(gd)
+            if self.git.show("HEAD", "projects/black/project.info") is None:
+                raise Fail(f"--bugsinpy {path}: this git directory has no projects/black/project.info; not BugsInPy")
+
+    def read(self, rel: str) -> bytes | None:
+        if self.root is not None:
+            p = self.root / rel
+            return p.read_bytes() if p.is_file() else None
+        return self.git.show("HEAD", rel)
+
+
+def decode(data: bytes) -> str:
+    """BugsInPy's files are UTF-8, a few requirements.txt are UTF-16 with a BOM."""
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return data.decode("utf-16")
+    return data.decode("utf-8-sig", errors="replace")
+
+
+def parse_info(text: str) -> dict[str, str]:
+    # `key="value"`, sometimes `key ="value"` or `KEY = "value"`
+    return {k.lower(): v for k, v in re.findall(r'^\s*(\w+)\s*=\s*"([^"]*)"', text, flags=re.M)}
+
+
+@dataclass
+class Bug:
+    id: str                      # "<project>-<n>"
+    project: str
+    number: int
+    github_url: str
+    buggy: str
+    fixed: str
+    python_version: str
+    test_files: list[str]
+    run_test: str
+    requirements: list[str]
+    requirements_self: list[str]
+    setup_sh: list[str]
+
+
+def split_id(bug_id: str) -> tuple[str, int]:
+    m = re.fullmatch(r"([a-z][a-z0-9-]*?)-(\d+)", bug_id)
+    if not m:
+        raise Fail(f"{bug_id!r} is not a bug id of the form <project>-<number>")
+    return m.group(1), int(m.group(2))
+
+
+def load_bug(bip: BugsInPy, bug_id: str) -> Bug:
+    project, n = split_id(bug_id)
+    if project.lower() in FORBIDDEN:
+        raise Fail(f"{bug_id}: {project} is kept for final checks and must not be used")
+    if project not in PROJECTS:
+        raise Fail(f"{bug_id}: project {project!r} is not one of {', '.join(PROJECTS)}")
+    base = f"projects/{project}"
+    pinfo = bip.read(f"{base}/project.info")
+    binfo = bip.read(f"{base}/bugs/{n}/bug.info")
+    run = bip.read(f"{base}/bugs/{n}/run_test.sh")
+    if pinfo is None or binfo is None or run is None:
+        raise Fail(f"{bug_id}: BugsInPy has no {base}/bugs/{n}/ (bug.info, run_test.sh)", 1)
+    p, b = parse_info(decode(pinfo)), parse_info(decode(binfo))
+    for k in ("buggy_commit_id", "fixed_commit_id"):
+        if not re.fullmatch(r"[0-9a-f]{40}", b.get(k, "")):
+            raise Fail(f"{bug_id}: bug.info has no valid {k}", 1)
+    reqs, own = [], []
+    raw = bip.read(f"{base}/bugs/{n}/requirements.txt")
+    for line in decode(raw).splitlines() if raw else []:
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        (own if line.startswith("-e ") else reqs).append(line)
+    setup = bip.read(f"{base}/bugs/{n}/setup.sh")
+    return Bug(id=bug_id, project=project, number=n, github_url=p.get("github_url", ""),
+               buggy=b["buggy_commit_id"], fixed=b["fixed_commit_id"],
+               python_version=b.get("python_version", ""),
+               test_files=[t.strip() for t in b.get("test_file", "").split(";") if t.strip()],
+               run_test=decode(run).strip(), requirements=reqs, requirements_self=own,
+               setup_sh=[ln.strip() for ln in decode(setup).splitlines() if ln.strip()] if setup else [])
+
+
+def mirror_for(mirrors: Path, bug: Bug) -> Git:
+    m = re.match(r"https?://github\.com/([^/]+)/([^/]+?)(?:\.git)?/?$", bug.github_url)
+    if not m:
+        raise Fail(f"{bug.id}: project.info has no GitHub URL ({bug.github_url!r})", 1)
+    name = f"{m.group(1)}+{m.group(2)}"
+    for cand in (mirrors / name / "repo", mirrors / name, mirrors / f"{name}.git"):
+        gd = git_dir_at(cand) if cand.exists() else None
+        if gd is not None:
+            g = Git(gd)
+            for rev in (bug.buggy, bug.fixed):
+                if not g.has_commit(rev):
+                    raise Fail(f"{bug.id}: commit {rev[:12]} is not in {gd}", 1)
+            return g
+    raise Fail(f"{bug.id}: no git directory for {m.group(1)}/{m.group(2)} under {mirrors} "
+               f"(looked for {name}/repo, {name}, {name}.git)", 1)
+
+
+# ----------------------------------------------------------------------------- tests
+
+def is_test_side(path: str, declared: list[str]) -> bool:
+    """A file of the test side of a commit: under a test folder, a test module, or BugsInPy's test_file."""
+    p = PurePosixPath(path)
+    return (path in declared or bool(set(p.parts[:-1]) & TEST_DIRS) or is_test_module(path)
+            or p.name == "conftest.py")
+
+
+def is_test_module(path: str) -> bool:
+    p = PurePosixPath(path)
+    if p.suffix != ".py":
+        return False
+    if p.name.startswith("test_") or p.name.endswith("_test.py"):
+        return True
+    return p.name == "__init__.py" and len(p.parts) > 1 and p.parts[-2].startswith("test_")
+
+
+def test_subject(path: str) -> str:
+    """`tests/test_utils_gz.py` -> `utils_gz`; `test/scheduler_test.py` -> `scheduler`."""
+    p = PurePosixPath(path)
+    stem = p.parts[-2] if p.name == "__init__.py" else p.stem
+    return stem.removeprefix("test_").removesuffix("_test")
+
+
+def module_tests(source: str, test_modules: list[str]) -> list[str]:
+    """Test modules that test `source` by name, nearest path first, at most MODULE_TESTS_PER_SOURCE."""
+    p = PurePosixPath(source)
+    if p.suffix != ".py":
+        return []
+    stem = p.parent.name if p.name == "__init__.py" else p.stem
+    parent = p.parent.parent.name if p.name == "__init__.py" else p.parent.name
+    if not stem or stem in ("setup", "__main__", "conftest"):
+        return []
+    hits = []
+    for t in test_modules:
+        s = test_subject(t)
+        # `<stem>`, or `<package>_<stem>` where <package> is the source's package, allowing a
+        # plural (tests/test_downloadermiddleware_redirect.py for downloadermiddlewares/redirect.py)
+        prefix = s[: -len(stem) - 1] if s.endswith(f"_{stem}") else None
+        if s == stem or (prefix and parent and (parent.startswith(prefix) or prefix.startswith(parent))):
+            common = len(os.path.commonprefix([PurePosixPath(t).parts, p.parts]))
+            hits.append((s != stem, -common, t))
+    return [t for *_, t in sorted(hits)[:MODULE_TESTS_PER_SOURCE]]
+
+
+def trigger_tests(run_test: str, tree: Path) -> list[str]:
+    """pytest node ids for the tests of BugsInPy's run_test.sh (pytest, py.test or unittest lines)."""
+    ids: list[str] = []
+    for line in re.split(r"[\n;]", run_test):
+        words = line.split()
+        if not words:
+            continue
+        if words[:3] == ["python", "-m", "unittest"] or words[:3] == ["python3", "-m", "unittest"]:
+            ids += [unittest_to_node(w, tree) for w in words[3:] if not w.startswith("-")]
+        elif words[0] in ("pytest", "py.test") or words[:3] == ["python", "-m", "pytest"]:
+            args = words[1:] if words[0] != "python" else words[3:]
+            ids += [w for w in args if not w.startswith("-")]
+        else:
+            raise Fail(f"run_test.sh line not understood: {line.strip()!r}", 1)
+    if not ids:
+        raise Fail("run_test.sh names no test", 1)
+    return list(dict.fromkeys(ids))
+
+
+def unittest_to_node(dotted: str, tree: Path) -> str:
+    parts = dotted.split(".")
+    for i in range(len(parts), 0, -1):
+        mod = Path(*parts[:i])
+        for cand in (tree / f"{mod}.py", tree / mod / "__init__.py"):
+            if cand.is_file():
+                rel = cand.relative_to(tree).as_posix()
+                return "::".join([rel, *parts[i:]])
+    raise Fail(f"unittest name {dotted!r}: no module file for it in the tree", 1)
+
+
+# ----------------------------------------------------------------------------- data files
+
+def load_issues() -> dict[str, dict]:
+    try:
+        data = tomllib.loads(ISSUES_FILE.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as e:
+        raise Fail(f"{ISSUES_FILE}: {e}")
+    for bug_id, entry in data.items():
+        split_id(bug_id)
+        if not isinstance(entry, dict) or not isinstance(entry.get("title"), str) or not isinstance(entry.get("body"), str):
+            raise Fail(f"{ISSUES_FILE}: [{bug_id}] needs a title and a body (strings)")
+        if re.search(r"\bsolution\b", entry["title"] + entry["body"], flags=re.I):
+            raise Fail(f"{ISSUES_FILE}: [{bug_id}] uses the word 'solution'; an issue describes the symptom only")
+    return data
+
+
+def split_rank(bug_id: str) -> str:
+    return hashlib.sha256(f"{SPLIT_SEED}:{bug_id}".encode()).hexdigest()
+
+
+def compute_split(bug_ids: list[str]) -> dict[str, str]:
+    """Per project, bugs ranked by a seeded hash of their id; first 40% train, next 20% validation, rest test."""
+    out: dict[str, str] = {}
+    by_project: dict[str, list[str]] = {}
+    for b in bug_ids:
+        by_project.setdefault(split_id(b)[0], []).append(b)
+    for bugs in by_project.values():
+        ranked = sorted(bugs, key=split_rank)
+        n = len(ranked)
+        n_train = round(n * SPLIT_SHARES[0][1])
+        n_val = round(n * SPLIT_SHARES[1][1])
+        for i, b in enumerate(ranked):
+            out[b] = "train" if i < n_train else "validation" if i < n_train + n_val else "test"
+    return dict(sorted(out.items(), key=lambda kv: (split_id(kv[0])[0], split_id(kv[0])[1])))
+
+
+def load_split() -> dict[str, str]:
+    try:
+        doc = json.loads(SPLIT_FILE.read_text(encoding="utf-8"))
+        return dict(doc["split"])
+    except (OSError, json.JSONDecodeError, KeyError, TypeError) as e:
+        raise Fail(f"{SPLIT_FILE}: {e}")
+
+
+# ----------------------------------------------------------------------------- prepare
+
+@dataclass
+class Prepared:
+    bug_id: str
+    test_cmd: str
+    hidden: list[str] = field(default_factory=list)
+
+
+def prepare_bug(bip: BugsInPy, mirrors: Path, out: Path, bug_id: str, issue: dict, split: str,
+                force: bool) -> Prepared:
+    bug = load_bug(bip, bug_id)
+    git = mirror_for(mirrors, bug)
+    dest = out / bug_id
+    if dest.exists() and not force:
+        raise Fail(f"{dest} exists (pass --force to replace it)")
+    tmp = Path(tempfile.mkdtemp(prefix=f".{bug_id}-", dir=out))
+    try:
+        repo = tmp / "repo"
+        repo.mkdir()
+        archive = git.run("archive", "--format=tar", bug.buggy)
+        subprocess.run(["tar", "-x", "-C", str(repo)], input=archive, check=True)
+
+        changes = [ln.split("\t") for ln in git.text("diff", "--no-renames", "--name-status", bug.buggy, bug.fixed).splitlines()]
+        changed = [c[-1] for c in changes]
+        test_side = [f for f in changed if is_test_side(f, bug.test_files)]
+        source_side = [f for f in changed if f not in test_side]
+        if not source_side:
+            raise Fail(f"{bug_id}: the fix commit changes no file outside the tests", 1)
+
+        # repo/: the trigger test files and the test side's non-module files (data, helpers)
+        # in their fixed version
+        to_repo = [f for f in test_side if f in bug.test_files or not is_test_module(f)]
+        for f in dict.fromkeys([*bug.test_files, *to_repo]):
+            put_fixed(git, bug.fixed, f, repo)
+        for line in bug.setup_sh:
+            m = re.fullmatch(r"touch\s+(\S+)", line)
+            if m and ".." not in PurePosixPath(m.group(1)).parts:
+                (repo / m.group(1)).parent.mkdir(parents=True, exist_ok=True)
+                (repo / m.group(1)).touch()
+
+        triggers = trigger_tests(bug.run_test, repo)
+        test_cmd = "python -m pytest -q " + " ".join(triggers)
+
+        # hidden/: the fixed test side, whole, and the fixed tests of each changed source module
+        fixed_modules = [f for f in git.files(bug.fixed) if is_test_module(f)]
+        reasons: dict[str, str] = {f: "changed by the fix commit" for f in test_side}
+        for src in source_side:
+            for t in module_tests(src, fixed_modules):
+                reasons.setdefault(t, f"tests the changed module {PurePosixPath(src).name}")
+        hidden = tmp / "hidden"
+        hidden.mkdir()
+        for f in reasons:
+            put_fixed(git, bug.fixed, f, hidden)
+        hidden_modules = sorted(f for f in reasons if is_test_module(f) and (hidden / f).is_file())
+        trigger_files = {t.split("::")[0] for t in triggers}
+        hidden_modules = sorted(set(hidden_modules) | {f for f in trigger_files if (hidden / f).is_file()})
+        if not hidden_modules:
+            raise Fail(f"{bug_id}: no hidden test module found", 1)
+        hidden_cmd = "python -m pytest -q " + " ".join(hidden_modules)
+
+        diff = git.run("diff", "--no-renames", "--binary", bug.buggy, bug.fixed, "--", *source_side)
+        atomic_write(tmp / "solution.diff", diff)
+        title = issue["title"].strip()
+        atomic_write(tmp / "ISSUE.md", f"# {title}\n\n{issue['body'].strip()}\n")
+        atomic_write(tmp / "task.toml", "\n".join([
+            "# Prepared by bench/bugsinpy.py from BugsInPy; see bugsinpy.json for what task.toml has no key for.",
+            "[task]",
+            f"id = {toml_str(bug_id)}",
+            f"description = {toml_str(f'{bug.project}: {title}')}",
+            f"test_cmd = {toml_str(test_cmd)}",
+            'hidden_tests = "hidden"',
+            f"hidden_test_cmd = {toml_str(hidden_cmd)}",
+            f"timeout_s = {TIMEOUT_S}",
+            "",
+            "[task.budget]",
+            f"candidates = {BUDGET}",
+            ""]))
+        meta = {
+            "bug": bug_id, "project": bug.project, "number": bug.number, "github_url": bug.github_url,
+            "buggy_commit": bug.buggy, "fixed_commit": bug.fixed, "python_version": bug.python_version,
+            "requirements": bug.requirements, "requirements_self": bug.requirements_self,
+            "setup_sh": bug.setup_sh, "run_test_sh": bug.run_test, "bugsinpy_test_files": bug.test_files,
+            "trigger_tests": triggers, "hidden_files": reasons, "hidden_test_modules": hidden_modules,
+            "split": split, "prepared_by": "bench/bugsinpy.py",
+        }
+        atomic_write(tmp / "bugsinpy.json", json.dumps(meta, indent=2) + "\n")
+        if dest.exists():
+            shutil.rmtree(dest)
+        os.rename(tmp, dest)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return Prepared(bug_id, test_cmd, hidden_modules)
+
+
+def put_fixed(git: Git, rev: str, path: str, root: Path) -> None:
+    """Write `path` as it is at `rev` under root; delete it there if `rev` has no such file."""
+    if PurePosixPath(path).is_absolute() or ".." in PurePosixPath(path).parts:
+        raise Fail(f"refusing path {path!r}", 1)
+    data = git.show(rev, path)
+    target = root / path
+    if data is None:
+        if target.is_file() or target.is_symlink():
+            target.unlink()
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if target.is_symlink():
+        target.unlink()
+    target.write_bytes(data)
+
+
+def cmd_prepare(args) -> int:
+    if shutil.which("git") is None:
+        raise Fail("git is not installed", 3)
+    bip = BugsInPy(Path(args.bugsinpy))
+    mirrors = Path(args.mirrors)
+    if not mirrors.is_dir():
+        raise Fail(f"--mirrors {mirrors}: not a directory")
+    issues = load_issues()
+    split = load_split()
+    wanted = args.bug or list(issues)
+    for b in wanted:
+        if b not in issues:
+            raise Fail(f"{b}: not in {ISSUES_FILE.name} (every prepared bug needs a hand-written issue)")
+        if b not in split:
+            raise Fail(f"{b}: not in {SPLIT_FILE.name}; the split is fixed, a new bug needs an entry added by hand")
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    failed = 0
+    for b in wanted:
+        try:
+            p = prepare_bug(bip, mirrors, out, b, issues[b], split[b], args.force)
+            print(f"{b:16} {split[b]:10} {p.test_cmd[len('python -m pytest -q '):]}   hidden: {len(p.hidden)} module(s)")
+        except Fail as e:
+            if e.exit == 2:
+                raise
+            failed += 1
+            print(f"{b:16} not prepared: {e}", file=sys.stderr)
+    print(f"prepared {len(wanted) - failed} of {len(wanted)} bugs into {out}")
+    return 1 if failed else 0
+
+
+# ----------------------------------------------------------------------------- split
+
+def cmd_split(args) -> int:
+    issues = load_issues()
+    split = load_split()
+    if args.check:
+        expected = compute_split(list(issues))
+        if expected != split:
+            diff = sorted(set(expected.items()) ^ set(split.items()))
+            raise Fail(f"{SPLIT_FILE.name} differs from its rule at {diff[0][0]} (and {len(diff) - 1} more)", 1)
+    counts: dict[str, dict[str, int]] = {}
+    for b, s in split.items():
+        counts.setdefault(split_id(b)[0], {"train": 0, "validation": 0, "test": 0})[s] += 1
+    print(f"{'project':12} {'train':>5} {'val':>5} {'test':>5}")
+    for p, c in sorted(counts.items()):
+        print(f"{p:12} {c['train']:5} {c['validation']:5} {c['test']:5}")
+    tot = {k: sum(c[k] for c in counts.values()) for k in ("train", "validation", "test")}
+    print(f"{'all':12} {tot['train']:5} {tot['validation']:5} {tot['test']:5}")
+    if args.check:
+        print(f"{SPLIT_FILE.name} follows its rule")
+    return 0
+
+
+def write_split(args) -> int:
+    """Only for creating the file once (not exposed as a subcommand option that overwrites)."""
+    if SPLIT_FILE.exists():
+        raise Fail(f"{SPLIT_FILE} exists; the split is fixed and must not change")
+    issues = load_issues()
+    doc = {
+        "created": datetime.date.today().isoformat(),
+        "note": ("Fixed before anyone tunes anything: this file must not change. Train is what an improver "
+                 "may look at, validation selects among versions, test is reported once at the end."),
+        "rule": (f"per project, bugs sorted by sha256('{SPLIT_SEED}:' + bug id); the first round(40%) are train, "
+                 "the next round(20%) validation, the rest test"),
+        "seed": SPLIT_SEED,
+        "split": compute_split(list(issues)),
+    }
+    atomic_write(SPLIT_FILE, json.dumps(doc, indent=2) + "\n")
+    print(f"wrote {SPLIT_FILE}")
+    return 0
+
+
+# ----------------------------------------------------------------------------- gold
+
+def cmd_gold(args) -> int:
+    from ouro.agent.bench.judge import judge_patch
+    from ouro.agent.bench.suite import load_suite
+    from ouro.sandbox.policy import load_policy
+
+    suite_dir = Path(args.suite)
+    if not suite_dir.is_dir():
+        raise Fail(f"{suite_dir}: not a directory")
+    suite = load_suite(suite_dir)
+    policy = load_policy(None)
+    if args.backend:
+        policy = policy.with_backend(args.backend)
+    out = Path(args.out) if args.out else suite_dir / "gold.json"
+    done = json.loads(out.read_text()) if out.exists() and args.resume else {}
+    for task in suite.tasks:
+        if args.task and task.id not in args.task or task.id in done:
+            continue
+        sol = task.repo.parent / "solution.diff"
+        if not sol.is_file():
+            continue
+        try:
+            v = judge_patch(task, sol.read_text(encoding="utf-8", errors="surrogateescape"), policy=policy)
+            rec = {"fixed": v.fixed, "detail": v.detail,
+                   "failing": sorted(n for n, o in v.outcomes.items() if o in ("failed", "error")),
+                   "passed": sum(1 for o in v.outcomes.values() if o == "passed"), "seconds": round(v.seconds, 1)}
+        except Exception as e:  # noqa: BLE001 - one task's environment failure is a row
+            rec = {"fixed": False, "detail": f"{type(e).__name__}: {str(e).splitlines()[0][:300] if str(e) else ''}",
+                   "failing": [], "passed": 0, "seconds": 0.0}
+        done[task.id] = rec
+        atomic_write(out, json.dumps(done, indent=2, sort_keys=True) + "\n")
+        print(f"{task.id:16} {'fixed' if rec['fixed'] else 'NOT fixed':10} {rec['detail'][:120]}")
+    n = sum(1 for r in done.values() if r["fixed"])
+    print(f"gold patch judged fixed on {n} of {len(done)} tasks; written to {out}")
+    return 0
+
+
+# ----------------------------------------------------------------------------- table
+
+ENV_PATTERNS = [
+    (r"ModuleNotFoundError: No module named '([^']+)'", "missing module {0}"),
+    (r"ImportError: cannot import name '([^']+)' from '([^']+)'", "cannot import {0} from {1}"),
+    (r"ImportError: ([^\n|]+)", "ImportError: {0}"),
+    (r"AttributeError: module '(collections|inspect|asyncio|typing|time|os|sys|re|html\.parser|cgi|imp)' has no attribute '([^']+)'",
+     "removed stdlib {0}.{1}"),
+    (r"fixture '([^']+)' not found", "fixture {0} not found"),
+    (r"FileNotFoundError: \[Errno 2\] No such file or directory: '(git|go|hg|svn|java|ffmpeg)'", "missing tool {0}"),
+    (r"PytestUnknownMarkWarning|PluginValidationError|pytest_[a-z_]+ hook", "pytest plugin/version problem"),
+    (r"DeprecationWarning: ([^\n|]{0,80})", "DeprecationWarning as error: {0}"),
+    (r"SyntaxError: ([^\n|]+)", "SyntaxError: {0}"),
+]
+
+
+def classify_failure(text: str) -> tuple[str, str]:
+    """('environment', why) or ('behaviour', first line) for one failing test's report text."""
+    for pat, fmt in ENV_PATTERNS:
+        m = re.search(pat, text or "")
+        if m:
+            return "environment", fmt.format(*m.groups())
+    last = [ln.strip() for ln in (text or "").splitlines() if re.match(r"^E\s+\S", ln.strip())]
+    first = last[0][1:].strip() if last else (text or "").strip().splitlines()[-1:] or [""]
+    return "behaviour", (first if isinstance(first, str) else first[0])[:100]
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    out = []
+    if path.is_file():
+        for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+            try:
+                out.append(json.loads(line))
+            except json.JSONDecodeError:
+                pass
+    return out
+
+
+def reproduction(task: dict) -> tuple[str, str]:
+    """(behaviour | environment | not, the reason) for one bench task, from its run directory."""
+    run_dir = Path(task.get("run_dir") or "")
+    problem = task.get("problem") or ""
+    baseline = run_dir / "baseline.json"
+    if run_dir.is_dir() and baseline.is_file():
+        b = json.loads(baseline.read_text(encoding="utf-8"))
+        targets = b.get("target") or []
+        kinds = [classify_failure(b["failing"].get(t, "")) for t in targets]
+        beh = [why for k, why in kinds if k == "behaviour"]
+        env = [why for k, why in kinds if k == "environment"]
+        if beh:
+            return "behaviour", f"{len(beh)}/{len(targets)} target(s): {beh[0]}"
+        if env:
+            return "environment", f"{len(env)} target(s): {env[0]}"
+        return "not", "no target"
+    text = problem
+    for ev in read_jsonl(run_dir / "trajectory.jsonl") if run_dir.is_dir() else []:
+        if ev.get("event") == "result" or ev.get("kind") == "result":
+            text = text or json.dumps(ev)
+    if "does not import" in text:
+        why = text.split(" fails with ", 1)[-1]
+        kind, detail = classify_failure(why)
+        return "environment", detail if kind == "environment" else f"collection error: {why[:100]}"
+    if "could not reproduce" in text:
+        return "not", text[:100]
+    if "ImageError" in text or "could not install" in text:
+        return "not", "dependencies did not install: " + text.split(":", 2)[-1].strip()[:100]
+    return "not", (text or "no run directory")[:100]
+
+
+def deps_installed(task: dict, suite: Path | None) -> str:
+    """What ouro installed for the task: from an `environment` trajectory event when ouro logs one,
+    else ouro's declared_requirements() of the run's workspace (what today's ouro installs)."""
+    run_dir = Path(task.get("run_dir") or "")
+    for ev in read_jsonl(run_dir / "trajectory.jsonl") if run_dir.is_dir() else []:
+        if ev.get("event") in ("environment", "env"):
+            deps = ev.get("deps") or ev.get("installed") or []
+            return f"{len(deps)} installed" if deps else "none"
+    ws = run_dir / "workspace"
+    if not ws.is_dir() and suite is not None:
+        ws = suite / task["task_id"] / "repo"
+    if not ws.is_dir():
+        return "?"
+    try:
+        from ouro.sandbox.images import declared_requirements
+        reqs, files = declared_requirements(ws)
+    except Exception as e:  # noqa: BLE001
+        return f"unreadable ({type(e).__name__})"
+    names = [*reqs, *[f.name for f in files]]
+    if not names:
+        return "none declared that ouro reads"
+    failed = "could not install" in (task.get("problem") or "")
+    return ("failed: " if failed else "") + ", ".join(names[:3]) + (" ..." if len(names) > 3 else "")
+
+
+def python_used(task: dict) -> str:
+    run_dir = Path(task.get("run_dir") or "")
+    for ev in read_jsonl(run_dir / "trajectory.jsonl") if run_dir.is_dir() else []:
+        if ev.get("event") in ("environment", "env") and ev.get("python"):
+            return str(ev["python"]) + (f" ({ev['python_source']})" if ev.get("python_source") else "")
+    return "3.11 (bookworm base)"
+
+
+def table_rows(doc: dict, suite: Path | None, gold: dict) -> list[dict]:
+    rows = []
+    for t in doc.get("tasks", []):
+        meta = {}
+        if suite is not None and (suite / t["task_id"] / "bugsinpy.json").is_file():
+            meta = json.loads((suite / t["task_id"] / "bugsinpy.json").read_text(encoding="utf-8"))
+        rep, why = reproduction(t)
+        g = gold.get(t["task_id"])
+        rows.append({
+            "bug": t["task_id"], "split": meta.get("split", "?"),
+            "python_bugsinpy": meta.get("python_version", "?"), "python_used": python_used(t),
+            "deps": deps_installed(t, suite), "reproduced": rep, "reproduce_detail": why,
+            "status": t["status"], "fixed_hidden": t["status"] == "fixed",
+            "gold_fixed": None if g is None else bool(g.get("fixed")),
+            "candidates": t.get("candidates_validated") or 0, "wall_s": round(t.get("wall_s") or 0),
+            "problem": (t.get("problem") or "")[:160],
+        })
+    return rows
+
+
+def cmd_table(args) -> int:
+    path = Path(args.results)
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as e:
+        raise Fail(f"{path}: {e}")
+    if "tasks" not in doc:
+        raise Fail(f"{path}: not an `ouro bench` results.json (no tasks)")
+    suite = Path(args.suite or doc.get("suite") or "")
+    suite = suite if suite.is_dir() else None
+    gold = {}
+    if args.gold:
+        try:
+            gold = json.loads(Path(args.gold).read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as e:
+            raise Fail(f"--gold {args.gold}: {e}")
+    rows = table_rows(doc, suite, gold)
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    head = ["bug", "split", "BugsInPy Python", "Python used", "dependencies installed", "reproduced",
+            "status", "fixed (hidden)"] + (["gold fixed"] if gold else [])
+    print("| " + " | ".join(head) + " |")
+    print("|" + "|".join("---" for _ in head) + "|")
+    for r in rows:
+        cells = [r["bug"], r["split"], r["python_bugsinpy"], r["python_used"], r["deps"],
+                 f"{r['reproduced']}: {r['reproduce_detail']}", r["status"].replace("_", " "),
+                 "yes" if r["fixed_hidden"] else "no"]
+        if gold:
+            cells.append("-" if r["gold_fixed"] is None else "yes" if r["gold_fixed"] else "no")
+        print("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+    n = len(rows)
+    rep = {k: sum(1 for r in rows if r["reproduced"] == k) for k in ("behaviour", "environment", "not")}
+    st = {k: sum(1 for r in rows if r["status"] == k) for k in ("fixed", "plausible_wrong", "not_found", "error")}
+    print()
+    print(f"{n} bugs: reproduced for a behavioural reason {rep['behaviour']}, environment only {rep['environment']}, "
+          f"not reproduced {rep['not']}; fixed {st['fixed']}, plausible but wrong {st['plausible_wrong']}, "
+          f"not found {st['not_found']}, error {st['error']}"
+          + (f"; gold patch fixed in this environment {sum(1 for r in rows if r['gold_fixed'])}" if gold else ""))
+    return 0
+
+
+# ----------------------------------------------------------------------------- main
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="bench/bugsinpy.py", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    p = sub.add_parser("prepare", help="write the task suite from BugsInPy and the project mirrors")
+    p.add_argument("--bugsinpy", required=True, help="BugsInPy's git directory (or a checkout)")
+    p.add_argument("--mirrors", required=True,
+                   help="folder with one git directory per project: <owner>+<name>/repo, <owner>+<name> or <owner>+<name>.git")
+    p.add_argument("--out", required=True, help="where the suite goes (outside this repository, e.g. /work/devsuite)")
+    p.add_argument("--bug", action="append", help="prepare only this bug id (repeatable); default every bug with an issue")
+    p.add_argument("--force", action="store_true", help="replace tasks that already exist in --out")
+    p = sub.add_parser("split", help="print the train/validation/test split")
+    p.add_argument("--check", action="store_true", help="verify that the committed split follows its rule")
+    p.add_argument("--create", action="store_true", help=argparse.SUPPRESS)
+    p = sub.add_parser("gold", help="judge each task's reference fix with ouro's judge in today's sandbox")
+    p.add_argument("suite", help="a prepared suite")
+    p.add_argument("--out", help="JSON file for the verdicts (default SUITE/gold.json)")
+    p.add_argument("--task", action="append", help="only this task (repeatable)")
+    p.add_argument("--backend", help="sandbox backend (default the policy file's)")
+    p.add_argument("--resume", action="store_true", help="keep verdicts already in --out")
+    p = sub.add_parser("table", help="the per-bug table (docs/repair.md) from an `ouro bench` results.json")
+    p.add_argument("results", help="results.json written by `ouro bench`")
+    p.add_argument("--suite", help="the prepared suite (default: the suite path results.json names)")
+    p.add_argument("--gold", help="gold.json from `gold`, adds a column")
+    p.add_argument("--json", action="store_true", help="rows as JSON instead of a Markdown table")
+    args = ap.parse_args(argv)
+    try:
+        if args.cmd == "prepare":
+            return cmd_prepare(args)
+        if args.cmd == "split":
+            return write_split(args) if args.create else cmd_split(args)
+        if args.cmd == "gold":
+            return cmd_gold(args)
+        return cmd_table(args)
+    except Fail as e:
+        print(f"bugsinpy: {e}", file=sys.stderr)
+        return e.exit
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
