@@ -3,7 +3,8 @@
     python bench/bugsinpy.py prepare --bugsinpy GITDIR --mirrors DIR --out /work/devsuite
     python bench/bugsinpy.py split [--check]
     python bench/bugsinpy.py gold SUITE [--out gold.json]
-    python bench/bugsinpy.py table RESULTS_JSON [--gold gold.json] [--json]
+    python bench/bugsinpy.py reference SUITE [--pythons ~/.pyenv/versions] [--cache DIR]
+    python bench/bugsinpy.py table RESULTS_JSON [--gold gold.json] [--reference reference.json] [--json]
 
 Nothing fetched is committed. BugsInPy (https://github.com/soarsmu/BugsInPy) and the projects it
 names are read at prepare time from git directories given on the command line: `--bugsinpy` is
@@ -25,6 +26,8 @@ A prepared task (docs/task-suite.md) for bug `<project>-<n>`:
                  changed under a test folder (test data, conftest.py, helpers), the way BugsInPy
                  and Defects4J check out a bug; `touch` lines of BugsInPy's setup.sh are applied
                  (black needs tests/__init__.py). Nothing else of the fix is present.
+                 Symlinks that dangle or leave the tree are removed and listed in
+                 bugsinpy.json (black's docs/*.md point to generated files).
   hidden/        what judges a fix, laid over repo/ (paths relative to its root):
                  (a) the fixed commit's version of every file the fix commit changed under a
                      test folder (so every test the fix added or changed, not only the trigger
@@ -57,6 +60,16 @@ train, next 20% validation, rest test). The committed file is authoritative and 
 `gold` judges each task's solution.diff with ouro's own judge in today's sandbox: whether the
 hidden tests can pass at all in the environment ouro builds (a task whose gold patch fails there
 cannot be `fixed` by any agent).
+
+`reference` checks each task the way BugsInPy meant it to run, independently of ouro: BugsInPy's
+Python (the newest X.Y.Z under --pythons with its major.minor, pyenv's layout) and its pinned
+requirements, installed with pip --target in a container (the only step with network; pins that
+pip cannot find or build are dropped and listed), then, in a container with no network, no
+capabilities and a non-root user: the trigger tests on the buggy tree, and the trigger and
+hidden tests on the tree with solution.diff applied. A bug is `valid` when its trigger tests
+fail for a behavioural reason (not an import or setup error) on the buggy tree and pass on the
+fixed one; the hidden tests that fail even on the fixed tree are listed (they cannot judge a
+patch there). This is the yardstick for issue 14's "reproduces with the right Python".
 
 `table` prints the per-bug table of docs/repair.md ("Real bugs: before"/"after") from an
 `ouro bench --json` results.json: the Python ouro used and the one BugsInPy names, dependencies
@@ -411,6 +424,7 @@ def prepare_bug(bip: BugsInPy, mirrors: Path, out: Path, bug_id: str, issue: dic
         repo.mkdir()
         archive = git.run("archive", "--format=tar", bug.buggy)
         subprocess.run(["tar", "-x", "-C", str(repo)], input=archive, check=True)
+        dropped = drop_unsafe_symlinks(repo)
 
         changes = [ln.split("\t") for ln in git.text("diff", "--no-renames", "--name-status", bug.buggy, bug.fixed).splitlines()]
         changed = [c[-1] for c in changes]
@@ -473,7 +487,7 @@ def prepare_bug(bip: BugsInPy, mirrors: Path, out: Path, bug_id: str, issue: dic
             "requirements": bug.requirements, "requirements_self": bug.requirements_self,
             "setup_sh": bug.setup_sh, "run_test_sh": bug.run_test, "bugsinpy_test_files": bug.test_files,
             "trigger_tests": triggers, "hidden_files": reasons, "hidden_test_modules": hidden_modules,
-            "split": split, "prepared_by": "bench/bugsinpy.py",
+            "split": split, "dropped_symlinks": dropped, "prepared_by": "bench/bugsinpy.py",
         }
         atomic_write(tmp / "bugsinpy.json", json.dumps(meta, indent=2) + "\n")
         if dest.exists():
@@ -483,6 +497,28 @@ def prepare_bug(bip: BugsInPy, mirrors: Path, out: Path, bug_id: str, issue: dic
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return Prepared(bug_id, test_cmd, hidden_modules)
+
+
+def drop_unsafe_symlinks(root: Path) -> list[str]:
+    """Remove symlinks that dangle or point outside root; return their paths.
+
+    black's docs/*.md link to files its docs build generates, so they dangle in any fresh
+    clone, and `ouro bench` copies a plain-folder repository with shutil.copytree, which
+    fails on a dangling link (and would copy a link's target from outside the task). No
+    test reads these links; what they pointed to is recorded in bugsinpy.json.
+    """
+    dropped = []
+    top = root.resolve()
+    for dirpath, dirnames, filenames in os.walk(root):
+        for name in dirnames + filenames:
+            p = Path(dirpath) / name
+            if not p.is_symlink():
+                continue
+            target = (p.parent / os.readlink(p)).resolve()
+            if not target.exists() or not target.is_relative_to(top):
+                dropped.append(f"{p.relative_to(root).as_posix()} -> {os.readlink(p)}")
+                p.unlink()
+    return sorted(dropped)
 
 
 def put_fixed(git: Git, rev: str, path: str, root: Path) -> None:
@@ -612,6 +648,182 @@ def cmd_gold(args) -> int:
     return 0
 
 
+# ----------------------------------------------------------------------------- reference
+
+# Pins in BugsInPy's freeze lists that cannot or must not go into a PYTHONPATH folder on Linux:
+# Windows-only packages, ansible's own dist, and stdlib backports that would shadow the stdlib.
+REF_SKIP = re.compile(r"^(pywin32|pydivert|pyreadline|wincertstore|pypiwin32|ansible-base|dataclasses|typing|enum34|futures)"
+                      r"(?=[=<>~ ]|$)", re.I)
+IMAGE = "ouro-base:bookworm"
+HARDENED = ["--network", "none", "--cap-drop", "ALL", "--security-opt", "no-new-privileges",
+            "--user", "65534:65534", "--memory", "3g", "--memory-swap", "3g", "--pids-limit", "512",
+            "--tmpfs", "/tmp:size=1g", "-e", "HOME=/tmp", "-e", "PYTHONDONTWRITEBYTECODE=1", "-e", "LANG=C.UTF-8"]
+
+
+def interpreter(pythons: Path, version: str) -> Path:
+    """The newest interpreter under `pythons` (pyenv's versions folder) with BugsInPy's major.minor."""
+    mm = ".".join(version.split(".")[:2])
+    cands = sorted((p for p in pythons.glob(f"{mm}.*") if (p / "bin" / "python3").exists()),
+                   key=lambda p: [int(x) if x.isdigit() else 0 for x in p.name.split(".")])
+    if not cands:
+        raise Fail(f"no Python {mm} under {pythons} (BugsInPy asks for {version})", 3)
+    return cands[-1]
+
+
+def reference_deps(meta: dict, py: Path, cache: Path) -> tuple[Path, list[str]]:
+    """BugsInPy's pins installed with pip --target inside a container (the only step with network).
+
+    Cached under cache/<key>; a pin pip cannot find or build is dropped and reported."""
+    reqs = [r for r in meta["requirements"] if not REF_SKIP.match(r)]
+    extra = [ln.split(None, 2)[2] for ln in meta["setup_sh"] if ln.startswith(("pip install pytest", "pip3 install pytest"))]
+    if not any(r.lower().startswith("pytest==") for r in reqs) and not any(e.startswith("pytest=") for e in extra):
+        extra += ["pytest<7"]
+    names = {e.split("=")[0].split("<")[0].lower() for e in extra}
+    reqs = [r for r in reqs if r.split("=")[0].lower() not in names] + extra
+    key = hashlib.sha256((str(py) + "\n" + "\n".join(reqs)).encode()).hexdigest()[:12]
+    dest = cache / key
+    if (dest / ".done").exists():
+        return dest, (dest / "failed.txt").read_text().split()
+    tmp = cache / f"{key}.part"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    ca = subprocess.run([sys.executable, "-m", "pip", "config", "get", "global.cert"], capture_output=True, text=True).stdout.strip()
+    pip = ["docker", "run", "--rm", "--network", "host", "-v", f"{py}:{py}:ro", "-v", f"{tmp}:/deps",
+           "-v", f"{cache / 'pip'}:/pipcache", "-e", "PIP_CACHE_DIR=/pipcache", "-e", "PIP_DISABLE_PIP_VERSION_CHECK=1"]
+    if ca and Path(ca).is_file():
+        pip += ["-v", f"{ca}:/ca.crt:ro", "-e", "PIP_CERT=/ca.crt"]
+    pip += [IMAGE, f"{py}/bin/python3", "-m", "pip", "install", "-q", "--no-warn-script-location", "--target", "/deps/site"]
+    failed: list[str] = []
+    r = None
+    for _ in range(12):  # drop what pip names as unavailable, one at a time
+        atomic_write(tmp / "req.txt", "\n".join(reqs) + "\n")
+        r = subprocess.run(pip + ["-r", "/deps/req.txt"], capture_output=True, text=True)
+        if r.returncode == 0:
+            break
+        m = (re.search(r"No matching distribution found for ([A-Za-z0-9_.\-]+)", r.stderr)
+             or re.search(r"Failed (?:building wheel|to build) (?:for )?([A-Za-z0-9_.\-]+)", r.stderr)
+             or re.search(r"Could not build wheels for ([A-Za-z0-9_.\-]+)", r.stderr))
+        if not m:
+            break
+        bad = m.group(1).lower().replace("_", "-")
+        keep = [q for q in reqs if re.split(r"[=<>~!; \[]", q)[0].lower().replace("_", "-") != bad]
+        if len(keep) == len(reqs):
+            break
+        failed += [q for q in reqs if q not in keep]
+        reqs = keep
+    if r is not None and r.returncode != 0:  # last resort: one pin at a time, without their deps
+        atomic_write(tmp / "pip-first.log", r.stderr[-5000:])
+        for q in reqs:
+            if subprocess.run(pip + ["--no-deps", q], capture_output=True, text=True).returncode != 0:
+                failed.append(q)
+        subprocess.run(pip + ["--upgrade", *extra], capture_output=True, text=True)
+    atomic_write(tmp / "failed.txt", "\n".join(failed) + "\n")
+    (tmp / ".done").write_text("")
+    shutil.rmtree(dest, ignore_errors=True)
+    os.rename(tmp, dest)
+    return dest, failed
+
+
+def reference_pytest(py: Path, deps: Path, tree: Path, args: list[str], project: str, timeout: int) -> tuple[int, dict, str]:
+    """Run pytest on a copy of `tree` with no network; returns (exit status, node id -> outcome, output tail)."""
+    with tempfile.TemporaryDirectory(prefix="bugsinpy-ref-") as tmp:
+        run = Path(tmp) / "w"
+        shutil.copytree(tree, run, symlinks=True)
+        setup = run / "setup.py"
+        if setup.is_file() and "_black_version" in setup.read_text(errors="replace"):
+            atomic_write(run / "_black_version.py", 'version = "0.0.dev0"\n')  # setuptools_scm writes it at install
+        subprocess.run(["chmod", "-R", "a+rwX", str(run)], check=False)
+        path = "/deps/site" + (":/w/lib" if project == "ansible" else "")  # ansible's package is under lib/
+        cmd = ["timeout", str(timeout), "docker", "run", "--rm", *HARDENED, "-e", f"PYTHONPATH={path}",
+               "-e", "LD_LIBRARY_PATH=/opt/py/lib", "-v", f"{py}:/opt/py:ro", "-v", f"{deps}:/deps:ro",
+               "-v", f"{run}:/w", "-w", "/w", IMAGE, "/opt/py/bin/python3", "-m", "pytest", "-p", "no:cacheprovider",
+               "-v", "-rA", "--tb=short", *args]
+        p = subprocess.run(cmd, capture_output=True, text=True)
+    text = p.stdout + p.stderr
+    outcomes: dict[str, str] = {}
+    for m in re.finditer(r"^(\S+::\S+?) (PASSED|FAILED|ERROR|SKIPPED|XFAIL|XPASS)\b", text, re.M):
+        outcomes.setdefault(m.group(1), m.group(2).lower())
+    for m in re.finditer(r"^(PASSED|FAILED|ERROR|SKIPPED|XFAIL|XPASS) (\S+::\S+)", text, re.M):
+        outcomes.setdefault(m.group(2), m.group(1).lower())
+    return p.returncode, outcomes, text
+
+
+def cmd_reference(args) -> int:
+    from ouro.agent.bench.suite import load_suite  # noqa: F401 - only to fail early outside the venv
+
+    suite_dir = Path(args.suite)
+    if not suite_dir.is_dir():
+        raise Fail(f"{suite_dir}: not a directory")
+    if shutil.which("docker") is None:
+        raise Fail("docker is not installed", 3)
+    pythons = Path(args.pythons).expanduser()
+    cache = Path(args.cache)
+    cache.mkdir(parents=True, exist_ok=True)
+    out = Path(args.out) if args.out else suite_dir / "reference.json"
+    done = json.loads(out.read_text()) if out.exists() and args.resume else {}
+    tasks = sorted(p.parent for p in suite_dir.glob("*/bugsinpy.json"))
+    for tdir in tasks:
+        tid = tdir.name
+        if (args.task and tid not in args.task) or tid in done:
+            continue
+        meta = json.loads((tdir / "bugsinpy.json").read_text(encoding="utf-8"))
+        task = tomllib.loads((tdir / "task.toml").read_text(encoding="utf-8"))["task"]
+        py = interpreter(pythons, meta["python_version"])
+        deps, failed = reference_deps(meta, py, cache)
+        triggers = meta["trigger_tests"]
+        rc_b, out_b, text_b = reference_pytest(py, deps, tdir / "repo", triggers, meta["project"], args.timeout)
+        with tempfile.TemporaryDirectory(prefix="bugsinpy-fixed-") as tmp:
+            fixed = Path(tmp) / "repo"
+            shutil.copytree(tdir / "repo", fixed, symlinks=True)
+            ok = subprocess.run(["git", "apply", "-p1", str((tdir / "solution.diff").resolve())], cwd=fixed,
+                                capture_output=True).returncode == 0
+            shutil.copytree(tdir / "hidden", fixed, dirs_exist_ok=True)
+            rc_f, out_f, _ = reference_pytest(py, deps, fixed, triggers, meta["project"], args.timeout)
+            rc_h, out_h, text_h = reference_pytest(py, deps, fixed, shlex_args(task["hidden_test_cmd"]),
+                                                   meta["project"], args.timeout)
+        failing_b = {t: o for t, o in out_b.items() if o in ("failed", "error")}
+        kind = "not"
+        if rc_b not in (0, 5) and (failing_b or rc_b in (2, 4)):
+            kinds = [classify_failure(block_for(text_b, t))[0] for t in failing_b] or [classify_failure(text_b)[0]]
+            kind = "behaviour" if "behaviour" in kinds else "environment"
+        rec = {
+            "python": py.name, "deps_failed": failed, "solution_applies": ok,
+            "buggy_trigger": out_b, "buggy_rc": rc_b, "buggy_kind": kind,
+            "buggy_detail": classify_failure(block_for(text_b, next(iter(failing_b), "")) if failing_b else text_b)[1],
+            "fixed_trigger": out_f, "fixed_rc": rc_f,
+            "fixed_hidden_rc": rc_h,
+            "fixed_hidden_failing": sorted(t for t, o in out_h.items() if o in ("failed", "error")),
+            "fixed_hidden_passed": sum(1 for o in out_h.values() if o == "passed"),
+        }
+        rec["valid"] = (kind == "behaviour" and rc_f == 0 and bool(out_f)
+                        and all(o == "passed" for o in out_f.values()))
+        done[tid] = rec
+        atomic_write(out, json.dumps(done, indent=2, sort_keys=True) + "\n")
+        print(f"{tid:16} Python {py.name:8} buggy: {kind:11} fixed trigger: {'pass' if rc_f == 0 else 'FAIL'}  "
+              f"hidden on fixed: {rec['fixed_hidden_passed']} pass, {len(rec['fixed_hidden_failing'])} fail"
+              + (f"  (pins not installed: {len(failed)})" if failed else ""), flush=True)
+    n = sum(1 for r in done.values() if r["valid"])
+    print(f"{n} of {len(done)} bugs reproduce for a behavioural reason in the reference environment and pass when fixed; "
+          f"written to {out}")
+    return 0
+
+
+def shlex_args(cmd: str) -> list[str]:
+    import shlex
+    argv = shlex.split(cmd)
+    return argv[3:] if argv[:3] == ["python", "-m", "pytest"] else argv[1:]
+
+
+def block_for(text: str, node: str) -> str:
+    """The failure section pytest printed for one test (its `___ name ___` block), else all text."""
+    name = node.split("::")[-1] if node else ""
+    if name:
+        m = re.search(r"^_{3,} [^\n]*\b" + re.escape(name) + r"\b[^\n]*_{3,}$(.*?)(?=^_{3,} |^=+ )", text, re.M | re.S)
+        if m:
+            return m.group(1)
+    return text
+
+
 # ----------------------------------------------------------------------------- table
 
 ENV_PATTERNS = [
@@ -714,7 +926,7 @@ def python_used(task: dict) -> str:
     return "3.11 (bookworm base)"
 
 
-def table_rows(doc: dict, suite: Path | None, gold: dict) -> list[dict]:
+def table_rows(doc: dict, suite: Path | None, gold: dict, reference: dict | None = None) -> list[dict]:
     rows = []
     for t in doc.get("tasks", []):
         meta = {}
@@ -722,12 +934,17 @@ def table_rows(doc: dict, suite: Path | None, gold: dict) -> list[dict]:
             meta = json.loads((suite / t["task_id"] / "bugsinpy.json").read_text(encoding="utf-8"))
         rep, why = reproduction(t)
         g = gold.get(t["task_id"])
+        ref = (reference or {}).get(t["task_id"])
         rows.append({
             "bug": t["task_id"], "split": meta.get("split", "?"),
             "python_bugsinpy": meta.get("python_version", "?"), "python_used": python_used(t),
             "deps": deps_installed(t, suite), "reproduced": rep, "reproduce_detail": why,
             "status": t["status"], "fixed_hidden": t["status"] == "fixed",
             "gold_fixed": None if g is None else bool(g.get("fixed")),
+            "reference": None if ref is None else {
+                "python": ref["python"], "buggy": ref["buggy_kind"],
+                "fixed_trigger_pass": ref["fixed_rc"] == 0, "valid": ref["valid"],
+                "hidden_failing_on_fixed": len(ref["fixed_hidden_failing"])},
             "candidates": t.get("candidates_validated") or 0, "wall_s": round(t.get("wall_s") or 0),
             "problem": (t.get("problem") or "")[:160],
         })
@@ -750,12 +967,18 @@ def cmd_table(args) -> int:
             gold = json.loads(Path(args.gold).read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError) as e:
             raise Fail(f"--gold {args.gold}: {e}")
-    rows = table_rows(doc, suite, gold)
+    reference = {}
+    if args.reference:
+        try:
+            reference = json.loads(Path(args.reference).read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as e:
+            raise Fail(f"--reference {args.reference}: {e}")
+    rows = table_rows(doc, suite, gold, reference)
     if args.json:
         print(json.dumps(rows, indent=2))
         return 0
     head = ["bug", "split", "BugsInPy Python", "Python used", "dependencies installed", "reproduced",
-            "status", "fixed (hidden)"] + (["gold fixed"] if gold else [])
+            "status", "fixed (hidden)"] + (["gold fixed"] if gold else []) + (["reference run"] if reference else [])
     print("| " + " | ".join(head) + " |")
     print("|" + "|".join("---" for _ in head) + "|")
     for r in rows:
@@ -764,6 +987,11 @@ def cmd_table(args) -> int:
                  "yes" if r["fixed_hidden"] else "no"]
         if gold:
             cells.append("-" if r["gold_fixed"] is None else "yes" if r["gold_fixed"] else "no")
+        if reference:
+            ref = r["reference"]
+            cells.append("-" if ref is None else
+                         f"{ref['python']}: {ref['buggy']}, fixed {'passes' if ref['fixed_trigger_pass'] else 'FAILS'}"
+                         + (f", {ref['hidden_failing_on_fixed']} hidden fail on fixed" if ref["hidden_failing_on_fixed"] else ""))
         print("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
     n = len(rows)
     rep = {k: sum(1 for r in rows if r["reproduced"] == k) for k in ("behaviour", "environment", "not")}
@@ -772,7 +1000,9 @@ def cmd_table(args) -> int:
     print(f"{n} bugs: reproduced for a behavioural reason {rep['behaviour']}, environment only {rep['environment']}, "
           f"not reproduced {rep['not']}; fixed {st['fixed']}, plausible but wrong {st['plausible_wrong']}, "
           f"not found {st['not_found']}, error {st['error']}"
-          + (f"; gold patch fixed in this environment {sum(1 for r in rows if r['gold_fixed'])}" if gold else ""))
+          + (f"; gold patch fixed in this environment {sum(1 for r in rows if r['gold_fixed'])}" if gold else "")
+          + (f"; valid in the reference run (BugsInPy's Python and pins: trigger fails for a behavioural reason, "
+             f"passes when fixed) {sum(1 for r in rows if r['reference'] and r['reference']['valid'])}" if reference else ""))
     return 0
 
 
@@ -798,10 +1028,20 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--task", action="append", help="only this task (repeatable)")
     p.add_argument("--backend", help="sandbox backend (default the policy file's)")
     p.add_argument("--resume", action="store_true", help="keep verdicts already in --out")
+    p = sub.add_parser("reference", help="check each task in BugsInPy's Python with its pinned requirements (Docker)")
+    p.add_argument("suite", help="a prepared suite")
+    p.add_argument("--pythons", default="~/.pyenv/versions", help="folder of interpreters named X.Y.Z (default ~/.pyenv/versions)")
+    p.add_argument("--cache", default=str(Path(tempfile.gettempdir()) / "bugsinpy-deps"),
+                   help="folder for the installed pins, one per Python and pin list (default: TMPDIR/bugsinpy-deps)")
+    p.add_argument("--out", help="JSON file for the results (default SUITE/reference.json)")
+    p.add_argument("--task", action="append", help="only this task (repeatable)")
+    p.add_argument("--timeout", type=int, default=900, help="seconds per pytest run (default 900)")
+    p.add_argument("--resume", action="store_true", help="keep results already in --out")
     p = sub.add_parser("table", help="the per-bug table (docs/repair.md) from an `ouro bench` results.json")
     p.add_argument("results", help="results.json written by `ouro bench`")
     p.add_argument("--suite", help="the prepared suite (default: the suite path results.json names)")
     p.add_argument("--gold", help="gold.json from `gold`, adds a column")
+    p.add_argument("--reference", help="reference.json from `reference`, adds a column")
     p.add_argument("--json", action="store_true", help="rows as JSON instead of a Markdown table")
     args = ap.parse_args(argv)
     try:
@@ -811,6 +1051,8 @@ def main(argv: list[str] | None = None) -> int:
             return write_split(args) if args.create else cmd_split(args)
         if args.cmd == "gold":
             return cmd_gold(args)
+        if args.cmd == "reference":
+            return cmd_reference(args)
         return cmd_table(args)
     except Fail as e:
         print(f"bugsinpy: {e}", file=sys.stderr)
