@@ -63,8 +63,9 @@ cannot be `fixed` by any agent).
 
 `reference` checks each task the way BugsInPy meant it to run, independently of ouro: BugsInPy's
 Python (the newest X.Y.Z under --pythons with its major.minor, pyenv's layout) and its pinned
-requirements, installed with pip --target in a container (the only step with network; pins that
-pip cannot find or build are dropped and listed), then, in a container with no network, no
+requirements, installed with pip --target in a container (the only step with network; a pin that
+pip cannot find or build is dropped, replaced by the newest wheel of that package for that
+Python when there is one, and both are listed), then, in a container with no network, no
 capabilities and a non-root user: the trigger tests on the buggy tree, and the trigger and
 hidden tests on the tree with solution.diff applied. A bug is `valid` when its trigger tests
 fail for a behavioural reason (not an import or setup error) on the buggy tree and pass on the
@@ -683,16 +684,14 @@ def reference_deps(meta: dict, py: Path, cache: Path) -> tuple[Path, list[str]]:
     key = hashlib.sha256((str(py) + "\n" + "\n".join(reqs)).encode()).hexdigest()[:12]
     dest = cache / key
     if (dest / ".done").exists():
-        return dest, (dest / "failed.txt").read_text().split()
+        failed = (dest / "failed.txt").read_text().split()
+        if failed and not (dest / "substituted.txt").exists():
+            substitute_wheels(failed, py, cache, dest)
+        return dest, failed
     tmp = cache / f"{key}.part"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
-    ca = subprocess.run([sys.executable, "-m", "pip", "config", "get", "global.cert"], capture_output=True, text=True).stdout.strip()
-    pip = ["docker", "run", "--rm", "--network", "host", "-v", f"{py}:{py}:ro", "-v", f"{tmp}:/deps",
-           "-v", f"{cache / 'pip'}:/pipcache", "-e", "PIP_CACHE_DIR=/pipcache", "-e", "PIP_DISABLE_PIP_VERSION_CHECK=1"]
-    if ca and Path(ca).is_file():
-        pip += ["-v", f"{ca}:/ca.crt:ro", "-e", "PIP_CERT=/ca.crt"]
-    pip += [IMAGE, f"{py}/bin/python3", "-m", "pip", "install", "-q", "--no-warn-script-location", "--target", "/deps/site"]
+    pip = pip_in_container(py, cache, tmp)
     failed: list[str] = []
     r = None
     for _ in range(12):  # drop what pip names as unavailable, one at a time
@@ -718,10 +717,41 @@ def reference_deps(meta: dict, py: Path, cache: Path) -> tuple[Path, list[str]]:
                 failed.append(q)
         subprocess.run(pip + ["--upgrade", *extra], capture_output=True, text=True)
     atomic_write(tmp / "failed.txt", "\n".join(failed) + "\n")
+    if failed:
+        substitute_wheels(failed, py, cache, tmp)
     (tmp / ".done").write_text("")
     shutil.rmtree(dest, ignore_errors=True)
     os.rename(tmp, dest)
     return dest, failed
+
+
+def pip_in_container(py: Path, cache: Path, target: Path) -> list[str]:
+    """`pip install --target /deps/site` with BugsInPy's Python in a container that may reach the index."""
+    ca = subprocess.run([sys.executable, "-m", "pip", "config", "get", "global.cert"], capture_output=True, text=True).stdout.strip()
+    pip = ["docker", "run", "--rm", "--network", "host", "-v", f"{py}:{py}:ro", "-v", f"{target}:/deps",
+           "-v", f"{cache / 'pip'}:/pipcache", "-e", "PIP_CACHE_DIR=/pipcache", "-e", "PIP_DISABLE_PIP_VERSION_CHECK=1"]
+    if ca and Path(ca).is_file():
+        pip += ["-v", f"{ca}:/ca.crt:ro", "-e", "PIP_CERT=/ca.crt"]
+    return pip + [IMAGE, f"{py}/bin/python3", "-m", "pip", "install", "-q", "--no-warn-script-location",
+                  "--target", "/deps/site"]
+
+
+def substitute_wheels(failed: list[str], py: Path, cache: Path, target: Path) -> None:
+    """A pin that has no wheel for this Python (the image has no compiler: psutil 5.7.0, Twisted
+    20.3.0 ...) is replaced by a wheel of the same package that this Python can install: the
+    newest within the pinned major version or the next, else the newest."""
+    pip = pip_in_container(py, cache, target)
+    got = []
+    for q in failed:
+        name = re.split(r"[=<>~!; \[]", q)[0]
+        m = re.search(r"==\s*(\d+)", q)
+        tries = [f"{name}>={m.group(1)},<{int(m.group(1)) + 2}"] if m else []  # near the pin first
+        for spec in [*tries, name]:
+            r = subprocess.run(pip + ["--no-deps", "--only-binary", ":all:", spec], capture_output=True)
+            if r.returncode == 0:
+                got.append(f"{q} -> {spec} (a wheel)")
+                break
+    atomic_write(target / "substituted.txt", "\n".join(got) + "\n")
 
 
 def reference_pytest(py: Path, deps: Path, tree: Path, args: list[str], project: str, timeout: int) -> tuple[int, dict, str]:
@@ -786,8 +816,10 @@ def cmd_reference(args) -> int:
         if rc_b not in (0, 5) and (failing_b or rc_b in (2, 4)):
             kinds = [classify_failure(block_for(text_b, t))[0] for t in failing_b] or [classify_failure(text_b)[0]]
             kind = "behaviour" if "behaviour" in kinds else "environment"
+        subst = (deps / "substituted.txt").read_text().splitlines() if (deps / "substituted.txt").exists() else []
         rec = {
-            "python": py.name, "deps_failed": failed, "solution_applies": ok,
+            "python": py.name, "deps_failed": failed, "deps_substituted": [x for x in subst if x],
+            "solution_applies": ok,
             "buggy_trigger": out_b, "buggy_rc": rc_b, "buggy_kind": kind,
             "buggy_detail": classify_failure(block_for(text_b, next(iter(failing_b), "")) if failing_b else text_b)[1],
             "fixed_trigger": out_f, "fixed_rc": rc_f,
