@@ -843,7 +843,8 @@ def cmd_reference(args) -> int:
 def shlex_args(cmd: str) -> list[str]:
     import shlex
     argv = shlex.split(cmd)
-    return argv[3:] if argv[:3] == ["python", "-m", "pytest"] else argv[1:]
+    args = argv[3:] if argv[:3] == ["python", "-m", "pytest"] else argv[1:]
+    return [a for a in args if a not in ("-q", "--quiet")]  # the reference run reads -v lines
 
 
 def block_for(text: str, node: str) -> str:
