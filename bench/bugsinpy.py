@@ -767,6 +767,9 @@ def reference_pytest(py: Path, deps: Path, tree: Path, args: list[str], project:
         cmd = ["timeout", str(timeout), "docker", "run", "--rm", *HARDENED, "-e", f"PYTHONPATH={path}",
                "-e", "LD_LIBRARY_PATH=/opt/py/lib", "-v", f"{py}:/opt/py:ro", "-v", f"{deps}:/deps:ro",
                "-v", f"{run}:/w", "-w", "/w", IMAGE, "/opt/py/bin/python3", "-m", "pytest", "-p", "no:cacheprovider",
+               # setuptools >= 71 (pulled in by some pins) registers its vendored typeguard as a
+               # pytest plugin, which old pytest versions refuse at start-up
+               "-p", "no:typeguard",
                "-v", "-rA", "--tb=short", *args]
         p = subprocess.run(cmd, capture_output=True, text=True)
     text = p.stdout + p.stderr
