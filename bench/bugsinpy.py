@@ -950,8 +950,8 @@ def deps_installed(task: dict, suite: Path | None) -> str:
     names = [*reqs, *[f.name for f in files]]
     if not names:
         return "none declared that ouro reads"
-    failed = "could not install" in (task.get("problem") or "")
-    return ("failed: " if failed else "") + ", ".join(names[:3]) + (" ..." if len(names) > 3 else "")
+    failed = "could not install" in (task.get("problem") or "") or "ImageError" in (task.get("problem") or "")
+    return ("install failed: " if failed else "installed from ") + ", ".join(names[:3]) + (" ..." if len(names) > 3 else "")
 
 
 def python_used(task: dict) -> str:
@@ -987,6 +987,11 @@ def table_rows(doc: dict, suite: Path | None, gold: dict, reference: dict | None
     return rows
 
 
+def shorten(text: str, n: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= n else text[: n - 3] + "..."
+
+
 def cmd_table(args) -> int:
     path = Path(args.results)
     try:
@@ -1019,7 +1024,7 @@ def cmd_table(args) -> int:
     print("|" + "|".join("---" for _ in head) + "|")
     for r in rows:
         cells = [r["bug"], r["split"], r["python_bugsinpy"], r["python_used"], r["deps"],
-                 f"{r['reproduced']}: {r['reproduce_detail']}", r["status"].replace("_", " "),
+                 f"{r['reproduced']}: {shorten(r['reproduce_detail'], 90)}", r["status"].replace("_", " "),
                  "yes" if r["fixed_hidden"] else "no"]
         if gold:
             cells.append("-" if r["gold_fixed"] is None else "yes" if r["gold_fixed"] else "no")
