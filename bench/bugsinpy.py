@@ -4,6 +4,7 @@
     python bench/bugsinpy.py split [--check]
     python bench/bugsinpy.py gold SUITE [--out gold.json]
     python bench/bugsinpy.py reference SUITE [--pythons ~/.pyenv/versions] [--cache DIR]
+    python bench/bugsinpy.py deselect reference.json
     python bench/bugsinpy.py table RESULTS_JSON [--gold gold.json] [--reference reference.json] [--json]
 
 Nothing fetched is committed. BugsInPy (https://github.com/soarsmu/BugsInPy) and the projects it
@@ -37,9 +38,11 @@ A prepared task (docs/task-suite.md) for bug `<project>-<n>`:
                      `test_<package>_utils.py` with <package> the folder holding utils.py,
                      plural or not; for `__init__.py` the package's own name), at most 4 per
                      source module, nearest path first.
-                 hidden_test_cmd runs every test module of (a) and (b) in full: a patch is fixed
-                 when all of their tests pass. The agent sees (a)'s trigger files in repo/,
-                 nothing of (b) beyond what the buggy tree already had.
+                 hidden_test_cmd runs every test module of (a) and (b) in full, minus the tests
+                 that bench/bugsinpy_deselect.json lists for the bug (`--deselect`: those that
+                 fail even with the reference fix in the reference run, see `reference`): a
+                 patch is fixed when all the others pass. The agent sees (a)'s trigger files
+                 in repo/, nothing of (b) beyond what the buggy tree already had.
   solution.diff  the fix commit's changes outside test folders (the reference fix; ouro never
                  shows it to the agent; `gold` judges it).
   bugsinpy.json  what task.toml has no key for yet: project, bug, GitHub URL, buggy and fixed
@@ -99,6 +102,7 @@ from pathlib import Path, PurePosixPath
 HERE = Path(__file__).resolve().parent
 ISSUES_FILE = HERE / "bugsinpy_issues.toml"
 SPLIT_FILE = HERE / "bugsinpy_split.json"
+DESELECT_FILE = HERE / "bugsinpy_deselect.json"
 
 PROJECTS = ("black", "fastapi", "luigi", "sanic", "scrapy", "youtube-dl", "keras", "pandas", "spacy",
             "ansible", "matplotlib")
@@ -395,6 +399,32 @@ def compute_split(bug_ids: list[str]) -> dict[str, str]:
     return dict(sorted(out.items(), key=lambda kv: (split_id(kv[0])[0], split_id(kv[0])[1])))
 
 
+def load_deselect() -> dict[str, list[str]]:
+    """Hidden tests that fail even on the fixed commit in the reference run, per bug (may be absent)."""
+    if not DESELECT_FILE.exists():
+        return {}
+    try:
+        return dict(json.loads(DESELECT_FILE.read_text(encoding="utf-8"))["deselect"])
+    except (OSError, json.JSONDecodeError, KeyError, TypeError) as e:
+        raise Fail(f"{DESELECT_FILE}: {e}")
+
+
+def cmd_deselect(args) -> int:
+    """Write DESELECT_FILE from a reference.json: the hidden tests that fail on the fixed tree."""
+    try:
+        ref = json.loads(Path(args.reference).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as e:
+        raise Fail(f"{args.reference}: {e}")
+    des = {b: sorted(r["fixed_hidden_failing"]) for b, r in sorted(ref.items()) if r.get("fixed_hidden_failing")}
+    doc = {"note": ("Hidden tests that fail even with the reference fix applied, in BugsInPy's Python with its pins "
+                    "(bench/bugsinpy.py reference); prepare passes them to hidden_test_cmd as --deselect, since they "
+                    "cannot tell a right patch from a wrong one there."),
+           "deselect": des}
+    atomic_write(DESELECT_FILE, json.dumps(doc, indent=2) + "\n")
+    print(f"{sum(len(v) for v in des.values())} hidden tests of {len(des)} bugs written to {DESELECT_FILE}")
+    return 0
+
+
 def load_split() -> dict[str, str]:
     try:
         doc = json.loads(SPLIT_FILE.read_text(encoding="utf-8"))
@@ -463,7 +493,8 @@ def prepare_bug(bip: BugsInPy, mirrors: Path, out: Path, bug_id: str, issue: dic
         hidden_modules = sorted(set(hidden_modules) | {f for f in trigger_files if (hidden / f).is_file()})
         if not hidden_modules:
             raise Fail(f"{bug_id}: no hidden test module found", 1)
-        hidden_cmd = "python -m pytest -q " + " ".join(hidden_modules)
+        deselect = [t for t in load_deselect().get(bug_id, []) if t.split("::")[0] in hidden_modules]
+        hidden_cmd = "python -m pytest -q " + " ".join(hidden_modules) + "".join(f" --deselect {t}" for t in deselect)
 
         diff = git.run("diff", "--no-renames", "--binary", bug.buggy, bug.fixed, "--", *source_side)
         atomic_write(tmp / "solution.diff", diff)
@@ -847,7 +878,15 @@ def shlex_args(cmd: str) -> list[str]:
     import shlex
     argv = shlex.split(cmd)
     args = argv[3:] if argv[:3] == ["python", "-m", "pytest"] else argv[1:]
-    return [a for a in args if a not in ("-q", "--quiet")]  # the reference run reads -v lines
+    out, skip = [], False
+    for a in args:  # the reference run reads -v lines, and runs what prepare deselects
+        if skip:
+            skip = False
+        elif a == "--deselect":
+            skip = True
+        elif a not in ("-q", "--quiet") and not a.startswith("--deselect="):
+            out.append(a)
+    return out
 
 
 def block_for(text: str, node: str) -> str:
@@ -1078,6 +1117,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--task", action="append", help="only this task (repeatable)")
     p.add_argument("--timeout", type=int, default=900, help="seconds per pytest run (default 900)")
     p.add_argument("--resume", action="store_true", help="keep results already in --out")
+    p = sub.add_parser("deselect", help="write bench/bugsinpy_deselect.json from a reference.json")
+    p.add_argument("reference", help="reference.json from `reference`")
     p = sub.add_parser("table", help="the per-bug table (docs/repair.md) from an `ouro bench` results.json")
     p.add_argument("results", help="results.json written by `ouro bench`")
     p.add_argument("--suite", help="the prepared suite (default: the suite path results.json names)")
@@ -1094,6 +1135,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_gold(args)
         if args.cmd == "reference":
             return cmd_reference(args)
+        if args.cmd == "deselect":
+            return cmd_deselect(args)
         return cmd_table(args)
     except Fail as e:
         print(f"bugsinpy: {e}", file=sys.stderr)
