@@ -331,7 +331,7 @@ def reproduction_context(root: Path, py_files: list[str], issue: str, room: int)
     issue points at come first (the files it names, then those defining what it names:
     agent.localize.issue_file_scores), then the rest, smaller first; a file too big for the
     room left is shown as the definitions the issue names, if any. The example test is the
-    one the issue points at most."""
+    test module of the first of those modules, else the one the issue points at most."""
     from ouro.agent.localize import issue_file_scores
     from ouro.agent.repomap import build_repomap
     from ouro.sandbox.core.testfiles import is_test_file
@@ -353,8 +353,14 @@ def reproduction_context(root: Path, py_files: list[str], issue: str, room: int)
         if text and len(text) <= room:
             sources[f] = text
             room -= len(text)
-    tests = [f for f in py_files if f in texts and is_test_file(f) and f.rsplit("/", 1)[-1].startswith("test")]
-    example = max(tests, key=lambda f: scores[f], default=None)   # the first of the best
+    # the example: the test module of the module the issue points at most (test_utils.py,
+    # parameter_test.py), else the test module the issue points at most, else the first
+    top = next(iter(sources), "")
+    parts = top[:-3].split("/") if top.endswith(".py") else []
+    stem = parts[-2] if parts[-1:] == ["__init__"] and len(parts) > 1 else (parts[-1] if parts else "")
+    tests = [f for f in py_files if f in texts and is_test_file(f)
+             and f.rsplit("/", 1)[-1] not in ("conftest.py", "__init__.py")]
+    example = max(tests, key=lambda f: (bool(stem) and stem in f.rsplit("/", 1)[-1], scores[f]), default=None)
     return sources, ((example, texts[example]) if example else None)
 
 

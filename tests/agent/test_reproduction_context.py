@@ -25,8 +25,10 @@ FILES = {
                           "        def register(fn):\n            self.middlewares.append((fn, attach_to))\n"
                           "            return fn\n        return register\n" + FILLER),
     "tests/test_app.py": "from web.app import App\n\n\ndef test_app():\n    assert App().response_middleware == []\n",
-    "tests/test_blueprints.py": ("from web.blueprints import Blueprint\n\n\ndef test_bp():\n"
+    # named as luigi names its tests; a helper that defines what the issue names is no example
+    "tests/blueprints_test.py": ("from web.blueprints import Blueprint\n\n\ndef test_bp():\n"
                                  "    assert Blueprint('bp').name == 'bp'\n"),
+    "tests/helper.py": "def middleware(app):\n    return app.response_middleware\n",
 }
 
 
@@ -35,7 +37,7 @@ def test_the_issues_module_comes_first_and_the_example_test_is_its_test(tmp_path
     sources, example = reproduction_context(repo, sorted(FILES), ISSUE, 60_000)
     assert list(sources)[0] == "web/blueprints.py"
     assert set(sources) == {f for f, t in FILES.items() if t and not f.startswith("tests/")}   # empty ones say nothing
-    assert example == ("tests/test_blueprints.py", FILES["tests/test_blueprints.py"])
+    assert example == ("tests/blueprints_test.py", FILES["tests/blueprints_test.py"])
 
 
 def test_a_module_too_big_for_the_room_is_shown_as_what_the_issue_names(tmp_path):
