@@ -7,10 +7,18 @@ missing executable, a fixture no installed plugin provides, pytest's own API tha
 network in the sandbox, the syntax of a newer Python) says nothing about the bug: it must never
 be a repair target, and when nothing else fails the honest answer is "could not reproduce".
 
-Everything here reads the failure text the runner recorded (pytest's long format, or a Python
-traceback for errors ouro recorded itself); `classify` judges one failure, `classify_all` a
-run's failures together, adding the one rule that needs them all: the same error, raised
-outside the project, in most tests is the environment's.
+Everything here reads the failure text the runner recorded (pytest's format, or a Python
+traceback for errors ouro recorded itself); `classify` judges one failure (a test's, or a test
+module's collection error), `classify_all` a run's failures together, adding the one rule that
+needs them all: the same error, raised outside the project, in most tests is the environment's.
+
+Some errors name the environment wherever they are raised (a module that is not installed, a
+fixture no plugin provides, a missing executable). Others are the environment's only when
+raised while a module is imported, or outside the project's code with none of its modules on
+the way; from the project's own code they are its behaviour: a SyntaxError (its `ast.parse`
+of bad input), a deprecation turned into an error (its own `warnings.warn`), "'type' object is
+not subscriptable" (its subscript of a class), pytest's generic class names (its own `Config`,
+`Item`, `Node`).
 """
 from __future__ import annotations
 
