@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from ouro.sandbox.core.errors import BadInput, OuroError
-from ouro.agent.failures import classify, classify_all, error_line, summary
+from ouro.agent.failures import classify_all, error_line, summary
 from ouro.agent.state import Observation
 from ouro.agent.selfdebug import failure_message
 
