@@ -193,3 +193,35 @@ def localize(
         funcs[k] = max(funcs.get(k, 0.0), s.score)
     functions = sorted(((q, f, s) for (q, f), s in funcs.items()), key=lambda x: (-x[2], x[1], x[0]))
     return Localization(lines=out, functions=functions)
+
+
+def issue_file_scores(issue: str, files: list[str], rmap: RepoMap) -> dict[str, float]:
+    """How strongly an issue points at each file, before any test has failed (a policy writing
+    a reproduction test reads the files in this order): a file the issue names (its path, its
+    file name, its dotted module) most; then the files that define what the issue names (a
+    name defined in few files counts more than a common one), and, less, the files that use
+    it. 0 for a file the issue says nothing about."""
+    issue = issue or ""
+    idents = set(_IDENT_RE.findall(issue))
+    defined: dict[str, set[str]] = {}
+    for d in rmap.definitions:
+        if d.name in idents:
+            defined.setdefault(d.name, set()).add(d.file)
+    used: dict[str, set[str]] = {name: {f for f, _ in rmap.references.get(name, [])} for name in defined}
+    scores = {}
+    for f in files:
+        stem = f[:-3] if f.endswith(".py") else f
+        module = stem.replace("/", ".")
+        if module.endswith(".__init__"):
+            module = module[:-len(".__init__")]
+        base = f.rsplit("/", 1)[-1]
+        named = (f in issue or (base != "__init__.py" and re.search(r"(?<![\w.])" + re.escape(base) + r"\b", issue))
+                 or ("." in module and re.search(r"(?<![\w.])" + re.escape(module) + r"\b", issue)))
+        score = 3.0 if named else 0.0
+        for name, where in defined.items():
+            if f in where:
+                score += 1.0 / len(where)
+            elif f in used[name]:
+                score += 0.3 / (len(where) + len(used[name]))
+        scores[f] = score
+    return scores

@@ -7,8 +7,11 @@
   Each failure is classified (agent.failures): the targets are the tests the issue names, else
   the tests that fail for a behavioural reason; tests that fail for an environment reason are
   recorded, never targets nor regressions, and when nothing else fails the repair stops with
-  "could not reproduce" naming the error. A module that does not import is left out with a
-  warning and the rest runs. Each way this can go wrong has its own error and exit code.
+  "could not reproduce" naming the error. A test module that does not import is classified
+  the same way: for a behavioural reason (the project's bug breaks its import) it is a target
+  itself (pytest runs it by path, and its collection error is its failure); for an
+  environment reason it is left out with a warning and the rest runs. Each way this can go
+  wrong has its own error and exit code.
 - Validate: a candidate state runs the originally failing tests first (warm worker, fast);
   only if they all pass does the full visible suite run, to count regressions.
 """
@@ -22,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from ouro.sandbox.core.errors import BadInput, OuroError
-from ouro.agent.failures import classify, classify_all, error_line, summary
+from ouro.agent.failures import classify_all, error_line, summary
 from ouro.agent.state import Observation
 from ouro.agent.selfdebug import failure_message
 
@@ -42,11 +45,13 @@ class ReproduceError(OuroError):
 
 
 class NothingFails(ReproduceError):
-    """Every test passes: there is no failing test to repair from (a policy may write one)."""
+    """Every test passes: there is no failing test to repair from (a policy may write one).
+    skipped: the modules left out because they do not import here (node id -> error)."""
 
-    def __init__(self, message: str, passing: int):
+    def __init__(self, message: str, passing: int, skipped: dict[str, str] | None = None):
         super().__init__(message, EXIT_NOT_REPRODUCED)
         self.passing = passing
+        self.skipped = dict(skipped or {})
 
 
 # pytest options (core and common plugins) whose value is the next word unless given as
@@ -228,17 +233,27 @@ def _usage_error(stderr: str) -> str:
 _NODE_REF = re.compile(r"[\w./-]+\.py(?:::[\w\[\]\-.]+)+")
 
 
+def _mentions_file(issue: str, file: str) -> bool:
+    module = file[:-3].replace("/", ".") if file.endswith(".py") else ""
+    return bool(re.search(r"(?<![\w/.])" + re.escape(file.rsplit("/", 1)[-1]) + r"\b", issue)
+                or file in issue or (module and "." in module and re.search(r"\b" + re.escape(module) + r"\b", issue)))
+
+
 def named_tests(issue: str, nodeids) -> list[str]:
     """The tests an issue names: by node id (`tests/test_a.py::test_x`, also without its
     folder or parameters), or by its file and its name together (`test_a.py` or `tests.test_a`
     and `test_x` both appear). Never by a bare function name: `test_parse` may exist in every
-    test file of the tree."""
+    test file of the tree. A module that did not collect (a node id without "::") is named
+    when the issue names a test in it or the module itself."""
     issue = issue or ""
     refs = _NODE_REF.findall(issue)
     ref_bares = {re.sub(r"\[.*?\](?=::|$)", "", r) for r in refs}
+    ref_files = {r.split("::", 1)[0] for r in refs}
     out = []
     for n in nodeids:
         if "::" not in n:
+            if any(n == f or n.endswith("/" + f) for f in ref_files) or _mentions_file(issue, n):
+                out.append(n)
             continue
         bare = re.sub(r"\[.*?\](?=::|$)", "", n)
         if any(n == r or bare == r or n.endswith("/" + r) or bare.endswith("/" + r) for r in refs):
@@ -247,19 +262,17 @@ def named_tests(issue: str, nodeids) -> list[str]:
         if any(bare == b or bare.endswith("/" + b) for b in ref_bares):
             continue   # named by node id with other parameters: not this one
         file, name = n.split("::", 1)[0], bare.split("::")[-1]
-        module = file[:-3].replace("/", ".") if file.endswith(".py") else ""
-        mentions_file = (re.search(r"(?<![\w/.])" + re.escape(file.rsplit("/", 1)[-1]) + r"\b", issue)
-                         or file in issue or (module and "." in module and re.search(r"\b" + re.escape(module) + r"\b", issue)))
-        if mentions_file and re.search(r"\b" + re.escape(name) + r"\b", issue):
+        if _mentions_file(issue, file) and re.search(r"\b" + re.escape(name) + r"\b", issue):
             out.append(n)
     return out
 
 
 @dataclass
 class Baseline:
-    failing: dict[str, str]          # nodeid -> failure text (longrepr)
+    failing: dict[str, str]          # nodeid -> failure text (longrepr); a module that did not collect
+                                     # for a behavioural reason is one too (its path, its collection error)
     passing: list[str]
-    target: list[str]                # the failing tests the repair must fix
+    target: list[str]                # the failing tests (or modules) the repair must fix
     coverage: dict | None
     seconds: float
     collected: int
@@ -267,7 +280,7 @@ class Baseline:
     # tests that fail for an environment reason (never targets, never regressions): nodeid ->
     # agent.failures.Failure.to_dict()
     environment: dict[str, dict] = field(default_factory=dict)
-    # modules that did not import and were left out, with their error: nodeid -> one line
+    # modules that did not import for an environment reason and were left out: nodeid -> one line
     skipped_modules: dict[str, str] = field(default_factory=dict)
     # the reproduction test a policy wrote when every test passed ("" when the suite had one)
     reproduction: str = ""
@@ -275,8 +288,15 @@ class Baseline:
     def budget_for(self, tests: list[str] | None, cap: float) -> float:
         """A timeout for running `tests` (None: all): generous against their measured time,
         short enough that a candidate that loops forever costs seconds, not minutes."""
-        spent = sum(self.durations.values()) if tests is None else sum(self.durations.get(t, 1.0) for t in tests)
+        suite = sum(self.durations.values())
+        # a module that never collected has no time of its own: it may take the suite's
+        spent = suite if tests is None else sum(self.durations.get(t, 1.0 if "::" in t else max(1.0, suite))
+                                                for t in tests)
         return min(cap, max(8.0, 4 * spent + 6))
+
+    def collection_failures(self) -> set[str]:
+        """Modules that did not collect before any edit: left out, or failing targets."""
+        return set(self.skipped_modules) | {n for n in self.failing if "::" not in n}
 
 
 def _modules_note(skipped: dict[str, str]) -> str:
@@ -302,16 +322,25 @@ def reproduce(run_tests: Callable[..., object], cmd: TestCommand, timeout: float
     if reason == "timeout":
         raise ReproduceError(f"the tests did not finish within {timeout:g}s (a test hangs?); "
                              "raise --test-timeout if they are just slow", EXIT_TESTS_HANG)
-    modules = {n: _first_error_line(t) for n, t in _collection_errors(run).items()}
-    if not run.collected:
-        if modules:
-            # nothing to run: every test module (or a conftest all of them need) fails to import
-            name, text = sorted(_collection_errors(run).items())[0]
-            f = classify(text, project_modules, root)
-            why = f" (an environment problem: {f.reason})" if f.environment else ""
-            verb = "loading" if name.rsplit("/", 1)[-1] == "conftest.py" else "collecting"
-            raise ReproduceError(f"the code does not import: {verb} {name} fails with {f.error}{why}",
-                                 EXIT_DOES_NOT_IMPORT)
+    errors = _collection_errors(run)
+    tests = {n: run.outcomes[n].longrepr for n in sorted(run.failed) if "::" in n}
+    kinds = classify_all({**tests, **errors}, len(run.collected), project_modules, root)
+    # a test module that does not import because of the bug is a target (pytest runs it by
+    # path); a conftest or a folder cannot be run alone, so it is left out like the modules
+    # that do not import for an environment reason
+    broken = sorted(n for n in errors if not kinds[n].environment and n.endswith(".py")
+                    and n.rsplit("/", 1)[-1] != "conftest.py")
+    modules = {n: _first_error_line(t) for n, t in errors.items() if n not in broken}
+    if not run.collected and errors and not broken:
+        # nothing can run: every test module (or a conftest all of them need) fails to import
+        conftests = sorted(n for n in errors if n.rsplit("/", 1)[-1] == "conftest.py")
+        name = conftests[0] if conftests else sorted(errors)[0]
+        f = kinds[name]
+        why = f" (an environment problem: {f.reason})" if f.environment else ""
+        verb = "loading" if name.rsplit("/", 1)[-1] == "conftest.py" else "collecting"
+        raise ReproduceError(f"the code does not import: {verb} {name} fails with {f.error}{why}",
+                             EXIT_DOES_NOT_IMPORT)
+    if not run.collected and not errors:
         if run.exit_status in (3, 4) or (not run.complete and reason == "normal"):
             # a usage error, or pytest itself crashed before collecting (no final record)
             raise ReproduceError("could not reproduce: every failure is an environment problem: pytest could not "
@@ -321,22 +350,22 @@ def reproduce(run_tests: Callable[..., object], cmd: TestCommand, timeout: float
         raise ReproduceError(f"the test run ended abnormally ({reason}): {run.problem}", 1)
     for name, error in sorted(modules.items()):
         log.warning("left out %s: it does not import (%s); the other tests run", name, error)
-    failing = {n: run.outcomes[n].longrepr for n in sorted(run.failed) if "::" in n}
+    failing = {**tests, **{n: errors[n] for n in broken}}
     passing = sorted(run.passed)
-    kinds = classify_all(failing, len(run.collected), project_modules, root)
-    environment = {n: f.to_dict() for n, f in kinds.items() if f.environment}
-    behaviour = [n for n in failing if n not in environment]
+    environment = {n: kinds[n].to_dict() for n in tests if kinds[n].environment}
+    behaviour = [n for n in sorted(failing) if not kinds[n].environment]
     # The issue may name the tests it is about; then those are the target, others are noise.
-    named = named_tests(issue, failing)
-    target = [n for n in named if n not in environment] or (behaviour if not named else [])
+    named = named_tests(issue, [*tests, *errors])
+    target = [n for n in named if not kinds[n].environment] or (behaviour if not named else [])
     if not target:
         if named:
             raise ReproduceError("could not reproduce: the tests the issue names fail only for environment reasons: "
                                  + summary({n: kinds[n] for n in named}), EXIT_NOT_REPRODUCED)
-        if failing:
-            raise ReproduceError("could not reproduce: every failure is an environment problem: " + summary(kinds)
-                                 + _modules_note(modules), EXIT_NOT_REPRODUCED)
-        raise NothingFails(f"could not reproduce: all {len(passing)} tests pass" + _modules_note(modules), len(passing))
+        if tests:
+            raise ReproduceError("could not reproduce: every failure is an environment problem: " + summary(kinds),
+                                 EXIT_NOT_REPRODUCED)
+        raise NothingFails(f"could not reproduce: all {len(passing)} tests pass" + _modules_note(modules), len(passing),
+                           modules)
     return Baseline(failing=failing, passing=passing, target=target, coverage=run.coverage,
                     seconds=seconds, collected=len(run.collected),
                     durations={n: round(o.duration_s, 4) for n, o in run.outcomes.items()},
@@ -387,7 +416,7 @@ class Validator:
                 obs.tests_passed = len(full.passed)
                 obs.regressions = len(regressions)
                 obs.fixed = sum(1 for t in target if full.outcome(t) == "passed")
-                obs.failing = {t: failure_message(full.outcomes[t].longrepr) if t in full.outcomes else "no result"
+                obs.failing = {t: failure_message(full.longrepr(t)) if full.longrepr(t) else "no result"
                                for t in target if full.outcome(t) != "passed"}
                 if obs.failing:
                     obs.status = "partial" if obs.fixed else "failed"
@@ -409,14 +438,16 @@ class Validator:
         if reason == "timeout":
             return Observation(status="timeout", target=len(target), failing={t: "timeout" for t in target},
                                detail=f"timed out after {timeout:.0f}s")
-        # a module that did not import before the edit either was left out then; a new one broke
-        errors = {n: t for n, t in _collection_errors(run).items() if n not in self.baseline.skipped_modules}
+        # a module that did not import before the edit either was left out then, or is a target
+        # whose collection error is its failure; a new one broke
+        before = self.baseline.collection_failures()
+        errors = {n: t for n, t in _collection_errors(run).items() if n not in before}
         if errors or (not run.collected and not run.complete):
             text = next(iter(errors.values()), run.problem or run.exec.stderr[-300:])
             detail = _first_error_line(text)
             return Observation(status="broke", target=len(target), failing={t: detail for t in target}, detail=detail)
         fixed = [t for t in target if run.outcome(t) == "passed"]
-        failing = {t: failure_message(run.outcomes[t].longrepr) if t in run.outcomes else "no result"
+        failing = {t: failure_message(run.longrepr(t)) if run.longrepr(t) else "no result"
                    for t in target if run.outcome(t) != "passed"}
         status = "all_targets_pass" if not failing and run.complete else ("partial" if fixed else "failed")
         return Observation(status=status, target=len(target), fixed=len(fixed), failing=failing,

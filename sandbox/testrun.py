@@ -76,9 +76,30 @@ class TestRun:
     def all_passed(self) -> bool:
         return self.complete and bool(self.collected) and not self.failed
 
+    def _inside(self, module: str) -> list[TestOutcome]:
+        return [o for n, o in self.outcomes.items() if n.startswith(module + "::")]
+
     def outcome(self, nodeid: str) -> str:
+        """A test's outcome. A module's (a node id without "::", a target because it did not
+        collect): its collection error, else its tests together: failed if one failed,
+        passed if they all passed or skipped and one passed; error when it has no record."""
         o = self.outcomes.get(nodeid)
-        return o.outcome if o else ERROR
+        if o is not None:
+            return o.outcome
+        inside = self._inside(nodeid) if "::" not in nodeid else []
+        if any(t.outcome in (FAILED, ERROR) for t in inside):
+            return FAILED
+        if any(t.outcome == PASSED for t in inside):
+            return PASSED
+        return SKIPPED if inside else ERROR
+
+    def longrepr(self, nodeid: str) -> str:
+        """The failure text of a test, or of a module's collection error or its first failing test."""
+        o = self.outcomes.get(nodeid)
+        if o is not None:
+            return o.longrepr
+        return next((t.longrepr for t in self._inside(nodeid) if t.outcome in (FAILED, ERROR)), "") \
+            if "::" not in nodeid else ""
 
     def to_dict(self) -> dict:
         d = asdict(self)

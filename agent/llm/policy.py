@@ -242,7 +242,8 @@ class LiteLLMPolicy(Policy):
     def write_reproduction(self, request) -> str | None:
         from ouro.agent.llm.prompts import load_prompt, render
 
-        sources = "\n".join(f"### {p}\n```python\n{t}\n```" for p, t in sorted(request.sources.items()))
+        # in the order the request has them: what the issue points at first
+        sources = "\n".join(f"### {p}\n```python\n{t}\n```" for p, t in request.sources.items())
         example = (f"\n## An existing test module ({request.example_test[0]})\n\n```python\n{request.example_test[1]}\n```\n"
                    if request.example_test else "")
         tries = "".join(f"\n## Attempt {i} (rejected)\n\n```python\n{code}\n```\n\nWhat happened: {outcome}\n"

@@ -72,7 +72,7 @@ class ReproductionRequest:
     issue: str
     path: str                        # where the test will live, relative to the repository
     test_cmd: str                    # how the repository's tests run
-    sources: dict[str, str]          # the project's own modules (path -> text), the largest left out
+    sources: dict[str, str]          # the project's own modules (path -> text), what the issue points at first
     example_test: tuple[str, str] | None = None   # (path, text) of one existing test module
     tries: list[tuple[str, str]] = field(default_factory=list)   # earlier (test source, what happened)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -276,6 +277,7 @@ class RepairRun:
 
 
     REPRODUCTION_TRIES = 3
+    SOURCES_ROOM = 60_000   # characters of the project's code in a reproduction prompt
 
     def _write_reproduction(self, nothing, policy, tests, run_tests, setup, timeout: float, py_files: list[str]):
         """Every test passes (SWE-bench's strict setting: only the problem statement). A policy
@@ -284,18 +286,11 @@ class RepairRun:
         told what happened to each rejected try. The built-in policy cannot: it says so."""
         from ouro.agent.policies.base import ReproductionRequest
         from ouro.agent.testing import NothingFails, ReproduceError, reproduce
-        from ouro.sandbox.core.testfiles import is_test_file
 
         cfg = self.config
         folder = next((d for d in ("tests", "test") if (self.workspace.path / d).is_dir()), "")
         path = f"{folder}/test_ouro_reproduction.py" if folder else "test_ouro_reproduction.py"
-        sources, size = {}, 0
-        for f in sorted(py_files, key=lambda f: len(self.workspace.read(f))):
-            if not is_test_file(f) and size < 60_000:   # the smallest modules first, within a prompt's room
-                sources[f] = self.workspace.read(f)
-                size += len(sources[f])
-        example = next(((f, self.workspace.read(f)) for f in py_files
-                        if is_test_file(f) and f.rsplit("/", 1)[-1].startswith("test")), None)
+        sources, example = reproduction_context(self.workspace.path, py_files, cfg.issue, self.SOURCES_ROOM)
         request = ReproductionRequest(issue=cfg.issue, path=path, test_cmd=self.test_cmd.text, sources=sources,
                                       example_test=example)
         for attempt in range(1, self.REPRODUCTION_TRIES + 1):
@@ -307,12 +302,14 @@ class RepairRun:
             try:
                 baseline = reproduce(run_tests, cmd, timeout, cfg.issue, project_modules=setup.modules,
                                      root=tests.sandbox.workspace)
-            except NothingFails:
-                outcome = "it passes on the current code, so it does not show the bug"
+            except NothingFails as e:
+                outcome = (f"it does not import here, for an environment reason: {e.skipped[path]}" if path in e.skipped
+                           else "it passes on the current code, so it does not show the bug")
             except ReproduceError as e:
                 outcome = str(e)
             else:
-                if all(t.startswith(path + "::") for t in baseline.target):
+                # a test of the file, or the file itself when the bug breaks its import
+                if all(t == path or t.startswith(path + "::") for t in baseline.target):
                     self.traj.log("reproduction_test", {"attempt": attempt, "path": path, "code": code,
                                                         "target": baseline.target})
                     self.test_cmd = cmd
@@ -330,6 +327,54 @@ class RepairRun:
                                  "a reproduction test first)", nothing.exit_code)
         raise ReproduceError(f"{nothing}, and none of the {len(request.tries)} reproduction tests the model wrote "
                              f"showed the bug (last: {request.tries[-1][1]})", nothing.exit_code)
+
+
+def reproduction_context(root: Path, py_files: list[str], issue: str, room: int):
+    """What a reproduction prompt shows of the project: (its modules, path -> text, at most
+    `room` characters in all; one existing test module (path, text) or None). The modules the
+    issue points at come first (the files it names, then those defining what it names:
+    agent.localize.issue_file_scores), then the rest, smaller first; a file too big for the
+    room left is shown as the definitions the issue names, if any. The example test is the
+    test module of the first of those modules, else the one the issue points at most."""
+    from ouro.agent.localize import issue_file_scores
+    from ouro.agent.repomap import build_repomap
+    from ouro.sandbox.core.testfiles import is_test_file
+
+    texts = {}
+    for f in py_files:
+        try:
+            texts[f] = (Path(root) / f).read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+    rmap = build_repomap(Path(root), list(texts))
+    scores = issue_file_scores(issue, list(texts), rmap)
+    order = sorted(texts, key=lambda f: (-scores[f], len(texts[f]), f))
+    sources = {}
+    for f in (f for f in order if not is_test_file(f)):
+        text = texts[f]
+        if len(text) > room and scores[f] > 0:
+            text = _excerpt(text, [d for d in rmap.definitions if d.file == f], issue)
+        if text and len(text) <= room:
+            sources[f] = text
+            room -= len(text)
+    # the example: the test module of the module the issue points at most (test_utils.py,
+    # parameter_test.py), else the test module the issue points at most, else the first
+    top = next(iter(sources), "")
+    parts = top[:-3].split("/") if top.endswith(".py") else []
+    stem = parts[-2] if parts[-1:] == ["__init__"] and len(parts) > 1 else (parts[-1] if parts else "")
+    tests = [f for f in py_files if f in texts and is_test_file(f)
+             and f.rsplit("/", 1)[-1] not in ("conftest.py", "__init__.py")]
+    example = max(tests, key=lambda f: (bool(stem) and stem in f.rsplit("/", 1)[-1], scores[f]), default=None)
+    return sources, ((example, texts[example]) if example else None)
+
+
+def _excerpt(text: str, definitions: list, issue: str) -> str:
+    """The top-level definitions of a file whose names the issue mentions, in file order."""
+    lines = text.splitlines()
+    words = set(re.findall(r"[A-Za-z_]\w+", issue or ""))
+    spans = sorted({(d.start_line, d.end_line) for d in definitions if d.name in words and "." not in d.qualname})
+    parts = ["\n".join(lines[a - 1:b]) for a, b in spans]
+    return ("# ... (only what the issue names)\n" + "\n\n# ...\n\n".join(parts) + "\n") if parts else ""
 
 
 def restore_resumed(config: RepairConfig, home=None, store=None) -> None:

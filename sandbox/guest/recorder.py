@@ -236,8 +236,10 @@ class Recorder:
 # Options (from addopts or the test command) dropped before pytest parses them, each with the
 # number of values it takes: they stop a run early (-x, --maxfail), move tests out of this
 # process (xdist, --forked), wait on a terminal (--pdb), need the cache we disable (--lf, --sw)
-# or start a second coverage that empties ours (pytest-cov).
+# or start a second coverage that empties ours (pytest-cov); --tb=no/line/short would strip the
+# frames the failure's record needs (pytest's own default, auto, is put back).
 _DROPPED = {
+    "--tb": 1,
     "-x": 0, "--exitfirst": 0, "--maxfail": 1, "--pdb": 0, "--trace": 0, "--pdbcls": 1,
     "--lf": 0, "--last-failed": 0, "--ff": 0, "--failed-first": 0, "--nf": 0, "--new-first": 0,
     "--sw": 0, "--stepwise": 0, "--sw-skip": 0, "--stepwise-skip": 0, "--lfnf": 1,
@@ -252,7 +254,8 @@ _SHORT_FLAGS = "vqslx"   # value-free short options that may be bunched, as in -
 
 def neutralize(args):
     """args without the options in _DROPPED (and every --cov / --no-cov option), plus
-    --continue-on-collection-errors: one module that does not import must not hide the rest."""
+    --continue-on-collection-errors (one module that does not import must not hide the rest)
+    and --tb=auto (every frame of a failure, the first and the last with their source)."""
     out, i = [], 0
     while i < len(args):
         a = str(args[i])
@@ -274,6 +277,7 @@ def neutralize(args):
         out.append(a)
     if "--continue-on-collection-errors" not in out:
         out.append("--continue-on-collection-errors")
+    out.append("--tb=auto")
     return out
 
 

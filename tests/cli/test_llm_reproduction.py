@@ -2,8 +2,9 @@
 model first writes a test that reproduces the issue (Agentless-style). Driven end to end:
 `ouro repair` -> litellm -> HTTP -> `ouro llm replay`, validation in a bubblewrap sandbox.
 
-The scripted model's first test passes on the buggy code and is rejected, with the reason sent
-back; its second fails for the issue's reason and becomes the repair's target; the fix it then
+The scripted model's first test does not import (a module that is not installed) and its second
+passes on the buggy code: both are rejected, with the real reason sent back; its third fails for
+the issue's reason and becomes the repair's target; the fix it then
 proposes passes it, and the instance's own hidden FAIL_TO_PASS tests judge that fix correct."""
 import json
 import os
@@ -22,6 +23,15 @@ FIXTURES = ROOT / "tests" / "fixtures" / "swebench"
 
 pytestmark = [pytest.mark.bwrap, pytest.mark.slow, pytest.mark.usefixtures("bwrap_available")]
 
+NOT_INSTALLED_TEST = """```python
+import responses_not_installed
+
+from slugkit import slugify
+
+
+def test_slug():
+    assert slugify("a b", max_length=10) == "a-b"
+```"""
 PASSING_TEST = """```python
 from slugkit import slugify
 
@@ -39,8 +49,10 @@ def test_a_slug_may_be_exactly_max_length():
 SCRIPT = {
     "roles": {
         "reproduce": [
-            {"when": "^(?!.*Attempt 1 \\(rejected\\))", "content": PASSING_TEST},
-            {"when": "Attempt 1 \\(rejected\\).*passes on the current code", "content": FAILING_TEST},
+            {"when": "^(?!.*Attempt 1 \\(rejected\\))", "content": NOT_INSTALLED_TEST},
+            {"when": "Attempt 1 \\(rejected\\).*does not import here.*responses_not_installed(?!.*Attempt 2)",
+             "content": PASSING_TEST},
+            {"when": "Attempt 2 \\(rejected\\).*passes on the current code", "content": FAILING_TEST},
         ],
         "agent": [
             {"tool_calls": [{"name": "replace_string", "arguments": {
@@ -73,13 +85,15 @@ def test_the_model_writes_a_reproduction_test_first_then_repairs(tmp_path):
     out = json.loads(proc.stdout)
     assert out["status"] == "plausible" and "+        if len(candidate) > max_length:" in out["patch"]
     assert "test_ouro_reproduction" not in out["patch"]          # the reproduction test is not part of the fix
-    assert roles[:2] == ["reproduce", "reproduce"]
+    assert roles[:3] == ["reproduce", "reproduce", "reproduce"]
     events = [json.loads(ln) for ln in (Path(out["run_dir"]) / "trajectory.jsonl").read_text().splitlines()]
     tries = [e for e in events if e["kind"] == "reproduction_test"]
-    assert "passes on the current code" in tries[0]["rejected"] and "test_short_words_fit" in tries[0]["code"]
-    assert tries[1]["target"] == ["tests/test_ouro_reproduction.py::test_a_slug_may_be_exactly_max_length"]
+    # a test that does not import is not "passing": the model reads the import error
+    assert "does not import here" in tries[0]["rejected"] and "responses_not_installed" in tries[0]["rejected"]
+    assert "passes on the current code" in tries[1]["rejected"] and "test_short_words_fit" in tries[1]["code"]
+    assert tries[2]["target"] == ["tests/test_ouro_reproduction.py::test_a_slug_may_be_exactly_max_length"]
     rep = next(e for e in events if e["kind"] == "reproduce")
-    assert rep["target"] == tries[1]["target"]
+    assert rep["target"] == tries[2]["target"]
     # the instance's own hidden tests (its FAIL_TO_PASS) judge the model's fix correct
     from ouro.agent.bench.judge import judge_patch
     from ouro.agent.bench.suite import load_suite

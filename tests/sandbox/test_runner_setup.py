@@ -49,6 +49,20 @@ def test_addopts_that_break_records_and_coverage_are_neutralised(tmp_path):
         assert warm.passed == {"tests/test_calc.py::test_inc"}
 
 
+@pytest.mark.parametrize("tb", ["--tb=no", "--tb=line", "--tb short"])
+def test_a_traceback_style_in_addopts_does_not_strip_the_frames_from_the_record(tmp_path, tb):
+    repo = write(tmp_path / "repo", {**PROJECT, "pytest.ini": f"[pytest]\naddopts = -q {tb}\n"})
+    with _open(repo, tmp_path) as sb:
+        cold = run_tests_cold(sb, ["-q"], 60).outcomes["tests/test_calc.py::test_dec"].longrepr
+        with WarmWorker(sb) as worker:
+            warm = worker.run({}, ["-q", "tests/test_calc.py::test_dec"], 60).outcomes["tests/test_calc.py::test_dec"].longrepr
+    for text in (cold, warm):
+        # pytest's default (auto): the test's source with its ">" line, the E lines, and the
+        # last line naming where and what was raised (the classifier and the localizer read them)
+        assert ">       assert dec(3) == 1" in text and "E       assert 2 == 1" in text, text
+        assert text.rstrip().endswith("tests/test_calc.py:9: AssertionError"), text
+
+
 def test_a_module_that_does_not_import_is_one_error_and_the_rest_runs(tmp_path):
     repo = write(tmp_path / "repo", {**PROJECT, "tests/test_yaml.py": "import yaml_not_installed\n"})
     with _open(repo, tmp_path) as sb:

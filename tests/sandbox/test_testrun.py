@@ -103,6 +103,22 @@ def test_build_run_marks_unreported_tests_as_errors():
     assert not run.complete and run.outcome("b") == "error" and run.passed == {"a"}
 
 
+def test_a_modules_outcome_is_its_collection_error_else_its_tests_together():
+    def run(*recs):
+        return build_run([{"kind": "collected", "nodeids": [r[0] for r in recs if "::" in r[0]]},
+                          *({"kind": "test", "nodeid": n, "outcome": o, "longrepr": t} for n, o, t in recs),
+                          {"kind": "finished", "exitstatus": 1}],
+                         ExecResult(exit_code=1, stdout="", stderr="", duration_s=0.1))
+    broken = run(("t/test_m.py", "error", "ImportError: cannot import name 'median'"))
+    assert broken.outcome("t/test_m.py") == "error" and "median" in broken.longrepr("t/test_m.py")
+    one_fails = run(("t/test_m.py::a", "passed", ""), ("t/test_m.py::b", "failed", "assert 3 == 2"),
+                    ("t/test_mx.py::c", "passed", ""))
+    assert one_fails.outcome("t/test_m.py") == "failed" and one_fails.longrepr("t/test_m.py") == "assert 3 == 2"
+    fixed = run(("t/test_m.py::a", "passed", ""), ("t/test_m.py::b", "skipped", ""), ("t/test_mx.py::c", "failed", "x"))
+    assert fixed.outcome("t/test_m.py") == "passed" and fixed.longrepr("t/test_m.py") == ""
+    assert fixed.outcome("t/test_none.py") == "error"   # no record at all
+
+
 def test_proc_limits_and_reasons():
     py = sys.executable
     r = run_capped([py, "-c", "import time; time.sleep(30)"], timeout=1.0, output_bytes=4096)
