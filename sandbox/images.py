@@ -44,7 +44,7 @@ DEBIAN_PACKAGES = ("python3", "python3-venv", "python3-pip", "python3-pytest", "
 # Bump when the root file system recipe changes, so old caches are not reused.
 ROOTFS_VERSION = "v1"
 # Bump when what goes into an environment changes (the build's recipe), for the same reason.
-ENV_RECIPE = "env3"
+ENV_RECIPE = "env4"
 # What a copied host interpreter leaves behind: its own site-packages but pip (a user's
 # packages and start-up .pth files are not the project's environment), the standard
 # library's own test suite and static libraries.
@@ -488,9 +488,10 @@ def ensure_env(repo: Path, request: EnvRequest | None = None, *, backend: str = 
         client = client or docker_client()
     spec, offer, why = choose_runtime(repo, request, backend, client)
     runtime = prepare_runtime(offer, backend, client)
-    plan = envbuild.plan_for(spec.deps, offer.version, runtime.has_runner, request.allow_external)
+    plan = envbuild.plan_for(spec.deps, offer.version, runtime.has_runner, request.allow_external, spec.python)
     notes = [f"the repository has compiled parts ({spec.deps.compiled}); they are not built: its own package "
              "is never installed, so tests that import them fail"] if spec.deps.compiled else []
+    notes += list(spec.deps.notes)
     bare = Environment(image=runtime.image, site_dir=None, key="", runtime=runtime, python_why=why,
                        notes=tuple(notes))
     if plan.empty:

@@ -7,17 +7,8 @@ must not reach the user's terminal, a Markdown viewer or a commit message as its
 """
 from __future__ import annotations
 
-import re
-
 from ouro.agent.selfdebug import expected_actual, failure_message
-
-# C0 controls but tab and newline, DEL, and the C1 block (U+0080-U+009F: 8-bit CSI, OSC...)
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-
-
-def printable(text: str) -> str:
-    """text with every control character but tab and newline shown as an escape (`\\x1b`)."""
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text or "")
+from ouro.sandbox.core.text import printable
 
 
 def explanation(run_id: str, issue: str, baseline, loc, chosen, result, chain) -> str:
