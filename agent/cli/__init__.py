@@ -71,8 +71,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from ouro.sandbox.core.hostenv import no_cwd_on_python_path
     from ouro.sandbox.core.log import configure
 
+    no_cwd_on_python_path()   # ouro runs inside repositories it does not trust
     configure()
     # before parsing: a usage error under --json is answered in JSON too
     wants_json = "--json" in (sys.argv[1:] if argv is None else argv)

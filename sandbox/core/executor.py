@@ -72,7 +72,10 @@ class ProcessExecutor:
     kind = "process"
 
     def __init__(self, workers: int):
+        from ouro.sandbox.core.hostenv import no_cwd_on_python_path
+
         self.workers = workers
+        no_cwd_on_python_path()   # the forkserver is `python -c`: the cwd's modules must not shadow the stdlib
         ctx = multiprocessing.get_context("forkserver")
         self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
 

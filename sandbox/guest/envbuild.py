@@ -42,6 +42,11 @@ TEST_EXTRAS = ("test", "tests", "testing")
 DEV_EXTRAS = ("dev",)
 SCRATCH = os.path.join(os.environ.get("TMPDIR", "/tmp"), "ouro-build")
 NEW_PIP = "pip>=22.2"   # --dry-run and --report
+# pip, run from the repository (pip reads `-e .` and local paths relative to the working
+# directory) without the repository first on sys.path: `python -m pip` there would import the
+# repository's own `pip` (or `runpy`) package. `sys` is built in; the rest is imported after.
+_CLEAN = "import sys; sys.path = [p for p in sys.path if p not in ('', '.')]; "
+PIP = [sys.executable, "-c", _CLEAN + "import runpy; runpy.run_module('pip', run_name='__main__', alter_sys=True)"]
 
 
 def _pump(src, dst):
@@ -114,7 +119,7 @@ def run(cmd, env, timeout=None):
 
 
 def pip_version(env):
-    p = run([sys.executable, "-c", "import pip; print(pip.__version__)"], env)
+    p = run([sys.executable, "-c", _CLEAN + "import pip; print(pip.__version__)"], env)
     if p.returncode != 0:
         return None
     parts = []
@@ -136,7 +141,7 @@ def ensure_pip(env):
         if not wheels:
             raise SystemExit("this Python has no pip and no ensurepip wheel to start one from")
         boot["PYTHONPATH"] = wheels[0]
-    p = run([sys.executable, "-m", "pip", "install", "--quiet", "--target", tools, NEW_PIP], boot)
+    p = run(PIP + ["install", "--quiet", "--target", tools, NEW_PIP], boot)
     if p.returncode != 0:
         raise SystemExit("could not install a pip with --dry-run: " + tail(p.stderr))
     out = dict(env)
@@ -145,7 +150,7 @@ def ensure_pip(env):
 
 
 def resolve(env, args, report, constraints=()):
-    cmd = [sys.executable, "-m", "pip", "install", "--dry-run", "--ignore-installed", "--quiet", "--report", report]
+    cmd = PIP + ["install", "--dry-run", "--ignore-installed", "--quiet", "--report", report]
     for c in constraints:
         cmd += ["-c", c]
     return run(cmd + args, env)
@@ -292,7 +297,7 @@ def main(argv) -> int:
         reqs = os.path.join(SCRATCH, "resolved.txt")
         with open(reqs, "w") as f:
             f.write("\n".join(lines) + "\n")
-        p = run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--ignore-installed",
+        p = run(PIP + ["install", "--quiet", "--no-deps", "--ignore-installed",
                  "--no-warn-script-location", "--target", out, "-r", reqs], env)
         if p.returncode != 0:
             say({"ok": False, "error": "pip could not install the dependencies: " + tail(p.stderr),
