@@ -202,6 +202,36 @@ def base_rootfs(suite: str = DEFAULT_SUITE) -> Path:
     return final
 
 
+def usable_suites(backend: str, client=None) -> dict[str, str]:
+    """{suite: how} for the Debian suites a sandbox of `backend` can have here: "built" (a root
+    file system, or on docker and gvisor an `ouro-base:<suite>` image, exists), "buildable"
+    (debootstrap is installed, ouro runs as root and Debian's mirror answers within 2 s), and
+    always the default suite, which every other source needs as well (a failure to build it
+    is its own one-line error). Suites that can be neither are not offered."""
+    from ouro.sandbox.pythons import DEBIAN_MIRROR, reachable
+
+    out: dict[str, str] = {DEFAULT_SUITE: "default"}
+    mirror: list[bool] = []
+    for suite in SUITES:
+        if (rootfs_path(suite) / "usr/bin/python3").exists():
+            out[suite] = "built"
+            continue
+        if backend != "bwrap" and client is not None:
+            try:
+                if image_exists(client, base_image_tag(suite)):
+                    out[suite] = "built"
+                    continue
+            except Exception:   # the daemon went away: the suite is judged by what can be built
+                pass
+        if suite in out or not shutil.which("debootstrap") or os.geteuid() != 0:
+            continue
+        if not mirror:
+            mirror.append(reachable(DEBIAN_MIRROR)[0])
+        if mirror[0]:
+            out[suite] = "buildable"
+    return out
+
+
 def _add_sandbox_user(root: Path, suite: str) -> None:
     """Give uid 10001 a name and a writable home (/tmp), so getpass/HOME-using tools work, and
     make the mount points bwrap binds onto (it cannot create them in a read-only root)."""
@@ -466,7 +496,9 @@ def choose_runtime(repo: Path, request: EnvRequest, backend: str, client=None):
         client = client or docker_client()
         local = {t for img in client.images.list(name="python") for t in img.tags}
         registry = pythons.registry_reachable()[0]
-    offer, why = pythons.choose(spec.python, pythons.offers(backend, local_images=local, registry=registry))
+    suites = usable_suites(backend, client)
+    offer, why = pythons.choose(spec.python, pythons.offers(backend, local_images=local, registry=registry,
+                                                            suites=tuple(suites)))
     return spec, offer, why
 
 

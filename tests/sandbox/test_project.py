@@ -226,6 +226,9 @@ def test_sources_in_order_a_local_official_image_comes_before_debian():
 
     env = {"HOME": "/nonexistent"}
     assert [o.source for o in offers("docker", environ=env)] == ["debian"] * 3
+    # only the suites built or buildable here are offered: a 3.9 project then gets pyenv's 3.9
+    got = offers("docker", suites=("bookworm",), environ={"HOME": "/nonexistent", "PYENV_ROOT": "/nonexistent"})
+    assert [o.name for o in got] == ["bookworm"]
     got = offers("docker", local_images={"python:3.9-slim"}, environ=env)
     assert (got[0].source, got[0].name) == ("registry", "python:3.9-slim")
     assert choose(PythonNeed(exact=(3, 9)), got)[0].source == "registry"
@@ -393,3 +396,24 @@ def test_pins_are_what_the_project_names_with_a_version(tmp_path):
     deps = read_project(repo, deps=("PyTest-Mock==3.0",)).deps
     assert deps.pinned == ("pytest", "six")
     assert deps.user_names() == {"pytest-mock"} and deps.strings((3, 11))[-1] == "PyTest-Mock==3.0"
+
+
+def test_debian_suites_are_offered_only_when_built_or_buildable(tmp_path, monkeypatch):
+    from ouro.sandbox import images, pythons
+
+    monkeypatch.setenv("OURO_CACHE", str(tmp_path / "cache"))
+    (images.rootfs_path("trixie") / "usr/bin").mkdir(parents=True)
+    (images.rootfs_path("trixie") / "usr/bin/python3").write_text("")
+    monkeypatch.setattr(images.os, "geteuid", lambda: 1000)           # not root: debootstrap cannot run
+    assert images.usable_suites("bwrap") == {"bookworm": "default", "trixie": "built"}
+    monkeypatch.setattr(images.os, "geteuid", lambda: 0)
+    monkeypatch.setattr(images.shutil, "which", lambda name: "/usr/sbin/" + name)
+    monkeypatch.setattr(pythons, "reachable", lambda *a, **k: (False, "no mirror"))
+    assert images.usable_suites("bwrap") == {"bookworm": "default", "trixie": "built"}
+    monkeypatch.setattr(pythons, "reachable", lambda *a, **k: (True, "answers"))
+    assert images.usable_suites("bwrap") == {"bookworm": "default", "bullseye": "buildable", "trixie": "built"}
+    need = PythonNeed(exact=(3, 9))
+    host39 = Offer("host", (3, 9), "/py/3.9.18", "3.9.18", "pyenv")
+    usable = ("bookworm", "trixie")
+    assert choose(need, [o for o in OFFERS if o.source != "host" and (o.source != "debian" or o.name in usable)]
+                  + [host39])[0] == host39
