@@ -133,3 +133,18 @@ def test_hostgit_switches_off_what_the_repository_configures(hostile):
         assert p.returncode == 0, (args, p.stderr)
     assert sorted(os.listdir(canaries)) == []
     assert stat.S_ISREG((repo / ".git" / "refs" / "heads" / "x").stat().st_mode)
+
+
+def test_ray_workers_started_from_a_hostile_directory_do_not_search_it(hostile):
+    """Ray puts the driver's working directory on every worker's sys.path; ouro starts Ray from
+    an empty directory instead. Checked from the worker's own sys.path."""
+    pytest.importorskip("ray")
+    repo, canaries = hostile
+    code = ("from ouro.sandbox.core.executor import RayExecutor\n"
+            "ex = RayExecutor('local', workers=1)\n"
+            "import json; print(json.dumps(ex.map(eval, [\"__import__('sys').path\"])[0]))\nex.close()\n")
+    r = subprocess.run([sys.executable, "-P", "-c", code], cwd=repo, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-3000:]
+    worker_path = json.loads(r.stdout.strip().splitlines()[-1])
+    assert str(repo) not in worker_path and "" not in worker_path, worker_path
+    assert sorted(os.listdir(canaries)) == []
