@@ -34,7 +34,6 @@ import configparser
 import hashlib
 import os
 import re
-import shlex
 import stat
 import tomllib
 from dataclasses import dataclass, field

@@ -98,15 +98,18 @@ def test_ouro_run_from_inside_a_hostile_repository_runs_none_of_its_code(hostile
     assert "gpgsig" not in show.stdout and "ouro:" in show.stdout, show.stdout + show.stderr
     assert sorted(os.listdir(canaries)) == []
 
-    # each trap is armed: what an unguarded host process would have run
-    subprocess.run([sys.executable, "-m", "pip", "--version"], cwd=repo, capture_output=True, timeout=60)
+    # each trap is armed: what an unguarded host process would have run (without the
+    # PYTHONSAFEPATH this test process may have from ouro code it ran in-process before)
+    unguarded = {k: v for k, v in os.environ.items() if k != "PYTHONSAFEPATH"}
+    subprocess.run([sys.executable, "-m", "pip", "--version"], cwd=repo, capture_output=True, timeout=60,
+                   env=unguarded)
     subprocess.run(["git", "status", "--porcelain"], cwd=repo, capture_output=True, timeout=60,
                    env={"PATH": "/usr/bin:/bin", "HOME": str(repo)})
     subprocess.run(["git", "update-ref", "refs/heads/armed", "HEAD"], cwd=repo, capture_output=True, timeout=60,
                    env={"PATH": "/usr/bin:/bin", "HOME": str(repo)})
     subprocess.run([sys.executable, "-c", "from concurrent.futures import ProcessPoolExecutor as P; import multiprocessing"
                     " as m; print(P(1, mp_context=m.get_context('forkserver')).submit(abs, -1).result())"],
-                   cwd=repo, capture_output=True, timeout=60, env={**os.environ, "PYTHONPATH": ""})
+                   cwd=repo, capture_output=True, timeout=60, env={**unguarded, "PYTHONPATH": ""})
     fired = set(os.listdir(canaries))
     assert {"pip-package", "git-program", "git-hook", "multiprocessing"} <= fired, fired
 
