@@ -32,7 +32,7 @@ def add_env_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--deps", action="append", default=[], metavar='"PKG[==V] ..."',
                    help="extra requirements to install or pin, space-separated (may be repeated); a pin here "
                         "overrides the project's own (`--deps pytest==7.4.4` over its pytest==4.6): when both "
-                        "cannot be resolved together, each is resolved alone and these win for the names they name")
+                        "cannot be resolved together, each side is resolved alone and this one wins for what it holds")
     g.add_argument("--image", help="a Docker image holding the Python to use (docker and gvisor backends)")
     g.add_argument("--allow-external-deps", action="store_true",
                    help="allow requirements outside the package index (--find-links, --index-url, -e, URLs, VCS, "

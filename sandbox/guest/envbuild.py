@@ -18,7 +18,8 @@ sandbox may use.
    The plan's constraints (the test runner of the project's era, the project's own
    constraint files) apply to every resolution. The user's requirements (--deps) are resolved
    with the rest; when that fails, the project's and the user's are resolved apart and the
-   user's win for every name they name (a --deps pin overrides the project's).
+   user's side wins for every name it holds (a --deps pin overrides the project's, and brings
+   the dependencies it needs).
 3. Refuse a direct reference (a URL, a VCS checkout, a local path) that the plan does not allow:
    the host checked the files it can read, this catches what setup.py computes.
 4. Install exactly the resolved artifacts (`name @ url`), without dependencies and never the
@@ -257,8 +258,8 @@ def main(argv) -> int:
     report = os.path.join(SCRATCH, "report.json")
     items, why = resolve_set(env, base + runner + overrides, plan, constraints, report, notes)
     if items is None and overrides:
-        # the user's requirements conflict with the project's: resolve each side alone, and
-        # take the user's release of every name the user named
+        # the user's requirements conflict with the project's: resolve each side alone; the
+        # user's side wins for every name it holds (what the user named and what that needs)
         items, why_project = resolve_set(env, base + runner, plan, constraints, report, notes)
         p = resolve(env, overrides, report)
         if items is not None and p.returncode == 0:
@@ -271,8 +272,7 @@ def main(argv) -> int:
                 if name in named and name in by_name and by_name[name]["metadata"]["version"] != i["metadata"]["version"]:
                     notes.append("--deps overrode the project's %s %s with %s" % (
                         name, by_name[name]["metadata"]["version"], i["metadata"]["version"]))
-                if name in named or name not in by_name:
-                    by_name[name] = i
+                by_name[name] = i
             items = list(by_name.values())
         else:
             why = why_project or tail(p.stderr) or why
