@@ -169,6 +169,8 @@ class SandboxBase:
             boot = f"{self.guest_dir}/boot"
             out["PYTHONPATH"] = boot + (":" + out["PYTHONPATH"] if out.get("PYTHONPATH") else "")
             out["OURO_AUDIT"] = "1"
+            # guest/userbase's .pth loads the hook before any dependency's .pth or *customize runs
+            out["PYTHONUSERBASE"] = f"{self.guest_dir}/userbase"
             from ouro.sandbox.audit.rules import guest_env as rules_env
 
             for k, v in rules_env(self.policy.audit_rules).items():

@@ -45,7 +45,7 @@ from pathlib import Path
 from ouro.sandbox.base import GUEST_DIR, GUEST_IN_SANDBOX, EndReason, ExecResult, SandboxError
 from ouro.sandbox.hostdir import HostDirSandbox, resolve_inside
 from ouro.sandbox.policy import SandboxPolicy
-from ouro.sandbox.guest.fsstat import disk_usage
+from ouro.sandbox.guest.fsstat import disk_usage, tree_entries
 from ouro.sandbox.proc import PipeProcess, RLimits, run_capped
 
 WORKSPACE = "/workspace"
@@ -210,7 +210,7 @@ class BwrapSandbox(HostDirSandbox):
         return sb
 
     # -- command line ----------------------------------------------------------------------
-    def _argv(self, argv: list[str], cwd: str | None) -> list[str]:
+    def _argv(self, argv: list[str], cwd: str | None, seccomp_fd: int | None = None) -> list[str]:
         uid = str(self.policy.uid)
         limits = self.policy.limits
         cmd: list[str] = []
@@ -240,6 +240,10 @@ class BwrapSandbox(HostDirSandbox):
             cmd += ["--ro-bind", str(visible_to_sandbox(Path(host))), inside]
         for top in dict.fromkeys("/" + Path(inside).parts[1] for _, inside in self.binds):
             cmd += ["--remount-ro", top]   # after every mount point under it exists
+        if seccomp_fd is not None:
+            # sandbox/seccomp.py: every socket family but UNIX/INET/INET6 refused, and the
+            # syscalls Docker's default profile refuses a container without capabilities
+            cmd += ["--seccomp", str(seccomp_fd)]
         cmd += ["--cap-drop", "ALL", "--chdir", self._cwd(cwd), "--", *argv]
         return cmd
 
@@ -261,10 +265,15 @@ class BwrapSandbox(HostDirSandbox):
     def exec(self, argv, *, timeout=None, env=None, cwd=None) -> ExecResult:
         limits = self.policy.limits
         before = self.cgroup.counters() if self.cgroup else None
+        from ouro.sandbox.seccomp import bwrap_filter
+
         try:
-            result = run_capped(self._argv(list(argv), cwd), timeout=min(timeout or limits.wall_time_s, limits.wall_time_s),
-                                output_bytes=limits.output_bytes, env=self.guest_env(env), rlimits=self._rlimits(),
-                                watch=self._disk_watch)
+            with bwrap_filter() as fd:
+                # guest/reap.sh reports the exit-time facts (leftovers, loopback traffic) to the host
+                result = run_capped(self._argv(["/bin/sh", f"{GUEST_IN_SANDBOX}/reap.sh", *argv], cwd, fd),
+                                    timeout=min(timeout or limits.wall_time_s, limits.wall_time_s),
+                                    output_bytes=limits.output_bytes, env=self.guest_env(env), rlimits=self._rlimits(),
+                                    watch=self._disk_watch, pass_fds=(fd,))
         except FileNotFoundError as e:
             raise SandboxError(f"cannot start bwrap: {e}") from None
         if before is not None and result.reason in (EndReason.NORMAL, EndReason.KILLED) and result.exit_code != 0:
@@ -281,10 +290,20 @@ class BwrapSandbox(HostDirSandbox):
         poll their usage while a command runs and stop it past disk_mb."""
         limit = self.policy.limits.disk_mb << 20
         used = disk_usage(str(self._host_ws)) + disk_usage(str(self._host_out))
-        return EndReason.DISK_LIMIT if used > limit else None
+        if used > limit:
+            return EndReason.DISK_LIMIT
+        # and an inode limit: empty files use no blocks, but each one is a host inode
+        cap = max(4096, self.policy.limits.disk_mb * 256)
+        files = tree_entries(str(self._host_ws), cap) + tree_entries(str(self._host_out), cap)
+        return EndReason.DISK_LIMIT if files > cap else None
 
     def spawn(self, argv, *, env=None, cwd=None) -> PipeProcess:
-        return self._track(PipeProcess(self._argv(list(argv), cwd), env=self.guest_env(env), rlimits=self._rlimits()))
+        from ouro.sandbox.seccomp import bwrap_filter
+
+        with bwrap_filter() as fd:
+            p = PipeProcess(self._argv(list(argv), cwd, fd), env=self.guest_env(env), rlimits=self._rlimits(),
+                            pass_fds=(fd,))
+        return self._track(p)
 
     # -- files: plain host operations on the bound directory, never following the sandbox's links
     def _host_path(self, path: str) -> Path:
@@ -324,10 +343,11 @@ class BwrapSandbox(HostDirSandbox):
 
     def read_file(self, path: str) -> bytes:
         """Workspace and /tmp/ouro-out files only: /tmp is private to each exec and gone when it ends."""
-        target = self._host_path(path)
-        fd = os.open(target, os.O_RDONLY | os.O_NOFOLLOW)
-        with os.fdopen(fd, "rb") as f:
-            return f.read()
+        from ouro.sandbox.core.files import read_untrusted
+
+        head, _, name = path.rstrip("/").rpartition("/")  # the last component is never followed
+        parent = Path(os.path.realpath(self._host_out)) if head == self.tmpdir else self._host_path(head or ".")
+        return read_untrusted(parent / name)
 
     def _after_copy_in(self) -> None:
         self._own(self._host_ws)

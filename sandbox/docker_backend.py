@@ -33,6 +33,7 @@ WORKSPACE = "/workspace"
 KEEPER_UID = 65534  # "nobody": owns the container's keep-alive process, never the code under test
 # Internal transfers (copy_out, read_file) are not bounded by the policy's output cap.
 TRANSFER_CAP = 1 << 30
+READ_CAP = 256 << 20  # read_file: the files the host reads back are bounded by fsize anyway
 _FRAME_HEADER = struct.Struct(">BxxxL")
 _DISK_ERRORS = re.compile(r"File too large|No space left on device|Errno 27\]|Errno 28\]|EFBIG|ENOSPC|Disk quota exceeded")
 # "can't start new thread": Python's RuntimeError when clone() of a thread fails at the limit
@@ -236,6 +237,7 @@ class DockerSandbox(SandboxBase):
         self._closed = False
         self._broken: str | None = None  # why the sandbox refuses commands though docker says Running
         self._killer: DockerProcess | None = None
+        self._spawned: "weakref.WeakSet[DockerProcess]" = weakref.WeakSet()  # spared by guest/reap.sh
         # Remove the container when this object is collected or the interpreter exits normally;
         # a SIGKILLed owner leaves it to the reaper (sandbox.reaper), which checks owner pids.
         self._finalizer = weakref.finalize(self, _remove_container, client, self.id)
@@ -250,7 +252,7 @@ class DockerSandbox(SandboxBase):
         container has no network (the environment build reaches its index through a host
         proxy's socket, sandbox.netproxy)."""
         import docker
-        from ouro.sandbox import images, reaper
+        from ouro.sandbox import images, reaper, seccomp
 
         client = client or images.docker_client()
         reaper.reap(client)  # leftovers of dead ouro processes only
@@ -264,7 +266,8 @@ class DockerSandbox(SandboxBase):
         volumes = {str(GUEST_DIR): {"bind": GUEST_IN_SANDBOX, "mode": "ro"}}
         for host, inside in policy.readonly_mounts.items():
             volumes[str(Path(host).expanduser().resolve())] = {"bind": inside, "mode": "ro"}
-        tmpfs_opts = f"size={lim.disk_mb}m,nosuid,nodev,exec"
+        # nr_inodes: empty files use no blocks; without it they are bounded only by kernel memory
+        tmpfs_opts = f"size={lim.disk_mb}m,nr_inodes={max(4096, lim.disk_mb * 256)},nosuid,nodev,exec"
         kwargs = dict(
             command=["sleep", "infinity"],
             detach=True,
@@ -274,7 +277,7 @@ class DockerSandbox(SandboxBase):
             tmpfs={WORKSPACE: f"{tmpfs_opts},uid={uid},gid={uid},mode=0755",
                    "/tmp": f"{tmpfs_opts},mode=1777"},
             cap_drop=["ALL"],
-            security_opt=["no-new-privileges"],
+            security_opt=["no-new-privileges", f"seccomp={seccomp.docker_profile(client)}"],
             pids_limit=lim.pids,
             mem_limit=f"{lim.memory_mb}m",
             memswap_limit=f"{lim.memory_mb}m",
@@ -570,8 +573,12 @@ class DockerSandbox(SandboxBase):
         lim = self.policy.limits
         timeout = lim.wall_time_s if timeout is None else min(timeout, lim.wall_time_s)
         before = self.cgroup.snapshot()
-        raw = self._raw(self._wrap(argv), timeout=timeout, cap=lim.output_bytes, input=input, env=self.guest_env(env),
-                        cwd=cwd, watch=True)
+        env = self.guest_env(env)
+        # guest/reap.sh: after the command, no process of the sandbox uid survives (spawned
+        # long-lived processes excepted), and the exit-time facts go to the host
+        env["OURO_SPARE_PIDS"] = " ".join(str(p.pid) for p in list(self._spawned) if p.pid and not p.reader.eof)
+        raw = self._raw(self._wrap(["/bin/sh", f"{GUEST_IN_SANDBOX}/reap.sh", *argv]), timeout=timeout,
+                        cap=lim.output_bytes, input=input, env=env, cwd=cwd, watch=True)
         after = self.cgroup.snapshot()
         stdout = raw.stdout.decode("utf-8", "replace")
         stderr = raw.stderr.decode("utf-8", "replace")
@@ -662,7 +669,9 @@ class DockerSandbox(SandboxBase):
             sock = api.exec_start(exec_id, socket=True)
         except Exception as e:
             raise SandboxError(f"docker exec failed: {getattr(e, 'explanation', None) or e}") from None
-        return DockerProcess(self, exec_id, sock)
+        proc = DockerProcess(self, exec_id, sock)
+        self._spawned.add(proc)
+        return proc
 
     # ------------------------------------------------------------------ files
 
@@ -698,7 +707,10 @@ class DockerSandbox(SandboxBase):
             self._checked(["rm", "-rf", "--", *[self._abs(p) for p in paths]])
 
     def read_file(self, path: str) -> bytes:
-        raw = self._raw(["cat", "--", self._abs(path)], timeout=120, cap=TRANSFER_CAP)
+        # a regular file only, never through a link, never a FIFO that blocks (sandbox-written files)
+        raw = self._raw(["/bin/sh", "-c", 'test -f "$1" && test ! -h "$1" || { echo "$1: not a regular file" >&2; '
+                         'exit 3; }; exec head -c "$2" -- "$1"', "ouro-read", self._abs(path), str(READ_CAP)],
+                        timeout=120, cap=READ_CAP + 1)
         if raw.exit_code != 0:
             raise FileNotFoundError(f"{path} (in sandbox): {raw.stderr.decode('utf-8', 'replace').strip()}")
         return raw.stdout

@@ -71,7 +71,10 @@ def _check_container(runtime: str | None):
         r = sb.exec(["python3", "-c", "import os, pytest; print(os.getuid(), pytest.__version__)"], timeout=60)
     if r.ok:
         uid, ver = r.stdout.split()
-        return True, f"hardened container ran python3 as uid {uid} (pytest {ver})", ""
+        from ouro.sandbox.seccomp import profile_source
+
+        extra = "" if runtime else f"; seccomp: {profile_source(client)}"
+        return True, f"hardened container ran python3 as uid {uid} (pytest {ver}){extra}", ""
     return False, f"container ran but the command failed ({r.reason.value}, exit {r.exit_code}): {r.stderr.strip()[-200:]}", SETUP
 
 

@@ -132,5 +132,8 @@ class LocalSandbox(HostDirSandbox):
         return resolve_inside(Path(self.workspace), path)
 
     def read_file(self, path: str) -> bytes:
-        return self._host_path(path).read_bytes()
+        from ouro.sandbox.core.files import read_untrusted
+
+        head, _, name = path.rstrip("/").rpartition("/")  # the last component is never followed
+        return read_untrusted(self._host_path(head or ".") / name)
 

@@ -5,6 +5,7 @@ import argparse
 import os
 import signal
 import sys
+import time
 from pathlib import Path
 
 from ouro.agent.cli.common import (add_backend, add_env_options, add_json, add_policy_file, env_request_of,
@@ -195,6 +196,7 @@ def cmd_run(args) -> int:
         if sb is not None:
             sb.close()
         signal.signal(signal.SIGTERM, old_term)
+    _log_exec(args, result, policy)
     if args.json:
         print_json({"backend": policy.backend, "command": cmd, **result.to_dict()})
     else:
@@ -207,6 +209,18 @@ def cmd_run(args) -> int:
             print(f"ouro: the command was ended: {result.reason.value} (exit {result.exit_code})", file=sys.stderr)
         return EXIT_FAILED
     return result.exit_code if result.exit_code is not None else EXIT_FAILED
+
+
+def _log_exec(args, result, policy) -> None:
+    """Like every command that runs code in a sandbox, record the execution in the audit log."""
+    from ouro.agent.cli.common import home_of
+    from ouro.sandbox.audit.events import events_from_exec
+    from ouro.sandbox.audit.log import default_log
+
+    home = home_of(args).ensure()
+    run_id = f"sandbox-run-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
+    default_log(home).append_many(events_from_exec(result, run_id=run_id, policy="sandbox-run", backend=policy.backend,
+                                                   rules=policy.audit_rules or None))
 
 
 def _open(policy, repo: Path | None, unsafe_local: bool, request):

@@ -250,7 +250,11 @@ class RepairRun:
         # 5. result
         usage = policy.usage()
         patch = self.workspace.diff(chosen.files) if chosen else None
-        explanation = render.explanation(self.run_id, cfg.issue, baseline, loc, chosen, result, self.ctx.chain)
+        from ouro.sandbox.core.text import escape_control
+
+        # test output is escaped where it is read; this covers a model's own text too (file, commit, terminal)
+        explanation = escape_control(render.explanation(self.run_id, cfg.issue, baseline, loc, chosen, result,
+                                                        self.ctx.chain))
         status = "plausible" if chosen else "not_found"
         if patch:
             atomic_write_text(self.run_dir / "patch.diff", patch)

@@ -8,7 +8,7 @@ must not reach the user's terminal, a Markdown viewer or a commit message as its
 from __future__ import annotations
 
 from ouro.agent.selfdebug import expected_actual, failure_message
-from ouro.sandbox.core.text import printable
+from ouro.sandbox.core.text import escape_control
 
 
 def explanation(run_id: str, issue: str, baseline, loc, chosen, result, chain) -> str:
@@ -53,9 +53,9 @@ def explanation(run_id: str, issue: str, baseline, loc, chosen, result, chain) -
         cur = result.nodes.get(cur.parent)
     out.append(chain.render(before_node=chosen.id if chosen else None, always=steps)
                or "- (none: the first candidates already passed)")
-    return printable("\n".join(out) + "\n")
+    return escape_control("\n".join(out) + "\n")
 
 
 def commit_message(explanation_text: str, chosen) -> str:
     title = "ouro: " + "; ".join(e["description"].split(" at ")[0] for e in chosen.edits)[:60]
-    return printable(f"{title}\n\n{explanation_text}")
+    return escape_control(f"{title}\n\n{explanation_text}")

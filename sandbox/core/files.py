@@ -141,3 +141,45 @@ def copy_untrusted_tree(src: str | os.PathLike, dst: str | os.PathLike, *, max_b
         for fd, _ in stack:
             os.close(fd)
     return total
+
+
+# Files a sandbox wrote (reports, coverage, results) are read without trusting them: never
+# through a link, never blocking on a FIFO or a device, regular files only, and no more than a
+# cap, so a sandbox cannot hang the host, make it read /dev/zero, or redirect it elsewhere.
+UNTRUSTED_READ_CAP = 256 << 20
+
+
+class UntrustedFileError(OSError):
+    """A file a sandbox wrote that the host refuses to read; the message says why in one line."""
+
+
+def read_untrusted(path: str | os.PathLike, max_bytes: int = UNTRUSTED_READ_CAP) -> bytes:
+    """Read a file the sandbox controls: O_NOFOLLOW on the last component (resolve the
+    directories yourself, inside the sandbox's root), O_NONBLOCK (a FIFO cannot hold the read),
+    a regular file only, at most max_bytes. FileNotFoundError when it does not exist."""
+    import stat
+
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as e:
+        if e.errno == 40:  # ELOOP: the last component is a symlink
+            raise UntrustedFileError(e.errno, f"{path}: a symlink where a file was expected") from None
+        raise
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise UntrustedFileError(21, f"{path}: not a regular file (mode {stat.filemode(st.st_mode)})")
+        if st.st_size > max_bytes:
+            raise UntrustedFileError(27, f"{path}: {st.st_size} bytes, over the {max_bytes}-byte cap")
+        chunks, total = [], 0
+        while True:
+            data = os.read(fd, min(1 << 20, max_bytes + 1 - total))
+            if not data:
+                break
+            chunks.append(data)
+            total += len(data)
+            if total > max_bytes:
+                raise UntrustedFileError(27, f"{path}: grew past the {max_bytes}-byte cap while read")
+        return b"".join(chunks)
+    finally:
+        os.close(fd)

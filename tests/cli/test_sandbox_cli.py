@@ -155,3 +155,17 @@ def test_configure_runsc_keeps_other_settings(tmp_path, runsc_available):
     path.write_text("{not json")
     ok, msg = daemon.configure_runsc(path)
     assert not ok and "fix it by hand" in msg
+
+
+def test_sandbox_run_writes_its_execution_to_the_audit_log(tmp_path, bwrap_available):
+    """Issue 13, class 8: `ouro sandbox run` logs like every command that runs code in a sandbox."""
+    from ouro.sandbox.audit.log import AuditLog
+
+    home = tmp_path / "home"
+    r = ouro("--home", str(home), "sandbox", "run", "--backend", "bwrap", "--", "python3", "-c",
+             "try: open('/etc/shadow')\nexcept OSError: pass")
+    assert r.returncode == 0, r.stderr
+    log = AuditLog(home / "audit" / "log.jsonl")
+    kinds = [rec["kind"] for rec in log.records()]
+    assert kinds.count("exec") == 1 and "secret_read" in kinds and log.verify().ok
+    assert all(rec["run_id"].startswith("sandbox-run-") for rec in log.records())

@@ -318,9 +318,9 @@ def test_what_a_setup_py_prints_reaches_the_user_escaped(tmp_path, bwrap_ready):
 
 def test_messages_with_repository_text_are_one_printable_line(tmp_path, capsys):
     from ouro.agent.cli import main
-    from ouro.sandbox.core.text import one_line, printable
+    from ouro.sandbox.core.text import escape_control, one_line
 
-    assert printable("a\x1b[2Jb\tc\nd\x9b\x07") == "a\\x1b[2Jb\tc\nd\\x9b\\x07"
+    assert escape_control("a\x1b[2Jb\tc\nd\x9b\x07") == "a\\x1b[2Jb\tc\nd\\x9b\\x07"
     assert one_line("a\nb\x1b") == "a\\x0ab\\x1b"
     repo = make(tmp_path / "r", {"requirements.txt": "--index-url=https://e.x/\x1b]0;OUROTITLE\x07\n"})
     code = main(["--home", str(tmp_path / "home"), "sandbox", "build", "--repo", str(repo), "--backend", "bwrap"])
