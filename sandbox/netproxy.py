@@ -208,7 +208,7 @@ class IndexProxy:
             if rest:
                 upstream.sendall(rest)
             self._pump(conn, upstream)
-        except OSError:
+        except (OSError, ValueError, UnicodeError):   # a peer that went away or spoke nonsense
             pass
         finally:
             for s in (conn, upstream):
