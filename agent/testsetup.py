@@ -3,21 +3,28 @@ the package folder its packaging names, or a `src/` layout), which files hold te
 pytest's defaults do not all find), and which top-level modules are the project's own (a name
 missing from one of those is a bug, from any other module the environment's: agent.failures).
 
-Read on the host, from the workspace copy: nothing here imports or runs the project's code.
+Read on the host, from the workspace copy: nothing here imports or runs the project's code,
+and every file is read through sandbox.project.ProjectFiles (the one reader and parser of a
+project's files on the host: nothing through a link, regular files only, a size cap), because
+the tree may come from anywhere (`git archive` of a bench task keeps its links).
 """
 from __future__ import annotations
 
-import configparser
+import os
 import re
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from ouro.sandbox.core.errors import BadInput
+from ouro.sandbox.project import ProjectFiles
 
 # pytest's default test-file patterns, and the ones unittest (`test*.py`) and nose (`*_tests.py`,
 # `tests.py`) also find
 PYTEST_FILES = ("test_*.py", "*_test.py")
 SUITE_FILES = ("test*.py", "*_test.py", "*_tests.py")
 _HAS_TESTS = re.compile(r"^\s*(?:def test|class \w*Test|class Test|\s+def test)|unittest\.TestCase|TestCase\)", re.M)
+# a test file larger than this is not searched for tests (nobody writes one by hand)
+_MAX_TEST_FILE = 4 << 20
 _SKIP_DIRS = {".git", ".ouro", ".venv", "venv", "env", "node_modules", "build", "dist", ".tox", "__pycache__",
               "site-packages", "docs"}
 
@@ -44,12 +51,16 @@ class TestSetup:
 
 
 def project_files(repo: Path) -> list[str]:
+    """The project's .py files (regular files, not links; no link to a directory is entered)."""
     out = []
-    for p in sorted(Path(repo).rglob("*.py")):
-        rel = p.relative_to(repo)
-        if not (set(rel.parts[:-1]) & _SKIP_DIRS):
-            out.append(rel.as_posix())
-    return out
+    root = Path(repo)
+    for dirpath, dirnames, filenames in os.walk(root):   # os.walk does not follow directory links
+        rel_dir = Path(dirpath).relative_to(root)
+        dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS)
+        for name in sorted(filenames):
+            if name.endswith(".py") and not os.path.islink(os.path.join(dirpath, name)):
+                out.append((rel_dir / name).as_posix())
+    return sorted(out)
 
 
 def project_modules(files: list[str]) -> frozenset[str]:
@@ -65,89 +76,85 @@ def project_modules(files: list[str]) -> frozenset[str]:
     return frozenset(names)
 
 
-def src_layout(repo: Path) -> bool:
+def src_layout(repo: Path, files: ProjectFiles | None = None) -> bool:
     """A `src/` folder holding the project's package (or modules), importable only with src/
     on the path: the project's own package is never installed into the sandbox."""
-    src = Path(repo) / "src"
-    if not src.is_dir():
+    files = files or ProjectFiles(repo)
+    if not files.is_dir("src"):
         return False
-    return any((d / "__init__.py").is_file() for d in src.iterdir() if d.is_dir()) or any(src.glob("*.py"))
+    return any(files.read(f"src/{d}/__init__.py") is not None for d in files.listdir("src")) or any(
+        n.endswith(".py") and files.read(f"src/{n}") is not None for n in files.listdir("src"))
 
 
 _SETUP_PY_DIR = re.compile(r"""package_dir\s*=\s*\{\s*['"]{2}\s*:\s*['"]([\w./-]+)['"]""")
 
 
-def package_root(repo: Path) -> str | None:
+def _quiet(parse, default):
+    """A file the project cannot parse says nothing about its test set-up (sandbox.project
+    reports it where it matters, building the environment)."""
+    try:
+        return parse()
+    except BadInput:
+        return default
+
+
+def package_root(repo: Path, files: ProjectFiles | None = None) -> str | None:
     """The folder the project's packaging puts its packages under (`src`, `lib`...), read from
     pyproject.toml, setup.cfg or setup.py's text (never run), when it names one."""
-    repo = Path(repo)
+    files = files or ProjectFiles(repo)
     found = None
-    if (repo / "pyproject.toml").is_file():
-        try:
-            tool = tomllib.loads((repo / "pyproject.toml").read_text(encoding="utf-8")).get("tool", {})
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError):
-            tool = {}
-        st = tool.get("setuptools", {}) if isinstance(tool.get("setuptools"), dict) else {}
+    tool = _quiet(files.pyproject, {}).get("tool", {})
+    if isinstance(tool, dict) and isinstance(tool.get("setuptools"), dict):
+        st = tool["setuptools"]
         pkg_dir = st.get("package-dir") or st.get("package_dir") or {}
-        where = (st.get("packages", {}) or {}).get("find", {}).get("where") if isinstance(st.get("packages"), dict) else None
+        find = st.get("packages", {}).get("find", {}) if isinstance(st.get("packages"), dict) else {}
+        where = find.get("where") if isinstance(find, dict) else None
         found = (pkg_dir.get("") if isinstance(pkg_dir, dict) else None) or (where[0] if isinstance(where, list) and where else None)
-    if found is None and (repo / "setup.cfg").is_file():
-        options = _ini_section(repo / "setup.cfg", "options") or {}
-        for line in options.get("package_dir", "").splitlines():
+    cfg = _quiet(files.setup_cfg, None)
+    if found is None and cfg is not None:
+        for line in cfg.get("options", "package_dir", fallback="").splitlines():
             key, _, value = line.partition("=")
             if not key.strip() and value.strip():
                 found = value.strip()
-    if found is None and (repo / "setup.py").is_file():
-        m = _SETUP_PY_DIR.search((repo / "setup.py").read_text(encoding="utf-8", errors="replace"))
+    if found is None:
+        m = _SETUP_PY_DIR.search(files.setup_py())
         found = m.group(1) if m else None
-    if found and found.strip("./") and (repo / found).is_dir() and ".." not in Path(found).parts:
+    if isinstance(found, str) and found.strip("./") and ".." not in Path(found).parts and files.is_dir(found):
         return Path(found).as_posix().strip("/")
     return None
 
 
-def _pytest_config(repo: Path) -> dict[str, str]:
+def _pytest_config(repo: Path, files: ProjectFiles | None = None) -> dict[str, str]:
     """The project's pytest ini settings (pytest.ini, pyproject, tox.ini, setup.cfg; pytest's order)."""
-    repo = Path(repo)
-    for name, section in (("pytest.ini", "pytest"), (".pytest.ini", "pytest")):
-        if (repo / name).is_file():
-            return _ini_section(repo / name, section) or {}
-    if (repo / "pyproject.toml").is_file():
-        try:
-            data = tomllib.loads((repo / "pyproject.toml").read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError):
-            data = {}
-        table = data.get("tool", {}).get("pytest", {}).get("ini_options")
-        if isinstance(table, dict):
-            return {k: " ".join(map(str, v)) if isinstance(v, list) else str(v) for k, v in table.items()}
-    for name, section in (("tox.ini", "pytest"), ("setup.cfg", "tool:pytest")):
-        found = _ini_section(repo / name, section) if (repo / name).is_file() else None
-        if found is not None:
-            return found
+    files = files or ProjectFiles(repo)
+    for name in ("pytest.ini", ".pytest.ini"):
+        cp = _quiet(lambda: files.ini(name), None)
+        if cp is not None:
+            return dict(cp.items("pytest")) if cp.has_section("pytest") else {}
+    table = _quiet(files.pyproject, {}).get("tool", {})
+    table = table.get("pytest", {}) if isinstance(table, dict) else {}
+    table = table.get("ini_options") if isinstance(table, dict) else None
+    if isinstance(table, dict):
+        return {k: " ".join(map(str, v)) if isinstance(v, list) else str(v) for k, v in table.items()}
+    for parse, section in ((files.tox, "pytest"), (files.setup_cfg, "tool:pytest")):
+        cp = _quiet(parse, None)
+        if cp is not None and cp.has_section(section):
+            return dict(cp.items(section))
     return {}
 
 
-def _ini_section(path: Path, section: str) -> dict[str, str] | None:
-    cp = configparser.ConfigParser(interpolation=None)
-    try:
-        cp.read(path, encoding="utf-8")
-    except (configparser.Error, UnicodeDecodeError):
-        return None
-    return dict(cp.items(section)) if cp.has_section(section) else None
-
-
-def _suite_files_beyond_pytest(repo: Path, files: list[str]) -> bool:
+def _suite_files_beyond_pytest(repo: Path, files: list[str], reader: ProjectFiles | None = None) -> bool:
     """Test files that unittest or nose would run and pytest's default patterns miss."""
     from fnmatch import fnmatch
 
+    reader = reader or ProjectFiles(repo)
     for f in files:
         name = f.rsplit("/", 1)[-1]
         if any(fnmatch(name, p) for p in PYTEST_FILES) or not any(fnmatch(name, p) for p in SUITE_FILES):
             continue
-        try:
-            if _HAS_TESTS.search((Path(repo) / f).read_text(encoding="utf-8", errors="replace")):
-                return True
-        except OSError:
-            continue
+        text = reader.text(f, max_bytes=_MAX_TEST_FILE, remember=False)
+        if text is not None and _HAS_TESTS.search(text):
+            return True
     return False
 
 
@@ -157,14 +164,15 @@ def detect(repo: Path, pythonpath: list[str] | None = None, files: list[str] | N
     None to detect (a `src/` layout puts src/ on the path). also: folders the test command
     itself puts on the path (its `-o pythonpath=...`)."""
     repo = Path(repo)
+    reader = ProjectFiles(repo)
     files = project_files(repo) if files is None else files
     if pythonpath is None:
-        root = package_root(repo)
-        pythonpath = [root] if root else (["src"] if src_layout(repo) else [])
+        root = package_root(repo, reader)
+        pythonpath = [root] if root else (["src"] if src_layout(repo, reader) else [])
     pythonpath = list(dict.fromkeys([*pythonpath, *also]))
-    config = _pytest_config(repo)
+    config = _pytest_config(repo, reader)
     python_files = []
-    if "python_files" not in config and _suite_files_beyond_pytest(repo, files):
+    if "python_files" not in config and _suite_files_beyond_pytest(repo, files, reader):
         python_files = list(SUITE_FILES)
     return TestSetup(pythonpath=list(pythonpath), python_files=python_files, modules=project_modules(files),
                      testpaths=config.get("testpaths", "").split())

@@ -1,9 +1,14 @@
-"""The repair's private copy of the user's repository, and `--apply` back into it (gitpython).
+"""The repair's private copy of the user's repository, and `--apply` back into it.
 
 The user's tree is read once (copied under the run dir) and never written, except by
 `apply_patch`, which builds a commit with git plumbing and a temporary index (read-tree,
 apply --cached, write-tree, commit-tree, update-ref). That creates branch `ouro/<run-id>`
 without touching the user's current branch, HEAD, index or working files.
+
+Every git command on the user's repository goes through sandbox.core.hostgit.git, which
+switches off every program the repository's own configuration can name (fsmonitor, hooks,
+filters, signing programs...): a repository cannot make ouro run its code on the host.
+gitpython reads the repository's files (its refs, HEAD) without running git.
 """
 from __future__ import annotations
 
@@ -17,6 +22,7 @@ from pathlib import Path
 
 from ouro.sandbox.core.errors import BadInput, OuroError
 from ouro.sandbox.core.files import checked_directory
+from ouro.sandbox.core.hostgit import GitFailed, git_text
 
 # Never copied: VCS data, ouro's own home, environments and caches (a stale .pyc could even
 # hide a candidate's edit).
@@ -40,11 +46,12 @@ def check_repo(path: Path, allow_dirty: bool) -> bool:
     checked_directory(path)
     if not _is_git(path):
         return False
-    import git
-
-    repo = git.Repo(path)
     if not allow_dirty:
-        status = repo.git.status("--porcelain", "--untracked-files=all").splitlines()
+        try:
+            status = git_text(path, "status", "--porcelain", "--untracked-files=all",
+                              "--ignore-submodules=all").splitlines()
+        except GitFailed as e:
+            raise BadInput(f"{path}: git status failed: {e}") from None
         dirty = [ln[3:] for ln in status if not ln[3:].startswith(".ouro/")]
         if dirty:
             raise BadInput(f"{path} has uncommitted changes ({dirty[0]}{' ...' if len(dirty) > 1 else ''}); "
@@ -54,9 +61,10 @@ def check_repo(path: Path, allow_dirty: bool) -> bool:
 
 def _user_files(path: Path, is_git: bool) -> list[str]:
     if is_git:
-        import git
-
-        out = git.Repo(path).git.ls_files("-co", "--exclude-standard", "-z")
+        try:
+            out = git_text(path, "ls-files", "-co", "--exclude-standard", "-z")
+        except GitFailed as e:
+            raise BadInput(f"{path}: git ls-files failed: {e}") from None
         files = [f for f in out.split("\0") if f]
     else:
         files = []
@@ -89,9 +97,13 @@ class Workspace:
                 continue  # a link could point anywhere on the host; the sandbox gets real files only
             (dest / rel).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(src, dest / rel)
-        repo = git.Repo.init(dest)
-        repo.git.add("-A")
-        repo.git.commit("-q", "--allow-empty", "--no-verify", "-m", "ouro: the repository as given", env=_BOT)
+        git.Repo.init(dest)
+        # the copy holds the repository's .gitattributes: filters it names stay switched off here too
+        for args in (("add", "-A"), ("commit", "-q", "--allow-empty", "--no-verify", "-m", "ouro: the repository as given")):
+            try:
+                git_text(dest, *args, env=_BOT)
+            except GitFailed as e:
+                raise OuroError(f"could not record the workspace copy: {e}") from None
         return cls(user_repo=user_repo, path=dest, user_is_git=is_git)
 
     @classmethod
@@ -104,9 +116,7 @@ class Workspace:
 
     # -- reading ------------------------------------------------------------------------------
     def files(self) -> list[str]:
-        import git
-
-        return sorted(f for f in git.Repo(self.path).git.ls_files("-z").split("\0") if f)
+        return sorted(f for f in git_text(self.path, "ls-files", "-z").split("\0") if f)
 
     def python_files(self) -> list[str]:
         return [f for f in self.files() if f.endswith(".py")]
@@ -153,28 +163,28 @@ class Workspace:
             head = repo.head.commit.hexsha
         except ValueError:
             raise BadInput(f"{self.user_repo} has no commits yet; --apply needs a HEAD to branch from") from None
-        env = {k: v for k, v in _BOT.items() if not _configured(repo, k)}
+        env = {k: v for k, v in _BOT.items() if not _configured(self.user_repo, k)}
         with tempfile.TemporaryDirectory(prefix="ouro-apply-") as tmp:
             env["GIT_INDEX_FILE"] = str(Path(tmp) / "index")   # the user's index is never read or written
             patch_file = Path(tmp) / "patch.diff"
             patch_file.write_text(patch, encoding="utf-8")
+            where = self.user_repo
             try:
-                repo.git.read_tree(head, env=env)
-                repo.git.apply("--cached", "--whitespace=nowarn", str(patch_file), env=env)
-                tree = repo.git.write_tree(env=env)
-                commit = repo.git.commit_tree(tree, "-p", head, "-m", message, env=env)
-                repo.git.update_ref(f"refs/heads/{branch}", commit, "0" * 40, env=env)
-            except git.GitCommandError as e:
-                why = (e.stderr or str(e)).strip().splitlines()
-                raise OuroError(f"could not create {branch}: {why[-1] if why else e}") from None
+                git_text(where, "read-tree", head, env=env)
+                git_text(where, "apply", "--cached", "--whitespace=nowarn", str(patch_file), env=env)
+                tree = git_text(where, "write-tree", env=env).strip()
+                commit = git_text(where, "commit-tree", "--no-gpg-sign", tree, "-p", head, "-m", message, env=env).strip()
+                git_text(where, "update-ref", f"refs/heads/{branch}", commit, "0" * 40, env=env)
+            except GitFailed as e:
+                raise OuroError(f"could not create {branch}: {e}") from None
         return branch
 
 
-def _configured(repo, env_key: str) -> bool:
+def _configured(repo: Path, env_key: str) -> bool:
     key = "user.name" if env_key.endswith("_NAME") else "user.email"
     try:
-        return bool(repo.git.config("--get", key))
-    except Exception:
+        return bool(git_text(repo, "config", "--get", key).strip())
+    except GitFailed:   # exit 1: not set
         return False
 
 

@@ -9,8 +9,9 @@ needs and its third-party dependencies (sandbox.images.ensure_env: an environmen
 docker/gvisor, a root, an interpreter and a site directory bound read-only on bwrap), as the
 request (`images.EnvRequest`: --python, --deps, --image, --allow-external-deps) and the
 project's own files say; an improver's or the self-test's sandbox gets the base image only.
-`envbuild` is the one purpose with a network: the build step that installs an environment's
-dependencies (sandbox.envbuild), given the bare runtime it builds for. Every sandbox is
+No purpose has a network. `envbuild`, the build step that installs an environment's
+dependencies (sandbox.envbuild, given the bare runtime it builds for), reaches the package index
+only through a host proxy's UNIX socket bound into it (sandbox.netproxy). Every sandbox is
 labelled with its purpose, so `ouro sandbox ps` says what each container is doing.
 """
 from __future__ import annotations
@@ -28,7 +29,7 @@ class Purpose:
     name: str
     repository: bool     # the workspace is a repository: install its third-party dependencies
     audit: bool          # the in-sandbox audit hook, unless the caller says otherwise
-    network: bool = False  # only the environment build: code under test never gets one
+    host_socket: bool = False  # reaches a host UNIX socket (the build's index proxy): runc, not gVisor
 
 
 PURPOSES = {p.name: p for p in (
@@ -41,7 +42,7 @@ PURPOSES = {p.name: p for p in (
     Purpose("bench", repository=True, audit=True),        # benchmark scripts
     # pip building the dependencies: containment is the sandbox (pip starts its build backends
     # with a PYTHONPATH of its own, so an in-process hook would see only part of it)
-    Purpose("envbuild", repository=False, audit=False, network=True),
+    Purpose("envbuild", repository=False, audit=False, host_socket=True),
 )}
 
 
@@ -79,18 +80,17 @@ def open_sandbox(
         if backend in ("docker", "gvisor"):
             from ouro.sandbox.docker_backend import DockerSandbox
 
-            # the build's network is Docker's bridge, which gVisor's runtime (registered with
-            # --network=none) refuses: builds run under runc
-            runtime = "runsc" if backend == "gvisor" and not why.network else None
+            # gVisor's gofer does not connect to a host UNIX socket (without --host-uds, which
+            # ouro does not register), so the build, which needs its proxy's, runs under runc
+            runtime = "runsc" if backend == "gvisor" and not why.host_socket else None
             sb = DockerSandbox.start(policy, workspace=workspace, labels=labels, runtime=runtime, audit=audit,
-                                     env=env, network=why.network)
+                                     env=env)
             sb.environment = env
             return sb
         if backend == "bwrap":
             from ouro.sandbox.bwrap_backend import BwrapSandbox
 
-            sb = BwrapSandbox.start(policy, workspace=workspace, labels=labels, audit=audit, env=env,
-                                    network=why.network)
+            sb = BwrapSandbox.start(policy, workspace=workspace, labels=labels, audit=audit, env=env)
             sb.environment = env
             return sb
         if backend == "local":

@@ -156,7 +156,7 @@ class BwrapSandbox(HostDirSandbox):
 
     def __init__(self, policy: SandboxPolicy, root: Path, rootfs: Path, site_dir: Path | None,
                  audit: bool, labels: dict[str, str], site_in_sandbox: str = SITE_IN_SANDBOX,
-                 binds: tuple[tuple[Path, str], ...] = (), network: bool = False):
+                 binds: tuple[tuple[Path, str], ...] = ()):
         self._init_common(policy, audit, labels)
         self._init_host(root, root / "workspace")
         self._host_out = root / "out"
@@ -164,15 +164,15 @@ class BwrapSandbox(HostDirSandbox):
         self.site_dir = site_dir
         self.site_in_sandbox = site_in_sandbox
         self.binds = binds        # (host dir visible to the sandbox uid, in-sandbox path), read-only
-        self.network = network
         self.guest_host = GUEST_DIR  # start() swaps in a mirror when the sandbox uid cannot reach it
         self.cgroup = None  # sandbox.cgroups.Cgroup when available
 
     @classmethod
     def start(cls, policy: SandboxPolicy, *, workspace: Path | None = None, image: str | None = None,
-              labels=None, audit: bool = True, env=None, network: bool = False) -> "BwrapSandbox":
+              labels=None, audit: bool = True, env=None) -> "BwrapSandbox":
         """env: an images.Environment (its root, site directory, interpreter; default the base
-        root). network: the host's network namespace, for the environment build only."""
+        root). No sandbox shares the host's network namespace: the environment build reaches its
+        index through a host proxy's socket bound into it (sandbox.netproxy)."""
         why = bwrap_available()
         if why:
             raise SandboxError(why)
@@ -192,8 +192,7 @@ class BwrapSandbox(HostDirSandbox):
         root = Path(tempfile.mkdtemp(prefix="ouro-bwrap-"))
         os.chmod(root, 0o711)  # the sandbox uid must traverse it to reach workspace/, not list it
         sb = cls(policy, root, rootfs, site, audit, dict(labels or {}),
-                 site_in_sandbox=env.site_in_sandbox if env is not None else SITE_IN_SANDBOX, binds=binds,
-                 network=network)
+                 site_in_sandbox=env.site_in_sandbox if env is not None else SITE_IN_SANDBOX, binds=binds)
         sb.path_prefix = env.path_prefix if env is not None else ""
         # a checkout under a private directory (mktemp -d, a home dir) is out of the uid's reach
         sb.guest_host = visible_to_sandbox(GUEST_DIR, version=tree_version(GUEST_DIR))
@@ -218,8 +217,8 @@ class BwrapSandbox(HostDirSandbox):
         if os.geteuid() == 0:
             cmd += ["setpriv", "--reuid", uid, "--regid", uid, "--clear-groups",
                     "--inh-caps=-all", "--no-new-privs"]
-        cmd += ["bwrap", "--unshare-all"] + (["--share-net"] if self.network else []) + [
-            "--die-with-parent", "--new-session",
+        cmd += [
+            "bwrap", "--unshare-all", "--die-with-parent", "--new-session",
             "--uid", uid, "--gid", uid, "--hostname", "ouro-sandbox",
             "--ro-bind", str(self.rootfs), "/",
         ]

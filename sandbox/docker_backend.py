@@ -247,9 +247,10 @@ class DockerSandbox(SandboxBase):
     @classmethod
     def start(cls, policy: SandboxPolicy, *, workspace: Path | None = None, image: str | None = None,
               labels: dict[str, str] | None = None, runtime: str | None = None, audit: bool = True,
-              client=None, env=None, network: bool = False) -> "DockerSandbox":
-        """env: an images.Environment (its image, and its interpreter's bin first on PATH).
-        network: Docker's default bridge instead of no network, for the environment build only."""
+              client=None, env=None) -> "DockerSandbox":
+        """env: an images.Environment (its image, and its interpreter's bin first on PATH). Every
+        container has no network (the environment build reaches its index through a host
+        proxy's socket, sandbox.netproxy)."""
         import docker
         from ouro.sandbox import images, reaper, seccomp
 
@@ -271,7 +272,7 @@ class DockerSandbox(SandboxBase):
             command=["sleep", "infinity"],
             detach=True,
             user=f"{KEEPER_UID}:{KEEPER_UID}",
-            network_mode="bridge" if network else "none",
+            network_mode="none",
             read_only=True,
             tmpfs={WORKSPACE: f"{tmpfs_opts},uid={uid},gid={uid},mode=0755",
                    "/tmp": f"{tmpfs_opts},mode=1777"},
@@ -729,8 +730,10 @@ class DockerSandbox(SandboxBase):
 
     def copy_out(self, host_dir: Path, src: str | None = None, max_bytes: int = TRANSFER_CAP) -> None:
         """Copy the workspace (or the in-sandbox directory `src`) to host_dir: tar over an exec,
-        streamed to a temporary file up to max_bytes, unpacked with no absolute paths, no links
-        leading out, and nothing but files, directories and links."""
+        streamed to a temporary file up to max_bytes, then unpacked by `_unpack_plain`, which
+        keeps regular files and directories only (no link of either kind, whatever it points
+        at) and never relies on tarfile's own filters (this host's Python may predate their
+        2025 fixes)."""
         import tempfile
 
         host_dir = Path(host_dir)
@@ -742,8 +745,10 @@ class DockerSandbox(SandboxBase):
                 why = raw.killed_for.value if raw.killed_for else raw.stderr.decode("utf-8", "replace").strip()[-200:]
                 raise SandboxError(f"copying {src or WORKSPACE} out of the sandbox failed: {why}")
             spool.seek(0)
-            with tarfile.open(fileobj=spool, mode="r") as tar:
-                tar.extractall(host_dir, filter=_plain_members)
+            try:
+                _unpack_plain(spool, host_dir)
+            except (tarfile.TarError, OSError) as e:
+                raise SandboxError(f"copying {src or WORKSPACE} out of the sandbox failed: {e}") from None
 
 
 def _hang_up(sock: socket.socket) -> None:
@@ -764,12 +769,65 @@ def _feed(sock: socket.socket, data: bytes) -> None:
         pass
 
 
-def _plain_members(member: tarfile.TarInfo, dest: str):
-    """tarfile's "data" filter (nothing absolute, no link out of dest, no set-id bits), and
-    files, directories and symbolic links only: a FIFO or device from the sandbox is dropped."""
-    if not (member.isfile() or member.isdir() or member.issym()):
+def _plain_name(name: str) -> tuple[str, ...] | None:
+    """A member's path as components when it is relative and plain (no `..`, nothing absolute,
+    no NUL), else None."""
+    parts = tuple(p for p in name.split("/") if p not in ("", "."))
+    if name.startswith("/") or not parts or any(p == ".." or "\0" in p for p in parts):
         return None
-    return tarfile.data_filter(member, dest)
+    return parts
+
+
+def _unpack_plain(fileobj, dest: Path) -> int:
+    """Unpack a tar the sandbox wrote into `dest`: directories and regular files only, under
+    plain relative names; every symbolic link, hard link, device, FIFO and anything else is
+    dropped. Each component is created or entered without following a link (O_NOFOLLOW, and
+    directories by descriptor), a file is created exclusively (O_EXCL; an entry already there
+    is unlinked first, never written through), modes are 0644 or 0755 (no set-id bits).
+    Returns the members unpacked."""
+    import stat
+
+    unpacked = 0
+    dest_fd = os.open(dest, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        with tarfile.open(fileobj=fileobj, mode="r|") as tar:
+            for member in tar:
+                if not (member.isreg() or member.isdir()):
+                    continue
+                parts = _plain_name(member.name)
+                if parts is None:
+                    continue
+                fd = os.dup(dest_fd)
+                try:
+                    for i, part in enumerate(parts[:-1] if member.isreg() else parts):
+                        try:
+                            os.mkdir(part, 0o755, dir_fd=fd)
+                        except FileExistsError:
+                            pass
+                        nxt = os.open(part, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=fd)
+                        os.close(fd)
+                        fd = nxt
+                    if member.isdir():
+                        unpacked += 1
+                        continue
+                    mode = 0o755 if member.mode & 0o111 else 0o644
+                    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
+                    try:
+                        out = os.open(parts[-1], flags, mode, dir_fd=fd)
+                    except FileExistsError:   # a copy into a used directory: replace the entry, never write through it
+                        os.unlink(parts[-1], dir_fd=fd)
+                        out = os.open(parts[-1], flags, mode, dir_fd=fd)
+                    with os.fdopen(out, "wb") as f, tar.extractfile(member) as data:
+                        while chunk := data.read(1 << 20):
+                            f.write(chunk)
+                    if not stat.S_ISREG(os.stat(parts[-1], dir_fd=fd, follow_symlinks=False).st_mode):
+                        raise OSError(f"{member.name}: not a regular file after writing it")
+                    unpacked += 1
+                finally:
+                    os.close(fd)
+    finally:
+        os.close(dest_fd)
+    return unpacked
 
 
 def _strip_owner(info: tarfile.TarInfo):

@@ -107,25 +107,37 @@ def check_pythons():
     from ouro.sandbox import images, pythons
     from ouro.sandbox.project import version_text
 
+    from ouro.sandbox.core.errors import PreconditionFailed
+
     parts = ["1 image: --image NAME (docker, gvisor)"]
     reachable, why = pythons.registry_reachable()
     local = []
     try:
         client = images.docker_client()
-        local = sorted(t for img in client.images.list(name="python") for t in img.tags)
-    except Exception:   # no daemon: the registry source is docker's anyway
+    except PreconditionFailed:   # no daemon: the image and registry sources are docker's anyway
         client = None
+    if client is not None:
+        import docker
+
+        try:
+            local = sorted(t for img in client.images.list(name="python") for t in img.tags)
+        except docker.errors.APIError as e:
+            why += f"; local images unknown: {str(e.explanation or e)[:80]}"
     parts.append(f"2 registry python:X.Y-slim: {'reachable' if reachable else 'unreachable'} ({why})"
                  + (f", local {' '.join(local)}" if local else ""))
+    backend = "docker" if client else "bwrap"
+    usable_suites = images.usable_suites(backend, client)
     suites = []
     for suite, v in pythons.SUITES.items():
-        built = (images.rootfs_path(suite) / "usr/bin/python3").exists()
-        suites.append(f"{suite} {version_text(v)}{'' if built else ' (bootstrapped on first use)'}")
+        how = usable_suites.get(suite)
+        state = {"built": "", "buildable": " (bootstrapped on first use)", "default": " (bootstrapped on first use)"}
+        suites.append(f"{suite} {version_text(v)}" + (state[how] if how else " (not offered: not built, and "
+                                                        "debootstrap needs root and Debian's mirror)"))
     parts.append("3 debian: " + ", ".join(suites))
     host = pythons.host_interpreters()
     parts.append("4 host: " + (", ".join(f"{o.manager} {o.full}" for o in host) or "none (pyenv, uv, asdf)"))
-    usable = sorted({o.version for o in pythons.offers("docker" if client else "bwrap", local_images=set(local),
-                                                        registry=reachable) if o.version >= pythons.GUEST_MIN})
+    usable = sorted({o.version for o in pythons.offers(backend, local_images=set(local), registry=reachable,
+                                                        suites=tuple(usable_suites)) if o.version >= pythons.GUEST_MIN})
     parts.append(f"usable: {' '.join(map(version_text, usable))} (the guest runs on "
                  f"{version_text(pythons.GUEST_MIN)}+, the audit hook on 3.8+)")
     return bool(usable), "; ".join(parts), "install an interpreter with pyenv or uv, or pass --image"

@@ -2,8 +2,9 @@
 
 Their processes are host processes (sandbox.proc) and their files are plain host file
 operations. The sandbox can plant symlinks in that directory, so every host-side path is
-resolved and must stay inside the directory it names (`resolve_inside`), and copies keep
-links as links instead of following them.
+resolved and must stay inside the directory it names (`resolve_inside`); a copy of the
+workspace keeps links as links instead of following them, and a copy of a directory the
+sandbox built (`copy_out(src=...)`, an environment's site) holds no links at all.
 """
 from __future__ import annotations
 

@@ -44,7 +44,7 @@ DEBIAN_PACKAGES = ("python3", "python3-venv", "python3-pip", "python3-pytest", "
 # Bump when the root file system recipe changes, so old caches are not reused.
 ROOTFS_VERSION = "v1"
 # Bump when what goes into an environment changes (the build's recipe), for the same reason.
-ENV_RECIPE = "env3"
+ENV_RECIPE = "env4"
 # What a copied host interpreter leaves behind: its own site-packages but pip (a user's
 # packages and start-up .pth files are not the project's environment), the standard
 # library's own test suite and static libraries.
@@ -200,6 +200,36 @@ def base_rootfs(suite: str = DEFAULT_SUITE) -> Path:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
     return final
+
+
+def usable_suites(backend: str, client=None) -> dict[str, str]:
+    """{suite: how} for the Debian suites a sandbox of `backend` can have here: "built" (a root
+    file system, or on docker and gvisor an `ouro-base:<suite>` image, exists), "buildable"
+    (debootstrap is installed, ouro runs as root and Debian's mirror answers within 2 s), and
+    always the default suite, which every other source needs as well (a failure to build it
+    is its own one-line error). Suites that can be neither are not offered."""
+    from ouro.sandbox.pythons import DEBIAN_MIRROR, reachable
+
+    out: dict[str, str] = {DEFAULT_SUITE: "default"}
+    mirror: list[bool] = []
+    for suite in SUITES:
+        if (rootfs_path(suite) / "usr/bin/python3").exists():
+            out[suite] = "built"
+            continue
+        if backend != "bwrap" and client is not None:
+            try:
+                if image_exists(client, base_image_tag(suite)):
+                    out[suite] = "built"
+                    continue
+            except Exception:   # the daemon went away: the suite is judged by what can be built
+                pass
+        if suite in out or not shutil.which("debootstrap") or os.geteuid() != 0:
+            continue
+        if not mirror:
+            mirror.append(reachable(DEBIAN_MIRROR)[0])
+        if mirror[0]:
+            out[suite] = "buildable"
+    return out
 
 
 def _add_sandbox_user(root: Path, suite: str) -> None:
@@ -466,7 +496,9 @@ def choose_runtime(repo: Path, request: EnvRequest, backend: str, client=None):
         client = client or docker_client()
         local = {t for img in client.images.list(name="python") for t in img.tags}
         registry = pythons.registry_reachable()[0]
-    offer, why = pythons.choose(spec.python, pythons.offers(backend, local_images=local, registry=registry))
+    suites = usable_suites(backend, client)
+    offer, why = pythons.choose(spec.python, pythons.offers(backend, local_images=local, registry=registry,
+                                                            suites=tuple(suites)))
     return spec, offer, why
 
 
@@ -488,9 +520,10 @@ def ensure_env(repo: Path, request: EnvRequest | None = None, *, backend: str = 
         client = client or docker_client()
     spec, offer, why = choose_runtime(repo, request, backend, client)
     runtime = prepare_runtime(offer, backend, client)
-    plan = envbuild.plan_for(spec.deps, offer.version, runtime.has_runner, request.allow_external)
+    plan = envbuild.plan_for(spec.deps, offer.version, runtime.has_runner, request.allow_external, spec.python)
     notes = [f"the repository has compiled parts ({spec.deps.compiled}); they are not built: its own package "
              "is never installed, so tests that import them fail"] if spec.deps.compiled else []
+    notes += list(spec.deps.notes)
     bare = Environment(image=runtime.image, site_dir=None, key="", runtime=runtime, python_why=why,
                        notes=tuple(notes))
     if plan.empty:

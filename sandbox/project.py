@@ -17,13 +17,24 @@ Two answers:
 A requirement that points pip outside the package index (an index or find-links option, an
 editable or direct-URL requirement, a VCS URL, a local path or archive) is refused with one
 line (`ExternalDependency`, exit 2) unless the caller allows it (`--allow-external-deps`);
-even then it is built inside the build sandbox, never here.
+even then it is built inside the build sandbox, never here. A requirement file may carry only
+the options on a short allow-list (`SAFE_OPTIONS`), in any spelling pip accepts: pip's parser
+takes any unambiguous prefix of an option (`--extra-index` is `--extra-index-url`), so an
+option is named by what it abbreviates, never compared as text.
+
+`ProjectFiles` is the one reader of a project's files on the host (this module's parsing, and
+agent.testsetup's): a path must stay inside the repository once resolved, no component of it
+may be a symbolic link, only regular files are read (opened without following a link and
+without blocking, so a FIFO cannot hang the host) and only up to a size cap. Nothing read
+from outside the repository is ever shown in a message.
 """
 from __future__ import annotations
 
 import configparser
 import hashlib
+import os
 import re
+import stat
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,12 +48,22 @@ DEV_EXTRAS = ("dev",)
 # Requirement files of other concerns (documentation, linting, releases) are not the tests'.
 _NOT_TEST_FILES = re.compile(r"doc|lint|release|publish|deploy|mypy|typing|style|bench|format|pre-commit|ci-", re.I)
 _VERSION = re.compile(r"^(\d+)\.(\d+)(?:\.\d+)?$")
-_EXTERNAL_OPTIONS = ("-i", "--index-url", "--extra-index-url", "-f", "--find-links", "--no-index", "-e",
-                     "--editable", "--trusted-host")
-_INCLUDES = ("-r", "--requirement", "-c", "--constraint")
-# the project itself, as `-e .` or `.[test]` in a developer's requirement file: its own
-# metadata, resolved in the sandbox, never an outside package
-_SELF = re.compile(r"^(?:(?:-e|--editable)\s+)?\.(?:/)?(?:\[([\w,\s.-]*)\])?$")
+# Every option pip's requirement-file parser knows (pip 22 to 25, line options and
+# per-requirement ones): what an abbreviation can stand for.
+PIP_FILE_OPTIONS = ("--index-url", "--extra-index-url", "--no-index", "--constraint", "--requirement",
+                    "--editable", "--find-links", "--no-binary", "--only-binary", "--prefer-binary",
+                    "--require-hashes", "--pre", "--trusted-host", "--use-feature", "--global-option",
+                    "--install-option", "--config-settings", "--hash")
+# The options a requirement file may use: they keep pip on the package index. -r/-c must name
+# a file inside the repository, -e only the project itself (`-e .`); --hash only after a
+# requirement. Anything else (an index, find-links, trusted host, feature flag, options for a
+# build backend) is refused unless the user allows external dependencies.
+SAFE_OPTIONS = ("--requirement", "--constraint", "--editable", "--hash", "--pre", "--prefer-binary",
+                "--only-binary", "--no-binary", "--require-hashes")
+_SHORT = {"-r": "--requirement", "-c": "--constraint", "-e": "--editable", "-i": "--index-url", "-f": "--find-links"}
+# the project itself, as `.`, `./` or `.[test]`: its own metadata, resolved in the sandbox,
+# never an outside package
+_SELF = re.compile(r"^\.(?:/)?(?:\[([\w,\s.-]*)\])?$")
 _MAX_FILE = 1 << 20   # a dependency file larger than this is not read (nobody writes one by hand)
 
 
@@ -90,29 +111,56 @@ class PythonNeed:
 
 @dataclass(frozen=True)
 class Requirement:
-    text: str       # a PEP 508 requirement or a requirement-file line
+    text: str       # a PEP 508 requirement, or a repository-relative file for kind file/constraint
     origin: str     # "pyproject.toml [project] dependencies", "--deps", "tox.ini [testenv] deps"
-    factors: tuple[str, ...] = ()   # tox factors that guard it (py38, ...): kept only when one matches
+    when: str = ""  # a tox factor condition ("py36,py37", "py38-django30", "!py27"); "" always
+    kind: str = "req"   # req | file (pip -r) | constraint (pip -c)
+    unless: tuple[str, ...] = ()   # tox environments whose own deps replace this line
+
+    def applies(self, factors: frozenset[str]) -> bool:
+        if any(tox_condition(env, factors) for env in self.unless):
+            return False
+        return not self.when or tox_condition(self.when, factors)
 
 
 @dataclass(frozen=True)
 class Dependencies:
     requirement_files: tuple[str, ...] = ()   # repository-relative, given to pip as -r
-    requirements: tuple[Requirement, ...] = ()
+    requirements: tuple[Requirement, ...] = ()   # the project's own (tox lines may be conditional)
+    user: tuple[Requirement, ...] = ()        # --deps and [tool.ouro] deps: they add, and override a pin
     project: bool = False                     # resolve the project's own metadata (setup.py) in the sandbox,
                                               # unless a requirement file asks for it (`-e .`)
     extras: tuple[str, ...] = ()              # extras of the project to resolve with it
     compiled: str = ""                        # why the project has compiled parts ("" when it has none)
+    pinned: tuple[str, ...] = ()              # names the project requires with a version (or a URL)
+    tox_envs: tuple[str, ...] = ()            # tox's envlist, braces expanded
+    notes: tuple[str, ...] = ()               # what was not understood and left out
     fingerprint: str = ""                     # a hash of everything read (files and strings)
 
+    def tox_factors(self, python: tuple[int, int]) -> frozenset[str]:
+        """The factors of the tox environment for `python`: the first envlist entry that names
+        it (py38-django30 -> {py38, django30}), else just the Python's."""
+        return tox_env_factors(self.tox_envs, python)
+
+    def select(self, python: tuple[int, int], kind: str = "req") -> list[str]:
+        """The project's requirements of one kind that apply on `python` (tox lines guarded by
+        another environment's factors dropped)."""
+        factors = self.tox_factors(python)
+        return [r.text for r in self.requirements if r.kind == kind and r.applies(factors)]
+
     def strings(self, python: tuple[int, int]) -> list[str]:
-        """The requirement strings for `python` (tox lines guarded by another pyXY dropped)."""
-        factor = f"py{python[0]}{python[1]}"
-        return [r.text for r in self.requirements if not r.factors or factor in r.factors]
+        """Every requirement string for `python`: the project's, then the user's."""
+        return self.select(python) + [r.text for r in self.user]
+
+    def files(self, python: tuple[int, int]) -> list[str]:
+        return list(dict.fromkeys([*self.requirement_files, *self.select(python, "file")]))
+
+    def user_names(self) -> set[str]:
+        return {n for n in (requirement_name(r.text) for r in self.user) if n}
 
     @property
     def empty(self) -> bool:
-        return not (self.requirement_files or self.requirements or self.project)
+        return not (self.requirement_files or self.requirements or self.user or self.project)
 
 
 @dataclass(frozen=True)
@@ -121,23 +169,68 @@ class ProjectSpec:
     deps: Dependencies
 
 
-@dataclass
-class _Reader:
-    """Reads a repository's files once each, remembering what it read for the fingerprint."""
+class ProjectFiles:
+    """A repository's files, read on the host as data: the one reader every host-side parser
+    of a project uses (this module, agent.testsetup). Each file is read once; what was read is
+    remembered for the fingerprint.
 
-    root: Path
-    seen: dict[str, bytes] = field(default_factory=dict)
+    A path is read only when it stays inside the repository once resolved and no component of
+    it is a symbolic link; the file must be a regular one (opened with O_NOFOLLOW|O_NONBLOCK,
+    checked with fstat) of at most `max_bytes`. Anything else reads as absent (None)."""
 
-    def text(self, rel: str) -> str | None:
-        p = self.root / rel
+    def __init__(self, root: Path):
+        self.root = Path(root)
+        self._real = os.path.realpath(self.root)
+        self.seen: dict[str, bytes] = {}
+        self._parsed: dict = {}
+
+    def inside(self, rel: str) -> str | None:
+        """The host path of repository-relative `rel` when it stays inside the repository with
+        no link on the way, else None."""
+        rel = str(rel)
+        if not rel or os.path.isabs(rel):
+            return None
+        full = os.path.normpath(os.path.join(self._real, rel))
+        if full != self._real and not full.startswith(self._real + os.sep):
+            return None
+        return full if os.path.realpath(full) == full else None
+
+    def read(self, rel: str, max_bytes: int = _MAX_FILE) -> bytes | None:
+        path = self.inside(rel)
+        if path is None:
+            return None
         try:
-            if p.is_symlink() or not p.is_file() or p.stat().st_size > _MAX_FILE:
-                return None
-            data = p.read_bytes()
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
         except OSError:
             return None
-        self.seen[rel] = data
+        with os.fdopen(fd, "rb") as f:
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode) or st.st_size > max_bytes:
+                return None
+            data = f.read(max_bytes + 1)
+        if len(data) > max_bytes:
+            return None
+        return data
+
+    def text(self, rel: str, max_bytes: int = _MAX_FILE, remember: bool = True) -> str | None:
+        data = self.read(rel, max_bytes)
+        if data is None:
+            return None
+        if remember:
+            self.seen[str(rel)] = data
         return data.decode("utf-8", "replace")
+
+    def is_dir(self, rel: str) -> bool:
+        path = self.inside(rel)
+        return path is not None and os.path.isdir(path)
+
+    def listdir(self, rel: str = ".") -> list[str]:
+        """Names in a directory of the repository (not through a link), sorted."""
+        path = self.inside(rel) if rel != "." else self._real
+        try:
+            return sorted(os.listdir(path)) if path and os.path.isdir(path) else []
+        except OSError:
+            return []
 
     def toml(self, rel: str) -> dict:
         text = self.text(rel)
@@ -159,6 +252,23 @@ class _Reader:
             raise BadInput(f"{self.root / rel}: cannot parse: {str(e).splitlines()[0]}") from None
         return cp
 
+    def _once(self, key: str, make):
+        if key not in self._parsed:
+            self._parsed[key] = make()
+        return self._parsed[key]
+
+    def pyproject(self) -> dict:
+        return self._once("pyproject", lambda: self.toml("pyproject.toml"))
+
+    def setup_cfg(self) -> configparser.ConfigParser | None:
+        return self._once("setup.cfg", lambda: self.ini("setup.cfg"))
+
+    def tox(self) -> configparser.ConfigParser | None:
+        return self._once("tox.ini", lambda: self.ini("tox.ini"))
+
+    def setup_py(self) -> str:
+        return self._once("setup.py", lambda: self.text("setup.py") or "")
+
     def fingerprint(self, extra: list[str]) -> str:
         h = hashlib.sha256()
         for rel in sorted(self.seen):
@@ -166,6 +276,74 @@ class _Reader:
         for s in extra:
             h.update(b"+" + s.encode() + b"\0")
         return h.hexdigest()[:16]
+
+
+# ------------------------------------------------------------------------------ tox
+
+def _split_top(text: str, seps: str = ",\n") -> list[str]:
+    """Split at `seps` outside braces: "py{36,37}-a, docs" -> ["py{36,37}-a", "docs"]."""
+    out, depth, cur = [], 0, ""
+    for ch in text:
+        depth += (ch == "{") - (ch == "}")
+        if ch in seps and depth == 0:
+            out.append(cur)
+            cur = ""
+        else:
+            cur += ch
+    out.append(cur)
+    return [x.strip() for x in out if x.strip()]
+
+
+def expand_braces(text: str, limit: int = 256) -> list[str]:
+    """tox's generative names: "py{36,37}-django{20,30}" -> the four combinations (at most
+    `limit`); substitutions such as {toxinidir} or {[base]deps} (no comma) are left as they are."""
+    m = re.search(r"\{([^{}]*,[^{}]*)\}", text)
+    if not m:
+        return [text]
+    out: list[str] = []
+    for alt in m.group(1).split(","):
+        out += expand_braces(text[:m.start()] + alt.strip() + text[m.end():], limit)
+        if len(out) >= limit:
+            break
+    return out[:limit]
+
+
+def tox_envs(envlist: str) -> list[str]:
+    return [env for item in _split_top(envlist) for env in expand_braces(item)]
+
+
+def _py_factor(factor: str) -> tuple[int, int] | None:
+    m = re.fullmatch(r"py(\d)\.?(\d{1,2})", factor)
+    return (int(m.group(1)), int(m.group(2))) if m else None
+
+
+def tox_env_factors(envs, python: tuple[int, int]) -> frozenset[str]:
+    own = f"py{python[0]}{python[1]}"
+    for env in envs:
+        factors = env.split("-")
+        if any(_py_factor(f) == python for f in factors):
+            return frozenset({own, *(f for f in factors if _py_factor(f) is None)})
+    return frozenset({own})
+
+
+def tox_condition(condition: str, factors: frozenset[str]) -> bool:
+    """Whether a deps line's factor condition holds for an environment with `factors`: any of
+    its comma-separated alternatives, each a `-`-joined list of factors that must all be there
+    (`!x`: must not be); braces expand into alternatives. A pyX.Y factor matches pyXY."""
+    def norm(f: str) -> str:
+        v = _py_factor(f)
+        return f"py{v[0]}{v[1]}" if v else f
+
+    for alt in (a for part in _split_top(condition, ",") for a in expand_braces(part)):
+        ok = True
+        for f in alt.split("-"):
+            if f.startswith("!"):
+                ok &= norm(f[1:]) not in factors
+            elif f:
+                ok &= norm(f) in factors
+        if ok:
+            return True
+    return False
 
 
 # ------------------------------------------------------------------------------ the Python
@@ -207,10 +385,8 @@ def _ci_versions(text: str) -> list[tuple[int, int]]:
 
 
 def _tox_versions(envlist: str) -> list[tuple[int, int]]:
-    out = []
-    for major, minor in re.findall(r"\bpy(\d)\.?(\d{1,2})\b", envlist):
-        out.append((int(major), int(minor)))
-    return out
+    """The Python versions of tox's envlist (braces expanded: py{36,37}-x names 3.6 and 3.7)."""
+    return [v for env in tox_envs(envlist) for v in (_py_factor(f) for f in env.split("-")) if v]
 
 
 def _poetry_specifier(constraint: str) -> str:
@@ -240,7 +416,11 @@ def _poetry_specifier(constraint: str) -> str:
     return ",".join(parts)
 
 
-def read_python_need(reader: _Reader, ouro: OuroTable, pyproject: dict, setup_cfg, setup_py: str,
+def _envlist(tox) -> str:
+    return tox.get("tox", "envlist", fallback="") or tox.get("tox", "env_list", fallback="")
+
+
+def read_python_need(reader: ProjectFiles, ouro: OuroTable, pyproject: dict, setup_cfg, setup_py: str,
                      explicit: str | None) -> PythonNeed:
     evidence: list[str] = []
     exact = None
@@ -287,13 +467,11 @@ def read_python_need(reader: _Reader, ouro: OuroTable, pyproject: dict, setup_cf
         found(_classifier_versions(setup_cfg.get("metadata", "classifiers", fallback="").splitlines()),
               "setup.cfg classifiers")
     found(_classifier_versions(re.findall(r"Programming Language :: Python :: \d+\.\d+", setup_py)), "setup.py classifiers")
-    tox = reader.ini("tox.ini")
+    tox = reader.tox()
     if tox is not None:
-        envlist = tox.get("tox", "envlist", fallback="") or tox.get("tox", "env_list", fallback="")
-        found(_tox_versions(envlist), "tox.ini envlist")
+        found(_tox_versions(_envlist(tox)), "tox.ini envlist")
     ci: list[tuple[int, int]] = []
-    workflows = reader.root / ".github" / "workflows"
-    names = sorted(p.name for p in workflows.glob("*.y*ml")) if workflows.is_dir() else []
+    names = [n for n in reader.listdir(".github/workflows") if n.endswith((".yml", ".yaml"))]
     for name in names:
         ci += _ci_versions(reader.text(f".github/workflows/{name}") or "")
     ci += _ci_versions(reader.text(".travis.yml") or "")
@@ -303,15 +481,36 @@ def read_python_need(reader: _Reader, ouro: OuroTable, pyproject: dict, setup_cf
 
 # ------------------------------------------------------------------------------ dependencies
 
-def _requirement_files(root: Path) -> list[str]:
+def _requirement_files(files: ProjectFiles) -> list[str]:
     """A developer's requirement files: requirements*.txt, *-requirements.txt (test and dev
     ones included) at the top and every .txt in requirements/, but not docs or lint ones."""
-    found = [p.name for p in root.glob("*.txt") if "requirement" in p.name.lower()]
+    found = [n for n in files.listdir() if n.endswith(".txt") and "requirement" in n.lower()]
     for d in ("requirements", "requirements.d", "reqs"):
-        if (root / d).is_dir():
-            found += [f"{d}/{p.name}" for p in (root / d).glob("*.txt")]
-    return sorted(f for f in found if not _NOT_TEST_FILES.search(Path(f).name)
-                  and (root / f).is_file() and not (root / f).is_symlink())
+        found += [f"{d}/{n}" for n in files.listdir(d) if n.endswith(".txt")]
+    return sorted(f for f in found if not _NOT_TEST_FILES.search(Path(f).name) and files.read(f) is not None)
+
+
+def requirement_name(text: str) -> str | None:
+    """The canonical project name of a PEP 508 requirement ("Foo_Bar[x]>=1" -> "foo-bar"), or None."""
+    from packaging.requirements import InvalidRequirement, Requirement as Req
+    from packaging.utils import canonicalize_name
+
+    try:
+        return canonicalize_name(Req(text).name)
+    except InvalidRequirement:
+        return None
+
+
+def _pins(text: str) -> str | None:
+    """The canonical name when a requirement names a version (a specifier or a URL)."""
+    from packaging.requirements import InvalidRequirement, Requirement as Req
+    from packaging.utils import canonicalize_name
+
+    try:
+        req = Req(text)
+    except InvalidRequirement:
+        return None
+    return canonicalize_name(req.name) if (str(req.specifier) or req.url) else None
 
 
 def _is_external_requirement(text: str) -> bool:
@@ -325,56 +524,119 @@ def _is_external_requirement(text: str) -> bool:
         return True
 
 
-def _refuse(where: str, text: str) -> ExternalDependency:
-    return ExternalDependency(f"{where}: {text.strip()[:120]!r} points pip outside the package index; refused "
+def _looks_external(text: str) -> bool:
+    """Text that is no requirement but names something to fetch: a URL, a path, an archive."""
+    return bool(re.search(r"://|^[\w+-]+\+|^[./~]|/|\\|\.(zip|whl|tar\.gz|tgz|tar\.bz2|tar)$", text.strip()))
+
+
+def _refuse(where: str, text: str, why: str = "points pip outside the package index") -> ExternalDependency:
+    from ouro.sandbox.core.text import one_line
+
+    return ExternalDependency(f"{where}: {one_line(text.strip()[:120])!r} {why}; refused "
                               "(pass --allow-external-deps to build it inside the sandbox)")
+
+
+def option_name(opt: str) -> str | None:
+    """The pip option a requirement file's `opt` means: "-r" -> "--requirement", an exact long
+    name, or the one name of PIP_FILE_OPTIONS it abbreviates (pip's option parser accepts any
+    unambiguous prefix); None for an unknown or ambiguous one."""
+    if opt in _SHORT:
+        return _SHORT[opt]
+    if not opt.startswith("--"):
+        return None
+    if opt in PIP_FILE_OPTIONS:
+        return opt
+    matches = [o for o in PIP_FILE_OPTIONS if o.startswith(opt)]
+    return matches[0] if len(matches) == 1 else None
 
 
 def _split_option(line: str) -> tuple[str, str]:
     """("-r", "x.txt") from "-r x.txt", "-rx.txt", "--requirement=x.txt"; ("", "") for a requirement."""
-    m = re.match(r"^(--[\w-]+)(?:\s*=\s*|\s+|$)(.*)$", line) or re.match(r"^(-[a-zA-Z])\s*(.*)$", line)
+    m = re.match(r"^(--[\w-]+)(?:\s*=\s*|\s+|$)(.*)$", line) or re.match(r"^(-[a-zA-Z])\s*=?\s*(.*)$", line)
     return (m.group(1), m.group(2).strip()) if m else ("", "")
 
 
-def _check_requirement_file(reader: _Reader, rel: str, allow: bool, seen: set[str], extras: set[str]) -> bool:
-    """Check a requirement file and the files it includes (-r/-c, inside the repository only).
-    Returns whether it asks for the project itself (`-e .`, `.[test]`), whose extras it adds."""
-    if rel in seen:
-        return False
-    seen.add(rel)
-    text = reader.text(rel)
-    if text is None:
-        raise BadInput(f"{rel}: included requirement file not found in the repository")
-    wants_self = False
-    logical = re.sub(r"\\\n", " ", text)
-    for n, raw in enumerate(logical.splitlines(), 1):
-        line = re.sub(r"(^|\s)#.*$", "", raw).strip()
-        if not line:
-            continue
-        where = f"{rel}:{n}"
+def _requirement_options(line: str) -> tuple[str, list[str]]:
+    """(the requirement, the options after it) of a requirement line, split as pip splits it:
+    the options start at the first word that begins with a dash."""
+    words = line.split()
+    for i, w in enumerate(words):
+        if w.startswith("-"):
+            return " ".join(words[:i]), words[i:]
+    return line, []
+
+
+def _include(files: ProjectFiles, rel: str, value: str, where: str, line: str) -> str:
+    """The repository-relative path of a file that `rel` includes (-r/-c), or BadInput."""
+    value = value.replace("{toxinidir}/", "").replace("{toxinidir}", ".")
+    target = os.path.normpath(os.path.join(os.path.dirname(rel), value))
+    if os.path.isabs(value) or files.inside(target) is None:
+        from ouro.sandbox.core.text import one_line
+
+        raise BadInput(f"{where}: {one_line(line[:120])!r} includes a file outside the repository")
+    return Path(target).as_posix()
+
+
+@dataclass
+class _FileCheck:
+    files: ProjectFiles
+    allow: bool
+    extras: set[str] = field(default_factory=set)
+    pinned: set[str] = field(default_factory=set)
+    seen: set[str] = field(default_factory=set)
+
+    def check(self, rel: str) -> bool:
+        """Check a requirement (or constraint) file and the files it includes (inside the
+        repository only). Returns whether it asks for the project itself (`-e .`, `.[test]`),
+        whose extras it adds."""
+        if rel in self.seen:
+            return False
+        self.seen.add(rel)
+        text = self.files.text(rel)
+        if text is None:
+            raise BadInput(f"{rel}: requirement file not found in the repository (or not a regular file inside it)")
+        wants_self = False
+        logical = re.sub(r"\\\n", " ", text)
+        for n, raw in enumerate(logical.splitlines(), 1):
+            line = re.sub(r"(^|\s)#.*$", "", raw).strip()
+            if line:
+                wants_self |= self.line(rel, f"{rel}:{n}", line)
+        return wants_self
+
+    def line(self, rel: str, where: str, line: str) -> bool:
         m = _SELF.match(line)
         if m:
-            wants_self = True
-            extras.update(e.strip() for e in (m.group(1) or "").split(",") if e.strip())
-            continue
-        opt, value = _split_option(line)
-        if opt in _INCLUDES:
-            inc = (reader.root / Path(rel).parent / value).resolve()
-            if Path(value).is_absolute() or not inc.is_relative_to(reader.root.resolve()):
-                raise BadInput(f"{where}: {line!r} includes a file outside the repository")
-            wants_self |= _check_requirement_file(reader, inc.relative_to(reader.root.resolve()).as_posix(),
-                                                  allow, seen, extras)
-        elif opt in _EXTERNAL_OPTIONS:
-            if not allow:
-                raise _refuse(where, line)
-        elif not opt and _is_external_requirement(line.split(" --hash")[0].strip()) and not allow:
+            self.extras.update(e.strip() for e in (m.group(1) or "").split(",") if e.strip())
+            return True
+        if line.startswith("-"):
+            opt, value = _split_option(line)
+            name = option_name(opt)
+            if name in ("--requirement", "--constraint"):
+                return self.check(_include(self.files, rel, value, where, line))
+            if name == "--editable" and _SELF.match(value):
+                return self.line(rel, where, value)
+            if name not in SAFE_OPTIONS or name in ("--editable", "--hash"):
+                if not self.allow:
+                    what = f"pip option {opt}" + (f" ({name})" if name and name != opt else "")
+                    raise _refuse(where, line, f"uses {what}, which can point pip outside the package index"
+                                  if name else f"uses {opt}, an option ouro does not know")
+            return False
+        req, options = _requirement_options(line)
+        for word in options:
+            if word.startswith("-") and option_name(word.split("=")[0]) != "--hash" and not self.allow:
+                raise _refuse(where, line, f"carries option {word.split('=')[0]}, which ouro does not allow "
+                              "after a requirement (only --hash)")
+        if _is_external_requirement(req) and not self.allow:
             raise _refuse(where, line)
-    return wants_self
+        name = _pins(req)
+        if name:
+            self.pinned.add(name)
+        return False
 
 
 def _check_strings(reqs: list[Requirement], allow: bool) -> None:
     for r in reqs:
-        if _is_external_requirement(r.text) and not allow:
+        if r.kind == "req" and _is_external_requirement(r.text) and not allow:
             raise _refuse(r.origin, r.text)
 
 
@@ -404,37 +666,108 @@ def _poetry_requirements(table: dict, origin: str, allow: bool) -> list[Requirem
     return out
 
 
-def _tox_requirements(reader: _Reader, tox, allow: bool, files: list[str]) -> list[Requirement]:
-    """[testenv] deps: requirement lines, `-r{toxinidir}/x.txt` includes (added to files), and
-    lines guarded by factors (`py38: mock`), kept for the chosen Python only."""
-    if tox is None or not tox.has_option("testenv", "deps"):
-        return []
-    out = []
-    for raw in tox.get("testenv", "deps").splitlines():
-        line = raw.split("#")[0].strip()
-        if not line or "{[" in line or "{posargs" in line:
-            continue
-        factors: tuple[str, ...] = ()
-        m = re.match(r"^([\w,!-]+)\s*:\s*(.+)$", line)
-        if m and not re.match(r"^[a-z]+\+", line):   # "py38,py39: x", not a git+https URL
-            factors = tuple(f.strip() for f in m.group(1).split(",") if f.strip() and not f.startswith("!"))
-            if not all(re.match(r"^py\d+$", f) for f in factors):
-                continue   # guarded by a factor other than the Python: another tox environment's
+# tox's factor-conditional line: "py38,py39: mock", "py{36,37}-django20: x" (a colon and a space;
+# "git+https://..." has no space after its colon)
+_TOX_CONDITION = re.compile(r"^([\w{}.!,-]+):\s+(\S.*)$")
+_TOX_REF = re.compile(r"^\{\[([^\]]+)\]([\w-]+)\}$")
+
+
+@dataclass
+class _Tox:
+    """tox.ini's deps for the environment a Python gets: requirement lines, -r/-c files inside
+    the repository, the project itself (`-e .`, `.[x]`, `{toxinidir}`), lines guarded by factor
+    conditions (kept for the environment whose factors they name, see tox_condition), and
+    `{[section]key}` references (expanded). A line ouro does not understand is left out with a
+    note, never a reason to refuse the project; one that names something outside the index is
+    refused like any other."""
+
+    files: ProjectFiles
+    cp: configparser.ConfigParser
+    allow: bool
+    out: list[Requirement] = field(default_factory=list)
+    extras: set[str] = field(default_factory=set)
+    wants_self: bool = False
+    notes: list[str] = field(default_factory=list)
+
+    def read(self) -> None:
+        # an environment with deps of its own uses those instead of [testenv]'s (which its
+        # lines often pull in with {[testenv]deps})
+        own = [e for e in tox_envs(_envlist(self.cp)) if self.cp.has_option(f"testenv:{e}", "deps")]
+        if self.cp.has_option("testenv", "deps"):
+            for line in self._lines("testenv", "deps", 0):
+                self.line(line, "", tuple(own), "tox.ini [testenv] deps")
+        for env in own:
+            for line in self._lines(f"testenv:{env}", "deps", 0):
+                self.line(line, env, (), f"tox.ini [testenv:{env}] deps")
+
+    def _lines(self, section: str, key: str, depth: int) -> list[str]:
+        out = []
+        for raw in self.cp.get(section, key, fallback="").splitlines():
+            line = re.sub(r"(^|\s)#.*$", "", raw).strip()
+            ref = _TOX_REF.match(line)
+            if ref and depth < 3 and self.cp.has_option(ref.group(1), ref.group(2)):
+                out += self._lines(ref.group(1), ref.group(2), depth + 1)
+            elif line:
+                out.append(line)
+        return out
+
+    def skip(self, origin: str, line: str, why: str) -> None:
+        from ouro.sandbox.core.text import one_line
+
+        self.notes.append(f"{origin}: left out {one_line(line[:80])!r} ({why})")
+
+    def line(self, line: str, env: str, unless: tuple[str, ...], origin: str) -> None:
+        """One deps line of environment `env` ("" for [testenv]), which does not apply in the
+        environments `unless` (they have deps of their own)."""
+        when = env
+        m = _TOX_CONDITION.match(line)
+        if m:
+            cond = m.group(1)
+            when = ",".join(f"{env}-{c}" for c in _split_top(cond, ",")) if env else cond
             line = m.group(2).strip()
         line = line.replace("{toxinidir}/", "").replace("{toxinidir}", ".")
-        if line.startswith("-r"):
-            rel = line[2:].strip()
-            target = (reader.root / rel).resolve()
-            if not target.is_relative_to(reader.root.resolve()):
-                raise _refuse("tox.ini [testenv] deps", line)
-            files.append(target.relative_to(reader.root.resolve()).as_posix())
-            continue
-        out.append(Requirement(line, "tox.ini [testenv] deps", factors))
-    _check_strings(out, allow)
-    return out
+        if "{" in line:
+            self.skip(origin, line, "a tox substitution ouro does not expand")
+            return
+        self_line = line[2:].strip() if line.startswith("-e") else line
+        if line.startswith("--editable"):
+            self_line = re.sub(r"^--editable[=\s]*", "", line)
+        s = _SELF.match(self_line)
+        if s:
+            self.wants_self = True
+            self.extras.update(e.strip() for e in (s.group(1) or "").split(",") if e.strip())
+            return
+        if line.startswith("-"):
+            opt, value = _split_option(line)
+            name = option_name(opt)
+            if name in ("--requirement", "--constraint") and value:
+                rel = _include(self.files, "tox.ini", value, origin, line)
+                self.out.append(Requirement(rel, origin, when, "file" if name == "--requirement" else "constraint",
+                                            unless))
+                return
+            if name not in SAFE_OPTIONS or name in ("--editable", "--hash"):
+                if not self.allow:
+                    raise _refuse(origin, line, f"uses {opt}, which can point pip outside the package index")
+                self.skip(origin, line, "an option a tox deps line cannot pass to ouro's build")
+                return
+            self.skip(origin, line, "a pip option ouro passes only in requirement files")
+            return
+        req, options = _requirement_options(line)
+        if options and not self.allow and any(option_name(w.split("=")[0]) != "--hash" for w in options
+                                              if w.startswith("-")):
+            raise _refuse(origin, line, "carries an option after the requirement")
+        if requirement_name(req) is None:
+            if _looks_external(req):
+                if not self.allow:
+                    raise _refuse(origin, line)
+            self.skip(origin, line, "not a requirement ouro understands")
+            return
+        if _is_external_requirement(req) and not self.allow:
+            raise _refuse(origin, line)
+        self.out.append(Requirement(req, origin, when, unless=unless))
 
 
-def _compiled_parts(reader: _Reader, pyproject: dict, setup_py: str) -> str:
+def _compiled_parts(reader: ProjectFiles, pyproject: dict, setup_py: str) -> str:
     backend = str((pyproject.get("build-system") or {}).get("build-backend", ""))
     for name in ("maturin", "scikit_build", "mesonpy", "setuptools_rust", "pybind11"):
         if name in backend:
@@ -445,33 +778,40 @@ def _compiled_parts(reader: _Reader, pyproject: dict, setup_py: str) -> str:
     return ""
 
 
+def _extras(project: dict | None, optional: dict, names: list[str]) -> list[Requirement]:
+    """The requirements of a PEP 621 project's extras (a self-reference like `pkg[test]` dropped)."""
+    own = re.escape(str((project or {}).get("name", "")))
+    return [Requirement(str(r), f"pyproject.toml [project.optional-dependencies] {extra}")
+            for extra in names for r in optional.get(extra) or [] if not re.match(rf"^{own}\s*\[", str(r))]
+
+
 def read_project(repo: Path, *, python: str | None = None, deps: tuple[str, ...] = (),
                  allow_external: bool = False) -> ProjectSpec:
     """Read what `repo` declares. python: --python X.Y; deps: --deps requirement strings;
     allow_external: --allow-external-deps. Raises BadInput (exit 2) with one line for a
     broken file and ExternalDependency for a requirement outside the index."""
-    reader = _Reader(Path(repo))
-    pyproject = reader.toml("pyproject.toml")
+    reader = ProjectFiles(Path(repo))
+    pyproject = reader.pyproject()
     tool = pyproject.get("tool") if isinstance(pyproject.get("tool"), dict) else {}
     ouro = from_table(OuroTable, tool.get("ouro", {}), f"{Path(repo) / 'pyproject.toml'}: tool.ouro")
-    setup_cfg = reader.ini("setup.cfg")
-    setup_py = reader.text("setup.py") or ""
+    setup_cfg = reader.setup_cfg()
+    setup_py = reader.setup_py()
     need = read_python_need(reader, ouro, pyproject, setup_cfg, setup_py, python)
 
     reqs: list[Requirement] = []
-    files = _requirement_files(reader.root)
+    files = _requirement_files(reader)
     extras: set[str] = set()
     project_meta = False
     project = pyproject.get("project") if isinstance(pyproject.get("project"), dict) else None
+    optional: dict = {}
+    chosen: list[str] = []
     if project is not None:
         dynamic = set(project.get("dynamic") or [])
         reqs += [Requirement(str(r), "pyproject.toml [project] dependencies") for r in project.get("dependencies") or []]
         optional = project.get("optional-dependencies") or {}
         chosen = [e for e in TEST_EXTRAS if e in optional] or [e for e in DEV_EXTRAS if e in optional]
-        for extra in chosen:
-            reqs += [Requirement(str(r), f"pyproject.toml [project.optional-dependencies] {extra}")
-                     for r in optional[extra] if not re.match(rf"^{re.escape(str(project.get('name', '')))}\s*\[", str(r))]
         project_meta = bool(dynamic & {"dependencies", "optional-dependencies"})
+        reqs += _extras(project, optional, chosen)
     poetry = tool.get("poetry") if isinstance(tool.get("poetry"), dict) else None
     if poetry is not None:
         reqs += _poetry_requirements(poetry.get("dependencies") or {}, "[tool.poetry.dependencies]", allow_external)
@@ -484,7 +824,10 @@ def read_project(repo: Path, *, python: str | None = None, deps: tuple[str, ...]
         reqs += [Requirement(s.strip(), "setup.cfg install_requires") for s in raw.splitlines()
                  if s.strip() and not s.strip().startswith(("#", "file:", "attr:"))]
         if raw.strip().startswith("file:"):
-            files += [f.strip() for f in raw.strip()[5:].split(",") if f.strip()]
+            # setuptools reads these files as requirement lists: inside the repository only
+            for value in (f.strip() for f in raw.strip()[5:].split(",") if f.strip()):
+                files.append(_include(reader, "setup.cfg", value, "setup.cfg [options] install_requires",
+                                      f"file: {value}"))
         if setup_cfg.has_section("options.extras_require"):
             keys = setup_cfg.options("options.extras_require")
             for extra in [e for e in TEST_EXTRAS if e in keys] or [e for e in DEV_EXTRAS if e in keys]:
@@ -494,23 +837,39 @@ def read_project(repo: Path, *, python: str | None = None, deps: tuple[str, ...]
         # setup.py computes its metadata: pip prepares it inside the build sandbox
         project_meta = True
         extras.update(TEST_EXTRAS)
+    tox = reader.tox()
+    notes: list[str] = []
+    envs: list[str] = []
+    if tox is not None:
+        t = _Tox(reader, tox, allow_external)
+        t.read()
+        reqs += t.out
+        notes += t.notes
+        envs = tox_envs(_envlist(tox))
+        if t.wants_self:   # `-e .[docs,test]`: a static project's extras are read here
+            extras.update(t.extras)
+            reqs += _extras(project, optional, [e for e in sorted(t.extras) if e in optional and e not in chosen])
     _check_strings(reqs, allow_external)
-    reqs += _tox_requirements(reader, reader.ini("tox.ini"), allow_external, files)
     user = [Requirement(s, "pyproject.toml [tool.ouro] deps") for s in ouro.deps]
     user += [Requirement(s, "--deps") for s in deps]
     _check_strings(user, allow_external)
-    reqs += user
-    seen: set[str] = set()
+    check = _FileCheck(reader, allow_external, extras)
     in_files = False
     for rel in list(dict.fromkeys(files)):
-        in_files |= _check_requirement_file(reader, rel, allow_external, seen, extras)
+        in_files |= check.check(rel)
+    for r in reqs:
+        if r.kind != "req":
+            check.check(r.text)
     files = list(dict.fromkeys(files))
     # A requirement file's `-e .` already resolves the project's own metadata (pip refuses the
     # same project twice); otherwise setup.py's dependencies are resolved with its test extras.
     project_meta = project_meta and not in_files
     compiled = _compiled_parts(reader, pyproject, setup_py)
-    fingerprint = reader.fingerprint([r.text + "|" + ",".join(r.factors) for r in reqs]
+    pinned = check.pinned | {n for n in (_pins(r.text) for r in reqs if r.kind == "req") if n}
+    fingerprint = reader.fingerprint([f"{r.kind}:{r.text}|{r.when}|{','.join(r.unless)}" for r in reqs]
+                                     + [f"user:{r.text}" for r in user]
                                      + [f"allow_external={allow_external}", f"project={project_meta}"])
     return ProjectSpec(python=need, deps=Dependencies(
-        requirement_files=tuple(files), requirements=tuple(reqs), project=project_meta,
-        extras=tuple(sorted(extras)), compiled=compiled, fingerprint=fingerprint))
+        requirement_files=tuple(files), requirements=tuple(reqs), user=tuple(user), project=project_meta,
+        extras=tuple(sorted(extras)), compiled=compiled, pinned=tuple(sorted(pinned)), tox_envs=tuple(envs),
+        notes=tuple(notes), fingerprint=fingerprint))

@@ -6,7 +6,11 @@ Sources, tried in this order for the version a project needs (`ouro sandbox doct
    reachable (docker, gvisor); the reachability probe gives up within seconds;
 3. `debian`: a Debian suite that ships that version as its python3, bootstrapped offline like
    the base root file system (`bullseye` 3.9, `bookworm` 3.11, `trixie` 3.13; older suites
-   live in Debian's archive, which debootstrap's default mirror does not serve);
+   live in Debian's archive, which debootstrap's default mirror does not serve). A suite is
+   offered only where it is built already or can be built here (debootstrap installed, ouro
+   running as root, Debian's mirror answering): otherwise a project that needs 3.9 would be
+   told "needs root" although pyenv has a 3.9 (images.usable_suites decides; the default
+   suite, which everything else needs, is always offered);
 4. `host`: an interpreter already on this machine (pyenv, uv or asdf prefixes), brought into
    the sandbox read-only at its own path over the bookworm root, whose libraries it links
    (pyenv builds link their own libpython by an absolute run path, so the path must not move).
@@ -39,6 +43,7 @@ GUEST_MIN = (3, 7)
 # official images tagged python:X.Y-slim that the guest can run on
 REGISTRY_VERSIONS = tuple((3, m) for m in range(7, 14))
 REGISTRY = ("registry-1.docker.io", 443)
+DEBIAN_MIRROR = ("deb.debian.org", 80)   # debootstrap's default mirror
 CONTAINER_BACKENDS = ("docker", "gvisor")
 
 
@@ -103,36 +108,42 @@ def _patch(o: Offer) -> int:
     return int(o.full.rsplit(".", 1)[-1]) if o.full else 0
 
 
-def registry_reachable(timeout: float = 2.0) -> tuple[bool, str]:
-    """(reachable, why) for Docker's default registry, decided within `timeout` seconds: name
-    resolution has no timeout of its own, so it runs in a thread that is left behind if slow."""
+def reachable(address: tuple[str, int] = REGISTRY, timeout: float = 2.0) -> tuple[bool, str]:
+    """(reachable, why) for a TCP service, decided within `timeout` seconds: name resolution
+    has no timeout of its own, so it runs in a thread that is left behind if slow."""
     result: list = []
 
     def probe():
         try:
-            with socket.create_connection(REGISTRY, timeout=timeout):
-                result.append((True, f"{REGISTRY[0]} answers"))
+            with socket.create_connection(address, timeout=timeout):
+                result.append((True, f"{address[0]} answers"))
         except OSError as e:
-            result.append((False, f"{REGISTRY[0]}: {e.strerror or e}"))
+            result.append((False, f"{address[0]}: {e.strerror or e}"))
 
     t = threading.Thread(target=probe, daemon=True)
     t.start()
     t.join(timeout)
-    return result[0] if result else (False, f"{REGISTRY[0]}: no answer within {timeout:g} s")
+    return result[0] if result else (False, f"{address[0]}: no answer within {timeout:g} s")
+
+
+def registry_reachable(timeout: float = 2.0) -> tuple[bool, str]:
+    """(reachable, why) for Docker's default registry."""
+    return reachable(REGISTRY, timeout)
 
 
 def offers(backend: str, *, local_images: set[str] = frozenset(), registry: bool = False,
-           environ=None) -> list[Offer]:
+           suites=tuple(SUITES), environ=None) -> list[Offer]:
     """What every source can provide for `backend`, in the order sources are tried.
     local_images: python:X.Y-slim tags present in the daemon; registry: whether one is reachable
-    (so any python:X.Y-slim can be pulled)."""
+    (so any python:X.Y-slim can be pulled); suites: the Debian suites built or buildable here
+    (images.usable_suites)."""
     out: list[Offer] = []
     if backend in CONTAINER_BACKENDS:
         for v in REGISTRY_VERSIONS:
             tag = f"python:{version_text(v)}-slim"
             if registry or tag in local_images:
                 out.append(Offer("registry", v, tag))
-    out += [Offer("debian", v, suite) for suite, v in SUITES.items()]
+    out += [Offer("debian", v, suite) for suite, v in SUITES.items() if suite in suites]
     out += host_interpreters(environ)
     return out
 

@@ -9,7 +9,6 @@ sandbox opened for this one purpose. Results come from the test runner's report 
 from __future__ import annotations
 
 import shutil
-import subprocess
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -17,6 +16,7 @@ from pathlib import Path
 
 from ouro.agent.bench.suite import Task
 from ouro.sandbox.core.errors import BadInput
+from ouro.sandbox.core.hostgit import git
 
 
 @dataclass
@@ -36,9 +36,9 @@ def apply_patch(repo: Path, patch: str) -> str | None:
     """Apply a unified diff inside repo; None on success, else the tool's complaint (one line)."""
     if not patch.strip():
         return "the patch is empty"
-    # `git apply` works in a plain directory too; it refuses partial application, unlike patch(1)
-    r = subprocess.run(["git", "apply", "--whitespace=nowarn", "-p1", "-"], cwd=repo,
-                       input=patch.encode(), capture_output=True)
+    # `git apply` works in a plain directory too; it refuses partial application, unlike patch(1).
+    # The tree is not a repository: git looks for none in it or above it (a planted .git is not read)
+    r = git(repo, "apply", "--whitespace=nowarn", "-p1", "-", input=patch.encode(), outside=True)
     if r.returncode == 0:
         return None
     msg = r.stderr.decode(errors="replace").strip().splitlines()

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ouro.sandbox.core.errors import BadInput
+from ouro.sandbox.core.hostgit import git
 from ouro.sandbox.core.schema import SchemaError, checked, from_table, load_toml
 
 DEFAULT_TEST_CMD = "python -m pytest -q"
@@ -54,8 +55,8 @@ class Task:
         if self.base_commit:
             dest.mkdir(parents=True)
             # git archive gives exactly the tree of that commit, without history or stray files
-            archive = subprocess.run(["git", "-C", str(self.repo), "archive", "--format=tar", self.base_commit],
-                                     capture_output=True)
+            # the task's repository is not ours: its configuration's programs stay switched off
+            archive = git(self.repo, "archive", "--format=tar", self.base_commit)
             if archive.returncode != 0:
                 raise BadInput(f"task {self.id}: cannot read commit {self.base_commit} of {self.repo}: "
                                f"{archive.stderr.decode(errors='replace').strip().splitlines()[-1:]}")
@@ -276,8 +277,7 @@ def parse_instance(line: str, *, base: Path, where: str) -> Task:
     repo = (base / inst["repo"]).resolve()
     if not (repo / ".git").exists():
         fail(f"repo {inst['repo']} is not a git repository on disk")
-    check = subprocess.run(["git", "-C", str(repo), "cat-file", "-e", f"{inst['base_commit']}^{{commit}}"],
-                           capture_output=True)
+    check = git(repo, "cat-file", "-e", f"{inst['base_commit']}^{{commit}}")
     if check.returncode != 0:
         fail(f"base_commit {inst['base_commit']} is not in {inst['repo']}")
     test_patch = inst.get("test_patch")

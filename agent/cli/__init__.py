@@ -43,8 +43,12 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _error(message: str, code: int, as_json: bool) -> int:
-    """An error exit: one line on stderr and, under --json, one JSON object on stdout."""
-    print(f"ouro: error: {message}", file=sys.stderr)
+    """An error exit: one line on stderr and, under --json, one JSON object on stdout. The
+    message can carry text ouro did not write (a dependency file's line, pip's last words), so
+    its control characters are escaped (JSON escapes them by itself)."""
+    from ouro.sandbox.core.text import one_line
+
+    print(f"ouro: error: {one_line(message)}", file=sys.stderr)
     if as_json:
         from ouro.agent.cli.common import print_json
 
@@ -67,8 +71,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from ouro.sandbox.core.hostenv import no_cwd_on_python_path
     from ouro.sandbox.core.log import configure
 
+    no_cwd_on_python_path()   # ouro runs inside repositories it does not trust
     configure()
     # before parsing: a usage error under --json is answered in JSON too
     wants_json = "--json" in (sys.argv[1:] if argv is None else argv)

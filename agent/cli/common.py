@@ -30,7 +30,9 @@ def add_env_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--python", metavar="X.Y", help="the Python to run the tests on (default: from requires-python, "
                                                      "classifiers, tox.ini, .python-version, CI files; else 3.11)")
     g.add_argument("--deps", action="append", default=[], metavar='"PKG[==V] ..."',
-                   help="extra requirements to install or pin, space-separated (may be repeated)")
+                   help="extra requirements to install or pin, space-separated (may be repeated); a pin here "
+                        "overrides the project's own (`--deps pytest==7.4.4` over its pytest==4.6): when both "
+                        "cannot be resolved together, each side is resolved alone and this one wins for what it holds")
     g.add_argument("--image", help="a Docker image holding the Python to use (docker and gvisor backends)")
     g.add_argument("--allow-external-deps", action="store_true",
                    help="allow requirements outside the package index (--find-links, --index-url, -e, URLs, VCS, "
@@ -45,19 +47,18 @@ def env_request_of(args):
     from ouro.sandbox.images import EnvRequest
 
     deps: list[str] = []
-    for text in getattr(args, "deps", None) or []:
+    for text in args.deps:
         try:
             deps += shlex.split(text)
         except ValueError as e:
             raise BadInput(f"--deps {text!r}: {e}") from None
-    python = getattr(args, "python", None)
+    python = args.python
     if python is not None:
         from ouro.sandbox.project import version_tuple
 
         if version_tuple(python) is None:   # before any work, not after the workspace is made
             raise BadInput(f"--python {python!r}: expected X.Y, e.g. 3.8")
-    return EnvRequest(python=python, deps=tuple(deps), image=getattr(args, "image", None),
-                      allow_external=bool(getattr(args, "allow_external_deps", False)))
+    return EnvRequest(python=python, deps=tuple(deps), image=args.image, allow_external=args.allow_external_deps)
 
 
 def add_policy_file(p: argparse.ArgumentParser) -> None:

@@ -273,6 +273,7 @@ class _Display:
 
 def _print_outcome(o) -> None:
     from rich.console import Console
+    from ouro.sandbox.core.text import one_line
     from rich.markdown import Markdown
     from rich.syntax import Syntax
 
@@ -284,13 +285,14 @@ def _print_outcome(o) -> None:
     con.print(f"[bold]{o.status}[/bold]: {o.candidates_validated} candidates validated{first}, {o.seconds:.1f}s; "
               f"run {o.run_id} in {o.run_dir}" + (f"; committed on branch {o.branch}" if o.branch else ""))
     if o.environment:
+        # the project's files and pip's messages (which a setup.py writes) are not ours: escaped
         env = o.environment
-        con.print(f"sandbox: {env['python_from']} ({env['python_why']}); {len(env['installed'])} packages installed",
-                  markup=False, highlight=False)
+        con.print(one_line(f"sandbox: {env['python_from']} ({env['python_why']}); {len(env['installed'])} "
+                           "packages installed"), markup=False, highlight=False)
         for note in env["notes"]:
-            con.print(f"note: {note}", markup=False, highlight=False)
+            con.print(one_line(f"note: {note}"), markup=False, highlight=False)
     if o.error:  # e.g. a budget cap of a model policy: the run stopped early and kept what it had
-        print(f"ouro: {o.error}", file=sys.stderr)
+        print(f"ouro: {one_line(o.error)}", file=sys.stderr)
 
 
 def cmd_runs_list(args) -> int:

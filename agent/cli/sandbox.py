@@ -147,13 +147,16 @@ def cmd_build(args) -> int:
     if args.json:
         print_json(out)
         return EXIT_OK
+    from ouro.sandbox.core.text import one_line
+
+    # package names, notes and pip's messages come from what the build sandbox wrote: escaped
     for k, v in out.items():
         if k == "installed":
-            print(f"installed: {len(v)} package(s)" + "".join(f"\n  {name}" for name in v))
+            print(f"installed: {len(v)} package(s)" + "".join(f"\n  {one_line(name)}" for name in v))
         elif isinstance(v, list):
-            print(f"{k}: {', '.join(v) if v else '-'}")
+            print(one_line(f"{k}: {', '.join(v) if v else '-'}"))
         else:
-            print(f"{k}: {v}")
+            print(one_line(f"{k}: {v}"))
     return EXIT_OK
 
 

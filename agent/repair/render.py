@@ -7,17 +7,8 @@ must not reach the user's terminal, a Markdown viewer or a commit message as its
 """
 from __future__ import annotations
 
-import re
-
 from ouro.agent.selfdebug import expected_actual, failure_message
-
-# C0 controls but tab and newline, DEL, and the C1 block (U+0080-U+009F: 8-bit CSI, OSC...)
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-
-
-def printable(text: str) -> str:
-    """text with every control character but tab and newline shown as an escape (`\\x1b`)."""
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text or "")
+from ouro.sandbox.core.text import escape_control
 
 
 def explanation(run_id: str, issue: str, baseline, loc, chosen, result, chain) -> str:
@@ -62,9 +53,9 @@ def explanation(run_id: str, issue: str, baseline, loc, chosen, result, chain) -
         cur = result.nodes.get(cur.parent)
     out.append(chain.render(before_node=chosen.id if chosen else None, always=steps)
                or "- (none: the first candidates already passed)")
-    return printable("\n".join(out) + "\n")
+    return escape_control("\n".join(out) + "\n")
 
 
 def commit_message(explanation_text: str, chosen) -> str:
     title = "ouro: " + "; ".join(e["description"].split(" at ")[0] for e in chosen.edits)[:60]
-    return printable(f"{title}\n\n{explanation_text}")
+    return escape_control(f"{title}\n\n{explanation_text}")

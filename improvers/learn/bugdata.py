@@ -65,16 +65,23 @@ def _functions(tree: ast.AST) -> list[ast.FunctionDef]:
     return [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and 3 <= n.end_lineno - n.lineno <= 40]
 
 
-def _numeric_pure(fn: ast.FunctionDef) -> bool:
-    """A top-level-style function of plain positional args that uses only its args and builtins."""
-    import builtins
+# The builtins a checked function may use, and the only ones its namespace has: pure ones. The
+# corpus may be any directory (`ouro learn data --corpus`), so its functions run on the host
+# with no way to reach a file, a process or an import (no attribute access either, see below).
+PURE_BUILTINS = ("abs", "all", "any", "bool", "divmod", "enumerate", "float", "int", "len", "list", "max", "min",
+                 "pow", "range", "reversed", "round", "sorted", "str", "sum", "tuple", "zip", "dict", "set",
+                 "isinstance", "ArithmeticError", "Exception", "IndexError", "KeyError", "TypeError", "ValueError",
+                 "ZeroDivisionError", "OverflowError", "StopIteration", "True", "False", "None")
 
+
+def _numeric_pure(fn: ast.FunctionDef) -> bool:
+    """A top-level-style function of plain positional args that uses only its args and pure builtins."""
     args = [a.arg for a in fn.args.args]
     if not args or fn.args.vararg or fn.args.kwarg or fn.args.kwonlyargs or fn.decorator_list:
         return False
     assigned = set(args) | {n.id for n in ast.walk(fn) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
     for n in ast.walk(fn):
-        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and n.id not in assigned and not hasattr(builtins, n.id):
+        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and n.id not in assigned and n.id not in PURE_BUILTINS:
             return False
         if isinstance(n, (ast.Attribute, ast.Import, ast.ImportFrom, ast.Global, ast.Nonlocal, ast.Yield, ast.Await)):
             return False
@@ -88,8 +95,12 @@ def _outputs(src: str, name: str, inputs: list[tuple]) -> list[str] | None:
     if pid == 0:  # child: never returns
         os.close(r)
         try:
+            import builtins
+            import resource
+
             signal.alarm(1)
-            ns: dict = {}
+            resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
+            ns: dict = {"__builtins__": {b: getattr(builtins, b) for b in PURE_BUILTINS if hasattr(builtins, b)}}
             exec(compile(src, "<inject>", "exec"), ns)
             res = []
             for args in inputs:

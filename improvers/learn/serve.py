@@ -110,7 +110,7 @@ def serve_forever(model_dir: str, host: str = "127.0.0.1", port: int = 8731, eng
     """Serve until interrupted. engine: auto | vllm | transformers."""
     name = Path(model_dir).name
     if engine == "vllm" or (engine == "auto" and vllm_available()):
-        cmd = [sys.executable, "-m", "vllm.entrypoints.openai.api_server", "--model", model_dir,
+        cmd = [sys.executable, "-P", "-m", "vllm.entrypoints.openai.api_server", "--model", model_dir,
                "--served-model-name", name, "--host", host, "--port", str(port)]
         ready(f"serving {model_dir} with vLLM on http://{host}:{port}/v1")
         os.execvp(cmd[0], cmd)

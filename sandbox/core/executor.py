@@ -17,6 +17,8 @@ ExecutorError naming the item; callers that want per-item errors catch them insi
 """
 from __future__ import annotations
 
+import contextlib
+
 import multiprocessing
 import os
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -72,7 +74,10 @@ class ProcessExecutor:
     kind = "process"
 
     def __init__(self, workers: int):
+        from ouro.sandbox.core.hostenv import no_cwd_on_python_path
+
         self.workers = workers
+        no_cwd_on_python_path()   # the forkserver is `python -c`: the cwd's modules must not shadow the stdlib
         ctx = multiprocessing.get_context("forkserver")
         self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
 
@@ -104,6 +109,22 @@ class ProcessExecutor:
         self._pool.shutdown(wait=True, cancel_futures=True)
 
 
+@contextlib.contextmanager
+def _neutral_cwd():
+    """Ray puts the driver's working directory first on every worker's sys.path; ouro often runs
+    inside a repository it does not trust, whose modules must not shadow a worker's imports.
+    ray.init runs from an empty private directory instead."""
+    import tempfile
+
+    here = os.getcwd()
+    with tempfile.TemporaryDirectory(prefix="ouro-ray-") as empty:
+        os.chdir(empty)
+        try:
+            yield
+        finally:
+            os.chdir(here)
+
+
 class RayExecutor:
     """Jobs as Ray tasks, one CPU each, on a local or remote Ray cluster.
 
@@ -125,6 +146,11 @@ class RayExecutor:
         self._started_here = False
         self.workers = workers
         quiet = dict(include_dashboard=False, log_to_driver=False, configure_logging=False)
+        with _neutral_cwd():
+            self._connect(ray, address, workers, quiet)
+        self.workers = int(ray.cluster_resources().get("CPU", workers))
+
+    def _connect(self, ray, address: str, workers: int, quiet: dict) -> None:
         if ray.is_initialized():
             pass  # a caller (or a test) already connected us; use that cluster
         elif address == "local":
@@ -142,7 +168,6 @@ class RayExecutor:
                 self._started_here = True
             except (ConnectionError, ValueError) as e:
                 raise PreconditionFailed(f"cannot reach the Ray cluster at {address}: {e}") from None
-        self.workers = int(ray.cluster_resources().get("CPU", workers))
 
     def _init_local(self, quiet: dict) -> None:
         self._ray.init(num_cpus=self.workers, **quiet)

@@ -85,47 +85,61 @@ def copy_untrusted_tree(src: str | os.PathLike, dst: str | os.PathLike, *, max_b
     """Copy a directory that someone else controls (a sandbox wrote it) to `dst`, which must
     not exist yet; returns the bytes copied.
 
-    Never follows a link: directories are walked with lstat, files opened with O_NOFOLLOW and
-    O_NONBLOCK (a FIFO in a file's place cannot hang us) and copied only when fstat says they
-    are regular files. A symbolic link is recreated only when its target is relative and stays
-    inside the tree; devices, sockets, FIFOs and other links are left out. Past `max_bytes` or
-    `max_entries` it stops with TreeTooLarge, leaving `dst` for the caller to remove."""
+    Only directories and regular files are copied: no link of any kind (a symbolic link is
+    left out whatever it points at, since a chain of links that each look inside can still
+    lead out, and a hard link is copied as the file it is), no device, socket or FIFO. Nothing
+    is followed: directories are walked with lstat and entered by a descriptor opened with
+    O_NOFOLLOW | O_DIRECTORY, files opened with O_NOFOLLOW | O_NONBLOCK relative to it (a
+    FIFO in a file's place cannot hang us; a name swapped for a link after the walk saw a
+    directory or file fails to open) and copied only when fstat says they are regular files.
+    So the copy holds no link at all, and nothing the host does with it later can be led out
+    of it. Past `max_bytes` or `max_entries` it stops with TreeTooLarge, leaving `dst` for the
+    caller to remove."""
     import stat
 
     src, dst = Path(src), Path(dst)
     os.mkdir(dst, 0o755)
     total = entries = 0
-    stack = [Path(".")]
-    while stack:
-        rel = stack.pop()
-        with os.scandir(src / rel) as it:
-            for entry in it:
-                entries += 1
-                if entries > max_entries:
-                    raise TreeTooLarge(f"{src}: more than {max_entries} entries")
-                r = rel / entry.name
-                st = entry.stat(follow_symlinks=False)
-                if stat.S_ISDIR(st.st_mode):
-                    os.mkdir(dst / r, 0o755)
-                    stack.append(r)
-                elif stat.S_ISLNK(st.st_mode):
-                    target = os.readlink(src / r)
-                    inside = os.path.normpath(os.path.join(os.path.dirname(r.as_posix()), target))
-                    if not os.path.isabs(target) and not inside.startswith(".."):
-                        os.symlink(target, dst / r)
-                elif stat.S_ISREG(st.st_mode):
-                    fd = os.open(src / r, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-                    with os.fdopen(fd, "rb") as f:
-                        if not stat.S_ISREG(os.fstat(fd).st_mode):
+    flags_dir = os.O_RDONLY | os.O_NOFOLLOW | os.O_DIRECTORY
+    stack = [(os.open(src, flags_dir), dst)]
+    try:
+        while stack:
+            dir_fd, out_dir = stack.pop()
+            try:
+                for entry in sorted(os.listdir(dir_fd)):
+                    entries += 1
+                    if entries > max_entries:
+                        raise TreeTooLarge(f"{src}: more than {max_entries} entries")
+                    st = os.stat(entry, dir_fd=dir_fd, follow_symlinks=False)
+                    if stat.S_ISDIR(st.st_mode):
+                        try:
+                            sub = os.open(entry, flags_dir, dir_fd=dir_fd)
+                        except OSError:
+                            continue   # replaced by something else since the lstat
+                        os.mkdir(out_dir / entry, 0o755)
+                        stack.append((sub, out_dir / entry))
+                    elif stat.S_ISREG(st.st_mode):
+                        try:
+                            fd = os.open(entry, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=dir_fd)
+                        except OSError:
                             continue
-                        mode = 0o755 if os.fstat(fd).st_mode & 0o111 else 0o644
-                        with open(dst / r, "xb") as out:
-                            while chunk := f.read(1 << 20):
-                                total += len(chunk)
-                                if total > max_bytes:
-                                    raise TreeTooLarge(f"{src}: larger than {max_bytes >> 20} MB")
-                                out.write(chunk)
-                        os.chmod(dst / r, mode)
+                        with os.fdopen(fd, "rb") as f:
+                            fst = os.fstat(fd)
+                            if not stat.S_ISREG(fst.st_mode):
+                                continue
+                            with open(out_dir / entry, "xb") as out:
+                                while chunk := f.read(1 << 20):
+                                    total += len(chunk)
+                                    if total > max_bytes:
+                                        raise TreeTooLarge(f"{src}: larger than {max_bytes >> 20} MB")
+                                    out.write(chunk)
+                            os.chmod(out_dir / entry, 0o755 if fst.st_mode & 0o111 else 0o644)
+                    # links, devices, sockets, FIFOs: left out
+            finally:
+                os.close(dir_fd)
+    finally:
+        for fd, _ in stack:
+            os.close(fd)
     return total
 
 

@@ -1,7 +1,12 @@
 """Environment build (guest side): `python3 envbuild.py PLAN.json`, run by sandbox.envbuild in a
-build sandbox (network on for this step only, as the sandbox uid) with the repository as the
-working directory. It imports nothing of ouro and runs on every Python the sandbox may use.
+build sandbox (as the sandbox uid, with no network but the host's index proxy) with the
+repository as the working directory. It imports nothing of ouro and runs on every Python the
+sandbox may use.
 
+0. The way out: the sandbox has only its own loopback device and the UNIX socket of the
+   host's allow-listing proxy (OURO_PROXY_SOCKET). A forwarder thread listens on a loopback
+   port and relays each connection to that socket; pip (and every process it starts) gets
+   that port as its HTTPS proxy.
 1. pip: the interpreter's own when it has `--dry-run --report` (22.2+), else a newer pip
    installed into a scratch directory with whatever pip there is (or ensurepip's wheel).
 2. Resolve what a developer installs: the plan's requirement files and strings, the test
@@ -10,6 +15,11 @@ working directory. It imports nothing of ouro and runs on every Python the sandb
    build backend tells its dependencies (setup.py). `pip install --dry-run --report` only
    prepares metadata: nothing of the project is built or installed. If the project's metadata
    cannot be prepared, the rest is resolved without it and a note says why.
+   The plan's constraints (the test runner of the project's era, the project's own
+   constraint files) apply to every resolution. The user's requirements (--deps) are resolved
+   with the rest; when that fails, the project's and the user's are resolved apart and the
+   user's side wins for every name it holds (a --deps pin overrides the project's, and brings
+   the dependencies it needs).
 3. Refuse a direct reference (a URL, a VCS checkout, a local path) that the plan does not allow:
    the host checked the files it can read, this catches what setup.py computes.
 4. Install exactly the resolved artifacts (`name @ url`), without dependencies and never the
@@ -22,14 +32,76 @@ from __future__ import annotations
 import glob
 import json
 import os
+import re
+import socket
 import subprocess
 import sys
 import sysconfig
+import threading
 
 TEST_EXTRAS = ("test", "tests", "testing")
 DEV_EXTRAS = ("dev",)
 SCRATCH = os.path.join(os.environ.get("TMPDIR", "/tmp"), "ouro-build")
 NEW_PIP = "pip>=22.2"   # --dry-run and --report
+# pip, run from the repository (pip reads `-e .` and local paths relative to the working
+# directory) without the repository first on sys.path: `python -m pip` there would import the
+# repository's own `pip` (or `runpy`) package. `sys` is built in; the rest is imported after.
+_CLEAN = "import sys; sys.path = [p for p in sys.path if p not in ('', '.')]; "
+PIP = [sys.executable, "-c", _CLEAN + "import runpy; runpy.run_module('pip', run_name='__main__', alter_sys=True)"]
+
+
+def _pump(src, dst):
+    try:
+        while True:
+            data = src.recv(65536)
+            if not data:
+                break
+            dst.sendall(data)
+    except OSError:
+        pass
+    try:
+        dst.shutdown(socket.SHUT_WR)
+    except OSError:
+        pass
+
+
+def _relay(conn, path):
+    up = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        up.connect(path)
+    except OSError:
+        conn.close()
+        up.close()
+        return
+    back = threading.Thread(target=_pump, args=(up, conn))
+    back.daemon = True
+    back.start()
+    _pump(conn, up)
+    back.join()
+    conn.close()
+    up.close()
+
+
+def start_forwarder(path):
+    """A loopback port relaying to the host proxy's socket at `path`; returns the port."""
+    server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    server.bind(("127.0.0.1", 0))
+    server.listen(64)
+
+    def serve():
+        while True:
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                return
+            t = threading.Thread(target=_relay, args=(conn, path))
+            t.daemon = True
+            t.start()
+
+    t = threading.Thread(target=serve)
+    t.daemon = True
+    t.start()
+    return server.getsockname()[1]
 
 
 def say(obj) -> None:
@@ -48,7 +120,7 @@ def run(cmd, env, timeout=None):
 
 
 def pip_version(env):
-    p = run([sys.executable, "-c", "import pip; print(pip.__version__)"], env)
+    p = run([sys.executable, "-c", _CLEAN + "import pip; print(pip.__version__)"], env)
     if p.returncode != 0:
         return None
     parts = []
@@ -70,7 +142,7 @@ def ensure_pip(env):
         if not wheels:
             raise SystemExit("this Python has no pip and no ensurepip wheel to start one from")
         boot["PYTHONPATH"] = wheels[0]
-    p = run([sys.executable, "-m", "pip", "install", "--quiet", "--target", tools, NEW_PIP], boot)
+    p = run(PIP + ["install", "--quiet", "--target", tools, NEW_PIP], boot)
     if p.returncode != 0:
         raise SystemExit("could not install a pip with --dry-run: " + tail(p.stderr))
     out = dict(env)
@@ -78,9 +150,20 @@ def ensure_pip(env):
     return out
 
 
-def resolve(env, args, report):
-    cmd = [sys.executable, "-m", "pip", "install", "--dry-run", "--ignore-installed", "--quiet", "--report", report]
+def resolve(env, args, report, constraints=()):
+    cmd = PIP + ["install", "--dry-run", "--ignore-installed", "--quiet", "--report", report]
+    for c in constraints:
+        cmd += ["-c", c]
     return run(cmd + args, env)
+
+
+def canonical(name):
+    return re.sub(r"[-_.]+", "-", name or "").lower()
+
+
+def requirement_name(text):
+    m = re.match(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)", text or "")
+    return canonical(m.group(1)) if m else None
 
 
 def project_item(items, workdir):
@@ -105,6 +188,38 @@ def direct_url(item) -> str:
     return url
 
 
+def resolve_set(env, base, plan, constraints, report, notes):
+    """Resolve `base` (pip arguments) with the project's own metadata when the plan asks for it:
+    (items, None) or (None, pip's last words)."""
+    items = None
+    if plan.get("project"):
+        extras = list(plan.get("extras") or TEST_EXTRAS)
+        p = resolve(env, base + [".[%s]" % ",".join(extras)], report, constraints)
+        if p.returncode == 0:
+            with open(report) as f:
+                items = json.load(f).get("install", [])
+            me = project_item(items, ".")
+            provided = set((me or {}).get("metadata", {}).get("provides_extra") or [])
+            if me is not None and not provided & set(TEST_EXTRAS) and provided & set(DEV_EXTRAS):
+                p = resolve(env, base + [".[dev]"], report, constraints)
+                if p.returncode == 0:
+                    with open(report) as f:
+                        items = json.load(f).get("install", [])
+                    notes.append("the project has no test extra: installed its dev extra")
+        else:
+            notes.append("the project's own dependencies could not be read (its metadata failed to build): "
+                         + tail(p.stderr, 2))
+    if items is None:
+        if not base:
+            return [], None
+        p = resolve(env, base, report, constraints)
+        if p.returncode != 0:
+            return None, tail(p.stderr)
+        with open(report) as f:
+            items = json.load(f).get("install", [])
+    return items, None
+
+
 def main(argv) -> int:
     with open(argv[1]) as f:
         plan = json.load(f)
@@ -115,46 +230,57 @@ def main(argv) -> int:
         say({"ok": False, "error": "the build ran on Python %d.%d, not %d.%d" % (sys.version_info[:2] + want),
              "installed": [], "notes": notes})
         return 1
+    sock = env.pop("OURO_PROXY_SOCKET", None)
+    if sock:
+        proxy = "http://127.0.0.1:%d" % start_forwarder(sock)
+        for var in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"):
+            env[var] = proxy
+        for var in ("NO_PROXY", "no_proxy"):
+            env.pop(var, None)
     try:
         os.makedirs(SCRATCH, exist_ok=True)
         env = ensure_pip(env)
     except SystemExit as e:
         say({"ok": False, "error": str(e), "installed": [], "notes": notes})
         return 1
+    constraints = list(plan.get("constraint_files", []))
+    if plan.get("constraints"):
+        ours = os.path.join(SCRATCH, "constraints.txt")
+        with open(ours, "w") as f:
+            f.write("\n".join(plan["constraints"]) + "\n")
+        constraints.append(ours)
     base = []
     for rf in plan.get("requirement_files", []):
         base += ["-r", rf]
-    base += list(plan.get("requirements", [])) + list(plan.get("runner", []))
+    base += list(plan.get("requirements", []))
+    runner = list(plan.get("runner", []))
+    overrides = list(plan.get("overrides", []))
     report = os.path.join(SCRATCH, "report.json")
-    items = None
-    if plan.get("project"):
-        extras = list(plan.get("extras") or TEST_EXTRAS)
-        p = resolve(env, base + [".[%s]" % ",".join(extras)], report)
-        if p.returncode == 0:
+    items, why = resolve_set(env, base + runner + overrides, plan, constraints, report, notes)
+    if items is None and overrides:
+        # the user's requirements conflict with the project's: resolve each side alone; the
+        # user's side wins for every name it holds (what the user named and what that needs)
+        items, why_project = resolve_set(env, base + runner, plan, constraints, report, notes)
+        p = resolve(env, overrides, report)
+        if items is not None and p.returncode == 0:
             with open(report) as f:
-                items = json.load(f).get("install", [])
-            me = project_item(items, ".")
-            provided = set((me or {}).get("metadata", {}).get("provides_extra") or [])
-            if me is not None and not provided & set(TEST_EXTRAS) and provided & set(DEV_EXTRAS):
-                p = resolve(env, base + [".[dev]"], report)
-                if p.returncode == 0:
-                    with open(report) as f:
-                        items = json.load(f).get("install", [])
-                    notes.append("the project has no test extra: installed its dev extra")
+                theirs = json.load(f).get("install", [])
+            named = set(filter(None, (requirement_name(o) for o in overrides)))
+            by_name = dict((canonical(i["metadata"]["name"]), i) for i in items)
+            for i in theirs:
+                name = canonical(i["metadata"]["name"])
+                if name in named and name in by_name and by_name[name]["metadata"]["version"] != i["metadata"]["version"]:
+                    notes.append("--deps overrode the project's %s %s with %s" % (
+                        name, by_name[name]["metadata"]["version"], i["metadata"]["version"]))
+                by_name[name] = i
+            items = list(by_name.values())
         else:
-            notes.append("the project's own dependencies could not be read (its metadata failed to build): "
-                         + tail(p.stderr, 2))
+            why = why_project or tail(p.stderr) or why
+            items = None
     if items is None:
-        if not base:
-            items = []
-        else:
-            p = resolve(env, base, report)
-            if p.returncode != 0:
-                say({"ok": False, "error": "pip could not resolve the dependencies: " + tail(p.stderr),
-                     "installed": [], "notes": notes})
-                return 1
-            with open(report) as f:
-                items = json.load(f).get("install", [])
+        say({"ok": False, "error": "pip could not resolve the dependencies: " + (why or "no reason given"),
+             "installed": [], "notes": notes})
+        return 1
     me = project_item(items, ".")
     wanted = [i for i in items if i is not me]
     outside = [i for i in wanted if i.get("is_direct")]
@@ -171,7 +297,7 @@ def main(argv) -> int:
         reqs = os.path.join(SCRATCH, "resolved.txt")
         with open(reqs, "w") as f:
             f.write("\n".join(lines) + "\n")
-        p = run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--ignore-installed",
+        p = run(PIP + ["install", "--quiet", "--no-deps", "--ignore-installed",
                  "--no-warn-script-location", "--target", out, "-r", reqs], env)
         if p.returncode != 0:
             say({"ok": False, "error": "pip could not install the dependencies: " + tail(p.stderr),

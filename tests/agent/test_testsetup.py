@@ -109,3 +109,27 @@ def test_unittest_suite_files_are_found_unless_the_project_says(tmp_path):
 def test_project_modules():
     assert project_modules(["src/pkg/a.py", "tool.py", "tests/test_x.py", "docs/conf.py", "2bad.py"]) == \
         {"pkg", "tool", "tests", "docs"}
+
+
+def test_the_setup_is_read_without_following_links_or_special_files(tmp_path):
+    """A tree from `git archive` keeps its links: a test file that is a link to /dev/zero, a
+    FIFO in a config file's place, a pyproject.toml that is a link out of the repository."""
+    import os
+    import subprocess
+    import sys
+
+    outside = write(tmp_path / "outside", {"pyproject.toml": "[tool.setuptools]\npackage-dir = {'' = 'lib'}\n"})
+    repo = write(tmp_path / "r", {"lib/pkg/__init__.py": "", "test_ok.py": "def test_a():\n    pass\n"})
+    os.symlink("/dev/zero", repo / "tests.py")          # a unittest-style name: searched for tests
+    os.symlink(outside / "pyproject.toml", repo / "pyproject.toml")
+    os.mkfifo(repo / "setup.cfg")
+    os.mkfifo(repo / "pytest.ini")
+    os.symlink(outside, repo / "linked")                 # a directory link: not entered
+    code = ("import json, resource, sys; resource.setrlimit(resource.RLIMIT_AS, (1 << 31, 1 << 31))\n"
+            "from ouro.agent.testsetup import detect, project_files\n"
+            f"s = detect({str(repo)!r}); print(json.dumps([s.pythonpath, s.python_files, project_files({str(repo)!r})]))")
+    r = subprocess.run([sys.executable, "-P", "-c", code], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr[-2000:]
+    pythonpath, python_files, files = __import__("json").loads(r.stdout)
+    assert pythonpath == [] and python_files == []       # nothing read through the link or the FIFOs
+    assert files == ["lib/pkg/__init__.py", "test_ok.py"]

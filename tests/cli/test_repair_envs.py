@@ -6,7 +6,9 @@ to them and one into the user's repository. `ouro repair` refuses the requiremen
 and runs nothing; with --allow-external-deps it builds the sdist inside the build sandbox,
 where none of those host paths exist, and the repair still finds its patch. Either way the
 FIFO is never opened, the canary never read, and nothing is written outside ouro's own
-directories."""
+directories. ouro runs as a user runs it: the `ouro` console script, started from inside the
+malicious repository, which also carries a `pip` package of its own (a `python -m pip` started
+there, on the host or in the build sandbox, would import it)."""
 from __future__ import annotations
 
 import errno
@@ -24,7 +26,7 @@ import pytest
 from repair_helpers import BUGGY, tree_digest, write
 
 ROOT = Path(__file__).resolve().parents[2]
-OURO = [sys.executable, "-m", "ouro.agent.cli"]
+OURO = [str(Path(sys.executable).with_name("ouro"))]
 
 EVIL_SETUP = r'''
 import json, os, socket
@@ -102,6 +104,10 @@ def evil(tmp_path):
             info.size = len(body)
             tar.addfile(info, io.BytesIO(body))
     (repo / "requirements.txt").write_text("./vendor/evilpkg-1.0.tar.gz\n")
+    (repo / "pip").mkdir()
+    for name in ("__init__.py", "__main__.py"):   # writes next to the canary when imported on the host
+        (repo / "pip" / name).write_text(f"import os\nif os.path.isdir({str(host)!r}):\n"
+                                         f"    open(os.path.join({str(host)!r}, 'pwned-by-pip'), 'w').write('x')\n")
     subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
     subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qam", "x"], cwd=repo,
                    check=False, capture_output=True)
@@ -123,14 +129,14 @@ def untouched(repo, canary, fifo, host, before):
     assert tree_digest(repo) == before["repo"], "the user's repository changed"
 
 
-def ouro(*args, home: Path, timeout: float = 900):
+def ouro(*args, home: Path, timeout: float = 900, cwd: Path = ROOT):
     return subprocess.run([*OURO, "--home", str(home), *args], capture_output=True, text=True, timeout=timeout,
-                          cwd=ROOT)
+                          cwd=cwd)
 
 
 def test_refused_with_one_line_and_nothing_runs(evil, tmp_path, base_image):
     repo, canary, fifo, host, before = evil
-    r = ouro("repair", str(repo), "--issue", "discount above 100 percent goes negative", home=tmp_path / "home")
+    r = ouro("repair", ".", "--issue", "discount above 100 percent goes negative", home=tmp_path / "home", cwd=repo)
     assert r.returncode == 2, r.stderr
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and "requirements.txt:1" in lines[0] and "--allow-external-deps" in lines[0], r.stderr
@@ -140,13 +146,13 @@ def test_refused_with_one_line_and_nothing_runs(evil, tmp_path, base_image):
 def test_allowed_it_builds_inside_the_sandbox_and_the_repair_works(evil, tmp_path, base_image):
     repo, canary, fifo, host, before = evil
     home = tmp_path / "home"
-    r = ouro("repair", str(repo), "--issue", "discount above 100 percent goes negative", "--allow-external-deps",
-             "--budget", "60", "--json", home=home)
+    r = ouro("repair", ".", "--issue", "discount above 100 percent goes negative", "--allow-external-deps",
+             "--budget", "60", "--json", home=home, cwd=repo)
     assert r.returncode == 0, r.stderr[-2000:]
     assert json.loads(r.stdout)["status"] == "plausible"
     untouched(repo, canary, fifo, host, before)
     # setup.py did run, in the build sandbox, as the sandbox uid, where the host's paths do not exist
-    b = ouro("sandbox", "build", "--repo", str(repo), "--allow-external-deps", "--json", home=home)
+    b = ouro("sandbox", "build", "--repo", ".", "--allow-external-deps", "--json", home=home, cwd=repo)
     env = json.loads(b.stdout)
     assert "evilpkg==1.0" in env["installed"]
     ran = (Path(env["site_dir"]) / "evilpkg.py").read_text()

@@ -74,12 +74,13 @@ def test_a_project_that_needs_38_reproduces_its_failure_under_38(tmp_path, env_b
     repo = make(tmp_path / "oldlib", {**OLD_PROJECT, "requirements-test.txt": f"# built on {env_backend}\n"})
     env = ensure_env(repo, backend=env_backend)
     assert env.runtime.version.startswith("3.8.") and env.runtime.offer.source == "host"
-    # resolved for 3.8: pytest needs exceptiongroup and tomli below 3.11 only
-    assert {p.split("==")[0] for p in env.installed} >= {"exceptiongroup", "tomli"}, env.installed
     assert "requires-python '>=3.7,<3.9'" in env.python_why
-    # the runner was pinned to a release that supports 3.8, and nothing of the project installed
-    assert "pytest<8.4" in env.requested
-    assert any(p.startswith("pytest==8.3.") for p in env.installed), env.installed
+    # the runner is one of the project's era: the newest Python it admits is 3.8, whose days
+    # (Oct 2019 - Oct 2020) ran pytest 5.2 to 6.1; nothing of the project is installed
+    assert "pytest>=4.6,<6.2 (constraint)" in env.requested
+    assert any(p.startswith("pytest==6.1.") for p in env.installed), env.installed
+    # resolved for 3.8 and that pytest: its own dependencies of the time (toml, not tomli)
+    assert {p.split("==")[0] for p in env.installed} >= {"toml", "iniconfig", "py"}, env.installed
     assert not any(p.lower().startswith("oldlib") for p in env.installed)
     policy = load_policy().with_backend(env_backend).with_limits(wall_time_s=120)
     with open_sandbox(policy, "repair", workspace=repo) as sb:
@@ -160,3 +161,28 @@ def test_an_image_the_user_names_is_the_python(tmp_path, base_image):
     assert "\n" not in str(e.value)
     with pytest.raises(SandboxError, match="docker or gvisor"):
         ensure_env(repo, EnvRequest(image=base_image), backend="bwrap")
+
+
+def test_the_runner_is_of_the_projects_era_and_deps_override_a_pin(tmp_path, bwrap_ready):
+    # a project of the 3.7 days whose plugin would pull the newest pytest into its old suite
+    repo = make(tmp_path / "era", {
+        "setup.cfg": """
+            [metadata]
+            name = era
+            classifiers =
+                Programming Language :: Python :: 3.6
+                Programming Language :: Python :: 3.7
+        """,
+        "requirements-test.txt": "pytest-mock\niniconfig==1.1.1\n",
+    })
+    env = ensure_env(repo, EnvRequest(python="3.11"), backend="bwrap")
+    # its era (pytest<5.3) is too old for 3.11: the oldest line that runs there, of 3.11's own days
+    assert "pytest>=7.1,<8 (constraint)" in env.requested
+    versions = dict(p.split("==") for p in env.installed)
+    assert versions["pytest"].startswith("7.") and "pytest-mock" in versions, env.installed
+    # --deps pins what the project pins otherwise, and a pytest of its own drops the era's range
+    env = ensure_env(repo, EnvRequest(python="3.11", deps=("iniconfig==2.0.0", "pytest==8.0.0")), backend="bwrap")
+    versions = dict(p.split("==") for p in env.installed)
+    assert versions["iniconfig"] == "2.0.0" and versions["pytest"] == "8.0.0", env.installed
+    assert not any("(constraint)" in r for r in env.requested)
+    assert any("--deps overrode the project's iniconfig 1.1.1 with 2.0.0" in n for n in env.notes), env.notes

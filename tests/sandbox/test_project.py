@@ -226,6 +226,9 @@ def test_sources_in_order_a_local_official_image_comes_before_debian():
 
     env = {"HOME": "/nonexistent"}
     assert [o.source for o in offers("docker", environ=env)] == ["debian"] * 3
+    # only the suites built or buildable here are offered: a 3.9 project then gets pyenv's 3.9
+    got = offers("docker", suites=("bookworm",), environ={"HOME": "/nonexistent", "PYENV_ROOT": "/nonexistent"})
+    assert [o.name for o in got] == ["bookworm"]
     got = offers("docker", local_images={"python:3.9-slim"}, environ=env)
     assert (got[0].source, got[0].name) == ("registry", "python:3.9-slim")
     assert choose(PythonNeed(exact=(3, 9)), got)[0].source == "registry"
@@ -243,3 +246,174 @@ def test_registry_probe_gives_up_within_its_timeout(monkeypatch):
     t = time.monotonic()
     ok, why = pythons.registry_reachable(timeout=1.0)
     assert not ok and "192.0.2.1" in why and time.monotonic() - t < 2.0
+
+
+# ------------------------------------------------------------------ options pip abbreviates
+
+@pytest.mark.parametrize("line", [
+    "--extra-index https://evil.example/simple", "--extra-index-u=https://evil.example/simple", "--extra https://e.x/s",
+    "--index https://evil.example/simple", "--index-url=https://evil.example/simple", "-ihttps://evil.example/simple",
+    "-i https://evil.example/simple", "--find-link ./wheels", "--find ./wheels", "-f./wheels", "--no-index",
+    "--no-i", "--trusted https://evil.example", "--trusted-host evil.example", "--use-feature=truststore",
+    "--global-option=--x", "--edit ./evilpkg", "-e ./evilpkg", "--editable=./evilpkg", "--pr", "--no", "--wat",
+    "--req=other.txt",   # --requirement or --require-hashes: pip itself refuses the ambiguity
+    "--hash=sha256:00", "six==1.16 --global-option=--x", "six==1.16 --install-opt=--x", "six --config-settings=a=b",
+])
+def test_every_spelling_of_an_option_outside_the_allow_list_is_refused(tmp_path, line):
+    repo = make(tmp_path, {"requirements.txt": f"{line}\nsix\n"})
+    with pytest.raises(ExternalDependency) as e:
+        read_project(repo)
+    assert "requirements.txt:1" in str(e.value) and "\n" not in str(e.value) and e.value.exit_code == 2
+    read_project(repo, allow_external=True)   # the opt-in lets it through (to the build sandbox)
+
+
+@pytest.mark.parametrize("line", [
+    "--pre", "--prefer-binary", "--prefer", "--only-binary=:all:", "--only-b :all:", "--no-binary=six",
+    "--require-hashes", "--require-h", "six==1.16.0 --hash=sha256:1e61 --hash sha256:8abb", "six==1.16.0 --has=sha256:1",
+    "-e .", "-e.", "--editable .", "--edit=.[test]", ".[test]", "-c constraints.txt", "--constr=constraints.txt",
+    "--requirem=other.txt", "-rother.txt",
+])
+def test_options_on_the_allow_list_pass_in_any_spelling(tmp_path, line):
+    repo = make(tmp_path, {"requirements.txt": f"{line}\n", "constraints.txt": "six<2\n", "other.txt": "attrs\n"})
+    read_project(repo)
+
+
+def test_an_abbreviated_include_is_still_an_include_and_stays_inside(tmp_path):
+    make(tmp_path / "repo", {"requirements.txt": "--requireme=../outside.txt\n"})
+    make(tmp_path, {"outside.txt": "--extra-index-url https://evil.example/simple\n"})
+    with pytest.raises(BadInput, match="outside the repository"):
+        read_project(tmp_path / "repo", allow_external=True)
+    make(tmp_path / "repo", {"requirements.txt": "--constr inner.txt\n", "inner.txt": "--extra-index https://e.x/s\n"})
+    with pytest.raises(ExternalDependency, match="inner.txt:1"):
+        read_project(tmp_path / "repo")
+
+
+# ------------------------------------------------------------------ files outside the repository
+
+def test_setup_cfg_file_traversal_is_refused_and_never_echoed(tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("--extra-index-url https://OUROSECRET.example/simple\n")
+    repo = make(tmp_path / "repo", {"setup.cfg": "[options]\ninstall_requires = file: ../secret.txt\n"})
+    with pytest.raises(BadInput) as e:
+        read_project(repo, allow_external=True)
+    assert "outside the repository" in str(e.value) and "OUROSECRET" not in str(e.value)
+    make(repo, {"setup.cfg": "[options]\ninstall_requires = file: ../../../../../../../etc/passwd\n"})
+    with pytest.raises(BadInput) as e:
+        read_project(repo)
+    assert "outside the repository" in str(e.value) and "root:" not in str(e.value)
+    # through a link inside the repository: the same
+    os.symlink(tmp_path, repo / "up")
+    make(repo, {"setup.cfg": "[options]\ninstall_requires = file: up/secret.txt\n"})
+    with pytest.raises(BadInput) as e:
+        read_project(repo)
+    assert "OUROSECRET" not in str(e.value)
+    make(repo, {"setup.cfg": "[options]\ninstall_requires = file: reqs/base.txt\n", "reqs/base.txt": "six\n"})
+    assert "reqs/base.txt" in read_project(repo).deps.requirement_files
+
+
+def test_the_reader_reads_nothing_through_a_link_and_no_special_file(tmp_path):
+    from ouro.sandbox.project import ProjectFiles
+
+    outside = make(tmp_path / "outside", {"pyproject.toml": "[project]\nname = 'x'\ndependencies = ['evil']\n",
+                                          "requirements.txt": "evil\n"})
+    repo = make(tmp_path / "repo", {"ok.txt": "fine\n"})
+    os.symlink(outside / "pyproject.toml", repo / "pyproject.toml")
+    os.symlink(outside, repo / "requirements")
+    os.symlink("/dev/zero", repo / "setup.py")
+    os.mkfifo(repo / "tox.ini")
+    files = ProjectFiles(repo)
+    assert files.text("ok.txt") == "fine\n"
+    for rel in ("pyproject.toml", "requirements/requirements.txt", "setup.py", "tox.ini", "../outside/requirements.txt",
+                str(outside / "requirements.txt")):
+        assert files.read(rel) is None, rel
+    big = repo / "big.txt"
+    big.write_bytes(b"x" * ((1 << 20) + 1))
+    assert files.read("big.txt") is None
+    deps = read_project(repo).deps   # nothing of the links is read: no dependencies at all
+    assert deps.empty, deps
+
+
+# ------------------------------------------------------------------ tox
+
+def test_common_tox_forms(tmp_path):
+    repo = make(tmp_path, {
+        "tox.ini": textwrap.dedent("""
+            [tox]
+            envlist = py{36,37,38}-django{22,30}, lint
+            [base]
+            deps = attrs
+            [testenv]
+            deps =
+                {[base]deps}
+                py{36,37}: mock
+                py38-django30: Django>=3.0,<3.1
+                django22: Django>=2.2,<2.3
+                !py36: six
+                -cconstraints.txt
+                -c {toxinidir}/constraints.txt
+                -e .[test]
+                -rci/test.txt
+                {posargs}
+                py38: -r ci/py38.txt
+                git+https://example.org/evil.git
+            [testenv:lint]
+            deps = flake8
+        """),
+        "constraints.txt": "attrs<24\n",
+        "ci/test.txt": "pytest-mock\n",
+        "ci/py38.txt": "freezegun\n",
+        "setup.py": "from setuptools import setup\nsetup(name='t')\n",
+    })
+    with pytest.raises(ExternalDependency, match="tox.ini"):   # a VCS URL is still refused
+        read_project(repo)
+    make(repo, {"tox.ini": (repo / "tox.ini").read_text().replace("git+https://example.org/evil.git", "??? not a req")})
+    spec = read_project(repo)
+    assert spec.python.tested == ((3, 6), (3, 7), (3, 8))
+    deps = spec.deps
+    assert deps.tox_envs[:2] == ("py36-django22", "py36-django30") and len(deps.tox_envs) == 7
+    assert deps.select((3, 7)) == ["attrs", "mock", "Django>=2.2,<2.3", "six"]   # py37-django22, the first for 3.7
+    assert deps.select((3, 6)) == ["attrs", "mock", "Django>=2.2,<2.3"]
+    assert deps.select((3, 8)) == ["attrs", "Django>=2.2,<2.3", "six"]          # py38-django22 comes first
+    assert deps.select((3, 11)) == ["attrs", "six"]                             # no environment: just py311
+    assert deps.select((3, 8), "constraint") == ["constraints.txt", "constraints.txt"]
+    assert deps.files((3, 7)) == ["ci/test.txt"] and deps.files((3, 8)) == ["ci/test.txt", "ci/py38.txt"]
+    assert deps.project and "test" in deps.extras
+    notes = " | ".join(deps.notes)
+    assert "{posargs}" in notes and "??? not a req" in notes and "flake8" not in " ".join(deps.select((3, 8)))
+
+
+def test_an_environment_with_deps_of_its_own_replaces_testenv_deps(tmp_path):
+    repo = make(tmp_path, {"tox.ini": "[tox]\nenvlist = py37, py38\n[testenv]\ndeps = pytest<5\n"
+                                      "[testenv:py38]\ndeps =\n  {[testenv]deps}\n  mock\n"})
+    deps = read_project(repo).deps
+    assert deps.select((3, 7)) == ["pytest<5"]
+    assert deps.select((3, 8)) == ["pytest<5", "mock"]
+
+
+def test_pins_are_what_the_project_names_with_a_version(tmp_path):
+    repo = make(tmp_path, {"requirements-test.txt": "pytest==4.6.11\nmock\n", "requirements.txt": "Six>=1\n",
+                           "tox.ini": "[testenv]\ndeps = pytest-cov\n"})
+    deps = read_project(repo, deps=("PyTest-Mock==3.0",)).deps
+    assert deps.pinned == ("pytest", "six")
+    assert deps.user_names() == {"pytest-mock"} and deps.strings((3, 11))[-1] == "PyTest-Mock==3.0"
+
+
+def test_debian_suites_are_offered_only_when_built_or_buildable(tmp_path, monkeypatch):
+    from ouro.sandbox import images, pythons
+
+    monkeypatch.setenv("OURO_CACHE", str(tmp_path / "cache"))
+    (images.rootfs_path("trixie") / "usr/bin").mkdir(parents=True)
+    (images.rootfs_path("trixie") / "usr/bin/python3").write_text("")
+    monkeypatch.setattr(images.os, "geteuid", lambda: 1000)           # not root: debootstrap cannot run
+    assert images.usable_suites("bwrap") == {"bookworm": "default", "trixie": "built"}
+    monkeypatch.setattr(images.os, "geteuid", lambda: 0)
+    monkeypatch.setattr(images.shutil, "which", lambda name: "/usr/sbin/" + name)
+    monkeypatch.setattr(pythons, "reachable", lambda *a, **k: (False, "no mirror"))
+    assert images.usable_suites("bwrap") == {"bookworm": "default", "trixie": "built"}
+    monkeypatch.setattr(pythons, "reachable", lambda *a, **k: (True, "answers"))
+    assert images.usable_suites("bwrap") == {"bookworm": "default", "bullseye": "buildable", "trixie": "built"}
+    need = PythonNeed(exact=(3, 9))
+    host39 = Offer("host", (3, 9), "/py/3.9.18", "3.9.18", "pyenv")
+    usable = ("bookworm", "trixie")
+    assert choose(need, [o for o in OFFERS if o.source != "host" and (o.source != "debian" or o.name in usable)]
+                  + [host39])[0] == host39
