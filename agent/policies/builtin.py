@@ -44,10 +44,22 @@ def evidence_boosts(messages: list[str]) -> dict[str, float]:
         if re.search(r"NoneType|\bNone\b", msg):
             up(["missing_return"], 3.0)
             up(["misplaced_return"], 1.5)
+        if "NoneType" in msg or "ZeroDivisionError" in msg:   # a case the code does not guard against
+            up(["add_guard", "guard_return"], 1.5)
         if "IndexError" in msg or "out of range" in msg:
             up([*_OFF_BY_ONE], 1.5)
+            up(["add_guard", "guard_return"], 1.5)
         if "TypeError" in msg and "argument" in msg:
             up(["swap_arguments", "wrong_default"], 1.5)
+        if "NameError" in msg:   # a name defined nowhere: a rename's leftover or a typo
+            up(["wrong_variable"], 2.0)
+        if "AttributeError" in msg:
+            up(["wrong_attribute", "method_call"], 1.5)
+        if "RecursionError" in msg or "maximum recursion" in msg:   # a recursion that does not shrink or stop
+            up(["slice_argument", "compare_constant", "argument_off_by_one"], 1.5)
+        if "TypeError" in msg and re.search(r"not supported between|unsupported operand|can only concatenate|"
+                                            r"must be str|object is not (subscriptable|iterable|callable)", msg):
+            up(["wrap_call", "unwrap_call"], 1.5)   # a value of the wrong type: converted or measured
         ea = expected_actual(msg)
         numbers = _numbers(ea) if ea else None
         if numbers:
