@@ -13,6 +13,7 @@ from __future__ import annotations
 import ast
 import bisect
 import builtins
+import functools
 import hashlib
 import re
 from dataclasses import dataclass, field
@@ -560,6 +561,7 @@ def _edit_distance(a: str, b: str) -> int:
     return d[len(a)][len(b)]
 
 
+@functools.lru_cache(maxsize=65536)
 def name_similarity(a: str, b: str) -> float:
     """How alike two identifiers look, as a weight: 2.0 when one is a typo of the other (edit
     distance 1, or 2 for long names), a prefix of it, or contained in it (`total` /
@@ -615,10 +617,14 @@ def _attribute_users(ctx: _Ctx, node: ast.AST, attr: str) -> list[str]:
     """Names that appear as `NAME.attr` in the function around node, in order of appearance,
     and `self` in a method of a class that has the field."""
     fn = ctx.function_of(node)
-    out: dict[str, None] = {}
-    for sub in ast.walk(fn if fn is not None else ctx.tree):
-        if isinstance(sub, ast.Attribute) and sub.attr == attr and isinstance(sub.value, ast.Name):
-            out.setdefault(sub.value.id, None)
+    key = ("attr_users", id(fn))
+    if key not in ctx.scope_cache:
+        users: dict[str, dict[str, None]] = {}
+        for sub in ast.walk(fn if fn is not None else ctx.tree):
+            if isinstance(sub, ast.Attribute) and isinstance(sub.value, ast.Name):
+                users.setdefault(sub.attr, {}).setdefault(sub.value.id, None)
+        ctx.scope_cache[key] = users
+    out = dict(ctx.scope_cache[key].get(attr, {}))
     cls = ctx.parents.get(fn) if fn is not None else None
     if isinstance(cls, ast.ClassDef) and attr in _class_fields(ctx).get(cls.name, {}) and fn.args.args \
             and fn.args.args[0].arg == "self":
@@ -996,7 +1002,9 @@ def _sibling_copies(node: ast.AST, ctx: _Ctx) -> Iterator[Edit]:
     if len(branches) < 2:
         return
     fn = ctx.function_of(node)
-    idle = _idle_counters(ctx, fn) if fn is not None else []
+    if ("idle", id(fn)) not in ctx.scope_cache:
+        ctx.scope_cache[("idle", id(fn))] = _idle_counters(ctx, fn) if fn is not None else []
+    idle = ctx.scope_cache[("idle", id(fn))]
     for target in ([mine] if mine is not None else branches):
         have = {_norm(ctx, st) for st in target}
         last = target[-1]
@@ -1197,8 +1205,27 @@ def _wrap_weight(uses: dict[str, set], text: str, here: str) -> float:
     return 0.6 if here in uses else 0.45
 
 
-# builtins that commonly wrap a value someone forgot to convert or measure
-_WRAPPERS = ("len", "int", "str", "list", "abs", "sorted")
+def _role_wrappers(node: ast.AST, ctx: _Ctx) -> list[tuple[str, float]]:
+    """Builtin conversions that fit what the value is used for: a key looked up or compared with
+    text is normalized (`.lower()`, `.strip()`, `str()`, `int()`); a number compared or computed
+    with is measured or converted (`len()`, `int()`, `float()`, `abs()`); what a loop walks is
+    ordered or copied (`sorted()`, `list()`, `reversed()`)."""
+    parent = ctx.parents.get(node)
+    if isinstance(parent, ast.Compare):
+        ops = parent.ops
+        others = [parent.left, *parent.comparators]
+        if any(isinstance(o, (ast.In, ast.NotIn)) for o in ops) and node is parent.left or any(
+                isinstance(x, (ast.Constant, ast.JoinedStr)) and isinstance(getattr(x, "value", ""), str) for x in others):
+            return [("{}.lower()", 0.4), ("{}.strip()", 0.35), ("str({})", 0.3), ("int({})", 0.3)]
+        if any(isinstance(o, (ast.Lt, ast.LtE, ast.Gt, ast.GtE)) for o in ops):
+            return [("len({})", 0.4), ("int({})", 0.35), ("float({})", 0.3), ("abs({})", 0.3)]
+    if isinstance(parent, ast.Subscript) and parent.slice is node:
+        return [("{}.lower()", 0.35), ("int({})", 0.35), ("str({})", 0.3)]
+    if isinstance(parent, (ast.BinOp, ast.AugAssign)) or isinstance(parent, ast.UnaryOp) and isinstance(parent.op, ast.USub):
+        return [("len({})", 0.4), ("int({})", 0.35), ("float({})", 0.3), ("abs({})", 0.3)]
+    if isinstance(parent, (ast.For, ast.comprehension)) and parent.iter is node:
+        return [("sorted({})", 0.4), ("list({})", 0.3), ("reversed({})", 0.3)]
+    return [("len({})", 0.35), ("str({})", 0.3), ("int({})", 0.3), ("list({})", 0.3)]
 
 
 def _wrappable(node: ast.AST, ctx: _Ctx) -> bool:
@@ -1263,8 +1290,8 @@ def t_wrap_call(node: ast.AST, ctx: _Ctx) -> Iterator[Edit]:
             out[f"{name}({text})"] = _wrap_weight(uses, text, here)
     for name, uses in methods.items():
         out.setdefault(f"{_wrap(text)}.{name}()", _wrap_weight(uses, text, here))
-    for name in _WRAPPERS:
-        out.setdefault(f"{name}({text})", 0.35)
+    for pattern, w in _role_wrappers(node, ctx):
+        out.setdefault(pattern.format(_wrap(text) if pattern.startswith("{}") else text), w)
     parent = ctx.parents.get(node)
     if isinstance(parent, ast.Call) and isinstance(parent.func, ast.Name):
         out = {k: w for k, w in out.items() if not k.startswith(parent.func.id + "(")}   # not int(int(x))
@@ -1273,7 +1300,7 @@ def t_wrap_call(node: ast.AST, ctx: _Ctx) -> Iterator[Edit]:
     again = text in seen
     seen.add(text)
     s, e = ctx.src.span(node)
-    for new, w in sorted(out.items(), key=lambda kv: -kv[1])[:4]:
+    for new, w in sorted(out.items(), key=lambda kv: -kv[1])[:5]:
         yield (s, e, new, w * (0.7 if again else 1.0))
 
 
@@ -1326,9 +1353,13 @@ def t_literal_to_name(node: ast.Constant, ctx: _Ctx) -> Iterator[Edit]:
         for n in _scope_names(ctx, node):
             if _BOOLISH.search(n.lower()):
                 names.setdefault(n, 1.2)
+        # a flag the function computes but never tests nor returns was computed to be returned
+        decides = {x.id for sub in ast.walk(fn) if isinstance(sub, (ast.If, ast.While, ast.IfExp, ast.Return, ast.Assert))
+                   for x in ast.walk(sub.test if hasattr(sub, "test") else sub) if isinstance(x, ast.Name)}
         for n, w in names.items():
-            yield (s, e, n, w)
-            yield (s, e, f"not {n}", 0.5 * w)
+            yield (s, e, n, w * (2.0 if n not in decides else 1.0))
+        if names:
+            return
         compares = []
         for sub in ast.walk(fn):
             if isinstance(sub, ast.Compare) and sub.lineno < node.lineno and sub.end_lineno == sub.lineno:
@@ -1379,6 +1410,9 @@ def _none_checked(ctx: _Ctx, node: ast.AST) -> set[str]:
     out: set[str] = set()
     if fn is None:
         return out
+    if ("none", id(fn)) in ctx.scope_cache:
+        return ctx.scope_cache[("none", id(fn))]
+    ctx.scope_cache[("none", id(fn))] = out
     a = fn.args
     positional = [*a.posonlyargs, *a.args]
     for p, d in [*zip(positional[len(positional) - len(a.defaults):], a.defaults), *zip(a.kwonlyargs, a.kw_defaults)]:
@@ -1593,45 +1627,50 @@ def _is_sequence(ctx: _Ctx, fn: ast.AST, name: str) -> bool:
     return name in ctx.scope_cache[key]
 
 
-_CMP_OPS = {"<": lambda x, c: x < c, "<=": lambda x, c: x <= c, ">": lambda x, c: x > c, ">=": lambda x, c: x >= c,
-            "==": lambda x, c: x == c, "!=": lambda x, c: x != c}
-
-
 def t_compare_constant(node: ast.Compare, ctx: _Ctx) -> Iterator[Edit]:
-    """A comparison with a constant whose operator and constant are both wrong, or whose `==`
-    should be an order (`n == 1` -> `n <= 0`, `n == 0` -> `n <= 0`): base cases that miss the
-    inputs below them (Pan et al.: an if condition changed, IF-CC, in 5.6-18.6% of fixes).
-    Variants that mean the same on integers (`n < 1`, `n <= 0`) are offered once, and none that
-    compare_swap or constant_off_by_one offer already."""
+    """An equality with a constant that should be an order, the constant moved with it:
+    `n == 1` -> `n <= 0` or `n <= 1`, `while n != 0` -> `while n > 0`: base cases and stop
+    conditions that miss the inputs below them and recurse or loop forever (Pan et al.: an if
+    condition changed, IF-CC, in 5.6-18.6% of fixes). When the function counts the compared
+    name down (calls itself with `n - 1`, `n -= 1`), the `<=` forms come first; counted up, the
+    `>=` forms. Variants that mean the same on integers are offered once (`n < 1` is `n <= 0`)."""
     if len(node.ops) != 1:
         return
     op = _CMP.get(type(node.ops[0]))
     right = node.comparators[0]
     neg = isinstance(right, ast.UnaryOp) and isinstance(right.op, ast.USub) and _int_const(right.operand)
-    if op not in _CMP_OPS or not (_int_const(right) or neg):
+    if op not in ("==", "!=") or not (_int_const(right) or neg):
         return
     c = -right.operand.value if neg else right.value
-    xs = range(c - 3, c + 4)
-
-    def table(o, k):
-        return tuple(_CMP_OPS[o](x, k) for x in xs)
-
-    # what one edit already reaches: the operator swapped, or the constant moved by one
-    taken = {table(op, c), *(table(o, c) for o in _CMP_SWAPS.get(op, [])), table(op, c - 1), table(op, c + 1)}
+    if op == "==":
+        variants = [("<=", c), ("<=", c - 1), (">=", c), (">=", c + 1)]
+    else:
+        variants = [(">", c), ("<", c)]
+    direction = _counting(ctx, node, ctx.src.seg(node.left))
     s = ctx.src.span(node.left)[1]
     e = ctx.src.span(node)[1]
-    gap = ctx.src.get(s, ctx.src.span(node.comparators[0])[0])
+    gap = ctx.src.get(s, ctx.src.span(right)[0])
     lead = gap[:len(gap) - len(gap.lstrip())]
-    out = []
-    for o in ("<=", ">=", "<", ">", "==", "!="):
-        for k in (c - 1, c, c + 1):
-            t = table(o, k)
-            if t in taken:
-                continue
-            taken.add(t)
-            w = 1.0 if op in ("==", "!=") and o in ("<=", ">=", "<", ">") else 0.6
-            out.append((s, e, f"{lead}{o} {k}", w))
-    yield from out[:6]
+    for o, k in variants:
+        down = o.startswith("<") if op == "==" else o == ">"
+        w = 1.0 if direction == 0 else 1.3 if (direction < 0) == down else 0.6
+        yield (s, e, f"{lead}{o} {k}", w)
+
+
+def _counting(ctx: _Ctx, node: ast.AST, text: str) -> int:
+    """-1 when the function counts `text` down (recurses on `text - k`, `text -= k`), +1 up, 0 unknown."""
+    fn = ctx.function_of(node)
+    if fn is None:
+        return 0
+    for sub in ast.walk(fn):
+        arith = None
+        if isinstance(sub, ast.Call) and getattr(sub.func, "id", getattr(sub.func, "attr", None)) == fn.name:
+            arith = [a for a in sub.args if isinstance(a, ast.BinOp) and ctx.src.seg(a.left) == text]
+        elif isinstance(sub, ast.AugAssign) and ctx.src.seg(sub.target) == text:
+            return -1 if isinstance(sub.op, ast.Sub) else 1 if isinstance(sub.op, ast.Add) else 0
+        if arith:
+            return -1 if isinstance(arith[0].op, ast.Sub) else 1 if isinstance(arith[0].op, ast.Add) else 0
+    return 0
 
 
 # template name -> (node types, function)
