@@ -591,3 +591,31 @@ def test_no_family_floods_a_line():
     assert worst <= 40, sorted(((n, k) for k, n in counts.items()), reverse=True)[:5]
     for c in generate("m.py", src, list(range(6, 13))):
         ast.parse(c.new_source)
+
+
+def test_the_learned_ranker_scores_the_new_families():
+    """The bundled checkpoint predates these templates: their names map to the unknown id and
+    the ranker still scores them (finite, in [0, 1]), with the prior it reads from PRIORS."""
+    from ouro.improvers.learn.adapter import BUNDLED, LearnedRanker
+    from ouro.improvers.learn.features import TEMPLATE_IDS
+
+    src = _src('''
+        def summary(items, limit=None, strict=False):
+            out = []
+            for it in items:
+                if it.price > limit:
+                    out.append(str(it.name) + ":" + it.kind)
+                out.insert(len(out), it.kind)
+            if out == 1:
+                return False
+            return summary(items, limit) + [len(out)]
+    ''')
+    cands = generate("m.py", src, list(range(1, 11)))
+    new = {"argument_off_by_one", "compare_constant", "add_guard", "guard_return", "wrap_call", "unwrap_call",
+           "literal_shape", "literal_to_name", "slice_argument"}
+    assert new <= {c.template for c in cands}
+    assert all(TEMPLATE_IDS.get(name, 0) == 0 for name in new)
+    loc = Localization([Suspicious("m.py", ln, 1.0 / ln) for ln in range(1, 11)], [])
+    scores = LearnedRanker(BUNDLED)(cands, {"issue": "", "base_files": {"m.py": src}, "node_files": {},
+                                           "target_tests": [], "localization": loc})
+    assert len(scores) == len(cands) and all(0.0 <= s <= 1.0 for s in scores)
