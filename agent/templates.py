@@ -360,9 +360,12 @@ def t_index_off_by_one(node: ast.Subscript, ctx: _Ctx) -> Iterator[Edit]:
     and an offset that sits on the wrong element (`grid[r, c - 1]` -> `grid[r - 1, c]`)."""
     if isinstance(node.slice, ast.Tuple):
         elts = [x for x in node.slice.elts if not isinstance(x, ast.Slice)]
+        # where one coordinate already carries an offset, the likelier slip is which one it is on
+        moved = list(_moved_offsets(ctx, node.slice.elts))
         for x in elts:
-            yield from _plus_minus(ctx, x)
-        yield from _moved_offsets(ctx, node.slice.elts)
+            for edit in _plus_minus(ctx, x):
+                yield (*edit[:3], 0.7 if moved else 1.0)
+        yield from moved
     elif not isinstance(node.slice, ast.Slice):
         yield from _plus_minus(ctx, node.slice)
 
@@ -395,7 +398,7 @@ def _moved_offsets(ctx: _Ctx, elts: list[ast.AST]) -> Iterator[Edit]:
             out = pieces[0]
             for k in range(1, len(elts)):
                 out += ctx.src.get(ctx.src.span(elts[k - 1])[1], ctx.src.span(elts[k])[0]) + pieces[k]
-            yield (start, end, out, 1.3)
+            yield (start, end, out, 2.0)
 
 
 def t_argument_off_by_one(node: ast.Call, ctx: _Ctx) -> Iterator[Edit]:
@@ -1007,15 +1010,6 @@ def _sibling_copies(node: ast.AST, ctx: _Ctx) -> Iterator[Edit]:
     idle = ctx.scope_cache[("idle", id(fn))]
     for target in ([mine] if mine is not None else branches):
         have = {_norm(ctx, st) for st in target}
-        last = target[-1]
-        jump = isinstance(last, (ast.Return, ast.Break, ast.Continue, ast.Raise))
-        indent = ctx.src.indent_of(target[0].lineno)
-        if jump:
-            at = ctx.src.line_starts[last.lineno - 1]
-            place = lambda text: (at, at, f"{indent}{text}\n")  # noqa: E731
-        else:
-            at = ctx.src.span(last)[1]
-            place = lambda text: (at, at, f"\n{indent}{text}")  # noqa: E731
         for other in branches:
             if other is target:
                 continue
@@ -1027,12 +1021,24 @@ def _sibling_copies(node: ast.AST, ctx: _Ctx) -> Iterator[Edit]:
                 text = ctx.src.seg(st)
                 if _norm(ctx, st) in have:
                     continue
-                yield (*place(text), 1.6)
+                yield (*_at_block_end(ctx, target, text), 1.6)
                 if isinstance(st, ast.AugAssign) and isinstance(st.target, ast.Name):
                     rest = ctx.src.get(ctx.src.span(st.target)[1], ctx.src.span(st)[1])
                     for name in idle:
                         if name != st.target.id:
-                            yield (*place(name + rest), 2.0)
+                            yield (*_at_block_end(ctx, target, name + rest), 2.0)
+
+
+def _at_block_end(ctx: _Ctx, block: list[ast.stmt], text: str) -> Edit:
+    """Insert a statement at the end of a block, before the `return`/`break`/`continue`/`raise`
+    that ends it (a statement after a jump never runs)."""
+    last = block[-1]
+    indent = ctx.src.indent_of(block[0].lineno)
+    if isinstance(last, (ast.Return, ast.Break, ast.Continue, ast.Raise)):
+        at = ctx.src.line_starts[last.lineno - 1]
+        return (at, at, f"{indent}{text}\n")
+    at = ctx.src.span(last)[1]
+    return (at, at, f"\n{indent}{text}")
 
 
 def _missing_loop_step(node: ast.While, ctx: _Ctx) -> Iterator[Edit]:
@@ -1046,16 +1052,8 @@ def _missing_loop_step(node: ast.While, ctx: _Ctx) -> Iterator[Edit]:
     up = isinstance(test.ops[0], (ast.Lt, ast.LtE))
     for side, rising in ((test.left, up), (test.comparators[0], not up)):
         if isinstance(side, ast.Name) and side.id not in assigned:
-            last = node.body[-1]
-            indent = ctx.src.indent_of(node.body[0].lineno)
-            if isinstance(last, (ast.Continue, ast.Break, ast.Return)):
-                at = ctx.src.line_starts[last.lineno - 1]
-                edit = lambda text: (at, at, f"{indent}{text}\n")  # noqa: E731
-            else:
-                at = ctx.src.span(last)[1]
-                edit = lambda text: (at, at, f"\n{indent}{text}")  # noqa: E731
-            yield (*edit(f"{side.id} += 1"), 1.6 if rising else 0.5)
-            yield (*edit(f"{side.id} -= 1"), 0.5 if rising else 1.6)
+            yield (*_at_block_end(ctx, node.body, f"{side.id} += 1"), 1.6 if rising else 0.5)
+            yield (*_at_block_end(ctx, node.body, f"{side.id} -= 1"), 0.5 if rising else 1.6)
 
 
 _METHOD_CONFUSIONS = [
@@ -1214,7 +1212,7 @@ def _role_wrappers(node: ast.AST, ctx: _Ctx) -> list[tuple[str, float]]:
     if isinstance(parent, ast.Compare):
         ops = parent.ops
         others = [parent.left, *parent.comparators]
-        if any(isinstance(o, (ast.In, ast.NotIn)) for o in ops) and node is parent.left or any(
+        if (any(isinstance(o, (ast.In, ast.NotIn)) for o in ops) and node is parent.left) or any(
                 isinstance(x, (ast.Constant, ast.JoinedStr)) and isinstance(getattr(x, "value", ""), str) for x in others):
             return [("{}.lower()", 0.4), ("{}.strip()", 0.35), ("str({})", 0.3), ("int({})", 0.3)]
         if any(isinstance(o, (ast.Lt, ast.LtE, ast.Gt, ast.GtE)) for o in ops):
@@ -1239,8 +1237,6 @@ def _wrappable(node: ast.AST, ctx: _Ctx) -> bool:
         return False
     if any(isinstance(a, (ast.Raise, ast.Assert, ast.JoinedStr, ast.FormattedValue)) for a in ctx.ancestors(node)):
         return False   # an exception's message, an f-string's pieces: not values the code computes with
-    if isinstance(node, ast.Call) and _constructs(node, ctx):
-        return False
     if isinstance(parent, ast.Call) and parent.func is node:
         return False
     if isinstance(parent, (ast.Attribute, ast.Subscript)) and parent.value is node:
@@ -1304,7 +1300,7 @@ def t_wrap_call(node: ast.AST, ctx: _Ctx) -> Iterator[Edit]:
         yield (s, e, new, w * (0.7 if again else 1.0))
 
 
-# calls that are not a value's conversion (printing, type checks, constructors of containers of one)
+# calls that do not convert a value (output, introspection, iteration helpers that change its shape)
 _NEVER_WRAP = {"print", "isinstance", "type", "id", "hash", "iter", "next", "super", "vars", "dir", "repr",
                "callable", "delattr", "input", "open", "exit", "quit", "setattr", "hasattr", "getattr", "range",
                "enumerate", "zip", "cls", "locals", "globals", "compile", "eval", "exec"}
@@ -1320,7 +1316,7 @@ def t_unwrap_call(node: ast.Call, ctx: _Ctx) -> Iterator[Edit]:
     f = node.func
     s, e = ctx.src.span(node)
     if isinstance(f, ast.Name) and len(node.args) == 1 and not isinstance(node.args[0], ast.Starred):
-        if f.id == getattr(ctx.function_of(node), "name", None) or f.id in _NEVER_WRAP or f.id in ("range", "enumerate", "zip"):
+        if f.id == getattr(ctx.function_of(node), "name", None) or f.id in _NEVER_WRAP:
             return
         yield (s, e, _wrap(ctx.src.seg(node.args[0])) if isinstance(parent, (ast.Attribute, ast.Subscript, ast.BinOp)) else ctx.src.seg(node.args[0]))
     elif isinstance(f, ast.Attribute) and not node.args:
@@ -1587,10 +1583,17 @@ def t_literal_shape(node: ast.AST, ctx: _Ctx) -> Iterator[Edit]:
         a = fn.args
         params = [p.arg for p in [*a.posonlyargs, *a.args, *a.kwonlyargs] if p.arg not in ("self", "cls")]
         w = 1.2 if _appended_to(ctx, node) else 0.5
-        kind = "set" if isinstance(node, ast.Set) or getattr(getattr(node, "func", None), "id", "") == "set" else \
-            "tuple" if isinstance(node, ast.Tuple) or getattr(getattr(node, "func", None), "id", "") == "tuple" else "list"
+        maker = ctx.src.seg(node.func) if isinstance(node, ast.Call) else ""
         for p in params[:3]:
-            yield (s, e, {"set": f"{{{p}}}", "tuple": f"({p},)", "list": f"[{p}]"}[kind], w)
+            if isinstance(node, ast.Set) or maker == "set":
+                one = f"{{{p}}}"
+            elif isinstance(node, ast.Tuple) or maker == "tuple":
+                one = f"({p},)"
+            elif maker in ("", "list"):
+                one = f"[{p}]"
+            else:
+                one = f"{maker}([{p}])"   # deque() -> deque([start])
+            yield (s, e, one, w)
         if isinstance(parent, ast.Return):
             yield (s, e, "None", 0.5)
 
