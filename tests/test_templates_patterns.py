@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import random
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -539,7 +540,17 @@ def test_similar_names_come_before_the_long_tail():
             return totals / count if count else 0.0
     ''')
     fixes = _fixes(src, "return totals", "wrong_variable", "average([1, 2, 3], None) == 2")
-    assert [c.after for c in fixes] == ["total"] and fixes[0].weight > 1
+    assert [c.after for c in fixes] == ["total"]
+    in_scope = _src('''
+        def mean_price(prices):
+            total = sum(prices)
+            n = len(prices)
+            total_count = 0
+            return total_count / n
+    ''')
+    weights = {c.after: c.weight for c in generate("m.py", in_scope, [5])
+               if c.template == "wrong_variable" and c.before == "total_count"}
+    assert weights["total"] > weights["prices"] == weights["n"]   # the look-alike first, then the long tail
 
 
 def test_a_name_that_exists_nowhere_is_replaced_by_the_defined_names_that_look_like_it():
@@ -619,3 +630,40 @@ def test_the_learned_ranker_scores_the_new_families():
     scores = LearnedRanker(BUNDLED)(cands, {"issue": "", "base_files": {"m.py": src}, "node_files": {},
                                            "target_tests": [], "localization": loc})
     assert len(scores) == len(cands) and all(0.0 <= s <= 1.0 for s in scores)
+
+
+# -- the suite of repositories written for these families (bench/suites/patterns) ------------------
+
+PATTERN_SUITE = sorted(p.parent for p in (Path(__file__).resolve().parents[1] / "bench" / "suites" / "patterns").glob("*/task.toml"))
+
+
+def test_the_pattern_suite_is_well_formed():
+    from test_repos_wellformed import REQUIRED_KEYS, SOURCE_REFERENCE, _changed_paths, _load_task
+
+    assert 6 <= len(PATTERN_SUITE) <= 10
+    for task_dir in PATTERN_SUITE:
+        task = _load_task(task_dir)
+        assert task["id"] == task_dir.name and all(isinstance(task.get(k), t) for k, t in REQUIRED_KEYS.items())
+        issue = (task_dir / "ISSUE.md").read_text()
+        assert "solution" not in issue.lower() and not SOURCE_REFERENCE.search(issue.replace("app.py", "")), task_dir.name
+        diff = (task_dir / "solution.diff").read_text()
+        changed = [ln for ln in diff.splitlines() if ln.startswith(("+", "-")) and not ln.startswith(("+++", "---"))]
+        assert len(_changed_paths(diff)) == 1 and len(changed) <= 2, task_dir.name   # a one-line bug
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("task_dir", PATTERN_SUITE, ids=[d.name for d in PATTERN_SUITE])
+def test_each_pattern_task_fails_on_its_bug_and_passes_with_its_fix(task_dir, tmp_path):
+    import shutil
+
+    from test_repos_wellformed import _apply, _load_task, _run
+
+    task = _load_task(task_dir)
+    work = tmp_path / "repo"
+    shutil.copytree(task_dir / "repo", work, ignore=shutil.ignore_patterns("__pycache__", ".pytest_cache"))
+    shutil.copytree(task_dir / task["hidden_tests"], work, dirs_exist_ok=True)
+    assert _run(task["test_cmd"], work, 120).returncode == 1
+    assert _run(task["hidden_test_cmd"], work, 120).returncode == 1
+    _apply(task_dir / "solution.diff", work)
+    assert _run(task["test_cmd"], work, 120).returncode == 0
+    assert _run(task["hidden_test_cmd"], work, 120).returncode == 0
