@@ -17,6 +17,7 @@ for the files its edits changed), "target_tests" and "localization"
 from __future__ import annotations
 
 import re
+import zlib
 from typing import Callable
 
 from ouro.agent.policies.base import Proposal
@@ -125,6 +126,7 @@ class BuiltinPolicy:
         self._loc_score: dict[tuple[str, int], float] = {}
         self._top_root: float | None = None
         self._relocalized: dict[tuple[str, ...], object] = {}
+        self._tie_salt: float | None = None
 
     # -- candidate generation -------------------------------------------------------------
     def _localization(self, node, ctx):
@@ -171,14 +173,19 @@ class BuiltinPolicy:
         else:
             variants = variant_counts(cands)
             model_scores = [spread_prior(c.template, variants[(c.file, c.line, c.template)]) for c in cands]
+        if self._tie_salt is None:
+            self._tie_salt = ctx.rng.random()
         out = []
         for c, m in zip(cands, model_scores):
-            # ties broken by the seeded rng: a different --seed explores a different order
             # a learned ranker that already weighs suspiciousness is not multiplied by it twice
             loc = 1.0 if getattr(self.ranker, "includes_localization", False) else loc_score.get((c.file, c.line), 0.1)
             score = loc * float(m) * evidence.get(c.template, 1.0) * c.weight
             score *= issue_boost(c, issue_words)
-            out.append((score, ctx.rng.random(), c))
+            # ties broken by the seed and the edit itself, not by its place in the list: a different
+            # --seed explores a different order, and a template added or removed does not reshuffle
+            # the ties among the others' candidates
+            tie = zlib.crc32(f"{self._tie_salt}|{c.file}|{c.line}|{c.template}|{c.before}|{c.after}".encode()) / 2 ** 32
+            out.append((score, tie, c))
         return out
 
     # -- the Policy protocol --------------------------------------------------------------
