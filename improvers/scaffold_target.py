@@ -27,6 +27,8 @@ TEMPLATE_WEIGHTS = {
     "missing_return": 0.6, "misplaced_return": 0.5, "wrong_constant": 0.6, "delete_statement": 0.35,
     "insert_statement": 0.3, "method_call": 0.55, "wrong_default": 0.5, "unary_remove": 0.5,
     "wrong_attribute": 0.55, "assign_update": 0.3, "break_continue": 0.45,
+    "wrap_call": 0.5, "unwrap_call": 0.3, "add_guard": 0.5, "guard_return": 0.3, "literal_shape": 0.45,
+    "compare_constant": 0.4, "argument_off_by_one": 0.45, "slice_argument": 0.3, "literal_to_name": 0.3,
 }
 DEFAULT_WEIGHT = 0.3
 # A template offering many variants at one line (every other variable in scope) spreads its

@@ -15,6 +15,7 @@ candidates a node generates.
 from __future__ import annotations
 
 import re
+import zlib
 
 from ouro.agent.policies.base import Policy, RankContext, Ranker
 from ouro.agent.selfdebug import expected_actual
@@ -40,10 +41,22 @@ def evidence_boosts(messages: list[str]) -> dict[str, float]:
         if re.search(r"NoneType|\bNone\b", msg):
             up(["missing_return"], 3.0)
             up(["misplaced_return"], 1.5)
+        if "NoneType" in msg or "ZeroDivisionError" in msg:   # a case the code does not guard against
+            up(["add_guard", "guard_return"], 1.5)
         if "IndexError" in msg or "out of range" in msg:
             up([*_OFF_BY_ONE], 1.5)
+            up(["add_guard", "guard_return"], 1.5)
         if "TypeError" in msg and "argument" in msg:
             up(["swap_arguments", "wrong_default"], 1.5)
+        if "NameError" in msg:   # a name defined nowhere: a rename's leftover or a typo
+            up(["wrong_variable"], 2.0)
+        if "AttributeError" in msg:
+            up(["wrong_attribute", "method_call"], 1.5)
+        if "RecursionError" in msg or "maximum recursion" in msg:   # a recursion that does not shrink or stop
+            up(["slice_argument", "compare_constant", "argument_off_by_one"], 1.5)
+        if "TypeError" in msg and re.search(r"not supported between|unsupported operand|can only concatenate|"
+                                            r"must be str|object is not (subscriptable|iterable|callable)", msg):
+            up(["wrap_call", "unwrap_call"], 1.5)   # a value of the wrong type: converted or measured
         ea = expected_actual(msg)
         numbers = _numbers(ea) if ea else None
         if numbers:
@@ -109,6 +122,7 @@ class BuiltinPolicy(Policy):
         self._loc_score: dict[tuple[str, int], float] = {}
         self._top_root: float | None = None
         self._relocalized: dict[tuple[str, ...], object] = {}
+        self._tie_salt: float | None = None
 
     # -- candidate generation -------------------------------------------------------------
     def _localization(self, node, ctx):
@@ -155,14 +169,19 @@ class BuiltinPolicy(Policy):
         else:
             variants = variant_counts(cands)
             model_scores = [spread_prior(c.template, variants[(c.file, c.line, c.template)]) for c in cands]
+        if self._tie_salt is None:
+            self._tie_salt = ctx.rng.random()
         out = []
         for c, m in zip(cands, model_scores):
-            # ties broken by the seeded rng: a different --seed explores a different order
             # a learned ranker that already weighs suspiciousness is not multiplied by it twice
             loc = 1.0 if self.ranker is not None and self.ranker.includes_localization else loc_score.get((c.file, c.line), 0.1)
             score = loc * float(m) * evidence.get(c.template, 1.0) * c.weight
             score *= issue_boost(c, issue_words)
-            out.append((score, ctx.rng.random(), c))
+            # ties broken by the seed and the edit itself, not by its place in the list: a different
+            # --seed explores a different order, and a template added or removed does not reshuffle
+            # the ties among the others' candidates
+            tie = zlib.crc32(f"{self._tie_salt}|{c.file}|{c.line}|{c.template}|{c.before}|{c.after}".encode()) / 2 ** 32
+            out.append((score, tie, c))
         return out
 
     # -- the Policy protocol --------------------------------------------------------------
