@@ -27,7 +27,7 @@ from typing import Callable
 
 from ouro.agent.policies.base import Policy
 from ouro.agent.selfdebug import explain
-from ouro.agent.state import Node, Observation, Proposal, SearchContext, state_key
+from ouro.agent.state import Node, Observation, OutOfTime, Proposal, SearchContext, state_key
 
 
 @dataclass
@@ -271,7 +271,13 @@ class TreeSearch:
         self.nodes[child.id] = child
         parent.children.append(child.id)
         self.on_event("proposal", {"node": child.id, "parent": parent.id, **prop.to_dict()})
-        obs = self.evaluate(child)
+        try:
+            obs = self.evaluate(child)
+        except OutOfTime:
+            del self.nodes[child.id]      # never judged: not part of the tree
+            parent.children.remove(child.id)
+            self.seen.discard(prop.key)
+            raise
         child.observation = obs
         self.validated += 1
         estimate = self.policy.value_estimate(child, self.ctx)
@@ -310,7 +316,11 @@ class TreeSearch:
             if time.monotonic() - start > self.cfg.time_limit:
                 stopped = "time"
                 break
-            if self.step() is None:
+            try:
+                if self.step() is None:
+                    break
+            except OutOfTime:
+                stopped = "time"
                 break
             if progress:
                 progress(self)

@@ -46,6 +46,11 @@ class Proposal:
                 "line": self.line, "score": round(self.score, 6), "key": self.key, **({"meta": self.meta} if self.meta else {})}
 
 
+class OutOfTime(Exception):
+    """The repair's time limit is reached: the state being validated was not judged (the
+    search stops; nothing about that state is recorded)."""
+
+
 @dataclass
 class Observation:
     """What validating one patch state showed."""

@@ -6,6 +6,11 @@
   what fails is what the repair must fix. Each way this can go wrong has its own error.
 - Validate: a candidate state runs the originally failing tests first (warm worker, fast);
   only if they all pass does the full visible suite run, to count regressions.
+- Time: every run gets a per-test timeout (sandbox/guest/deadline.py) and a timeout for the
+  whole run; a test past its own is a failing test (reason timeout), not a failed run. The
+  reproduce run's per-test limit is `test_timeout` (DEFAULT_TEST_TIMEOUT, --per-test-timeout);
+  later runs derive theirs from what the tests took then (Baseline.per_test_timeout). All of
+  them end by the repair's own deadline (`remaining`).
 """
 from __future__ import annotations
 
@@ -16,10 +21,19 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from ouro.sandbox.core.errors import BadInput, OuroError
-from ouro.agent.state import Observation
+from ouro.sandbox.testrun import pytest_options
+from ouro.agent.state import Observation, OutOfTime
 from ouro.agent.selfdebug import failure_message
 
 DEFAULT_TEST_CMD = "python -m pytest"
+DEFAULT_TEST_TIMEOUT = 10.0   # seconds one test may take in the reproduce run, before durations are known
+
+
+def first_test_timeout(run_timeout: float, setting: float | None = None) -> float:
+    """Each test's limit in a run before any durations are known (reproducing, judging): the
+    setting (--per-test-timeout), but at most half the run's, so that a test that hangs fails
+    and the tests after it still run."""
+    return min(float(setting or DEFAULT_TEST_TIMEOUT), max(1.0, run_timeout / 2))
 
 # Exit codes of the reproduce step (documented in `ouro repair --help`).
 EXIT_NOT_REPRODUCED = 3
@@ -42,8 +56,7 @@ class TestCommand:
         return [a for a in self.pytest_args if not a.startswith("-")]
 
     def options(self) -> list[str]:
-        # Only value-free flags survive when running chosen node ids: "-k EXPR" would filter them.
-        return [a for a in self.pytest_args if a.startswith("-") and a not in ("-k", "-m", "-p", "-c")]
+        return pytest_options(self.pytest_args)
 
 
 def parse_test_cmd(cmd: str | None) -> TestCommand:
@@ -79,26 +92,45 @@ class Baseline:
     seconds: float
     collected: int
     durations: dict[str, float] = field(default_factory=dict)   # nodeid -> seconds in this run
+    timed_out: list[str] = field(default_factory=list)          # failing because they ran past their time
+    test_timeout: float = DEFAULT_TEST_TIMEOUT                  # the reproduce run's per-test limit
+
+    def per_test_timeout(self) -> float:
+        """Each test's limit in later runs: ten times the slowest test that finished (at least
+        a second, at most the reproduce run's limit). A test that still hangs costs that."""
+        from ouro.sandbox.guest.deadline import per_test_timeout   # the guest's rule (imports pytest)
+
+        finished = [d for n, d in self.durations.items() if n not in self.timed_out]
+        return per_test_timeout(max(finished, default=0.0), self.test_timeout)
+
+    def seconds_for(self, tests: list[str] | None) -> float:
+        """What running `tests` (None: all) took, a test that timed out counted as the per-test
+        limit it would run into again."""
+        limit = self.per_test_timeout()
+        return sum(limit if t in self.timed_out else self.durations.get(t, 1.0)
+                   for t in (self.durations if tests is None else tests))
 
     def budget_for(self, tests: list[str] | None, cap: float) -> float:
         """A timeout for running `tests` (None: all): generous against their measured time,
         short enough that a candidate that loops forever costs seconds, not minutes."""
-        spent = sum(self.durations.values()) if tests is None else sum(self.durations.get(t, 1.0) for t in tests)
-        return min(cap, max(8.0, 4 * spent + 6))
+        return min(cap, max(8.0, 4 * self.seconds_for(tests) + 6))
 
 
-def reproduce(run_tests: Callable[..., object], cmd: TestCommand, timeout: float, issue: str = "") -> Baseline:
+def reproduce(run_tests: Callable[..., object], cmd: TestCommand, timeout: float, issue: str = "",
+              test_timeout: float = DEFAULT_TEST_TIMEOUT) -> Baseline:
     """Run the visible suite once (cold, with coverage) and classify what happened.
 
-    run_tests(pytest_args, timeout, coverage) -> sandbox.testrun.TestRun.
+    run_tests(pytest_args, timeout, coverage) -> sandbox.testrun.TestRun, each test limited to
+    test_timeout seconds (a test past it is a failing target like any other).
     """
     t0 = time.monotonic()
     run = run_tests(cmd.pytest_args, timeout, True)
     seconds = time.monotonic() - t0
     reason = getattr(run.exec.reason, "value", str(run.exec.reason))
     if reason == "timeout":
-        raise ReproduceError(f"the tests did not finish within {timeout:g}s (a test hangs?); "
-                             "raise --test-timeout if they are just slow", EXIT_TESTS_HANG)
+        # each test has its own limit, so this is the suite as a whole: too slow to finish
+        raise ReproduceError(f"the tests did not finish within {timeout:g}s, even with {test_timeout:g}s per test; "
+                             "raise --test-timeout or --time-limit if they are just slow", EXIT_TESTS_HANG)
     errors = _collection_errors(run)
     if errors:
         name, text = sorted(errors.items())[0]
@@ -117,7 +149,8 @@ def reproduce(run_tests: Callable[..., object], cmd: TestCommand, timeout: float
     target = named or list(failing)
     return Baseline(failing=failing, passing=passing, target=target, coverage=run.coverage,
                     seconds=seconds, collected=len(run.collected),
-                    durations={n: round(o.duration_s, 4) for n, o in run.outcomes.items()})
+                    durations={n: round(o.duration_s, 4) for n, o in run.outcomes.items()},
+                    timed_out=sorted(getattr(run, "timed_out", ())), test_timeout=test_timeout)
 
 
 @dataclass
@@ -130,13 +163,25 @@ class Validator:
     timeout: float
     scan: Callable[[dict[str, str]], str | None] | None = None   # static scan: reason to reject, or None
     on_exec: Callable[[object], None] | None = None               # called with each ExecResult (audit)
+    remaining: Callable[[], float] | None = None                  # seconds left to the repair's deadline
     runs: int = field(default=0)
 
-    def _run(self, files: dict[str, str], args: list[str], timeout: float):
+    def bounded(self, budget: float) -> tuple[float, bool]:
+        """(a run's timeout, whether the repair's deadline cut it below `budget`)."""
+        left = self.remaining() if self.remaining is not None else budget
+        if left <= 0:
+            raise OutOfTime("the repair's time limit is reached")
+        return min(budget, left), left < budget
+
+    def _run(self, files: dict[str, str], args: list[str], budget: float):
+        timeout, cut = self.bounded(budget)
         self.runs += 1
-        run = self.run_candidate({p: t.encode() for p, t in files.items()}, args, timeout)
+        run = self.run_candidate({p: t.encode() for p, t in files.items()}, args, timeout,
+                                 test_timeout=min(self.baseline.per_test_timeout(), timeout))
         if self.on_exec is not None:
             self.on_exec(run.exec)
+        if cut and getattr(run.exec.reason, "value", "") == "timeout":
+            raise OutOfTime("the repair's time limit ended a candidate's run")  # not the candidate's doing
         return run
 
     def __call__(self, files: dict[str, str]) -> Observation:

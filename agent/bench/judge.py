@@ -95,11 +95,14 @@ def judge_patch(task: Task, patch: str | None, *, policy, timeout: float | None 
 
 def _run_in_fresh_sandbox(repo: Path, pytest_args: list[str], *, policy, timeout: float, unsafe_local: bool,
                           task_id: str):
+    from ouro.agent.testing import first_test_timeout
     from ouro.sandbox.backends import open_sandbox
     from ouro.sandbox.testrun import run_tests_cold
 
+    # a patch that makes a hidden test hang fails that test; the others are still judged
+    per_test = first_test_timeout(timeout)
     with open_sandbox(policy, "judge", workspace=repo, labels={"ouro.task": task_id}, unsafe_local=unsafe_local) as sb:
-        return run_tests_cold(sb, pytest_args, timeout)
+        return run_tests_cold(sb, pytest_args, timeout, test_timeout=per_test)
 
 
 def _outcomes(run) -> dict:

@@ -18,7 +18,9 @@ REPAIR_EPILOG = """exit codes:
        without --unsafe-local, a bad --policy-file, an unknown run id for --resume
   3    could not reproduce: every test passes
   4    no tests found (pass --test-cmd to say how to run them)
-  5    the tests hang: the suite did not finish within --test-timeout
+  5    the tests hang: the suite did not finish within --test-timeout (or --time-limit),
+       although each test had its own limit (--per-test-timeout); a single test that
+       hangs is a failing test, and the repair goes on
   6    the code does not import: test collection fails
   130  interrupted (Ctrl-C); resume later with --resume RUN_ID
 
@@ -27,6 +29,8 @@ directory (.ouro/runs/<run-id>/: patch.diff, explanation.md, trajectory.jsonl, t
 
 
 def register(sub) -> None:
+    from ouro.agent.testing import DEFAULT_TEST_TIMEOUT
+
     p = sub.add_parser("repair", help="repair a repository issue (reproduce, localize, search, patch)",
                        description="Repair a Python repository: reproduce the failure in a sandbox, localize it, "
                                    "search candidate patches (MCTS), and print the chosen diff with its explanation.",
@@ -41,9 +45,14 @@ def register(sub) -> None:
     p.add_argument("--budget", type=int, default=None,
                    help=f"most candidate patches to validate (default {RepairConfig.budget}, or the task's)")
     p.add_argument("--time-limit", type=float, default=RepairConfig.time_limit,
-                   help=f"seconds for the search (default {RepairConfig.time_limit:g})")
+                   help=f"seconds for the whole run, reproducing the failure and re-running the chosen patch "
+                        f"included (default {RepairConfig.time_limit:g})")
     p.add_argument("--test-timeout", type=float, default=None,
                    help="seconds one full test run may take (default: the policy's wall_time_s)")
+    p.add_argument("--per-test-timeout", type=float, default=None,
+                   help=f"seconds one test may take when the failure is reproduced (default {DEFAULT_TEST_TIMEOUT:g}); a test past it "
+                        "fails with reason timeout and the repair goes on. Later runs give each test ten times "
+                        "what the slowest finished test took (at least 1s, at most this)")
     add_backend(p)
     p.add_argument("--seed", type=int, default=0, help="search seed (the same seed gives the same search)")
     p.add_argument("--ranker", default=RepairConfig.ranker,
@@ -150,13 +159,18 @@ def cmd_repair(args) -> int:
         if budget < 1:
             raise BadInput("--budget must be at least 1")
         ranker = checked_ranker(args.ranker)   # before any sandbox work, not after reproducing
+        for flag in ("time_limit", "test_timeout", "per_test_timeout"):
+            value = getattr(args, flag)
+            if value is not None and not value > 0:
+                raise BadInput(f"--{flag.replace('_', '-')} must be a positive number of seconds")
         config = RepairConfig(
             repo=path, issue=issue, test_cmd=args.test_cmd or task.get("test_cmd"), policy=args.policy,
             budget=int(budget), time_limit=args.time_limit, backend=args.backend, seed=args.seed,
             home=Path(args.home) if getattr(args, "home", None) else None,
             run_dir=Path(args.run_dir) if args.run_dir else None, allow_dirty=args.allow_dirty, apply=args.apply,
             unsafe_local=args.unsafe_local, policy_file=Path(args.policy_file) if args.policy_file else None,
-            test_timeout=args.test_timeout, max_plausible=args.max_plausible, llm_options=_llm_options(args),
+            test_timeout=args.test_timeout, per_test_timeout=args.per_test_timeout,
+            max_plausible=args.max_plausible, llm_options=_llm_options(args),
             ranker=ranker, search=_search_table(args.search_config))
     import signal
 

@@ -34,13 +34,14 @@ class RepairConfig:
     test_cmd: str | None = None         # default: the task's, else "python -m pytest"
     policy: str = "builtin"             # builtin | litellm:<model> | local:<path> (the name; agent.cli.factories builds it)
     budget: int = SearchConfig.budget   # most candidate patches validated in the sandbox
-    time_limit: float = SearchConfig.time_limit   # seconds for the whole search
+    time_limit: float = SearchConfig.time_limit   # seconds for the whole run, reproduce and re-runs included
     backend: str | None = None          # None: the policy file's backend (docker by default)
     seed: int = 0
     allow_dirty: bool = False
     unsafe_local: bool = False          # required for backend "local"
     policy_file: Path | None = None     # sandbox policy TOML (default: the bundled policies.toml)
     test_timeout: float | None = None   # one full test run (default: the policy's wall_time_s)
+    per_test_timeout: float | None = None   # one test in the reproduce run (default agent.testing.DEFAULT_TEST_TIMEOUT)
     max_plausible: int = SearchConfig.max_plausible   # keep searching until this many plausible patches
     audit: bool = True
     llm_options: dict = field(default_factory=dict)   # LLMPolicyOptions fields for model policies (plain values)

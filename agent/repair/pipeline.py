@@ -7,6 +7,7 @@ step writes what it found to the run directory first, so `--resume` continues wh
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
 import time
@@ -21,6 +22,7 @@ from ouro.sandbox.core.errors import BadInput, OuroError
 from ouro.sandbox.core.files import append_jsonl, atomic_write_json, atomic_write_text, read_jsonl
 
 Progress = Callable[[dict], None]
+RERUN_FLOOR_S = 5.0
 
 
 class RepairRun:
@@ -34,6 +36,10 @@ class RepairRun:
         self.progress = progress
         self.policy = policy
         self.t0 = time.monotonic()
+
+    def remaining(self) -> float:
+        """Seconds left of --time-limit, which bounds the whole run (reproduce and re-runs too)."""
+        return self.t0 + self.config.time_limit - time.monotonic()
 
     # -- set-up ----------------------------------------------------------------------------
     def _prepare(self):
@@ -124,7 +130,7 @@ class RepairRun:
         from ouro.agent.search import TreeSearch
         from ouro.agent.state import Observation, SearchContext
         from ouro.agent.selfdebug import failure_message
-        from ouro.agent.testing import Baseline, Validator, reproduce
+        from ouro.agent.testing import Baseline, Validator, first_test_timeout, reproduce
 
         cfg = self.config
         timeout = float(cfg.test_timeout or self.sandbox_policy.limits.wall_time_s)
@@ -134,11 +140,15 @@ class RepairRun:
         if cfg.resume and baseline_file.exists():
             baseline = Baseline(**json.loads(baseline_file.read_text()))
         else:
-            baseline = reproduce(lambda args, t, cov: tests.cold(args, t, coverage=cov), self.test_cmd, timeout, cfg.issue)
+            t_repro = min(timeout, max(1.0, self.remaining()))
+            per_test = first_test_timeout(t_repro, cfg.per_test_timeout)
+            baseline = reproduce(lambda args, t, cov: tests.cold(args, t, coverage=cov, test_timeout=per_test),
+                                 self.test_cmd, t_repro, cfg.issue, test_timeout=per_test)
             atomic_write_json(baseline_file, asdict(baseline))
         self.traj.log("reproduce", {"failing": sorted(baseline.failing), "target": baseline.target,
                                     "passing": len(baseline.passing), "seconds": round(baseline.seconds, 3),
-                                    "coverage": baseline.coverage is not None})
+                                    "coverage": baseline.coverage is not None, "timed_out": baseline.timed_out,
+                                    "per_test_timeout": round(baseline.per_test_timeout(), 3)})
 
         # 2. localize
         py_files = self.workspace.python_files()
@@ -161,7 +171,7 @@ class RepairRun:
                                  issue=cfg.issue, rng=random.Random(cfg.seed), relocalize=relocalize)
         # per-candidate timeouts come from the baseline's per-test durations (Baseline.budget_for)
         validator = Validator(run_candidate=tests.candidate, cmd=self.test_cmd, baseline=baseline,
-                              timeout=timeout, scan=self.audit.scanner(base_files))
+                              timeout=timeout, scan=self.audit.scanner(base_files), remaining=self.remaining)
         cache_file = self.run_dir / "validations.jsonl"
         cache = {r["key"]: r["observation"] for r in read_jsonl(cache_file) if "key" in r}
         self.fresh = 0
@@ -182,7 +192,12 @@ class RepairRun:
         policy = self.policy or _default_policy(cfg)
         policy.on_event = self.traj.log   # a model policy's own steps (explanations, value scores) join the trajectory
         policy.tests_fn = validator       # a model's run_tests tool validates its edits the same way
-        search = TreeSearch(policy, evaluate, self.ctx, self.search_config, root_obs, on_event=self.traj.log)
+        # the search ends early enough to re-run a plausible patch cold before the time limit
+        left = self.remaining()
+        reserve = min(0.2 * left, 5.0 + 2 * baseline.seconds_for(None))
+        search_config = dataclasses.replace(self.search_config,
+                                            time_limit=min(self.search_config.time_limit, max(0.0, left - reserve)))
+        search = TreeSearch(policy, evaluate, self.ctx, search_config, root_obs, on_event=self.traj.log)
 
         def tick(s: TreeSearch):
             atomic_write_json(self.run_dir / "tree.json", s_tree(s))
@@ -206,7 +221,10 @@ class RepairRun:
         from ouro.agent.discriminator import choose
 
         def rerun(node) -> bool:
-            run = tests.cold_with({p: t.encode() for p, t in node.files.items()}, self.test_cmd.pytest_args, timeout)
+            # past the time limit a re-run still gets a few seconds: a patch is not chosen unchecked
+            limit = min(baseline.budget_for(None, timeout), max(self.remaining(), RERUN_FLOOR_S))
+            run = tests.cold_with({p: t.encode() for p, t in node.files.items()}, self.test_cmd.pytest_args, limit,
+                                  test_timeout=min(baseline.per_test_timeout(), limit))
             ok = run.complete and all(run.outcome(t) == "passed" for t in baseline.target) and \
                 not (set(baseline.passing) & run.failed)
             self.traj.log("rerun", {"node": node.id, "stable": ok, "problem": run.problem})

@@ -12,7 +12,8 @@ start it is moved to a private fd and fd 1 points at /dev/null, so nothing the w
 code under test prints can reach the host as a record.
   -> {"kind": "ready", "preloaded": [...], "pid": N}                       once, at start
   <- {"id", "changed": {path: base64 | null}, "args": [...], "timeout", "output_bytes",
-      "disk_bytes": N | null (poll the workspace's size and stop the child past it)}
+      "disk_bytes": N | null (poll the workspace's size and stop the child past it),
+      "test_timeout": seconds | null (each test's own limit, deadline.py)}
   -> {"kind": "originals", "id", "files": {path: base64 | null}}  before the child runs, for
       paths this worker touches for the first time (the host keeps them; see below)
   -> {"id", "records": [JSON lines], "exit_code", "reason", "stdout", "stderr",
@@ -304,7 +305,8 @@ class Workspace:
         return fresh
 
 
-def run_child(recorder, root: str, args: list[str], rec_w: int, out_w: int, err_w: int, key: bytes) -> None:
+def run_child(recorder, root: str, args: list[str], rec_w: int, out_w: int, err_w: int, key: bytes,
+              test_timeout: float | None = None, deadline_mod=None) -> None:
     """In the forked child: isolate, forget workspace modules, run pytest, exit."""
     code = 3
     try:
@@ -329,7 +331,10 @@ def run_child(recorder, root: str, args: list[str], rec_w: int, out_w: int, err_
         emit = recorder.jsonl_writer(rec_w, key)
         del key
         rec = recorder.Recorder(emit)
-        code = int(pytest.main(["-p", "no:cacheprovider", *args], plugins=[rec]))
+        plugins = [rec]
+        if test_timeout:
+            plugins.append(deadline_mod.Deadline(float(test_timeout), emit))
+        code = int(pytest.main(["-p", "no:cacheprovider", *args], plugins=plugins))
         sys.stdout.flush()
         sys.stderr.flush()
         emit({"kind": "finished", "exitstatus": code, "reported": rec.reported})
@@ -447,6 +452,7 @@ def main(argv: list[str]) -> int:
     sys.path.insert(0, root)
     sys.dont_write_bytecode = True
     recorder = load_recorder()
+    deadline_mod = _load("deadline")
     warm = "--no-warmup" not in argv  # for measuring what the warm-up buys
     loaded = preload(root, [a for a in argv if not a.startswith("--")])
     if warm:
@@ -486,7 +492,8 @@ def main(argv: list[str]) -> int:
             chan_fd = chan.fileno()
             for fd in (rec_r, out_r, err_r, chan_fd):
                 os.close(fd)
-            run_child(recorder, root, list(req.get("args", [])), rec_w, out_w, err_w, key)
+            run_child(recorder, root, list(req.get("args", [])), rec_w, out_w, err_w, key,
+                      req.get("test_timeout"), deadline_mod)
         for fd in (rec_w, out_w, err_w):
             os.close(fd)
         reply = judge(pid, rec_r, out_r, err_r, float(req.get("timeout", 300)), int(req.get("output_bytes", 1 << 20)),
