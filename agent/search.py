@@ -121,6 +121,8 @@ def node_value(obs: Observation, parent_obs: Observation | None, estimate: float
     # (scaled: fixing 1 of 7 tests is weaker evidence of half a fix than fixing 2 of 4)
     gained = w.progress * min(1.0, 2 * max(0, obs.fixed - (parent_obs.fixed if parent_obs else 0)) / obs.target)
     regress = min(1.0, obs.regressions / max(1, obs.tests_passed + obs.regressions))
+    if obs.status == "contradicted":
+        regress = 1.0   # what the user wrote says it is wrong: worth no more than a patch that breaks the suite
     v = w.solved * (obs.fixed / obs.target) + gained + w.changed * changed + w.estimate * estimate - w.regression * regress
     return max(0.0, min(w.cap, v))
 

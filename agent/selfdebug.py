@@ -25,7 +25,7 @@ _UNITTEST_NE = re.compile(r"^(.+?) != (.+)$")
 # around unittest's "first != second": "Lists differ: ", a msg= after " : ", "within 7 places (...)"
 _UNITTEST_NOISE = re.compile(r"^(?:Lists|Tuples|Sequences|Sets|Dicts) differ:\s*| : .*$| within \d+ places.*$")
 
-OUTCOMES = ("no_effect", "changed_failure", "partial", "regression", "broke", "timeout")
+OUTCOMES = ("no_effect", "changed_failure", "partial", "regression", "contradicted", "broke", "timeout")
 
 
 def failure_message(longrepr: str, limit: int = 300) -> str:
@@ -126,7 +126,7 @@ class Chain:
             st.no_effect += 1
         elif e.outcome in ("partial", "regression"):
             st.partial += 1
-        elif e.outcome == "changed_failure":
+        elif e.outcome in ("changed_failure", "contradicted"):
             st.changed += 1
 
     def render(self, limit: int = 12, before_node: int | None = None, always: set[int] | None = None) -> str:
@@ -149,6 +149,12 @@ def explain(node_id: int, proposal_desc: str, file: str, line: int, template: st
     if obs.status == "timeout":
         e.outcome = "timeout"
         e.lesson = "The tests stopped answering: this edit makes the code loop or hang (a loop bound or exit condition), so it is wrong, not the location."
+        return e
+    if obs.status == "contradicted":
+        e.outcome = "contradicted"
+        e.test, e.message = next(iter(obs.contradicts.items()), ("", obs.detail))
+        e.lesson = ("It makes the failing tests pass without breaking the visible suite, but contradicts what the "
+                    "issue or a doctest says the code should do: the location matters, this edit is not the fix.")
         return e
     if obs.status == "broke":
         e.outcome = "broke"

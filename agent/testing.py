@@ -164,6 +164,7 @@ class Validator:
     scan: Callable[[dict[str, str]], str | None] | None = None   # static scan: reason to reject, or None
     on_exec: Callable[[object], None] | None = None               # called with each ExecResult (audit)
     remaining: Callable[[], float] | None = None                  # seconds left to the repair's deadline
+    oracles: object | None = None                                 # agent.oracles.Oracles: checked before "plausible"
     runs: int = field(default=0)
 
     def bounded(self, budget: float) -> tuple[float, bool]:
@@ -223,8 +224,25 @@ class Validator:
                     obs.detail = full.problem
                 else:
                     obs.status = "plausible"
+                    self._check_oracles(files, obs)
         obs.seconds = time.monotonic() - t0
         return obs
+
+    def _check_oracles(self, files: dict[str, str], obs: Observation) -> None:
+        """A patch the visible suite accepts must also agree with the doctests of the modules it
+        edits and the issue's examples (agent.oracles); otherwise it is "contradicted"."""
+        how = self.oracles.invocation(files) if self.oracles is not None else None
+        if how is None:
+            return
+        extra, args = how
+        budget = max(8.0, 4 * (self.oracles.seconds + self.baseline.per_test_timeout()) + 6)
+        run = self._run({**files, **extra}, [*self.cmd.options(), *args], min(budget, self.timeout))
+        broken = self.oracles.contradicted(run, files)
+        if broken:
+            obs.status = "contradicted"
+            obs.contradicts = broken
+            first = next(iter(broken))
+            obs.detail = f"contradicts {first}: {broken[first]}"
 
     def _observe(self, run, target: list[str], timeout: float) -> Observation:
         reason = getattr(run.exec.reason, "value", str(run.exec.reason))

@@ -60,6 +60,9 @@ def register(sub) -> None:
                         "suspiciousness x evidence), auto (the learned ranker checkpoint shipped with ouro; "
                         "experimental, it does not beat the heuristic on the bundled repositories yet), scaffold "
                         "(the ordering `ouro improve` maintains), or a checkpoint path")
+    p.add_argument("--no-oracles", action="store_true",
+                   help="call a patch plausible on the visible tests alone: do not also check it against the doctests "
+                        "of the code it edits and the examples in the issue (`f(x)` should return 3, a >>> session)")
     p.add_argument("--apply", action="store_true", help="commit the patch on a new branch ouro/<run-id> in PATH")
     p.add_argument("--allow-dirty", action="store_true", help="repair a repository with uncommitted changes")
     p.add_argument("--run-dir", help="where to put this run's files (default .ouro/runs/<run-id>)")
@@ -171,7 +174,7 @@ def cmd_repair(args) -> int:
             unsafe_local=args.unsafe_local, policy_file=Path(args.policy_file) if args.policy_file else None,
             test_timeout=args.test_timeout, per_test_timeout=args.per_test_timeout,
             max_plausible=args.max_plausible, llm_options=_llm_options(args),
-            ranker=ranker, search=_search_table(args.search_config))
+            ranker=ranker, search=_search_table(args.search_config), oracles=not args.no_oracles)
     import signal
 
     def _terminate(signum, frame):

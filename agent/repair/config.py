@@ -44,6 +44,7 @@ class RepairConfig:
     per_test_timeout: float | None = None   # one test in the reproduce run (default agent.testing.DEFAULT_TEST_TIMEOUT)
     max_plausible: int = SearchConfig.max_plausible   # keep searching until this many plausible patches
     audit: bool = True
+    oracles: bool = True                # check plausible patches against doctests and the examples
     llm_options: dict = field(default_factory=dict)   # LLMPolicyOptions fields for model policies (plain values)
     ranker: str = "none"                # builtin policy's order: none (heuristic), auto, scaffold, or a checkpoint path
     search: dict = field(default_factory=dict)        # other SearchConfig fields (exploration, value weights...)

@@ -123,6 +123,28 @@ class RepairRun:
         self.traj.log("result", {"status": "error", "error": message})
         self.store.finish(self.run_id, status="error", error=message, seconds=time.monotonic() - self.t0)
 
+    def _oracles(self, tests, baseline, rmap, py_files):
+        """The doctests and issue examples a plausible patch must agree with (agent.oracles),
+        decided once on the original code; kept in oracles.json for --resume."""
+        from ouro.agent.oracles import Oracles, prepare
+
+        path = self.run_dir / "oracles.json"
+        if self.config.resume and path.exists():
+            oracles = Oracles.from_dict(json.loads(path.read_text()))
+        elif not self.config.oracles:
+            return None
+        else:
+            def run_checks(extra: dict[str, str], args: list[str]):
+                limit = min(60.0, max(1.0, self.remaining()))
+                return tests.candidate({p: t.encode() for p, t in extra.items()}, [*self.test_cmd.options(), *args],
+                                       limit, test_timeout=min(baseline.per_test_timeout(), limit))
+
+            oracles = prepare(self.config.issue, self.workspace.path, py_files, run_checks, _covered(baseline),
+                              rmap.definitions)
+            atomic_write_json(path, oracles.to_dict())
+        self.traj.log("oracles", oracles.summary())
+        return oracles
+
     def _repair(self, tests) -> RepairOutcome:
         from ouro.agent.localize import localize
         from ouro.sandbox.core.testfiles import is_test_file
@@ -159,7 +181,8 @@ class RepairRun:
         self.traj.log("localize", {"lines": [s.to_dict() for s in loc.lines[:10]],
                                    "functions": [list(f) for f in loc.functions[:5]]})
 
-        # 3. search
+        # 3. search, each plausible patch checked against the doctests and the issue's examples too
+        oracles = self._oracles(tests, baseline, rmap, py_files)
         base_files = {f: self.workspace.read(f) for f in py_files if not is_test_file(f)}
         def relocalize(still_failing: list[str]):
             # the tests a partial fix repaired now count as passing: what is left points at the rest
@@ -171,7 +194,8 @@ class RepairRun:
                                  issue=cfg.issue, rng=random.Random(cfg.seed), relocalize=relocalize)
         # per-candidate timeouts come from the baseline's per-test durations (Baseline.budget_for)
         validator = Validator(run_candidate=tests.candidate, cmd=self.test_cmd, baseline=baseline,
-                              timeout=timeout, scan=self.audit.scanner(base_files), remaining=self.remaining)
+                              timeout=timeout, scan=self.audit.scanner(base_files), remaining=self.remaining,
+                              oracles=oracles)
         cache_file = self.run_dir / "validations.jsonl"
         cache = {r["key"]: r["observation"] for r in read_jsonl(cache_file) if "key" in r}
         self.fresh = 0
@@ -244,7 +268,7 @@ class RepairRun:
         # 5. result
         usage = policy.usage()
         patch = self.workspace.diff(chosen.files) if chosen else None
-        explanation = render.explanation(self.run_id, cfg.issue, baseline, loc, chosen, result, self.ctx.chain)
+        explanation = render.explanation(self.run_id, cfg.issue, baseline, loc, chosen, result, self.ctx.chain, oracles)
         status = "plausible" if chosen else "not_found"
         if patch:
             atomic_write_text(self.run_dir / "patch.diff", patch)
@@ -262,6 +286,15 @@ class RepairRun:
                           first_plausible=result.first_plausible_at,
                           patch_lines=self.workspace.changed_lines(patch) if patch else None)
         return outcome
+
+
+def _covered(baseline) -> dict[str, set[int]]:
+    """file -> the lines the failing tests ran (their coverage in the reproduce run)."""
+    out: dict[str, set[int]] = {}
+    for t in baseline.target:
+        for f, lines in ((baseline.coverage or {}).get(t) or {}).items():
+            out.setdefault(f, set()).update(lines)
+    return out
 
 
 def restore_resumed(config: RepairConfig, home=None, store=None) -> None:
