@@ -131,6 +131,10 @@ def reproduce(run_tests: Callable[..., object], cmd: TestCommand, timeout: float
         # each test has its own limit, so this is the suite as a whole: too slow to finish
         raise ReproduceError(f"the tests did not finish within {timeout:g}s, even with {test_timeout:g}s per test; "
                              "raise --test-timeout or --time-limit if they are just slow", EXIT_TESTS_HANG)
+    if getattr(run, "rest", None):
+        # a test was killed at its limit and no time was left to run the ones after it
+        raise ReproduceError(f"the tests did not finish within {timeout:g}s: {len(run.rest)} never ran after one "
+                             "that hung was killed; raise --test-timeout or --time-limit", EXIT_TESTS_HANG)
     errors = _collection_errors(run)
     if errors:
         name, text = sorted(errors.items())[0]
