@@ -117,3 +117,16 @@ def test_a_timeout_record_overrules_a_pass_and_without_one_nothing_changes():
     died = ExecResult(exit_code=1, stdout="", stderr="boom\n", duration_s=1.0)
     run = build_run(recs[:1], died)
     assert not run.complete and not run.rest and not run.timed_out
+
+
+@pytest.mark.slow
+@pytest.mark.docker
+def test_the_same_in_containers_cold_and_warm(container_backend, tmp_path):
+    """runc and gVisor: the interrupt, the watchdog's kill and the continuation work there too."""
+    from ouro.sandbox.backends import open_sandbox
+
+    policy = load_policy().with_backend(container_backend).with_limits(wall_time_s=120.0)
+    with open_sandbox(policy, "run", workspace=write(tmp_path / "ws", SUITE), home=tmp_path / "home") as sb:
+        _check(run_tests_cold(sb, ["-q", "tests"], 60, test_timeout=2))
+        with WarmWorker(sb) as worker:
+            _check(worker.run({}, ["-q", "tests"], 60, test_timeout=2))
