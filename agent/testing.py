@@ -253,6 +253,13 @@ class Validator:
         if reason == "timeout":
             return Observation(status="timeout", target=len(target), failing={t: "timeout" for t in target},
                                detail=f"timed out after {timeout:.0f}s")
+        # A test that hangs now but did not before: the edit made the code loop, a dead end (as
+        # a run past its whole timeout always was). Tests that hung already are the bug itself:
+        # their failing is a failure like any other, and the search goes on from it.
+        newly = sorted(set(getattr(run, "timed_out", ())) - set(self.baseline.timed_out))
+        if newly:
+            return Observation(status="timeout", target=len(target), failing={t: "timeout" for t in target},
+                               detail=f"{newly[0]} now hangs (past its per-test timeout)")
         errors = _collection_errors(run)
         if errors or (not run.collected and not run.complete):
             text = next(iter(errors.values()), run.problem or run.exec.stderr[-300:])

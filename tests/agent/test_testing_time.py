@@ -77,3 +77,21 @@ def test_search_stops_at_out_of_time_and_forgets_the_unjudged_candidate():
     result = s.run()
     assert result.stopped == "time" and result.validated == 2
     assert sorted(result.nodes) == [0, *judged] and s.nodes[0].children == judged
+
+
+def test_a_test_that_hangs_only_since_the_edit_is_a_dead_end_one_that_hung_before_is_the_bug():
+    def run_with(timed_out: list[str]):
+        def run_candidate(changed, args, timeout, test_timeout=None):
+            outcomes = {n: TestOutcome(n, "failed", "E   ouro.TestTimeout: the test ran past its per-test timeout",
+                                       1.0, "timeout") for n in timed_out}
+            outcomes.setdefault("t::a", TestOutcome("t::a", "passed"))
+            outcomes.setdefault("t::hang", TestOutcome("t::hang", "failed", "E   assert 0 == 1"))
+            return TestRun(outcomes=outcomes, collected=sorted(outcomes), complete=True,
+                           exec=ExecResult(exit_code=1, stdout="", stderr="", duration_s=1.0))
+        return Validator(run_candidate=run_candidate, cmd=TestCommand("python -m pytest", ["-q"]),
+                         baseline=baseline(a=0.01, hang=10.0), timeout=300)
+
+    still = run_with(["t::hang"])({"m.py": "x = 1\n"})
+    assert still.status == "failed" and "TestTimeout" in still.failing["t::hang"]
+    newly = run_with(["t::hang", "t::a"])({"m.py": "x = 1\n"})
+    assert newly.status == "timeout" and newly.detail.startswith("t::a now hangs")
