@@ -24,8 +24,12 @@ if TYPE_CHECKING:
 
 # Every container/process ouro starts carries this label so leftovers can be reaped.
 LABEL = "ouro.sandbox"
-# Where ouro's guest code (test runner, warm worker, audit hook) is mounted read-only.
+# ouro's guest code (test runner, warm worker, audit hook) on the host, and where every
+# backend makes it visible, read-only, inside the sandbox
+GUEST_DIR = Path(__file__).resolve().parent / "guest"
 GUEST_IN_SANDBOX = "/opt/ouro/guest"
+# what never travels into a sandbox's workspace: version control, caches, virtualenvs
+COPY_EXCLUDES = frozenset({".git", ".ouro", ".venv", "__pycache__", ".pytest_cache", ".mypy_cache", "node_modules"})
 
 
 class EndReason(str, enum.Enum):
@@ -118,8 +122,9 @@ class Sandbox(Protocol):
     def copy_in(self, host_dir: Path) -> None:
         """Replace the workspace content with a copy of host_dir."""
 
-    def copy_out(self, host_dir: Path) -> None:
-        """Copy the workspace out to host_dir."""
+    def copy_out(self, host_dir: Path, src: str | None = None, max_bytes: int = 1 << 30) -> None:
+        """Copy the workspace out to host_dir; or the in-sandbox directory `src` (the build's
+        output), never following a link it holds, to host_dir, which must not exist yet."""
 
     def close(self) -> None: ...
 
@@ -137,11 +142,16 @@ class SandboxBase:
     python = "python3"
     guest_dir = GUEST_IN_SANDBOX
     tmpdir = "/tmp"
+    path_prefix = ""   # an environment's interpreter directory, first on PATH (a host interpreter)
+    environment = None  # the images.Environment it runs (open_sandbox sets it), None for a bare one
 
     def _init_common(self, policy: "SandboxPolicy", audit: bool, labels: dict[str, str] | None) -> None:
         self.policy = policy
         self.audit = audit
         self.labels = dict(labels or {})
+
+    def _path(self, default: str) -> str:
+        return f"{self.path_prefix}:{default}" if self.path_prefix else default
 
     def base_env(self) -> dict[str, str]:
         """The backend's own variables (PATH, HOME, ...), before the caller's."""

@@ -42,8 +42,8 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from ouro.sandbox.base import GUEST_IN_SANDBOX, EndReason, ExecResult, SandboxBase, SandboxError
-from ouro.sandbox.local_backend import COPY_IGNORE, GUEST_DIR, resolve_inside
+from ouro.sandbox.base import GUEST_DIR, GUEST_IN_SANDBOX, EndReason, ExecResult, SandboxError
+from ouro.sandbox.hostdir import HostDirSandbox, resolve_inside
 from ouro.sandbox.policy import SandboxPolicy
 from ouro.sandbox.guest.fsstat import disk_usage
 from ouro.sandbox.proc import PipeProcess, RLimits, run_capped
@@ -54,11 +54,12 @@ SITE_IN_SANDBOX = "/usr/local/lib/python3.11/dist-packages"
 
 
 def _world_traversable(path: Path) -> bool:
+    """Whether any uid can reach `path`: its directories traversable, a file readable."""
     p = path.resolve()
-    for d in [p, *p.parents]:
-        if not os.stat(d).st_mode & stat.S_IXOTH:
-            return False
-    return True
+    need = stat.S_IXOTH if p.is_dir() else stat.S_IROTH
+    if not os.stat(p).st_mode & need:
+        return False
+    return all(os.stat(d).st_mode & stat.S_IXOTH for d in p.parents)
 
 
 def tree_version(path: Path) -> str:
@@ -85,6 +86,13 @@ def visible_to_sandbox(path: Path, version: str = "") -> Path:
         return mirror
     MIRROR_ROOT.mkdir(parents=True, exist_ok=True)
     os.chmod(MIRROR_ROOT, 0o755)
+    if path.is_file():   # a single file (a CA bundle under a private home): a readable copy
+        fd, tmpfile = tempfile.mkstemp(prefix=f".{mirror.name}-", dir=MIRROR_ROOT)
+        os.close(fd)
+        shutil.copyfile(path, tmpfile)
+        os.chmod(tmpfile, 0o644)
+        os.replace(tmpfile, mirror)
+        return mirror
     tmp = Path(tempfile.mkdtemp(prefix=f".{mirror.name}-", dir=MIRROR_ROOT))
     try:
         # hard links when on one file system; a real copy otherwise
@@ -102,6 +110,18 @@ def visible_to_sandbox(path: Path, version: str = "") -> Path:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return mirror
+
+
+def _check_bind_point(rootfs: Path, inside: str) -> None:
+    """A directory bound at `inside` needs a top directory of its own that the root has and no
+    other mount uses (/root, /home, /opt/<x> are fine; /usr or /tmp are not)."""
+    parts = Path(inside).parts
+    if len(parts) < 3 or parts[1] in _SYSTEM_DIRS or not (rootfs / parts[1]).is_dir():
+        raise SandboxError(f"cannot bind an interpreter at {inside} in a bwrap sandbox (its top directory is "
+                           "missing or a system one); use the docker backend or another interpreter")
+
+
+_SYSTEM_DIRS = {"usr", "bin", "sbin", "lib", "lib64", "etc", "var", "proc", "dev", "sys", "tmp", "run", "workspace", "boot"}
 
 
 class _JoinThenLimit:
@@ -126,7 +146,7 @@ def bwrap_available() -> str | None:
     return None
 
 
-class BwrapSandbox(SandboxBase):
+class BwrapSandbox(HostDirSandbox):
     backend = "bwrap"
     workspace = WORKSPACE
     # Reports and coverage files land here, not in /tmp: /tmp is a tmpfs private to one exec.
@@ -135,35 +155,46 @@ class BwrapSandbox(SandboxBase):
     python = "python3"
 
     def __init__(self, policy: SandboxPolicy, root: Path, rootfs: Path, site_dir: Path | None,
-                 audit: bool, labels: dict[str, str]):
+                 audit: bool, labels: dict[str, str], site_in_sandbox: str = SITE_IN_SANDBOX,
+                 binds: tuple[tuple[Path, str], ...] = (), network: bool = False):
         self._init_common(policy, audit, labels)
-        self._root = root
-        self._host_ws = root / "workspace"
+        self._init_host(root, root / "workspace")
         self._host_out = root / "out"
         self.rootfs = rootfs
         self.site_dir = site_dir
+        self.site_in_sandbox = site_in_sandbox
+        self.binds = binds        # (host dir visible to the sandbox uid, in-sandbox path), read-only
+        self.network = network
         self.guest_host = GUEST_DIR  # start() swaps in a mirror when the sandbox uid cannot reach it
-        self._procs: list[PipeProcess] = []
         self.cgroup = None  # sandbox.cgroups.Cgroup when available
-        self.closed = False
 
     @classmethod
     def start(cls, policy: SandboxPolicy, *, workspace: Path | None = None, image: str | None = None,
-              labels=None, audit: bool = True, site_dir: Path | None = None) -> "BwrapSandbox":
+              labels=None, audit: bool = True, env=None, network: bool = False) -> "BwrapSandbox":
+        """env: an images.Environment (its root, site directory, interpreter; default the base
+        root). network: the host's network namespace, for the environment build only."""
         why = bwrap_available()
         if why:
             raise SandboxError(why)
-        if image and Path(image).is_dir():
+        if env is not None and env.rootfs is not None:
+            rootfs = Path(env.rootfs)
+        elif image and Path(image).is_dir():
             rootfs = Path(image)
         else:
             from ouro.sandbox.images import base_rootfs
 
             rootfs = base_rootfs()
         rootfs = visible_to_sandbox(rootfs)
-        site = visible_to_sandbox(Path(site_dir)) if site_dir else None
+        site = visible_to_sandbox(Path(env.site_dir)) if env is not None and env.site_dir else None
+        binds = tuple((visible_to_sandbox(Path(host)), inside) for host, inside in (env.binds if env is not None else ()))
+        for _, inside in binds:
+            _check_bind_point(rootfs, inside)
         root = Path(tempfile.mkdtemp(prefix="ouro-bwrap-"))
         os.chmod(root, 0o711)  # the sandbox uid must traverse it to reach workspace/, not list it
-        sb = cls(policy, root, rootfs, site, audit, dict(labels or {}))
+        sb = cls(policy, root, rootfs, site, audit, dict(labels or {}),
+                 site_in_sandbox=env.site_in_sandbox if env is not None else SITE_IN_SANDBOX, binds=binds,
+                 network=network)
+        sb.path_prefix = env.path_prefix if env is not None else ""
         # a checkout under a private directory (mktemp -d, a home dir) is out of the uid's reach
         sb.guest_host = visible_to_sandbox(GUEST_DIR, version=tree_version(GUEST_DIR))
         from ouro.sandbox.cgroups import Cgroup
@@ -187,10 +218,17 @@ class BwrapSandbox(SandboxBase):
         if os.geteuid() == 0:
             cmd += ["setpriv", "--reuid", uid, "--regid", uid, "--clear-groups",
                     "--inh-caps=-all", "--no-new-privs"]
-        cmd += [
-            "bwrap", "--unshare-all", "--die-with-parent", "--new-session",
+        cmd += ["bwrap", "--unshare-all"] + (["--share-net"] if self.network else []) + [
+            "--die-with-parent", "--new-session",
             "--uid", uid, "--gid", uid, "--hostname", "ouro-sandbox",
             "--ro-bind", str(self.rootfs), "/",
+        ]
+        for host, inside in self.binds:
+            # An interpreter lives where it was built (its libpython is found by an absolute run
+            # path), often under a home the root file system keeps private (/root is 0700): a
+            # read-only tmpfs over that top directory holds the mount point.
+            cmd += ["--tmpfs", "/" + Path(inside).parts[1], "--ro-bind", str(host), inside]
+        cmd += [
             "--proc", "/proc", "--dev", "/dev",
             "--size", str(limits.disk_mb << 20), "--tmpfs", "/tmp",
             "--bind", str(self._host_ws), WORKSPACE,
@@ -198,9 +236,11 @@ class BwrapSandbox(SandboxBase):
             "--ro-bind", str(self.guest_host), GUEST_IN_SANDBOX,
         ]
         if self.site_dir:
-            cmd += ["--ro-bind", str(self.site_dir), SITE_IN_SANDBOX]
+            cmd += ["--ro-bind", str(self.site_dir), self.site_in_sandbox]
         for host, inside in self.policy.readonly_mounts.items():
             cmd += ["--ro-bind", str(visible_to_sandbox(Path(host))), inside]
+        for top in dict.fromkeys("/" + Path(inside).parts[1] for _, inside in self.binds):
+            cmd += ["--remount-ro", top]   # after every mount point under it exists
         cmd += ["--cap-drop", "ALL", "--chdir", self._cwd(cwd), "--", *argv]
         return cmd
 
@@ -212,8 +252,8 @@ class BwrapSandbox(SandboxBase):
         return cwd
 
     def base_env(self) -> dict[str, str]:
-        return {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/tmp", "TMPDIR": "/tmp", "LANG": "C.UTF-8",
-                "PYTHONDONTWRITEBYTECODE": "1", "PYTHONUNBUFFERED": "1"}
+        return {"PATH": self._path("/usr/local/bin:/usr/bin:/bin"), "HOME": "/tmp", "TMPDIR": "/tmp",
+                "LANG": "C.UTF-8", "PYTHONDONTWRITEBYTECODE": "1", "PYTHONUNBUFFERED": "1"}
 
     def _rlimits(self) -> "_JoinThenLimit":
         nproc = os.geteuid() == 0 and self.cgroup is None
@@ -245,9 +285,7 @@ class BwrapSandbox(SandboxBase):
         return EndReason.DISK_LIMIT if used > limit else None
 
     def spawn(self, argv, *, env=None, cwd=None) -> PipeProcess:
-        p = PipeProcess(self._argv(list(argv), cwd), env=self.guest_env(env), rlimits=self._rlimits())
-        self._procs.append(p)
-        return p
+        return self._track(PipeProcess(self._argv(list(argv), cwd), env=self.guest_env(env), rlimits=self._rlimits()))
 
     # -- files: plain host operations on the bound directory, never following the sandbox's links
     def _host_path(self, path: str) -> Path:
@@ -292,22 +330,10 @@ class BwrapSandbox(SandboxBase):
         with os.fdopen(fd, "rb") as f:
             return f.read()
 
-    def copy_in(self, host_dir: Path) -> None:
-        if self._host_ws.exists():
-            shutil.rmtree(self._host_ws)
-        shutil.copytree(host_dir, self._host_ws, symlinks=True, ignore=COPY_IGNORE)
+    def _after_copy_in(self) -> None:
         self._own(self._host_ws)
 
-    def copy_out(self, host_dir: Path) -> None:
-        shutil.copytree(self._host_ws, host_dir, symlinks=True, dirs_exist_ok=True, ignore=COPY_IGNORE)
-
-    def close(self) -> None:
-        if self.closed:
-            return
-        self.closed = True
-        for p in self._procs:
-            p.kill()
+    def _release(self) -> None:
         if self.cgroup is not None:
             self.cgroup.destroy()
-        shutil.rmtree(self._root, ignore_errors=True)
 

@@ -26,14 +26,11 @@ import weakref
 from dataclasses import dataclass
 from pathlib import Path
 
-from ouro.sandbox.base import GUEST_IN_SANDBOX, SandboxBase, LABEL, EndReason, ExecResult, SandboxError
+from ouro.sandbox.base import COPY_EXCLUDES, GUEST_DIR, GUEST_IN_SANDBOX, SandboxBase, LABEL, EndReason, ExecResult, SandboxError
 from ouro.sandbox.policy import SandboxPolicy
 
-GUEST_DIR = Path(__file__).resolve().parent / "guest"
 WORKSPACE = "/workspace"
 KEEPER_UID = 65534  # "nobody": owns the container's keep-alive process, never the code under test
-# What copy_in leaves out of the workspace: version control, caches, virtualenvs.
-COPY_EXCLUDES = {".git", ".ouro", ".venv", "__pycache__", ".pytest_cache", ".mypy_cache", "node_modules"}
 # Internal transfers (copy_out, read_file) are not bounded by the policy's output cap.
 TRANSFER_CAP = 1 << 30
 _FRAME_HEADER = struct.Struct(">BxxxL")
@@ -248,13 +245,15 @@ class DockerSandbox(SandboxBase):
     @classmethod
     def start(cls, policy: SandboxPolicy, *, workspace: Path | None = None, image: str | None = None,
               labels: dict[str, str] | None = None, runtime: str | None = None, audit: bool = True,
-              client=None) -> "DockerSandbox":
+              client=None, env=None, network: bool = False) -> "DockerSandbox":
+        """env: an images.Environment (its image, and its interpreter's bin first on PATH).
+        network: Docker's default bridge instead of no network, for the environment build only."""
         import docker
         from ouro.sandbox import images, reaper
 
         client = client or images.docker_client()
         reaper.reap(client)  # leftovers of dead ouro processes only
-        image = image or policy.image
+        image = (env.image if env is not None and env.image else None) or image or policy.image
         if image == images.BASE_IMAGE:
             images.ensure_base_image(client)
         lim = policy.limits
@@ -269,7 +268,7 @@ class DockerSandbox(SandboxBase):
             command=["sleep", "infinity"],
             detach=True,
             user=f"{KEEPER_UID}:{KEEPER_UID}",
-            network_mode="none",
+            network_mode="bridge" if network else "none",
             read_only=True,
             tmpfs={WORKSPACE: f"{tmpfs_opts},uid={uid},gid={uid},mode=0755",
                    "/tmp": f"{tmpfs_opts},mode=1777"},
@@ -311,6 +310,7 @@ class DockerSandbox(SandboxBase):
             hint = " (is runsc registered? run `ouro sandbox setup`)" if runtime else ""
             raise SandboxError(f"cannot start a {cls.__name__} container: {e.explanation or e}{hint}") from None
         sb = cls(client, container, policy, runtime, audit, all_labels)
+        sb.path_prefix = env.path_prefix if env is not None else ""
         try:
             if not sb._can_kill_from_host():  # otherwise the host freezes and kills (faster)
                 sb._start_killer()
@@ -338,12 +338,13 @@ class DockerSandbox(SandboxBase):
 
     def base_env(self) -> dict[str, str]:
         return {"HOME": "/tmp", "LANG": "C.UTF-8", "PYTHONDONTWRITEBYTECODE": "1",
-                "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}
+                "PATH": self._path("/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")}
 
     def _raw(self, argv: list[str], *, timeout: float | None, cap: int, input: bytes | None = None,
              env: dict[str, str] | None = None, cwd: str | None = None, watch: bool = False,
-             user: int | None = None, kill_on_limit: bool = True) -> _RawResult:
-        """Run argv as the sandbox uid; stream output, enforce the deadline and the cap."""
+             user: int | None = None, kill_on_limit: bool = True, sink=None) -> _RawResult:
+        """Run argv as the sandbox uid; stream output, enforce the deadline and the cap.
+        sink: a callable that takes stdout's bytes as they come, instead of keeping them."""
         self._check_usable()
         api = self.client.api
         try:
@@ -381,7 +382,10 @@ class DockerSandbox(SandboxBase):
                     room = cap - total
                     keep = data[:max(room, 0)]
                     total += len(data)
-                    (err if stream == 2 else out).extend(keep)
+                    if stream != 2 and sink is not None:
+                        sink(keep)
+                    else:
+                        (err if stream == 2 else out).extend(keep)
                     if len(keep) < len(data):
                         if stream == 2:
                             trunc_err = True
@@ -711,12 +715,23 @@ class DockerSandbox(SandboxBase):
         self._checked(["find", WORKSPACE, "-mindepth", "1", "-delete"])
         self._checked(["tar", "-x", "-m", "--no-same-owner", "-C", WORKSPACE, "-f", "-"], input=buf.getvalue())
 
-    def copy_out(self, host_dir: Path) -> None:
+    def copy_out(self, host_dir: Path, src: str | None = None, max_bytes: int = TRANSFER_CAP) -> None:
+        """Copy the workspace (or the in-sandbox directory `src`) to host_dir: tar over an exec,
+        streamed to a temporary file up to max_bytes, unpacked with no absolute paths, no links
+        leading out, and nothing but files, directories and links."""
+        import tempfile
+
         host_dir = Path(host_dir)
         host_dir.mkdir(parents=True, exist_ok=True)
-        data = self._checked(["tar", "-c", "-C", WORKSPACE, "."], cap=TRANSFER_CAP)
-        with tarfile.open(fileobj=io.BytesIO(data), mode="r") as tar:
-            tar.extractall(host_dir, filter="data")  # no absolute paths, links out, or devices
+        with tempfile.TemporaryFile() as spool:
+            raw = self._raw(["tar", "-c", "-C", self._abs(src) if src else WORKSPACE, "."], timeout=1800,
+                            cap=max_bytes, sink=spool.write)
+            if raw.exit_code != 0 or raw.killed_for:
+                why = raw.killed_for.value if raw.killed_for else raw.stderr.decode("utf-8", "replace").strip()[-200:]
+                raise SandboxError(f"copying {src or WORKSPACE} out of the sandbox failed: {why}")
+            spool.seek(0)
+            with tarfile.open(fileobj=spool, mode="r") as tar:
+                tar.extractall(host_dir, filter=_plain_members)
 
 
 def _hang_up(sock: socket.socket) -> None:
@@ -735,6 +750,14 @@ def _feed(sock: socket.socket, data: bytes) -> None:
         sock.shutdown(socket.SHUT_WR)  # EOF on the process's stdin
     except OSError:
         pass
+
+
+def _plain_members(member: tarfile.TarInfo, dest: str):
+    """tarfile's "data" filter (nothing absolute, no link out of dest, no set-id bits), and
+    files, directories and symbolic links only: a FIFO or device from the sandbox is dropped."""
+    if not (member.isfile() or member.isdir() or member.issym()):
+        return None
+    return tarfile.data_filter(member, dest)
 
 
 def _strip_owner(info: tarfile.TarInfo):

@@ -237,14 +237,61 @@ def _killed_longrepr(stderr: str, seconds: float | None) -> str:
     return "\n".join(lines)
 
 
-def pytest_options(args: list[str]) -> list[str]:
-    """The value-free options of a pytest command line: what still applies when it runs chosen
-    node ids instead ("-k EXPR" would filter them)."""
-    return [a for a in args if a.startswith("-") and a not in ("-k", "-m", "-p", "-c")]
+# pytest options (core and common plugins) whose value is the next word unless given as
+# --opt=value; every other option is a flag. --cov's value is optional: argparse gives it the
+# next word unless that is an option.
+VALUE_OPTIONS = frozenset({
+    "-k", "-m", "-p", "-c", "-o", "-r", "-W", "-n", "--override-ini", "--deselect", "--ignore", "--ignore-glob",
+    "--rootdir", "--confcutdir", "--basetemp", "--pythonwarnings", "--maxfail", "--tb", "--junitxml",
+    "--junit-xml", "--junit-prefix", "--import-mode", "--log-level", "--log-cli-level", "--log-file",
+    "--log-file-level", "--log-format", "--log-date-format", "--log-cli-format", "--durations",
+    "--durations-min", "--capture", "--color", "--code-highlight", "--doctest-glob", "--doctest-report",
+    "--timeout", "--timeout-method", "--numprocesses", "--dist", "--cov-report", "--cov-config",
+    "--cov-fail-under", "--inifile", "--config-file", "--asyncio-mode", "--randomly-seed", "--reruns",
+    "--reruns-delay", "--lfnf", "--last-failed-no-failures", "--pdbcls", "--report-log", "--ds", "--dc",
+    "--pyargs-root", "--deselect-file", "--keyword", "--markers-filter", "--rsyncdir", "--tx", "--maxprocesses",
+    "--html", "--css", "--json-report-file", "--hypothesis-profile", "--hypothesis-seed", "--count",
+})
 
 
-def _stops_at_first_failure(args: list[str]) -> bool:
-    return any(a in ("-x", "--exitfirst") or a.startswith("--maxfail") for a in args)
+def split_pytest_args(args: list[str]) -> tuple[list[str], list[str]]:
+    """(options, each with its value, in order; positional test paths)."""
+    options, paths, i = [], [], 0
+    while i < len(args):
+        a = args[i]
+        i += 1
+        if not a.startswith("-") or a == "-":
+            paths.append(a)
+            continue
+        options.append(a)
+        name = a.split("=", 1)[0]
+        takes = name in VALUE_OPTIONS and "=" not in a and not (len(name) == 2 and len(a) > 2)
+        optional = name == "--cov" and "=" not in a and i < len(args) and not args[i].startswith("-")
+        if (takes or optional) and i < len(args):
+            options.append(args[i])
+            i += 1
+    return options, paths
+
+
+_SELECTION = ("-k", "-m", "--keyword", "--deselect")
+
+
+def without_selection(args: list[str]) -> list[str]:
+    """args without the project's test selection (-k, -m, --deselect and their values): a run
+    of test files ouro adds itself must not be filtered by it."""
+    out, i = [], 0
+    while i < len(args):
+        a = args[i]
+        name = a.split("=", 1)[0]
+        if name in _SELECTION:
+            i += 1 if "=" in a else 2
+            continue
+        if a[:2] in ("-k", "-m") and len(a) > 2 and not a.startswith("--"):
+            i += 1                      # -kEXPR
+            continue
+        out.append(a)
+        i += 1
+    return out
 
 
 def continue_after_kill(run: TestRun, pytest_args: list[str], timeout: float, test_timeout: float | None,
@@ -252,7 +299,7 @@ def continue_after_kill(run: TestRun, pytest_args: list[str], timeout: float, te
     """Run the tests a killed test left unrun, in fresh processes, while the run's timeout
     leaves time; one TestRun for the whole. Like the guest within one session, the tests
     after a timeout get the shorter limit the passing ones so far suggest."""
-    while run.rest and not _stops_at_first_failure(pytest_args):
+    while run.rest:   # (the runner drops -x and --maxfail: a failure never ends the session)
         left = timeout - run.seconds
         if left < 1.0:
             break
@@ -260,7 +307,7 @@ def continue_after_kill(run: TestRun, pytest_args: list[str], timeout: float, te
 
         passing = [o.duration_s for o in run.outcomes.values() if o.outcome == PASSED]
         limit = per_test_timeout(max(passing, default=0.0), test_timeout) if test_timeout else None
-        run = merge_runs(run, run_rest([*pytest_options(pytest_args), *run.rest], left, limit))
+        run = merge_runs(run, run_rest([*split_pytest_args(pytest_args)[0], *run.rest], left, limit))
     return run
 
 
@@ -333,8 +380,9 @@ class WarmWorker:
     """
 
     def __init__(self, sandbox, *, preload: list[str] | None = None, start_timeout: float = 120.0,
-                 output_bytes: int | None = None):
+                 output_bytes: int | None = None, env: dict[str, str] | None = None):
         self.sandbox = sandbox
+        self.env = dict(env or {})   # the worker's environment (e.g. PYTHONPATH for a src/ layout)
         self.preload = list(preload or [])
         self.start_timeout = start_timeout
         limits = sandbox.policy.limits
@@ -353,7 +401,7 @@ class WarmWorker:
 
     def _start(self) -> None:
         self._proc = self.sandbox.spawn([self.sandbox.python, f"{self.sandbox.guest_dir}/warm_worker.py", *self.preload],
-                                        cwd=self.sandbox.workspace)
+                                        cwd=self.sandbox.workspace, env=self.env or None)
         line = self._proc.readline(timeout=self.start_timeout)
         try:
             hello = json.loads(line)

@@ -5,7 +5,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from ouro.agent.cli.common import add_backend, add_home, add_json, add_policy_file, home_of, print_json
+from ouro.agent.cli.common import (add_backend, add_env_options, add_home, add_json, add_policy_file, env_request_of,
+                                   home_of, print_json)
 from ouro.agent.repair.config import RepairConfig
 from ouro.sandbox.core.errors import BadInput
 from ouro.sandbox.core.files import checked_directory
@@ -15,15 +16,24 @@ REPAIR_EPILOG = """exit codes:
   1    the search ran and found no plausible patch, or the run failed
   2    bad input: PATH does not exist or is not a directory, the issue file is missing,
        --test-cmd is not pytest, a dirty tree without --allow-dirty, --backend local
-       without --unsafe-local, a bad --policy-file, an unknown run id for --resume
-  3    could not reproduce: every test passes
+       without --unsafe-local, a bad --policy-file, an unknown run id for --resume, a
+       requirement outside the package index without --allow-external-deps, no Python
+       that fits the project (pass --python or --image)
+  3    could not reproduce: every test passes, or every failure is an environment problem
+       (a module not installed, a name this Python removed, a missing executable or fixture,
+       pytest could not start); the message names the error and how many tests it hit;
+       or the sandbox's environment could not be built (pip's own message says why)
   4    no tests found (pass --test-cmd to say how to run them)
   5    the tests hang: the suite did not finish within --test-timeout (or --time-limit),
        although each test had its own limit (--per-test-timeout); a single test that
        hangs is a failing test, and the repair goes on
-  6    the code does not import: test collection fails
+  6    the code does not import: no test could be collected (the message keeps the exception)
   130  interrupted (Ctrl-C); resume later with --resume RUN_ID
 
+With --json, every exit prints one JSON object on stdout: the outcome for 0 and 1,
+{"status": "error", "exit_code": N, "error": MESSAGE} for the others.
+
+A test module that does not import is left out with a warning and the rest of the suite runs.
 Nothing is written to PATH unless --apply is given; everything else goes to the run
 directory (.ouro/runs/<run-id>/: patch.diff, explanation.md, trajectory.jsonl, tree.json)."""
 
@@ -40,7 +50,11 @@ def register(sub) -> None:
     issue = p.add_mutually_exclusive_group()
     issue.add_argument("--issue-file", help="file holding the issue text")
     issue.add_argument("--issue", help="the issue text itself")
-    p.add_argument("--test-cmd", help="how to run the tests (default: the task's, else `python -m pytest`)")
+    p.add_argument("--test-cmd", help="how to run the tests (default: the task's, else `python -m pytest`); "
+                                      "pytest, or a unittest/nose command that pytest runs")
+    p.add_argument("--pythonpath", action="append", metavar="DIR",
+                   help="a directory of the repository to put on the tests' import path (repeatable; "
+                        "default: src/ when the project has a src/ layout)")
     p.add_argument("--policy", default=RepairConfig.policy, help="who proposes edits: builtin | litellm:<model> | local:<path>")
     p.add_argument("--budget", type=int, default=None,
                    help=f"most candidate patches to validate (default {RepairConfig.budget}, or the task's)")
@@ -54,6 +68,7 @@ def register(sub) -> None:
                         "fails with reason timeout and the repair goes on. Later runs give each test ten times "
                         "what the slowest finished test took (at least 1s, at most this)")
     add_backend(p)
+    add_env_options(p)
     p.add_argument("--seed", type=int, default=0, help="search seed (the same seed gives the same search)")
     p.add_argument("--ranker", default=RepairConfig.ranker,
                    help="built-in policy's candidate order: none (default: the heuristic, template prior x "
@@ -166,6 +181,7 @@ def cmd_repair(args) -> int:
             value = getattr(args, flag)
             if value is not None and not value > 0:
                 raise BadInput(f"--{flag.replace('_', '-')} must be a positive number of seconds")
+        request = env_request_of(args)
         config = RepairConfig(
             repo=path, issue=issue, test_cmd=args.test_cmd or task.get("test_cmd"), policy=args.policy,
             budget=int(budget), time_limit=args.time_limit, backend=args.backend, seed=args.seed,
@@ -174,7 +190,9 @@ def cmd_repair(args) -> int:
             unsafe_local=args.unsafe_local, policy_file=Path(args.policy_file) if args.policy_file else None,
             test_timeout=args.test_timeout, per_test_timeout=args.per_test_timeout,
             max_plausible=args.max_plausible, llm_options=_llm_options(args),
-            ranker=ranker, search=_search_table(args.search_config), oracles=not args.no_oracles)
+            pythonpath=_pythonpath(path, args.pythonpath),
+            ranker=ranker, search=_search_table(args.search_config), python=request.python, deps=list(request.deps),
+            image=request.image, allow_external_deps=request.allow_external, oracles=not args.no_oracles)
     import signal
 
     def _terminate(signum, frame):
@@ -199,6 +217,22 @@ def cmd_repair(args) -> int:
     else:
         _print_outcome(outcome)
     return 0 if outcome.status == "plausible" else 1
+
+
+def _pythonpath(repo: Path, dirs: list[str] | None) -> list[str] | None:
+    """--pythonpath values as repository-relative folders (None: let the repair detect them)."""
+    if not dirs:
+        return None
+    out = []
+    for d in (part for value in dirs for part in value.split(":") if part):
+        p = Path(d)
+        rel = p.resolve().relative_to(repo.resolve()) if p.is_absolute() and p.resolve().is_relative_to(repo.resolve()) else p
+        if rel.is_absolute() or ".." in rel.parts:
+            raise BadInput(f"--pythonpath {d}: must be a folder inside the repository")
+        if not (repo / rel).is_dir():
+            raise BadInput(f"--pythonpath {d}: no such folder in {repo}")
+        out.append(rel.as_posix())
+    return out
 
 
 def _llm_options(args) -> dict:
@@ -266,6 +300,12 @@ def _print_outcome(o) -> None:
     first = f", first plausible after {o.candidates_to_first_plausible}" if o.candidates_to_first_plausible else ""
     con.print(f"[bold]{o.status}[/bold]: {o.candidates_validated} candidates validated{first}, {o.seconds:.1f}s; "
               f"run {o.run_id} in {o.run_dir}" + (f"; committed on branch {o.branch}" if o.branch else ""))
+    if o.environment:
+        env = o.environment
+        con.print(f"sandbox: {env['python_from']} ({env['python_why']}); {len(env['installed'])} packages installed",
+                  markup=False, highlight=False)
+        for note in env["notes"]:
+            con.print(f"note: {note}", markup=False, highlight=False)
     if o.error:  # e.g. a budget cap of a model policy: the run stopped early and kept what it had
         print(f"ouro: {o.error}", file=sys.stderr)
 

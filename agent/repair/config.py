@@ -42,12 +42,17 @@ class RepairConfig:
     policy_file: Path | None = None     # sandbox policy TOML (default: the bundled policies.toml)
     test_timeout: float | None = None   # one full test run (default: the policy's wall_time_s)
     per_test_timeout: float | None = None   # one test in the reproduce run (default agent.testing.DEFAULT_TEST_TIMEOUT)
+    pythonpath: list[str] | None = None  # workspace dirs on the tests' import path (None: detect a src/ layout)
     max_plausible: int = SearchConfig.max_plausible   # keep searching until this many plausible patches
     audit: bool = True
     oracles: bool = True                # check plausible patches against doctests and the issue's examples
     llm_options: dict = field(default_factory=dict)   # LLMPolicyOptions fields for model policies (plain values)
     ranker: str = "none"                # builtin policy's order: none (heuristic), auto, scaffold, or a checkpoint path
     search: dict = field(default_factory=dict)        # other SearchConfig fields (exploration, value weights...)
+    python: str | None = None           # the sandbox's Python, X.Y (default: what the project declares)
+    deps: list = field(default_factory=list)          # extra requirement strings for the sandbox environment
+    image: str | None = None            # a Docker image holding the Python to use
+    allow_external_deps: bool = False   # requirements outside the package index, built inside the sandbox
     home: Path | None = _local()        # .ouro directory (default ./.ouro or $OURO_HOME)
     run_id: str | None = _local()       # default: a fresh id
     run_dir: Path | None = _local()     # default: <home>/runs/<run_id>
@@ -62,6 +67,13 @@ class RepairConfig:
         base = from_table(SearchConfig, dict(self.search), "search")
         return dataclasses.replace(base, budget=self.budget, time_limit=self.time_limit,
                                    max_plausible=self.max_plausible, seed=self.seed)
+
+    def env_request(self):
+        """What the sandbox's environment must be (sandbox.images.EnvRequest)."""
+        from ouro.sandbox.images import EnvRequest
+
+        return EnvRequest(python=self.python, deps=tuple(self.deps), image=self.image,
+                          allow_external=self.allow_external_deps)
 
     def saved(self) -> dict:
         """The fields kept in state.json, as JSON values."""
@@ -105,6 +117,7 @@ class RepairOutcome:
     cost: float = 0.0
     branch: str | None = None            # set by apply
     error: str | None = None
+    environment: dict | None = None      # the sandbox's Python and what it installed (images.Environment.summary)
 
     def to_dict(self) -> dict:
         d = dataclasses.asdict(self)

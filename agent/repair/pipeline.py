@@ -36,6 +36,7 @@ class RepairRun:
         self.progress = progress
         self.policy = policy
         self.t0 = time.monotonic()
+        self.environment: dict | None = None   # what the sandbox runs (images.Environment.summary)
 
     def remaining(self) -> float:
         """Seconds left of --time-limit, which bounds the whole run (reproduce and re-runs too)."""
@@ -103,7 +104,12 @@ class RepairRun:
         tests = None
         try:
             tests = SandboxSession.open(self.sandbox_policy, self.workspace.path, self.run_id, self.audit.on_exec,
-                                        unsafe_local=cfg.unsafe_local, audit=cfg.audit, home=self.home.root)
+                                        unsafe_local=cfg.unsafe_local, audit=cfg.audit, home=self.home.root,
+                                        request=cfg.env_request())
+            env = tests.sandbox.environment
+            self.environment = env.summary() if env is not None else None
+            if self.environment:
+                self.traj.log("environment", self.environment)
             outcome = self._repair(tests)
         except OuroError as e:
             self._fail(str(e))
@@ -136,7 +142,10 @@ class RepairRun:
         else:
             def run_checks(extra: dict[str, str], args: list[str]):
                 limit = min(60.0, max(1.0, self.remaining()))
-                return tests.candidate({p: t.encode() for p, t in extra.items()}, [*self.test_cmd.options(), *args],
+                from ouro.sandbox.testrun import without_selection
+
+                return tests.candidate({p: t.encode() for p, t in extra.items()},
+                                       [*without_selection(self.test_cmd.options()), *args],
                                        limit, test_timeout=min(baseline.per_test_timeout(), limit))
 
             oracles = prepare(self.config.issue, self.workspace.path, py_files, run_checks, _covered(baseline),
@@ -152,28 +161,49 @@ class RepairRun:
         from ouro.agent.search import TreeSearch
         from ouro.agent.state import Observation, SearchContext
         from ouro.agent.selfdebug import failure_message
-        from ouro.agent.testing import Baseline, Validator, first_test_timeout, reproduce
+        from ouro.agent.testing import Baseline, NothingFails, Validator, first_test_timeout, reproduce
+
+        from ouro.agent.testsetup import detect
 
         cfg = self.config
         timeout = float(cfg.test_timeout or self.sandbox_policy.limits.wall_time_s)
+        py_files = self.workspace.python_files()
+        # the project's test set-up: its import path (--pythonpath, a src/ layout) and the test
+        # files of a unittest or nose suite; the user's own options come after and win
+        self.test_cmd, cmd_path = self.test_cmd.take_pythonpath()
+        setup = detect(self.workspace.path, cfg.pythonpath, py_files, also=cmd_path)
+        tests.env = setup.env(tests.sandbox.workspace)
+        self.test_cmd = self.test_cmd.with_options(setup.pytest_options())
+
+        policy = self.policy or _default_policy(cfg)
+        policy.on_event = self.traj.log   # a model policy's own steps (explanations, value scores) join the trajectory
 
         # 1. reproduce (cached on resume: the search replays against the same baseline)
         baseline_file = self.run_dir / "baseline.json"
+        # --time-limit bounds the reproduce run too; each test has its own limit within it
+        t_repro = min(timeout, max(1.0, self.remaining()))
+        per_test = first_test_timeout(t_repro, cfg.per_test_timeout)
+        run_tests = lambda args, t, cov: tests.cold(args, t, coverage=cov, test_timeout=per_test)  # noqa: E731
         if cfg.resume and baseline_file.exists():
             baseline = Baseline(**json.loads(baseline_file.read_text()))
+            if baseline.reproduction:
+                self.test_cmd = self.test_cmd.including(baseline.reproduction, setup.testpaths)
         else:
-            t_repro = min(timeout, max(1.0, self.remaining()))
-            per_test = first_test_timeout(t_repro, cfg.per_test_timeout)
-            baseline = reproduce(lambda args, t, cov: tests.cold(args, t, coverage=cov, test_timeout=per_test),
-                                 self.test_cmd, t_repro, cfg.issue, test_timeout=per_test)
+            try:
+                baseline = reproduce(run_tests, self.test_cmd, t_repro, cfg.issue, project_modules=setup.modules,
+                                     root=tests.sandbox.workspace, test_timeout=per_test)
+            except NothingFails as e:
+                baseline = self._write_reproduction(e, policy, tests, run_tests, setup, t_repro, py_files)
             atomic_write_json(baseline_file, asdict(baseline))
         self.traj.log("reproduce", {"failing": sorted(baseline.failing), "target": baseline.target,
                                     "passing": len(baseline.passing), "seconds": round(baseline.seconds, 3),
-                                    "coverage": baseline.coverage is not None, "timed_out": baseline.timed_out,
+                                    "coverage": baseline.coverage is not None,
+                                    "environment": baseline.environment, "skipped_modules": baseline.skipped_modules,
+                                    "pythonpath": setup.pythonpath, "python_files": setup.python_files,
+                                    "timed_out": baseline.timed_out,
                                     "per_test_timeout": round(baseline.per_test_timeout(), 3)})
 
         # 2. localize
-        py_files = self.workspace.python_files()
         rmap = build_repomap(self.workspace.path, py_files)
         loc = localize(self.workspace.path, py_files, {t: baseline.failing[t] for t in baseline.target},
                        baseline.passing, baseline.coverage, rmap, cfg.issue)
@@ -213,8 +243,6 @@ class RepairRun:
 
         root_obs = Observation(status="failed", target=len(baseline.target),
                                failing={t: failure_message(baseline.failing[t]) for t in baseline.target}, tests_passed=len(baseline.passing))
-        policy = self.policy or _default_policy(cfg)
-        policy.on_event = self.traj.log   # a model policy's own steps (explanations, value scores) join the trajectory
         policy.tests_fn = validator       # a model's run_tests tool validates its edits the same way
         # the search ends early enough to re-run a plausible patch cold before the time limit
         left = self.remaining()
@@ -277,7 +305,8 @@ class RepairRun:
                                 explanation=explanation, candidates_validated=result.validated,
                                 candidates_to_first_plausible=result.first_plausible_at,
                                 seconds=time.monotonic() - self.t0, tokens=int(usage.get("tokens", 0)),
-                                cost=float(usage.get("cost", 0.0)), error=usage.get("stopped_by"))
+                                cost=float(usage.get("cost", 0.0)), error=usage.get("stopped_by"),
+                                environment=self.environment)
         if cfg.apply and patch:
             outcome.branch = self.workspace.apply_patch(patch, self.run_id, render.commit_message(explanation, chosen))
         self.traj.log("result", {k: v for k, v in outcome.to_dict().items() if k != "explanation"})
@@ -286,6 +315,64 @@ class RepairRun:
                           first_plausible=result.first_plausible_at,
                           patch_lines=self.workspace.changed_lines(patch) if patch else None)
         return outcome
+
+
+    REPRODUCTION_TRIES = 3
+
+    def _write_reproduction(self, nothing, policy, tests, run_tests, setup, timeout: float, py_files: list[str]):
+        """Every test passes (SWE-bench's strict setting: only the problem statement). A policy
+        that can (a language model) writes a test that reproduces the issue first, as
+        Agentless does; it counts only if it fails for a behavioural reason, and the model is
+        told what happened to each rejected try. The built-in policy cannot: it says so."""
+        from ouro.agent.policies.base import ReproductionRequest
+        from ouro.agent.testing import NothingFails, ReproduceError, reproduce
+        from ouro.sandbox.core.testfiles import is_test_file
+
+        cfg = self.config
+        folder = next((d for d in ("tests", "test") if (self.workspace.path / d).is_dir()), "")
+        path = f"{folder}/test_ouro_reproduction.py" if folder else "test_ouro_reproduction.py"
+        sources, size = {}, 0
+        for f in sorted(py_files, key=lambda f: len(self.workspace.read(f))):
+            if not is_test_file(f) and size < 60_000:   # the smallest modules first, within a prompt's room
+                sources[f] = self.workspace.read(f)
+                size += len(sources[f])
+        example = next(((f, self.workspace.read(f)) for f in py_files
+                        if is_test_file(f) and f.rsplit("/", 1)[-1].startswith("test")), None)
+        request = ReproductionRequest(issue=cfg.issue, path=path, test_cmd=self.test_cmd.text, sources=sources,
+                                      example_test=example)
+        for attempt in range(1, self.REPRODUCTION_TRIES + 1):
+            code = policy.write_reproduction(request)
+            if code is None:
+                break
+            tests.add_files({path: code.encode()})
+            cmd = self.test_cmd.including(path, setup.testpaths)
+            try:
+                baseline = reproduce(run_tests, cmd, timeout, cfg.issue, project_modules=setup.modules,
+                                     root=tests.sandbox.workspace,
+                                     test_timeout=first_test_timeout(timeout, cfg.per_test_timeout))
+            except NothingFails:
+                outcome = "it passes on the current code, so it does not show the bug"
+            except ReproduceError as e:
+                outcome = str(e)
+            else:
+                if all(t.startswith(path + "::") for t in baseline.target):
+                    self.traj.log("reproduction_test", {"attempt": attempt, "path": path, "code": code,
+                                                        "target": baseline.target})
+                    self.test_cmd = cmd
+                    baseline.reproduction = path
+                    return baseline
+                outcome = "other tests failed with it: " + ", ".join(baseline.target[:3])
+            self.traj.log("reproduction_test", {"attempt": attempt, "path": path, "code": code, "rejected": outcome})
+            request.tries.append((code, outcome))
+        if (self.workspace.path / path).exists():
+            (self.workspace.path / path).unlink()
+            tests.sandbox.delete_files([path])
+        if not request.tries:
+            raise ReproduceError(f"{nothing}; the {'built-in' if policy.name == 'builtin' else policy.name} policy repairs from a failing test and the issue "
+                                 "gives none (name a failing test, or use a language-model policy, which writes "
+                                 "a reproduction test first)", nothing.exit_code)
+        raise ReproduceError(f"{nothing}, and none of the {len(request.tries)} reproduction tests the model wrote "
+                             f"showed the bug (last: {request.tries[-1][1]})", nothing.exit_code)
 
 
 def _covered(baseline) -> dict[str, set[int]]:

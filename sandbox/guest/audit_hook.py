@@ -62,6 +62,8 @@ def install(environ=None) -> bool:
     environ = os.environ if environ is None else environ
     if getattr(sys, "_ouro_audit_installed", False):
         return False
+    if not hasattr(sys, "addaudithook"):   # PEP 578 came with 3.8: boot records this as audit_error
+        raise RuntimeError("no audit hooks before Python 3.8: this process is not audited")
     workspace = environ.get("OURO_WORKSPACE", "/workspace").rstrip("/") or "/workspace"
     writable = tuple({workspace, "/tmp", environ.get("TMPDIR", "/tmp").rstrip("/") or "/tmp", "/dev/shm"})
     writable_roots = tuple(p + "/" for p in writable) + ("/dev/null", "/dev/tty")

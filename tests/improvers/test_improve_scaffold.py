@@ -85,15 +85,13 @@ def _rewrite(weights: dict, default: float | None = None) -> str:
 
 
 def _config(tmp_path, target: Path) -> ScaffoldConfig:
-    from improve_helpers import bwrap_spec
-
-    bwrap_spec()
     # jsonptr's fix is a method_call edit, cfgparse's a slice bound: the splits need different templates
     return ScaffoldConfig(train=["jsonptr"], heldout=["cfgparse"], target=target, backend="bwrap", budget=20, seed=0)
 
 
 @pytest.mark.slow
 @pytest.mark.bwrap
+@pytest.mark.usefixtures("bwrap_ready")
 def test_a_rewrite_that_loses_fixes_on_the_held_out_split_is_rejected_and_the_agent_in_use_is_unchanged(tmp_path):
     """Must show 5 (second half): a rewrite overfit to the training repo (only method_call edits
     count) finds the training fix sooner but never reaches the held-out repo's fix."""
@@ -116,6 +114,7 @@ def test_a_rewrite_that_loses_fixes_on_the_held_out_split_is_rejected_and_the_ag
 
 @pytest.mark.slow
 @pytest.mark.bwrap
+@pytest.mark.usefixtures("bwrap_ready")
 def test_a_rewrite_that_holds_on_both_splits_is_installed(tmp_path):
     target = tmp_path / "scaffold_target.py"
     target.write_text(TARGET.read_text())
