@@ -178,8 +178,12 @@ def explain(node_id: int, proposal_desc: str, file: str, line: int, template: st
                     "the rest likely needs a second edit elsewhere, so this patch is extended.")
     elif parent_obs is not None and obs.failing == parent_obs.failing:
         e.outcome = "no_effect"
-        e.lesson = ("The failure is exactly the same as without the edit: the failing test does not depend on this "
-                    "expression, so this location is probably not the fault.")
+        if "TestTimeout" in e.message:
+            e.lesson = ("The test still runs past its time limit: this edit does not end the loop (its condition, or "
+                        "the update that should make it progress, is still wrong).")
+        else:
+            e.lesson = ("The failure is exactly the same as without the edit: the failing test does not depend on "
+                        "this expression, so this location is probably not the fault.")
     else:
         e.outcome = "changed_failure"
         e.lesson = ("The edit changes how the test fails but does not fix it: this location influences the result, "
