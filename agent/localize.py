@@ -68,6 +68,25 @@ def _match_file(path: str, known: set[str]) -> str | None:
     return None
 
 
+TIMEOUT_MARK = "ouro.TestTimeout"   # how a test stopped at its per-test timeout fails (sandbox/guest/deadline.py)
+
+
+def _loop_lines(root: Path, file: str, line: int) -> list[int]:
+    """The statement lines of the innermost loop around `line` (header included), or []."""
+    try:
+        tree = ast.parse((Path(root) / file).read_text(encoding="utf-8", errors="replace"))
+    except (OSError, SyntaxError, ValueError):
+        return []
+    best = None
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.While, ast.For, ast.AsyncFor)) and node.lineno <= line <= (node.end_lineno or 0):
+            if best is None or node.lineno >= best.lineno:
+                best = node
+    if best is None:
+        return []
+    return sorted({n.lineno for n in ast.walk(best) if isinstance(n, ast.stmt)})
+
+
 def statement_lines(source: str, start: int = 1, end: int = 10**9) -> list[int]:
     try:
         tree = ast.parse(source)
@@ -126,13 +145,18 @@ def localize(
         for key, ef in fcount.items():
             add(key, ochiai(ef, pcount.get(key, 0), max(1, len(failing_cov))), "spectrum")
 
-    # 2. traceback frames: the deepest project frame first, its callers less
+    # 2. traceback frames: the deepest project frame first, its callers less. A test stopped
+    # at its timeout was interrupted wherever its loop happened to be: the whole innermost
+    # loop around that line is the suspect (its condition, and what should make it progress)
     frame_functions: dict[str, float] = {}
     for text in failing.values():
         frames = [fr for fr in traceback_frames(text, src_set | set(source_files)) if fr[0] in src_set]
+        hung = TIMEOUT_MARK in (text or "")
         for depth, fr in enumerate(reversed(frames)):
             w = 0.7 ** depth
-            add(fr, 0.6 * w, "traceback")
+            lines = _loop_lines(root, *fr) if hung and depth == 0 else []
+            for ln in lines or [fr[1]]:
+                add((fr[0], ln), 0.6 * w, "timeout loop" if lines else "traceback")
             d = rmap.enclosing(*fr)
             if d is not None:
                 frame_functions[d.qualname + "@" + d.file] = max(frame_functions.get(d.qualname + "@" + d.file, 0), w)

@@ -27,7 +27,7 @@ from typing import Callable
 
 from ouro.agent.policies.base import Policy
 from ouro.agent.selfdebug import explain
-from ouro.agent.state import Node, Observation, Proposal, SearchContext, state_key
+from ouro.agent.state import Node, Observation, OutOfTime, Proposal, SearchContext, state_key
 
 
 @dataclass
@@ -121,6 +121,8 @@ def node_value(obs: Observation, parent_obs: Observation | None, estimate: float
     # (scaled: fixing 1 of 7 tests is weaker evidence of half a fix than fixing 2 of 4)
     gained = w.progress * min(1.0, 2 * max(0, obs.fixed - (parent_obs.fixed if parent_obs else 0)) / obs.target)
     regress = min(1.0, obs.regressions / max(1, obs.tests_passed + obs.regressions))
+    if obs.status == "contradicted":
+        regress = 1.0   # what the user wrote says it is wrong: worth no more than a patch that breaks the suite
     v = w.solved * (obs.fixed / obs.target) + gained + w.changed * changed + w.estimate * estimate - w.regression * regress
     return max(0.0, min(w.cap, v))
 
@@ -271,7 +273,13 @@ class TreeSearch:
         self.nodes[child.id] = child
         parent.children.append(child.id)
         self.on_event("proposal", {"node": child.id, "parent": parent.id, **prop.to_dict()})
-        obs = self.evaluate(child)
+        try:
+            obs = self.evaluate(child)
+        except OutOfTime:
+            del self.nodes[child.id]      # never judged: not part of the tree
+            parent.children.remove(child.id)
+            self.seen.discard(prop.key)
+            raise
         child.observation = obs
         self.validated += 1
         estimate = self.policy.value_estimate(child, self.ctx)
@@ -310,7 +318,11 @@ class TreeSearch:
             if time.monotonic() - start > self.cfg.time_limit:
                 stopped = "time"
                 break
-            if self.step() is None:
+            try:
+                if self.step() is None:
+                    break
+            except OutOfTime:
+                stopped = "time"
                 break
             if progress:
                 progress(self)

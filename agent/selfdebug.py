@@ -25,7 +25,7 @@ _UNITTEST_NE = re.compile(r"^(.+?) != (.+)$")
 # around unittest's "first != second": "Lists differ: ", a msg= after " : ", "within 7 places (...)"
 _UNITTEST_NOISE = re.compile(r"^(?:Lists|Tuples|Sequences|Sets|Dicts) differ:\s*| : .*$| within \d+ places.*$")
 
-OUTCOMES = ("no_effect", "changed_failure", "partial", "regression", "broke", "timeout")
+OUTCOMES = ("no_effect", "changed_failure", "partial", "regression", "contradicted", "broke", "timeout")
 
 
 def failure_message(longrepr: str, limit: int = 300) -> str:
@@ -126,7 +126,7 @@ class Chain:
             st.no_effect += 1
         elif e.outcome in ("partial", "regression"):
             st.partial += 1
-        elif e.outcome == "changed_failure":
+        elif e.outcome in ("changed_failure", "contradicted"):
             st.changed += 1
 
     def render(self, limit: int = 12, before_node: int | None = None, always: set[int] | None = None) -> str:
@@ -150,6 +150,12 @@ def explain(node_id: int, proposal_desc: str, file: str, line: int, template: st
         e.outcome = "timeout"
         e.lesson = "The tests stopped answering: this edit makes the code loop or hang (a loop bound or exit condition), so it is wrong, not the location."
         return e
+    if obs.status == "contradicted":
+        e.outcome = "contradicted"
+        e.test, e.message = next(iter(obs.contradicts.items()), ("", obs.detail))
+        e.lesson = ("It makes the failing tests pass without breaking the visible suite, but contradicts what the "
+                    "issue or a doctest says the code should do: the location matters, this edit is not the fix.")
+        return e
     if obs.status == "broke":
         e.outcome = "broke"
         e.message = obs.detail
@@ -172,8 +178,12 @@ def explain(node_id: int, proposal_desc: str, file: str, line: int, template: st
                     "the rest likely needs a second edit elsewhere, so this patch is extended.")
     elif parent_obs is not None and obs.failing == parent_obs.failing:
         e.outcome = "no_effect"
-        e.lesson = ("The failure is exactly the same as without the edit: the failing test does not depend on this "
-                    "expression, so this location is probably not the fault.")
+        if "TestTimeout" in e.message:
+            e.lesson = ("The test still runs past its time limit: this edit does not end the loop (its condition, or "
+                        "the update that should make it progress, is still wrong).")
+        else:
+            e.lesson = ("The failure is exactly the same as without the edit: the failing test does not depend on "
+                        "this expression, so this location is probably not the fault.")
     else:
         e.outcome = "changed_failure"
         e.lesson = ("The edit changes how the test fails but does not fix it: this location influences the result, "

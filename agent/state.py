@@ -46,17 +46,24 @@ class Proposal:
                 "line": self.line, "score": round(self.score, 6), "key": self.key, **({"meta": self.meta} if self.meta else {})}
 
 
+class OutOfTime(Exception):
+    """The repair's time limit is reached: the state being validated was not judged (the
+    search stops; nothing about that state is recorded)."""
+
+
 @dataclass
 class Observation:
     """What validating one patch state showed."""
 
-    status: str                    # plausible | partial | failed | regression | broke | timeout | rejected
+    status: str                    # plausible | partial | failed | regression | contradicted | broke | timeout | rejected
     target: int                    # number of originally failing (target) tests
     fixed: int = 0                 # how many of them pass now
     failing: dict[str, str] = field(default_factory=dict)   # target tests still failing -> message
     regressions: int = 0           # previously passing tests that fail now (full suite only)
     tests_passed: int = 0          # passing tests in the largest run done for this state
     full_suite: bool = False       # the full visible suite ran (only after all targets pass)
+    # what the visible suite let pass but an oracle did not (agent.oracles): check -> what happened
+    contradicts: dict[str, str] = field(default_factory=dict)
     detail: str = ""
     seconds: float = 0.0
     cached: bool = False

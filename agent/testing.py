@@ -14,6 +14,11 @@
   wrong has its own error and exit code.
 - Validate: a candidate state runs the originally failing tests first (warm worker, fast);
   only if they all pass does the full visible suite run, to count regressions.
+- Time: every run gets a per-test timeout (sandbox/guest/deadline.py) and a timeout for the
+  whole run; a test past its own is a failing test (reason timeout), not a failed run. The
+  reproduce run's per-test limit is `test_timeout` (DEFAULT_TEST_TIMEOUT, --per-test-timeout);
+  later runs derive theirs from what the tests took then (Baseline.per_test_timeout). All of
+  them end by the repair's own deadline (`remaining`).
 """
 from __future__ import annotations
 
@@ -26,12 +31,21 @@ from typing import Callable
 
 from ouro.sandbox.core.errors import BadInput, OuroError
 from ouro.agent.failures import classify_all, error_line, summary
-from ouro.agent.state import Observation
+from ouro.agent.state import Observation, OutOfTime
+from ouro.sandbox.testrun import VALUE_OPTIONS, split_pytest_args, without_selection  # noqa: F401 (re-exported)
 from ouro.agent.selfdebug import failure_message
 
 log = logging.getLogger(__name__)
 
 DEFAULT_TEST_CMD = "python -m pytest"
+DEFAULT_TEST_TIMEOUT = 10.0   # seconds one test may take in the reproduce run, before durations are known
+
+
+def first_test_timeout(run_timeout: float, setting: float | None = None) -> float:
+    """Each test's limit in a run before any durations are known (reproducing, judging): the
+    setting (--per-test-timeout), but at most half the run's, so that a test that hangs fails
+    and the tests after it still run."""
+    return min(float(setting or DEFAULT_TEST_TIMEOUT), max(1.0, run_timeout / 2))
 
 # Exit codes of the reproduce step (documented in `ouro repair --help`).
 EXIT_NOT_REPRODUCED = 3
@@ -52,42 +66,6 @@ class NothingFails(ReproduceError):
         super().__init__(message, EXIT_NOT_REPRODUCED)
         self.passing = passing
         self.skipped = dict(skipped or {})
-
-
-# pytest options (core and common plugins) whose value is the next word unless given as
-# --opt=value; every other option is a flag. --cov's value is optional: argparse gives it the
-# next word unless that is an option.
-VALUE_OPTIONS = frozenset({
-    "-k", "-m", "-p", "-c", "-o", "-r", "-W", "-n", "--override-ini", "--deselect", "--ignore", "--ignore-glob",
-    "--rootdir", "--confcutdir", "--basetemp", "--pythonwarnings", "--maxfail", "--tb", "--junitxml",
-    "--junit-xml", "--junit-prefix", "--import-mode", "--log-level", "--log-cli-level", "--log-file",
-    "--log-file-level", "--log-format", "--log-date-format", "--log-cli-format", "--durations",
-    "--durations-min", "--capture", "--color", "--code-highlight", "--doctest-glob", "--doctest-report",
-    "--timeout", "--timeout-method", "--numprocesses", "--dist", "--cov-report", "--cov-config",
-    "--cov-fail-under", "--inifile", "--config-file", "--asyncio-mode", "--randomly-seed", "--reruns",
-    "--reruns-delay", "--lfnf", "--last-failed-no-failures", "--pdbcls", "--report-log", "--ds", "--dc",
-    "--pyargs-root", "--deselect-file", "--keyword", "--markers-filter", "--rsyncdir", "--tx", "--maxprocesses",
-    "--html", "--css", "--json-report-file", "--hypothesis-profile", "--hypothesis-seed", "--count",
-})
-
-
-def split_pytest_args(args: list[str]) -> tuple[list[str], list[str]]:
-    """(options, each with its value, in order; positional test paths)."""
-    options, paths, i = [], [], 0
-    while i < len(args):
-        a = args[i]
-        i += 1
-        if not a.startswith("-") or a == "-":
-            paths.append(a)
-            continue
-        options.append(a)
-        name = a.split("=", 1)[0]
-        takes = name in VALUE_OPTIONS and "=" not in a and not (len(name) == 2 and len(a) > 2)
-        optional = name == "--cov" and "=" not in a and i < len(args) and not args[i].startswith("-")
-        if (takes or optional) and i < len(args):
-            options.append(args[i])
-            i += 1
-    return options, paths
 
 
 @dataclass
@@ -284,14 +262,31 @@ class Baseline:
     skipped_modules: dict[str, str] = field(default_factory=dict)
     # the reproduction test a policy wrote when every test passed ("" when the suite had one)
     reproduction: str = ""
+    timed_out: list[str] = field(default_factory=list)          # failing because they ran past their time
+    test_timeout: float = DEFAULT_TEST_TIMEOUT                  # the reproduce run's per-test limit
+
+    def per_test_timeout(self) -> float:
+        """Each test's limit in later runs: ten times the slowest test that finished (at least
+        a second, at most the reproduce run's limit). A test that still hangs costs that."""
+        from ouro.sandbox.guest.deadline import per_test_timeout   # the guest's rule (imports pytest)
+
+        finished = [d for n, d in self.durations.items() if n not in self.timed_out]
+        return per_test_timeout(max(finished, default=0.0), self.test_timeout)
+
+    def seconds_for(self, tests: list[str] | None) -> float:
+        """What running `tests` (None: all) took, a test that timed out counted as the per-test
+        limit it would run into again."""
+        limit = self.per_test_timeout()
+        return sum(limit if t in self.timed_out else self.durations.get(t, 1.0)
+                   for t in (self.durations if tests is None else tests))
 
     def budget_for(self, tests: list[str] | None, cap: float) -> float:
         """A timeout for running `tests` (None: all): generous against their measured time,
         short enough that a candidate that loops forever costs seconds, not minutes."""
-        suite = sum(self.durations.values())
         # a module that never collected has no time of its own: it may take the suite's
-        spent = suite if tests is None else sum(self.durations.get(t, 1.0 if "::" in t else max(1.0, suite))
-                                                for t in tests)
+        suite = self.seconds_for(None)
+        spent = suite if tests is None else sum(self.seconds_for([t]) if "::" in t or t in self.durations
+                                                else max(1.0, suite) for t in tests)
         return min(cap, max(8.0, 4 * spent + 6))
 
     def collection_failures(self) -> set[str]:
@@ -308,11 +303,13 @@ def _modules_note(skipped: dict[str, str]) -> str:
 
 
 def reproduce(run_tests: Callable[..., object], cmd: TestCommand, timeout: float, issue: str = "", *,
-              project_modules: frozenset[str] = frozenset(), root: str = "/workspace") -> Baseline:
+              project_modules: frozenset[str] = frozenset(), root: str = "/workspace",
+              test_timeout: float = DEFAULT_TEST_TIMEOUT) -> Baseline:
     """Run the visible suite once (cold, with coverage) and classify what happened.
 
-    run_tests(pytest_args, timeout, coverage) -> sandbox.testrun.TestRun. project_modules and
-    root (the workspace as the sandbox's paths show it) tell the project's code from the
+    run_tests(pytest_args, timeout, coverage) -> sandbox.testrun.TestRun, each test limited to
+    test_timeout seconds (a test past it is a failing target like any other). project_modules
+    and root (the workspace as the sandbox's paths show it) tell the project's code from the
     environment's (agent.failures).
     """
     t0 = time.monotonic()
@@ -320,8 +317,13 @@ def reproduce(run_tests: Callable[..., object], cmd: TestCommand, timeout: float
     seconds = time.monotonic() - t0
     reason = getattr(run.exec.reason, "value", str(run.exec.reason))
     if reason == "timeout":
-        raise ReproduceError(f"the tests did not finish within {timeout:g}s (a test hangs?); "
-                             "raise --test-timeout if they are just slow", EXIT_TESTS_HANG)
+        # each test has its own limit, so this is the suite as a whole: too slow to finish
+        raise ReproduceError(f"the tests did not finish within {timeout:g}s, even with {test_timeout:g}s per test; "
+                             "raise --test-timeout or --time-limit if they are just slow", EXIT_TESTS_HANG)
+    if getattr(run, "rest", None):
+        # a test was killed at its limit and no time was left to run the ones after it
+        raise ReproduceError(f"the tests did not finish within {timeout:g}s: {len(run.rest)} never ran after one "
+                             "that hung was killed; raise --test-timeout or --time-limit", EXIT_TESTS_HANG)
     errors = _collection_errors(run)
     tests = {n: run.outcomes[n].longrepr for n in sorted(run.failed) if "::" in n}
     kinds = classify_all({**tests, **errors}, len(run.collected), project_modules, root)
@@ -369,7 +371,8 @@ def reproduce(run_tests: Callable[..., object], cmd: TestCommand, timeout: float
     return Baseline(failing=failing, passing=passing, target=target, coverage=run.coverage,
                     seconds=seconds, collected=len(run.collected),
                     durations={n: round(o.duration_s, 4) for n, o in run.outcomes.items()},
-                    environment=environment, skipped_modules=modules)
+                    environment=environment, skipped_modules=modules,
+                    timed_out=sorted(getattr(run, "timed_out", ())), test_timeout=test_timeout)
 
 
 @dataclass
@@ -382,13 +385,26 @@ class Validator:
     timeout: float
     scan: Callable[[dict[str, str]], str | None] | None = None   # static scan: reason to reject, or None
     on_exec: Callable[[object], None] | None = None               # called with each ExecResult (audit)
+    remaining: Callable[[], float] | None = None                  # seconds left to the repair's deadline
+    oracles: object | None = None                                 # agent.oracles.Oracles: checked before "plausible"
     runs: int = field(default=0)
 
-    def _run(self, files: dict[str, str], args: list[str], timeout: float):
+    def bounded(self, budget: float) -> tuple[float, bool]:
+        """(a run's timeout, whether the repair's deadline cut it below `budget`)."""
+        left = self.remaining() if self.remaining is not None else budget
+        if left <= 0:
+            raise OutOfTime("the repair's time limit is reached")
+        return min(budget, left), left < budget
+
+    def _run(self, files: dict[str, str], args: list[str], budget: float):
+        timeout, cut = self.bounded(budget)
         self.runs += 1
-        run = self.run_candidate({p: t.encode() for p, t in files.items()}, args, timeout)
+        run = self.run_candidate({p: t.encode() for p, t in files.items()}, args, timeout,
+                                 test_timeout=min(self.baseline.per_test_timeout(), timeout))
         if self.on_exec is not None:
             self.on_exec(run.exec)
+        if cut and getattr(run.exec.reason, "value", "") == "timeout":
+            raise OutOfTime("the repair's time limit ended a candidate's run")  # not the candidate's doing
         return run
 
     def __call__(self, files: dict[str, str]) -> Observation:
@@ -430,14 +446,38 @@ class Validator:
                     obs.detail = full.problem
                 else:
                     obs.status = "plausible"
+                    self._check_oracles(files, obs)
         obs.seconds = time.monotonic() - t0
         return obs
+
+    def _check_oracles(self, files: dict[str, str], obs: Observation) -> None:
+        """A patch the visible suite accepts must also agree with the doctests of the modules it
+        edits and the issue's examples (agent.oracles); otherwise it is "contradicted"."""
+        how = self.oracles.invocation(files) if self.oracles is not None else None
+        if how is None:
+            return
+        extra, args = how
+        budget = max(8.0, 4 * (self.oracles.seconds + self.baseline.per_test_timeout()) + 6)
+        run = self._run({**files, **extra}, [*without_selection(self.cmd.options()), *args], min(budget, self.timeout))
+        broken = self.oracles.contradicted(run, files)
+        if broken:
+            obs.status = "contradicted"
+            obs.contradicts = broken
+            first = next(iter(broken))
+            obs.detail = f"contradicts {first}: {broken[first]}"
 
     def _observe(self, run, target: list[str], timeout: float) -> Observation:
         reason = getattr(run.exec.reason, "value", str(run.exec.reason))
         if reason == "timeout":
             return Observation(status="timeout", target=len(target), failing={t: "timeout" for t in target},
                                detail=f"timed out after {timeout:.0f}s")
+        # A test that hangs now but did not before: the edit made the code loop, a dead end (as
+        # a run past its whole timeout always was). Tests that hung already are the bug itself:
+        # their failing is a failure like any other, and the search goes on from it.
+        newly = sorted(set(getattr(run, "timed_out", ())) - set(self.baseline.timed_out))
+        if newly:
+            return Observation(status="timeout", target=len(target), failing={t: "timeout" for t in target},
+                               detail=f"{newly[0]} now hangs (past its per-test timeout)")
         # a module that did not import before the edit either was left out then, or is a target
         # whose collection error is its failure; a new one broke
         before = self.baseline.collection_failures()

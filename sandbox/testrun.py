@@ -26,6 +26,11 @@ Nothing the sandbox wrote is trusted as a host fact:
   output are escaped (`\x1b`) before anything shows them, and reported as `terminal_escape`.
 These events travel in ExecResult.audit_events as sandbox.audit.events.HostFinding, which
 nothing parsed from the sandbox's output can be.
+
+Per-test timeouts (`test_timeout=`, guest/deadline.py): a test past its time fails with
+reason "timeout" and the session goes on. A test that ignores the interrupt is killed with
+its process; that test is then a timeout too, and the tests after it run in a fresh process
+(a continuation, merged into one TestRun), as long as the run's own timeout leaves time.
 """
 from __future__ import annotations
 
@@ -33,11 +38,14 @@ import base64
 import json
 import time
 import uuid
-from dataclasses import asdict, dataclass
+import re
+from dataclasses import asdict, dataclass, field
+from typing import Callable
 
 from ouro.sandbox.base import EndReason, ExecResult, SandboxError
 
 PASSED, FAILED, ERROR, SKIPPED = "passed", "failed", "error", "skipped"
+TIMEOUT = "timeout"   # TestOutcome.reason of a test that ran past its per-test timeout
 
 
 @dataclass
@@ -48,6 +56,7 @@ class TestOutcome:
     outcome: str          # passed | failed | error | skipped
     longrepr: str = ""    # the failure's traceback text as pytest formats it
     duration_s: float = 0.0
+    reason: str = ""      # "timeout": it ran past its per-test timeout (then outcome is failed)
 
 
 @dataclass
@@ -62,6 +71,11 @@ class TestRun:
     problem: str = ""                 # why the run is incomplete, for humans
     coverage: dict | None = None      # nodeid -> {relative file -> [lines]} when asked for
     seconds: float = 0.0
+    rest: list[str] = field(default_factory=list)   # not run: after a test killed at its timeout
+
+    @property
+    def timed_out(self) -> set[str]:
+        return {n for n, o in self.outcomes.items() if o.reason == TIMEOUT}
 
     @property
     def passed(self) -> set[str]:
@@ -187,10 +201,19 @@ def _clean(run: "TestRun") -> "TestRun":
     return run
 
 
+def _hard_kill_header(stderr: str):
+    """faulthandler's header in stderr where the guest's hard per-test limit fired, or None.
+    (The guest's module is imported here, not at the top: it imports pytest.)"""
+    from ouro.sandbox.guest.deadline import HARD_HEADER
+
+    return re.search(r"^" + re.escape(HARD_HEADER) + r"\d+:\d\d:\d\d(\.\d+)?\)!$", stderr or "", re.M)
+
+
 def build_run(records: list[dict], result: ExecResult, *, coverage: dict | None = None) -> TestRun:
     """Judge a run from the plugin's records plus the process's own end (exit status, reason)."""
     collected: list[str] = []
     outcomes: dict[str, TestOutcome] = {}
+    timeouts: dict[str, float] = {}
     finished = None
     forged = 0
     for rec in records:
@@ -200,6 +223,8 @@ def build_run(records: list[dict], result: ExecResult, *, coverage: dict | None 
             continue
         if kind == "collected":
             collected = [str(n) for n in rec.get("nodeids", [])]
+        elif kind == "timeout" and finished is None:
+            timeouts[str(rec.get("nodeid", ""))] = float(rec.get("seconds", 0.0) or 0.0)
         elif kind == "test" and finished is None:
             nodeid = str(rec.get("nodeid", ""))
             outcome = rec.get("outcome")
@@ -213,6 +238,17 @@ def build_run(records: list[dict], result: ExecResult, *, coverage: dict | None 
                          source="runner")
         elif kind == "finished" and finished is None:
             finished = rec
+    for nodeid, seconds in timeouts.items():
+        o = outcomes.get(nodeid)
+        if o is not None:   # past its time is a failure, even if it went on to pass
+            o.outcome, o.reason = FAILED, TIMEOUT
+    rest: list[str] = []
+    killed = _killed_at_timeout(collected, outcomes, timeouts, finished, forged, result)
+    if killed is not None:
+        at = collected.index(killed)
+        outcomes[killed] = TestOutcome(killed, FAILED, _killed_longrepr(result.stderr, timeouts.get(killed)),
+                                       timeouts.get(killed, 0.0), TIMEOUT)
+        rest = [n for n in collected[at + 1:] if n not in outcomes]
     problem = ""
     exit_status = finished.get("exitstatus") if finished else None
     tamper = [str(p) for p in (finished.get("tamper") or [])] if finished else []
@@ -227,6 +263,10 @@ def build_run(records: list[dict], result: ExecResult, *, coverage: dict | None 
     elif forged:
         # someone else wrote into the report channel: nothing in it can be trusted to be complete
         problem = f"{forged} report lines were not sealed by the recorder (forged)"
+    elif killed is not None:
+        exit_status = 1
+        if rest:
+            problem = f"{len(rest)} tests after {killed} (killed at its timeout) were not run"
     elif result.reason != EndReason.NORMAL:
         problem = f"the test process ended abnormally: {result.reason.value}"
     elif finished is None:
@@ -246,12 +286,148 @@ def build_run(records: list[dict], result: ExecResult, *, coverage: dict | None 
                 outcomes[n] = TestOutcome(n, ERROR, f"no result: {problem}")
     return _clean(TestRun(outcomes=outcomes, collected=collected, complete=complete, exec=result,
                           exit_status=exit_status, problem=problem, coverage=coverage,
-                          seconds=result.duration_s))
+                          seconds=result.duration_s, rest=rest))
+
+
+def _killed_at_timeout(collected, outcomes, timeouts, finished, forged, result) -> str | None:
+    """The test whose hard per-test timeout ended the process (guest/deadline.py), or None.
+
+    Evidence: the process exited on its own before the session finished, during a test that
+    had already been interrupted at its time (a sealed "timeout" record) or with the
+    watchdog's header on stderr. A test can fake that evidence only to make itself fail."""
+    if finished is not None or forged or result.reason != EndReason.NORMAL:
+        return None
+    running = next((n for n in collected if n not in outcomes), None)
+    if running is None:
+        return None
+    if running in timeouts or _hard_kill_header(result.stderr):
+        return running
+    return None
+
+
+def _killed_longrepr(stderr: str, seconds: float | None) -> str:
+    """A killed test's failure text: where the watchdog found it (faulthandler lists the
+    frames most recent first; a traceback lists them last), then the timeout as its error."""
+    from ouro.sandbox.guest.deadline import MESSAGE
+
+    m = _hard_kill_header(stderr)
+    block = (stderr[m.end():].split("\n\n")[0] if m else "").splitlines()
+    frames = [ln.strip() for ln in block if ln.strip().startswith("File ")]
+    limit = f" ({seconds:g}s)" if seconds else ""
+    lines = [f"ouro: the test ran past its per-test timeout{limit}, did not stop when interrupted, "
+             "and was killed with its process", "Traceback (most recent call last):"]
+    lines += [f"  {f}" for f in reversed(frames[:40])]
+    lines.append(f"E   ouro.TestTimeout: {MESSAGE}")
+    return "\n".join(lines)
+
+
+# pytest options (core and common plugins) whose value is the next word unless given as
+# --opt=value; every other option is a flag. --cov's value is optional: argparse gives it the
+# next word unless that is an option.
+VALUE_OPTIONS = frozenset({
+    "-k", "-m", "-p", "-c", "-o", "-r", "-W", "-n", "--override-ini", "--deselect", "--ignore", "--ignore-glob",
+    "--rootdir", "--confcutdir", "--basetemp", "--pythonwarnings", "--maxfail", "--tb", "--junitxml",
+    "--junit-xml", "--junit-prefix", "--import-mode", "--log-level", "--log-cli-level", "--log-file",
+    "--log-file-level", "--log-format", "--log-date-format", "--log-cli-format", "--durations",
+    "--durations-min", "--capture", "--color", "--code-highlight", "--doctest-glob", "--doctest-report",
+    "--timeout", "--timeout-method", "--numprocesses", "--dist", "--cov-report", "--cov-config",
+    "--cov-fail-under", "--inifile", "--config-file", "--asyncio-mode", "--randomly-seed", "--reruns",
+    "--reruns-delay", "--lfnf", "--last-failed-no-failures", "--pdbcls", "--report-log", "--ds", "--dc",
+    "--pyargs-root", "--deselect-file", "--keyword", "--markers-filter", "--rsyncdir", "--tx", "--maxprocesses",
+    "--html", "--css", "--json-report-file", "--hypothesis-profile", "--hypothesis-seed", "--count",
+})
+
+
+def split_pytest_args(args: list[str]) -> tuple[list[str], list[str]]:
+    """(options, each with its value, in order; positional test paths)."""
+    options, paths, i = [], [], 0
+    while i < len(args):
+        a = args[i]
+        i += 1
+        if not a.startswith("-") or a == "-":
+            paths.append(a)
+            continue
+        options.append(a)
+        name = a.split("=", 1)[0]
+        takes = name in VALUE_OPTIONS and "=" not in a and not (len(name) == 2 and len(a) > 2)
+        optional = name == "--cov" and "=" not in a and i < len(args) and not args[i].startswith("-")
+        if (takes or optional) and i < len(args):
+            options.append(args[i])
+            i += 1
+    return options, paths
+
+
+_SELECTION = ("-k", "-m", "--keyword", "--deselect")
+
+
+def without_selection(args: list[str]) -> list[str]:
+    """args without the project's test selection (-k, -m, --deselect and their values): a run
+    of test files ouro adds itself must not be filtered by it."""
+    out, i = [], 0
+    while i < len(args):
+        a = args[i]
+        name = a.split("=", 1)[0]
+        if name in _SELECTION:
+            i += 1 if "=" in a else 2
+            continue
+        if a[:2] in ("-k", "-m") and len(a) > 2 and not a.startswith("--"):
+            i += 1                      # -kEXPR
+            continue
+        out.append(a)
+        i += 1
+    return out
+
+
+def continue_after_kill(run: TestRun, pytest_args: list[str], timeout: float, test_timeout: float | None,
+                        run_rest: Callable[[list[str], float, float | None], TestRun]) -> TestRun:
+    """Run the tests a killed test left unrun, in fresh processes, while the run's timeout
+    leaves time; one TestRun for the whole. Like the guest within one session, the tests
+    after a timeout get the shorter limit the passing ones so far suggest."""
+    while run.rest:   # (the runner drops -x and --maxfail: a failure never ends the session)
+        left = timeout - run.seconds
+        if left < 1.0:
+            break
+        from ouro.sandbox.guest.deadline import per_test_timeout
+
+        passing = [o.duration_s for o in run.outcomes.values() if o.outcome == PASSED]
+        limit = per_test_timeout(max(passing, default=0.0), test_timeout) if test_timeout else None
+        run = merge_runs(run, run_rest([*split_pytest_args(pytest_args)[0], *run.rest], left, limit))
+    return run
+
+
+def merge_runs(first: TestRun, more: TestRun) -> TestRun:
+    """`first` (ended by a killed test) followed by `more`, which ran first.rest."""
+    outcomes = {n: o for n, o in first.outcomes.items() if n not in first.rest}
+    outcomes.update(more.outcomes)
+    a, b = first.exec, more.exec
+    result = ExecResult(exit_code=b.exit_code, stdout=a.stdout + b.stdout, stderr=a.stderr + b.stderr,
+                        duration_s=a.duration_s + b.duration_s, reason=b.reason,
+                        stdout_truncated=a.stdout_truncated or b.stdout_truncated,
+                        stderr_truncated=a.stderr_truncated or b.stderr_truncated,
+                        audit_events=[*a.audit_events, *b.audit_events])
+    coverage = None
+    if first.coverage is not None or more.coverage is not None:
+        coverage = {**(first.coverage or {}), **(more.coverage or {})}
+    missing = [n for n in first.rest if n not in more.outcomes]
+    problem = more.problem or (f"{len(missing)} tests were never reported" if missing else "")
+    for n in missing:
+        outcomes[n] = TestOutcome(n, ERROR, f"no result: {problem}")
+    status = 1 if more.exit_status in (0, 1, 5) else more.exit_status
+    return TestRun(outcomes=outcomes, collected=first.collected, complete=not problem, exec=result,
+                   exit_status=status, problem=problem, coverage=coverage,
+                   seconds=first.seconds + more.seconds, rest=more.rest)
 
 
 def run_tests_cold(sandbox, pytest_args: list[str], timeout: float, *, coverage: bool = False,
-                   env: dict[str, str] | None = None) -> TestRun:
-    """Run pytest once in a fresh interpreter inside `sandbox`, in its workspace."""
+                   env: dict[str, str] | None = None, test_timeout: float | None = None) -> TestRun:
+    """Run pytest once in a fresh interpreter inside `sandbox`, in its workspace (and again for
+    the tests after one killed at its `test_timeout`, within `timeout` in all)."""
+    run = _cold_once(sandbox, pytest_args, timeout, coverage, env, test_timeout)
+    return continue_after_kill(run, pytest_args, timeout, test_timeout,
+                               lambda args, left, limit: _cold_once(sandbox, args, left, coverage, env, limit))
+
+
+def _cold_once(sandbox, pytest_args, timeout, coverage, env, test_timeout) -> TestRun:
     python, guest, tmp = sandbox.python, sandbox.guest_dir, sandbox.tmpdir
     tag = uuid.uuid4().hex
     report = f"{tmp}/ouro-report-{tag}.jsonl"
@@ -259,6 +435,8 @@ def run_tests_cold(sandbox, pytest_args: list[str], timeout: float, *, coverage:
     argv = [python, f"{guest}/runner.py", "--report", report]
     if coverage:
         argv += ["--coverage", cov_file]
+    if test_timeout:
+        argv += ["--test-timeout", f"{test_timeout:g}"]
     argv += ["--", *pytest_args]
     result = sandbox.exec(argv, timeout=timeout, env=env, cwd=sandbox.workspace)
     key, result.stdout = take_key(result.stdout)
@@ -350,7 +528,13 @@ class WarmWorker:
         self.restarts += 1
         self._start()
 
-    def run(self, changed_files: dict[str, bytes | None], pytest_args: list[str], timeout: float) -> TestRun:
+    def run(self, changed_files: dict[str, bytes | None], pytest_args: list[str], timeout: float,
+            test_timeout: float | None = None) -> TestRun:
+        run = self._run_once(changed_files, pytest_args, timeout, test_timeout)
+        return continue_after_kill(run, pytest_args, timeout, test_timeout,
+                                   lambda args, left, limit: self._run_once(changed_files, args, left, limit))
+
+    def _run_once(self, changed_files, pytest_args, timeout, test_timeout) -> TestRun:
         if self._proc is None or not self._proc.alive():
             self.restart()
         self._next_id += 1
@@ -367,6 +551,7 @@ class WarmWorker:
             "disk_inodes": self.disk_inodes,
             "reap": self.reap,
             "spare": self._spare(),
+            "test_timeout": test_timeout,
         }
         reply = None
         try:

@@ -101,11 +101,14 @@ def judging_command(task: Task, repo: Path):
 
 def _run_in_fresh_sandbox(repo: Path, pytest_args: list[str], setup, *, policy, timeout: float,
                           unsafe_local: bool, task_id: str):
+    from ouro.agent.testing import first_test_timeout
     from ouro.sandbox.backends import open_sandbox
     from ouro.sandbox.testrun import run_tests_cold
 
+    # a patch that makes a hidden test hang fails that test; the others are still judged
+    per_test = first_test_timeout(timeout)
     with open_sandbox(policy, "judge", workspace=repo, labels={"ouro.task": task_id}, unsafe_local=unsafe_local) as sb:
-        return run_tests_cold(sb, pytest_args, timeout, env=setup.env(sb.workspace) or None)
+        return run_tests_cold(sb, pytest_args, timeout, env=setup.env(sb.workspace) or None, test_timeout=per_test)
 
 
 def _outcomes(run) -> dict:

@@ -24,7 +24,9 @@ REPAIR_EPILOG = """exit codes:
        pytest could not start); the message names the error and how many tests it hit;
        or the sandbox's environment could not be built (pip's own message says why)
   4    no tests found (pass --test-cmd to say how to run them)
-  5    the tests hang: the suite did not finish within --test-timeout
+  5    the tests hang: the suite did not finish within --test-timeout (or --time-limit),
+       although each test had its own limit (--per-test-timeout); a single test that
+       hangs is a failing test, and the repair goes on
   6    the code does not import: no test could be collected (the message keeps the exception)
   130  interrupted (Ctrl-C); resume later with --resume RUN_ID
 
@@ -37,6 +39,8 @@ directory (.ouro/runs/<run-id>/: patch.diff, explanation.md, trajectory.jsonl, t
 
 
 def register(sub) -> None:
+    from ouro.agent.testing import DEFAULT_TEST_TIMEOUT
+
     p = sub.add_parser("repair", help="repair a repository issue (reproduce, localize, search, patch)",
                        description="Repair a Python repository: reproduce the failure in a sandbox, localize it, "
                                    "search candidate patches (MCTS), and print the chosen diff with its explanation.",
@@ -55,9 +59,14 @@ def register(sub) -> None:
     p.add_argument("--budget", type=int, default=None,
                    help=f"most candidate patches to validate (default {RepairConfig.budget}, or the task's)")
     p.add_argument("--time-limit", type=float, default=RepairConfig.time_limit,
-                   help=f"seconds for the search (default {RepairConfig.time_limit:g})")
+                   help=f"seconds for the whole run, reproducing the failure and re-running the chosen patch "
+                        f"included (default {RepairConfig.time_limit:g})")
     p.add_argument("--test-timeout", type=float, default=None,
                    help="seconds one full test run may take (default: the policy's wall_time_s)")
+    p.add_argument("--per-test-timeout", type=float, default=None,
+                   help=f"seconds one test may take when the failure is reproduced (default {DEFAULT_TEST_TIMEOUT:g}); a test past it "
+                        "fails with reason timeout and the repair goes on. Later runs give each test ten times "
+                        "what the slowest finished test took (at least 1s, at most this)")
     add_backend(p)
     add_env_options(p)
     p.add_argument("--seed", type=int, default=0, help="search seed (the same seed gives the same search)")
@@ -66,6 +75,9 @@ def register(sub) -> None:
                         "suspiciousness x evidence), auto (the learned ranker checkpoint shipped with ouro; "
                         "experimental, it does not beat the heuristic on the bundled repositories yet), scaffold "
                         "(the ordering `ouro improve` maintains), or a checkpoint path")
+    p.add_argument("--no-oracles", action="store_true",
+                   help="call a patch plausible on the visible tests alone: do not also check it against the doctests "
+                        "of the code it edits and the examples in the issue (`f(x)` should return 3, a >>> session)")
     p.add_argument("--apply", action="store_true", help="commit the patch on a new branch ouro/<run-id> in PATH")
     p.add_argument("--allow-dirty", action="store_true", help="repair a repository with uncommitted changes")
     p.add_argument("--run-dir", help="where to put this run's files (default .ouro/runs/<run-id>)")
@@ -165,6 +177,10 @@ def cmd_repair(args) -> int:
         if budget < 1:
             raise BadInput("--budget must be at least 1")
         ranker = checked_ranker(args.ranker)   # before any sandbox work, not after reproducing
+        for flag in ("time_limit", "test_timeout", "per_test_timeout"):
+            value = getattr(args, flag)
+            if value is not None and not value > 0:
+                raise BadInput(f"--{flag.replace('_', '-')} must be a positive number of seconds")
         request = env_request_of(args)
         config = RepairConfig(
             repo=path, issue=issue, test_cmd=args.test_cmd or task.get("test_cmd"), policy=args.policy,
@@ -172,10 +188,11 @@ def cmd_repair(args) -> int:
             home=Path(args.home) if getattr(args, "home", None) else None,
             run_dir=Path(args.run_dir) if args.run_dir else None, allow_dirty=args.allow_dirty, apply=args.apply,
             unsafe_local=args.unsafe_local, policy_file=Path(args.policy_file) if args.policy_file else None,
-            test_timeout=args.test_timeout, max_plausible=args.max_plausible, llm_options=_llm_options(args),
+            test_timeout=args.test_timeout, per_test_timeout=args.per_test_timeout,
+            max_plausible=args.max_plausible, llm_options=_llm_options(args),
             pythonpath=_pythonpath(path, args.pythonpath),
             ranker=ranker, search=_search_table(args.search_config), python=request.python, deps=list(request.deps),
-            image=request.image, allow_external_deps=request.allow_external)
+            image=request.image, allow_external_deps=request.allow_external, oracles=not args.no_oracles)
     import signal
 
     def _terminate(signum, frame):

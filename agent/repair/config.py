@@ -34,16 +34,18 @@ class RepairConfig:
     test_cmd: str | None = None         # default: the task's, else "python -m pytest"
     policy: str = "builtin"             # builtin | litellm:<model> | local:<path> (the name; agent.cli.factories builds it)
     budget: int = SearchConfig.budget   # most candidate patches validated in the sandbox
-    time_limit: float = SearchConfig.time_limit   # seconds for the whole search
+    time_limit: float = SearchConfig.time_limit   # seconds for the whole run, reproduce and re-runs included
     backend: str | None = None          # None: the policy file's backend (docker by default)
     seed: int = 0
     allow_dirty: bool = False
     unsafe_local: bool = False          # required for backend "local"
     policy_file: Path | None = None     # sandbox policy TOML (default: the bundled policies.toml)
     test_timeout: float | None = None   # one full test run (default: the policy's wall_time_s)
+    per_test_timeout: float | None = None   # one test in the reproduce run (default agent.testing.DEFAULT_TEST_TIMEOUT)
     pythonpath: list[str] | None = None  # workspace dirs on the tests' import path (None: detect a src/ layout)
     max_plausible: int = SearchConfig.max_plausible   # keep searching until this many plausible patches
     audit: bool = True
+    oracles: bool = True                # check plausible patches against doctests and the issue's examples
     llm_options: dict = field(default_factory=dict)   # LLMPolicyOptions fields for model policies (plain values)
     ranker: str = "none"                # builtin policy's order: none (heuristic), auto, scaffold, or a checkpoint path
     search: dict = field(default_factory=dict)        # other SearchConfig fields (exploration, value weights...)

@@ -7,6 +7,7 @@ step writes what it found to the run directory first, so `--resume` continues wh
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
 import re
@@ -22,6 +23,7 @@ from ouro.sandbox.core.errors import BadInput, OuroError
 from ouro.sandbox.core.files import append_jsonl, atomic_write_json, atomic_write_text, read_jsonl
 
 Progress = Callable[[dict], None]
+RERUN_FLOOR_S = 5.0
 
 
 class RepairRun:
@@ -36,6 +38,10 @@ class RepairRun:
         self.policy = policy
         self.t0 = time.monotonic()
         self.environment: dict | None = None   # what the sandbox runs (images.Environment.summary)
+
+    def remaining(self) -> float:
+        """Seconds left of --time-limit, which bounds the whole run (reproduce and re-runs too)."""
+        return self.t0 + self.config.time_limit - time.monotonic()
 
     # -- set-up ----------------------------------------------------------------------------
     def _prepare(self):
@@ -124,6 +130,31 @@ class RepairRun:
         self.traj.log("result", {"status": "error", "error": message})
         self.store.finish(self.run_id, status="error", error=message, seconds=time.monotonic() - self.t0)
 
+    def _oracles(self, tests, baseline, rmap, py_files):
+        """The doctests and issue examples a plausible patch must agree with (agent.oracles),
+        decided once on the original code; kept in oracles.json for --resume."""
+        from ouro.agent.oracles import Oracles, prepare
+
+        path = self.run_dir / "oracles.json"
+        if self.config.resume and path.exists():
+            oracles = Oracles.from_dict(json.loads(path.read_text()))
+        elif not self.config.oracles:
+            return None
+        else:
+            def run_checks(extra: dict[str, str], args: list[str]):
+                limit = min(60.0, max(1.0, self.remaining()))
+                from ouro.sandbox.testrun import without_selection
+
+                return tests.candidate({p: t.encode() for p, t in extra.items()},
+                                       [*without_selection(self.test_cmd.options()), *args],
+                                       limit, test_timeout=min(baseline.per_test_timeout(), limit))
+
+            oracles = prepare(self.config.issue, self.workspace.path, py_files, run_checks, _covered(baseline),
+                              rmap.definitions)
+            atomic_write_json(path, oracles.to_dict())
+        self.traj.log("oracles", oracles.summary())
+        return oracles
+
     def _repair(self, tests) -> RepairOutcome:
         from ouro.agent.localize import localize
         from ouro.sandbox.core.testfiles import is_test_file
@@ -131,7 +162,7 @@ class RepairRun:
         from ouro.agent.search import TreeSearch
         from ouro.agent.state import Observation, SearchContext
         from ouro.agent.selfdebug import failure_message
-        from ouro.agent.testing import Baseline, NothingFails, Validator, reproduce
+        from ouro.agent.testing import Baseline, NothingFails, Validator, first_test_timeout, reproduce
 
         from ouro.agent.testsetup import detect
 
@@ -150,23 +181,28 @@ class RepairRun:
 
         # 1. reproduce (cached on resume: the search replays against the same baseline)
         baseline_file = self.run_dir / "baseline.json"
-        run_tests = lambda args, t, cov: tests.cold(args, t, coverage=cov)  # noqa: E731
+        # --time-limit bounds the reproduce run too; each test has its own limit within it
+        t_repro = min(timeout, max(1.0, self.remaining()))
+        per_test = first_test_timeout(t_repro, cfg.per_test_timeout)
+        run_tests = lambda args, t, cov: tests.cold(args, t, coverage=cov, test_timeout=per_test)  # noqa: E731
         if cfg.resume and baseline_file.exists():
             baseline = Baseline(**json.loads(baseline_file.read_text()))
             if baseline.reproduction:
                 self.test_cmd = self.test_cmd.including(baseline.reproduction, setup.testpaths)
         else:
             try:
-                baseline = reproduce(run_tests, self.test_cmd, timeout, cfg.issue, project_modules=setup.modules,
-                                     root=tests.sandbox.workspace)
+                baseline = reproduce(run_tests, self.test_cmd, t_repro, cfg.issue, project_modules=setup.modules,
+                                     root=tests.sandbox.workspace, test_timeout=per_test)
             except NothingFails as e:
-                baseline = self._write_reproduction(e, policy, tests, run_tests, setup, timeout, py_files)
+                baseline = self._write_reproduction(e, policy, tests, run_tests, setup, t_repro, py_files)
             atomic_write_json(baseline_file, asdict(baseline))
         self.traj.log("reproduce", {"failing": sorted(baseline.failing), "target": baseline.target,
                                     "passing": len(baseline.passing), "seconds": round(baseline.seconds, 3),
                                     "coverage": baseline.coverage is not None,
                                     "environment": baseline.environment, "skipped_modules": baseline.skipped_modules,
-                                    "pythonpath": setup.pythonpath, "python_files": setup.python_files})
+                                    "pythonpath": setup.pythonpath, "python_files": setup.python_files,
+                                    "timed_out": baseline.timed_out,
+                                    "per_test_timeout": round(baseline.per_test_timeout(), 3)})
 
         # 2. localize
         rmap = build_repomap(self.workspace.path, py_files)
@@ -176,7 +212,8 @@ class RepairRun:
         self.traj.log("localize", {"lines": [s.to_dict() for s in loc.lines[:10]],
                                    "functions": [list(f) for f in loc.functions[:5]]})
 
-        # 3. search
+        # 3. search, each plausible patch checked against the doctests and the issue's examples too
+        oracles = self._oracles(tests, baseline, rmap, py_files)
         base_files = {f: self.workspace.read(f) for f in py_files if not is_test_file(f)}
         def relocalize(still_failing: list[str]):
             # the tests a partial fix repaired now count as passing: what is left points at the rest
@@ -188,7 +225,8 @@ class RepairRun:
                                  issue=cfg.issue, rng=random.Random(cfg.seed), relocalize=relocalize)
         # per-candidate timeouts come from the baseline's per-test durations (Baseline.budget_for)
         validator = Validator(run_candidate=tests.candidate, cmd=self.test_cmd, baseline=baseline,
-                              timeout=timeout, scan=self.audit.scanner(base_files))
+                              timeout=timeout, scan=self.audit.scanner(base_files), remaining=self.remaining,
+                              oracles=oracles)
         cache_file = self.run_dir / "validations.jsonl"
         cache = {r["key"]: r["observation"] for r in read_jsonl(cache_file) if "key" in r}
         self.fresh = 0
@@ -207,7 +245,12 @@ class RepairRun:
         root_obs = Observation(status="failed", target=len(baseline.target),
                                failing={t: failure_message(baseline.failing[t]) for t in baseline.target}, tests_passed=len(baseline.passing))
         policy.tests_fn = validator       # a model's run_tests tool validates its edits the same way
-        search = TreeSearch(policy, evaluate, self.ctx, self.search_config, root_obs, on_event=self.traj.log)
+        # the search ends early enough to re-run a plausible patch cold before the time limit
+        left = self.remaining()
+        reserve = min(0.2 * left, 5.0 + 2 * baseline.seconds_for(None))
+        search_config = dataclasses.replace(self.search_config,
+                                            time_limit=min(self.search_config.time_limit, max(0.0, left - reserve)))
+        search = TreeSearch(policy, evaluate, self.ctx, search_config, root_obs, on_event=self.traj.log)
 
         def tick(s: TreeSearch):
             atomic_write_json(self.run_dir / "tree.json", s_tree(s))
@@ -231,7 +274,10 @@ class RepairRun:
         from ouro.agent.discriminator import choose
 
         def rerun(node) -> bool:
-            run = tests.cold_with({p: t.encode() for p, t in node.files.items()}, self.test_cmd.pytest_args, timeout)
+            # past the time limit a re-run still gets a few seconds: a patch is not chosen unchecked
+            limit = min(baseline.budget_for(None, timeout), max(self.remaining(), RERUN_FLOOR_S))
+            run = tests.cold_with({p: t.encode() for p, t in node.files.items()}, self.test_cmd.pytest_args, limit,
+                                  test_timeout=min(baseline.per_test_timeout(), limit))
             ok = run.complete and all(run.outcome(t) == "passed" for t in baseline.target) and \
                 not (set(baseline.passing) & run.failed)
             self.traj.log("rerun", {"node": node.id, "stable": ok, "problem": run.problem})
@@ -255,7 +301,7 @@ class RepairRun:
 
         # test output is escaped where it is read; this covers a model's own text too (file, commit, terminal)
         explanation = escape_control(render.explanation(self.run_id, cfg.issue, baseline, loc, chosen, result,
-                                                        self.ctx.chain))
+                                                        self.ctx.chain, oracles))
         status = "plausible" if chosen else "not_found"
         if patch:
             atomic_write_text(self.run_dir / "patch.diff", patch)
@@ -301,7 +347,8 @@ class RepairRun:
             cmd = self.test_cmd.including(path, setup.testpaths)
             try:
                 baseline = reproduce(run_tests, cmd, timeout, cfg.issue, project_modules=setup.modules,
-                                     root=tests.sandbox.workspace)
+                                     root=tests.sandbox.workspace,
+                                     test_timeout=first_test_timeout(timeout, cfg.per_test_timeout))
             except NothingFails as e:
                 outcome = (f"it does not import here, for an environment reason: {e.skipped[path]}" if path in e.skipped
                            else "it passes on the current code, so it does not show the bug")
@@ -375,6 +422,15 @@ def _excerpt(text: str, definitions: list, issue: str) -> str:
     spans = sorted({(d.start_line, d.end_line) for d in definitions if d.name in words and "." not in d.qualname})
     parts = ["\n".join(lines[a - 1:b]) for a, b in spans]
     return ("# ... (only what the issue names)\n" + "\n\n# ...\n\n".join(parts) + "\n") if parts else ""
+
+
+def _covered(baseline) -> dict[str, set[int]]:
+    """file -> the lines the failing tests ran (their coverage in the reproduce run)."""
+    out: dict[str, set[int]] = {}
+    for t in baseline.target:
+        for f, lines in ((baseline.coverage or {}).get(t) or {}).items():
+            out.setdefault(f, set()).update(lines)
+    return out
 
 
 def restore_resumed(config: RepairConfig, home=None, store=None) -> None:

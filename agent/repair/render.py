@@ -11,7 +11,7 @@ from ouro.agent.selfdebug import expected_actual, failure_message
 from ouro.sandbox.core.text import escape_control
 
 
-def explanation(run_id: str, issue: str, baseline, loc, chosen, result, chain) -> str:
+def explanation(run_id: str, issue: str, baseline, loc, chosen, result, chain, oracles=None) -> str:
     out = [f"# ouro repair {run_id}", ""]
     first = (issue or "").strip().splitlines()
     if first:
@@ -43,8 +43,16 @@ def explanation(run_id: str, issue: str, baseline, loc, chosen, result, chain) -
         out.append(f"\nWith this patch the {len(baseline.target)} failing test(s) pass and {obs.tests_passed} visible "
                    f"tests pass in total, with no regression; a fresh re-run of the suite gives the same result. "
                    f"Found after {result.first_plausible_at} validated candidate(s), among {len(result.plausible)} plausible.")
+        checks = [f"issue example {e.id.split('-')[1]} (`{e.describe()}`)" for e in (oracles.examples if oracles else [])]
+        checks += [f"the doctests of {f}" for f in (oracles.doctests if oracles else {}) if f in chosen.files]
+        if checks:
+            out.append("It also agrees with " + ", ".join(checks) + ".")
     else:
         out.append(f"\n## No plausible patch\nValidated {result.validated} candidate(s); search stopped: {result.stopped}.")
+    refused = [n for n in result.nodes.values() if n.observation is not None and n.observation.status == "contradicted"]
+    if refused:
+        out.append(f"{len(refused)} candidate(s) passed the visible tests but contradicted an example or a doctest "
+                   f"(first: node {refused[0].id}, {refused[0].observation.detail}).")
     out.append(f"\n## Explanation chain ({len(chain.entries)} failed candidates)")
     steps: set[int] = set()
     cur = chosen

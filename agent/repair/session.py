@@ -38,10 +38,11 @@ class SandboxSession:
                                unsafe_local=unsafe_local, audit=audit, home=home, request=request)
         return cls(sandbox, workspace_dir, on_exec)
 
-    def cold(self, pytest_args: list[str], timeout: float, coverage: bool = False):
+    def cold(self, pytest_args: list[str], timeout: float, coverage: bool = False, test_timeout: float | None = None):
         from ouro.sandbox.testrun import run_tests_cold
 
-        run = run_tests_cold(self.sandbox, pytest_args, timeout, coverage=coverage, env=self.env or None)
+        run = run_tests_cold(self.sandbox, pytest_args, timeout, coverage=coverage, env=self.env or None,
+                             test_timeout=test_timeout)
         self.on_exec(run.exec)
         return run
 
@@ -51,7 +52,8 @@ class SandboxSession:
             self.base[rel] = p.read_bytes() if p.exists() else None
         return self.base[rel]
 
-    def cold_with(self, files: dict[str, bytes | None], pytest_args: list[str], timeout: float):
+    def cold_with(self, files: dict[str, bytes | None], pytest_args: list[str], timeout: float,
+                  test_timeout: float | None = None):
         """A cold run of one state: every file any candidate touched is reset first."""
         self.close_worker()
         paths = self.touched | set(files)
@@ -59,7 +61,7 @@ class SandboxSession:
         state.update(files)
         self._write(state)
         try:
-            return self.cold(pytest_args, timeout)
+            return self.cold(pytest_args, timeout, test_timeout=test_timeout)
         finally:
             self._write({p: self._original(p) for p in paths})
 
@@ -82,7 +84,8 @@ class SandboxSession:
         if deletes:
             self.sandbox.delete_files(deletes)
 
-    def candidate(self, files: dict[str, bytes | None], pytest_args: list[str], timeout: float):
+    def candidate(self, files: dict[str, bytes | None], pytest_args: list[str], timeout: float,
+                  test_timeout: float | None = None):
         """A candidate run: in the warm worker when it works, else cold."""
         self.touched |= set(files)
         if self.worker is None and not self._worker_failed:
@@ -94,10 +97,10 @@ class SandboxSession:
                 self._worker_failed = True
                 log.warning("warm worker unavailable (%s); validating with cold runs", str(e)[:120])
         if self.worker is not None:
-            run = self.worker.run(files, pytest_args, timeout)
+            run = self.worker.run(files, pytest_args, timeout, test_timeout)
             self.on_exec(run.exec)
             return run
-        return self.cold_with(files, pytest_args, timeout)
+        return self.cold_with(files, pytest_args, timeout, test_timeout)
 
     def close_worker(self) -> None:
         if self.worker is not None:

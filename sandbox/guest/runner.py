@@ -1,5 +1,6 @@
 """In-sandbox pytest runner for cold runs: `python3 /opt/ouro/guest/runner.py --report FILE
-[--coverage FILE] [--] PYTEST_ARGS...`, run with the workspace as the current directory.
+[--coverage FILE] [--test-timeout SECONDS] [--] PYTEST_ARGS...`, run with the workspace as the
+current directory. With --test-timeout, each test gets that long (deadline.py).
 
 It runs pytest in-process with recorder.Recorder and writes a JSON-lines report FILE (see
 recorder.py for the records). The host reads that file, never the console. A report whose
@@ -32,18 +33,19 @@ import sys
 KEY_PREFIX = "OURO-KEY "  # sandbox.testrun reads the key from the first stdout line
 
 
-def load_recorder(here: str):
-    """Import recorder.py under a private name: the workspace may have its own `recorder`."""
+def load_recorder(here: str, name: str = "recorder"):
+    """Import recorder.py (or another guest module) under a private name: the workspace may
+    have its own `recorder`."""
     import importlib.util
 
-    spec = importlib.util.spec_from_file_location("_ouro_recorder", os.path.join(here, "recorder.py"))
+    spec = importlib.util.spec_from_file_location(f"_ouro_{name}", os.path.join(here, f"{name}.py"))
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod
 
 
 def main(argv: list[str]) -> int:
-    report = coverage_out = None
+    report = coverage_out = test_timeout = None
     args: list[str] = []
     i = 0
     while i < len(argv):
@@ -52,6 +54,8 @@ def main(argv: list[str]) -> int:
             report, i = argv[i + 1], i + 2
         elif a == "--coverage" and i + 1 < len(argv):
             coverage_out, i = argv[i + 1], i + 2
+        elif a == "--test-timeout" and i + 1 < len(argv):
+            test_timeout, i = argv[i + 1], i + 2
         elif a == "--":
             args.extend(argv[i + 1:])
             break
@@ -87,6 +91,8 @@ def main(argv: list[str]) -> int:
 
     rec = recorder.Recorder(emit, root=root, expected=before)
     plugins: list = [rec] + ([cov] if cov else [])
+    if test_timeout:
+        plugins.append(load_recorder(here, "deadline").Deadline(float(test_timeout), emit))
     # cacheprovider would write .pytest_cache into the workspace and reorder with --lf.
     status = int(pytest.main(["-p", "no:cacheprovider", *args], plugins=plugins))
     if cov is not None:

@@ -15,7 +15,8 @@ code under test prints can reach the host as a record.
       "disk_bytes": N | null (poll the workspace's size and stop the child past it),
       "disk_inodes": N | null (and its number of files),
       "reap": bool (after the child, kill every other process of this uid: safe only where the
-              sandbox has a pid namespace of its own), "spare": [pids that are not leftovers]}
+              sandbox has a pid namespace of its own), "spare": [pids that are not leftovers],
+      "test_timeout": seconds | null (each test's own limit, deadline.py)}
   -> {"kind": "originals", "id", "files": {path: base64 | null}}  before the child runs, for
       paths this worker touches for the first time (the host keeps them; see below)
   -> {"id", "records": [JSON lines], "exit_code", "reason", "stdout", "stderr",
@@ -326,7 +327,7 @@ class Workspace:
 
 
 def run_child(recorder, root: str, args: list[str], rec_w: int, out_w: int, err_w: int, key: bytes,
-              expected: dict | None = None) -> None:
+              expected: dict | None = None, test_timeout: float | None = None, deadline_mod=None) -> None:
     """In the forked child: isolate, forget workspace modules, run pytest, exit."""
     code = 3
     try:
@@ -351,7 +352,10 @@ def run_child(recorder, root: str, args: list[str], rec_w: int, out_w: int, err_
         emit = recorder.jsonl_writer(rec_w, key)
         del key
         rec = recorder.Recorder(emit, root=root, expected=expected)
-        code = int(pytest.main(["-p", "no:cacheprovider", *args], plugins=[rec]))
+        plugins = [rec]
+        if test_timeout:
+            plugins.append(deadline_mod.Deadline(float(test_timeout), emit))
+        code = int(pytest.main(["-p", "no:cacheprovider", *args], plugins=plugins))
         sys.stdout.flush()
         sys.stderr.flush()
         emit({"kind": "finished", "exitstatus": code, "reported": rec.reported, "tamper": rec.tamper})
@@ -531,6 +535,7 @@ def main(argv: list[str]) -> int:
     sys.path.insert(0, root)
     sys.dont_write_bytecode = True
     recorder = load_recorder()
+    deadline_mod = _load("deadline")
     warm = "--no-warmup" not in argv  # for measuring what the warm-up buys
     loaded = preload(root, [a for a in argv if not a.startswith("--")])
     if warm:
@@ -572,7 +577,8 @@ def main(argv: list[str]) -> int:
             chan_fd = chan.fileno()
             for fd in (rec_r, out_r, err_r, chan_fd):
                 os.close(fd)
-            run_child(recorder, root, list(req.get("args", [])), rec_w, out_w, err_w, key, before)
+            run_child(recorder, root, list(req.get("args", [])), rec_w, out_w, err_w, key, before,
+                      req.get("test_timeout"), deadline_mod)
         for fd in (rec_w, out_w, err_w):
             os.close(fd)
         reply = judge(pid, rec_r, out_r, err_r, float(req.get("timeout", 300)), int(req.get("output_bytes", 1 << 20)),

@@ -68,8 +68,12 @@ CASES = {
     "no_tests": ({"lib/core.py": "def f():\n    return 1\n"}, [], 4, "no tests found"),
     "all_pass": ({"m.py": "def f():\n    return 1\n", "tests/test_m.py": "from m import f\n\ndef test_f():\n    assert f() == 1\n"},
                  [], 3, "could not reproduce"),
-    "hangs": ({"m.py": "def f():\n    while True:\n        pass\n", "tests/test_m.py": "from m import f\n\ndef test_f():\n    f()\n"},
-              ["--test-timeout", "5"], 5, "did not finish within 5s"),
+    # each test finishes within its own limit, the suite does not within the run's: exit 5
+    # (a test that hangs is a failing test instead: test_repair_timeouts.py)
+    "too_slow": ({"m.py": "import time\n\ndef f():\n    time.sleep(0.6)\n",
+                  "tests/test_m.py": "import pytest\nfrom m import f\n\n@pytest.mark.parametrize('i', range(5))\n"
+                                     "def test_f(i):\n    f()\n"},
+                 ["--test-timeout", "2"], 5, "did not finish within 2s"),
     "no_import": ({"m.py": "import numpy_that_is_not_there\n", "tests/test_m.py": "from m import *\n\ndef test_f():\n    pass\n"},
                   [], 6, "does not import: collecting tests/test_m.py fails with ModuleNotFoundError: "
                          "No module named 'numpy_that_is_not_there'"),
