@@ -50,7 +50,8 @@ def register(sub) -> None:
                    help="built-in policy's candidate order: none (default: the heuristic, template prior x "
                         "suspiciousness x evidence), auto (the learned ranker checkpoint shipped with ouro; "
                         "experimental, it does not beat the heuristic on the bundled repositories yet), scaffold "
-                        "(the ordering `ouro improve` maintains), or a checkpoint path")
+                        "(the scaffold `ouro improve scaffold` maintains: its ordering, run in a sandbox, and its "
+                        "search, localization and template settings), or a checkpoint path")
     p.add_argument("--apply", action="store_true", help="commit the patch on a new branch ouro/<run-id> in PATH")
     p.add_argument("--allow-dirty", action="store_true", help="repair a repository with uncommitted changes")
     p.add_argument("--run-dir", help="where to put this run's files (default .ouro/runs/<run-id>)")
@@ -59,7 +60,9 @@ def register(sub) -> None:
                    help=f"stop after this many plausible patches (default {RepairConfig.max_plausible})")
     p.add_argument("--search-config", metavar="TOML",
                    help="search settings: a [search] table of agent.search.SearchConfig fields (exploration, "
-                        "depth_penalty, max_children, max_depth, ... and a [search.value] table of value weights)")
+                        "depth_penalty, max_children, max_depth, ... and a [search.value] table of value weights), "
+                        "and a [localization] table of agent.localize.LocalizationWeights fields (spectrum, "
+                        "traceback, traceback_decay, frame_function, test_mention, issue_mention)")
     llm = p.add_argument_group("language-model policies (litellm:MODEL, local:DIR)")
     llm.add_argument("--api-base", help="OpenAI-compatible base URL (a local vLLM/llama.cpp/Ollama, `ouro llm replay`)")
     llm.add_argument("--max-cost", type=float, help="stop the run once the model calls cost this many US dollars")
@@ -104,19 +107,22 @@ def _task_defaults(path: Path) -> dict:
     return {}
 
 
-def _search_table(path: str | None) -> dict:
+def _search_tables(path: str | None) -> tuple[dict, dict]:
+    """The [search] and [localization] tables of --search-config, checked now (one line, before any work)."""
     if not path:
-        return {}
+        return {}, {}
+    from ouro.agent.localize import LocalizationWeights
     from ouro.agent.search import SearchConfig
     from ouro.sandbox.core.schema import from_table, load_toml
 
     data = load_toml(path, "search config")
-    table = data.get("search", {})
-    from_table(SearchConfig, table, f"{path}: search")  # checked now, one line, before any work
-    unknown = set(data) - {"search"}
+    unknown = set(data) - {"search", "localization"}
     if unknown:
-        raise BadInput(f"{path}: unknown section {sorted(unknown)[0]!r} (known: search)")
-    return table
+        raise BadInput(f"{path}: unknown section {sorted(unknown)[0]!r} (known: search, localization)")
+    search, localization = data.get("search", {}), data.get("localization", {})
+    from_table(SearchConfig, search, f"{path}: search")
+    from_table(LocalizationWeights, localization, f"{path}: localization")
+    return search, localization
 
 
 def cmd_repair(args) -> int:
@@ -157,7 +163,8 @@ def cmd_repair(args) -> int:
             run_dir=Path(args.run_dir) if args.run_dir else None, allow_dirty=args.allow_dirty, apply=args.apply,
             unsafe_local=args.unsafe_local, policy_file=Path(args.policy_file) if args.policy_file else None,
             test_timeout=args.test_timeout, max_plausible=args.max_plausible, llm_options=_llm_options(args),
-            ranker=ranker, search=_search_table(args.search_config))
+            ranker=ranker)
+        config.search, config.localization = _search_tables(args.search_config)
     import signal
 
     def _terminate(signum, frame):

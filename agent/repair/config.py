@@ -46,6 +46,7 @@ class RepairConfig:
     llm_options: dict = field(default_factory=dict)   # LLMPolicyOptions fields for model policies (plain values)
     ranker: str = "none"                # builtin policy's order: none (heuristic), auto, scaffold, or a checkpoint path
     search: dict = field(default_factory=dict)        # other SearchConfig fields (exploration, value weights...)
+    localization: dict = field(default_factory=dict)  # agent.localize.LocalizationWeights fields (the signals' mix)
     home: Path | None = _local()        # .ouro directory (default ./.ouro or $OURO_HOME)
     run_id: str | None = _local()       # default: a fresh id
     run_dir: Path | None = _local()     # default: <home>/runs/<run_id>
@@ -60,6 +61,14 @@ class RepairConfig:
         base = from_table(SearchConfig, dict(self.search), "search")
         return dataclasses.replace(base, budget=self.budget, time_limit=self.time_limit,
                                    max_plausible=self.max_plausible, seed=self.seed)
+
+    def localization_weights(self):
+        """How localization mixes its signals: `localization` (a table of LocalizationWeights
+        fields) over the defaults, validated like any configuration."""
+        from ouro.agent.localize import LocalizationWeights
+        from ouro.sandbox.core.schema import from_table
+
+        return from_table(LocalizationWeights, dict(self.localization), "localization")
 
     def saved(self) -> dict:
         """The fields kept in state.json, as JSON values."""
