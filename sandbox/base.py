@@ -24,8 +24,12 @@ if TYPE_CHECKING:
 
 # Every container/process ouro starts carries this label so leftovers can be reaped.
 LABEL = "ouro.sandbox"
-# Where ouro's guest code (test runner, warm worker, audit hook) is mounted read-only.
+# ouro's guest code (test runner, warm worker, audit hook) on the host, and where every
+# backend makes it visible, read-only, inside the sandbox
+GUEST_DIR = Path(__file__).resolve().parent / "guest"
 GUEST_IN_SANDBOX = "/opt/ouro/guest"
+# what never travels into a sandbox's workspace: version control, caches, virtualenvs
+COPY_EXCLUDES = frozenset({".git", ".ouro", ".venv", "__pycache__", ".pytest_cache", ".mypy_cache", "node_modules"})
 
 
 class EndReason(str, enum.Enum):

@@ -42,8 +42,8 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from ouro.sandbox.base import GUEST_IN_SANDBOX, EndReason, ExecResult, SandboxBase, SandboxError
-from ouro.sandbox.local_backend import COPY_IGNORE, GUEST_DIR, resolve_inside
+from ouro.sandbox.base import GUEST_DIR, GUEST_IN_SANDBOX, EndReason, ExecResult, SandboxError
+from ouro.sandbox.hostdir import HostDirSandbox, resolve_inside
 from ouro.sandbox.policy import SandboxPolicy
 from ouro.sandbox.guest.fsstat import disk_usage
 from ouro.sandbox.proc import PipeProcess, RLimits, run_capped
@@ -126,7 +126,7 @@ def bwrap_available() -> str | None:
     return None
 
 
-class BwrapSandbox(SandboxBase):
+class BwrapSandbox(HostDirSandbox):
     backend = "bwrap"
     workspace = WORKSPACE
     # Reports and coverage files land here, not in /tmp: /tmp is a tmpfs private to one exec.
@@ -137,15 +137,12 @@ class BwrapSandbox(SandboxBase):
     def __init__(self, policy: SandboxPolicy, root: Path, rootfs: Path, site_dir: Path | None,
                  audit: bool, labels: dict[str, str]):
         self._init_common(policy, audit, labels)
-        self._root = root
-        self._host_ws = root / "workspace"
+        self._init_host(root, root / "workspace")
         self._host_out = root / "out"
         self.rootfs = rootfs
         self.site_dir = site_dir
         self.guest_host = GUEST_DIR  # start() swaps in a mirror when the sandbox uid cannot reach it
-        self._procs: list[PipeProcess] = []
         self.cgroup = None  # sandbox.cgroups.Cgroup when available
-        self.closed = False
 
     @classmethod
     def start(cls, policy: SandboxPolicy, *, workspace: Path | None = None, image: str | None = None,
@@ -245,9 +242,7 @@ class BwrapSandbox(SandboxBase):
         return EndReason.DISK_LIMIT if used > limit else None
 
     def spawn(self, argv, *, env=None, cwd=None) -> PipeProcess:
-        p = PipeProcess(self._argv(list(argv), cwd), env=self.guest_env(env), rlimits=self._rlimits())
-        self._procs.append(p)
-        return p
+        return self._track(PipeProcess(self._argv(list(argv), cwd), env=self.guest_env(env), rlimits=self._rlimits()))
 
     # -- files: plain host operations on the bound directory, never following the sandbox's links
     def _host_path(self, path: str) -> Path:
@@ -292,22 +287,10 @@ class BwrapSandbox(SandboxBase):
         with os.fdopen(fd, "rb") as f:
             return f.read()
 
-    def copy_in(self, host_dir: Path) -> None:
-        if self._host_ws.exists():
-            shutil.rmtree(self._host_ws)
-        shutil.copytree(host_dir, self._host_ws, symlinks=True, ignore=COPY_IGNORE)
+    def _after_copy_in(self) -> None:
         self._own(self._host_ws)
 
-    def copy_out(self, host_dir: Path) -> None:
-        shutil.copytree(self._host_ws, host_dir, symlinks=True, dirs_exist_ok=True, ignore=COPY_IGNORE)
-
-    def close(self) -> None:
-        if self.closed:
-            return
-        self.closed = True
-        for p in self._procs:
-            p.kill()
+    def _release(self) -> None:
         if self.cgroup is not None:
             self.cgroup.destroy()
-        shutil.rmtree(self._root, ignore_errors=True)
 

@@ -26,15 +26,12 @@ import weakref
 from dataclasses import dataclass
 from pathlib import Path
 
-from ouro.sandbox.base import GUEST_IN_SANDBOX, SandboxBase, LABEL, EndReason, ExecResult, SandboxError
+from ouro.sandbox.base import COPY_EXCLUDES, GUEST_DIR, GUEST_IN_SANDBOX, SandboxBase, LABEL, EndReason, ExecResult, SandboxError
 from ouro.sandbox.policy import SandboxPolicy
 from ouro.sandbox.proc import Unread
 
-GUEST_DIR = Path(__file__).resolve().parent / "guest"
 WORKSPACE = "/workspace"
 KEEPER_UID = 65534  # "nobody": owns the container's keep-alive process, never the code under test
-# What copy_in leaves out of the workspace: version control, caches, virtualenvs.
-COPY_EXCLUDES = {".git", ".ouro", ".venv", "__pycache__", ".pytest_cache", ".mypy_cache", "node_modules"}
 # Internal transfers (copy_out, read_file) are not bounded by the policy's output cap.
 TRANSFER_CAP = 1 << 30
 _FRAME_HEADER = struct.Struct(">BxxxL")

@@ -12,24 +12,16 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
 import sys
 import tempfile
 from pathlib import Path
 
-from ouro.sandbox.base import ExecResult, SandboxBase, SandboxError
+from ouro.sandbox.base import GUEST_DIR, ExecResult, SandboxError
+from ouro.sandbox.hostdir import HostDirSandbox, resolve_inside
 from ouro.sandbox.policy import SandboxPolicy
 from ouro.sandbox.proc import PipeProcess, RLimits, run_capped
 
 log = logging.getLogger(__name__)
-GUEST_DIR = Path(__file__).resolve().parent / "guest"
-# What never travels into a sandbox's workspace: stale bytecode would make a candidate's
-# edit invisible (a .pyc with the same mtime and size is trusted by the importer).
-# The same set the docker backend leaves out (VCS data, caches, virtualenvs).
-COPY_IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache", ".mypy_cache", ".ouro", ".venv",
-                                     ".git", "node_modules")
-
-
 class UnsafeLocalRefused(SandboxError):
     """The local backend was asked for without --unsafe-local (exit 2: the command line's fault)."""
 
@@ -63,30 +55,17 @@ def record_unsafe_use(workspace: str, labels: dict[str, str], home=None) -> None
         log.warning("could not record the unsafe local run in the audit log: %s", e)
 
 
-def resolve_inside(root: Path, path: str) -> Path:
-    """The host path for a sandbox path, refusing anything that escapes root (.. or symlinks)."""
-    p = Path(path)
-    full = (root / p) if not p.is_absolute() else p
-    real = Path(os.path.realpath(full))
-    root_real = Path(os.path.realpath(root))
-    if real != root_real and root_real not in real.parents:
-        raise SandboxError(f"path {path!r} resolves outside the sandbox")
-    return real
-
-
-class LocalSandbox(SandboxBase):
+class LocalSandbox(HostDirSandbox):
     backend = "local"
 
     def __init__(self, policy: SandboxPolicy, root: Path, audit: bool, labels: dict[str, str]):
         self._init_common(policy, audit, labels)
-        self._root = root
+        self._init_host(root, root / "workspace")
         self.workspace = str(root / "workspace")
         # the in-sandbox paths other modules need, which differ from the container layout here
         self.tmpdir = str(root / "tmp")
         self.guest_dir = str(GUEST_DIR)
         self.python = sys.executable
-        self._procs: list[PipeProcess] = []
-        self.closed = False
 
     @classmethod
     def start(cls, policy: SandboxPolicy, *, workspace: Path | None = None, labels=None,
@@ -129,10 +108,8 @@ class LocalSandbox(SandboxBase):
 
     def spawn(self, argv, *, env=None, cwd=None) -> PipeProcess:
         warn_unsafe("spawn " + " ".join(argv)[:200])
-        p = PipeProcess(list(argv), env=self.guest_env(env), cwd=self._cwd(cwd),
-                        rlimits=RLimits.from_policy(self.policy.limits, nproc=False))
-        self._procs.append(p)
-        return p
+        return self._track(PipeProcess(list(argv), env=self.guest_env(env), cwd=self._cwd(cwd),
+                                       rlimits=RLimits.from_policy(self.policy.limits, nproc=False)))
 
     # -- files ---------------------------------------------------------------------------
     def write_files(self, files: dict[str, bytes]) -> None:
@@ -153,21 +130,4 @@ class LocalSandbox(SandboxBase):
         if p.is_absolute() and (p == Path(self.tmpdir) or Path(self.tmpdir) in p.parents):
             return resolve_inside(Path(self.tmpdir), path).read_bytes()
         return resolve_inside(Path(self.workspace), path).read_bytes()
-
-    def copy_in(self, host_dir: Path) -> None:
-        ws = Path(self.workspace)
-        if ws.exists():
-            shutil.rmtree(ws)
-        shutil.copytree(host_dir, ws, symlinks=True, ignore=COPY_IGNORE)
-
-    def copy_out(self, host_dir: Path) -> None:
-        shutil.copytree(self.workspace, host_dir, symlinks=True, dirs_exist_ok=True, ignore=COPY_IGNORE)
-
-    def close(self) -> None:
-        if self.closed:
-            return
-        self.closed = True
-        for p in self._procs:
-            p.kill()
-        shutil.rmtree(self._root, ignore_errors=True)
 

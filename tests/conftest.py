@@ -73,6 +73,30 @@ def bwrap_available() -> str:
     return path
 
 
+@pytest.fixture(scope="session")
+def bwrap_ready(bwrap_available) -> str:
+    """bwrap works here and the Debian root file system it uses as / exists (built once)."""
+    from ouro.sandbox.bwrap_backend import bwrap_available as why_not
+    from ouro.sandbox.images import ImageError, base_rootfs
+
+    why = why_not()
+    if why:
+        _unavailable(why)
+    try:
+        base_rootfs()
+    except ImageError as e:
+        _unavailable(f"the bwrap root file system cannot be built: {e}")
+    return bwrap_available
+
+
+@pytest.fixture(scope="session")
+def bwrap_spec(bwrap_ready):
+    """How the improver tests sandbox generated code: bwrap, small memory."""
+    from ouro.improvers.sandboxed import SandboxSpec
+
+    return SandboxSpec(backend="bwrap", memory_mb=256)
+
+
 @pytest.fixture(params=["docker", "gvisor"])
 def container_backend(request, base_image) -> str:
     """Parametrizes a test over the two container backends (runc and gVisor)."""

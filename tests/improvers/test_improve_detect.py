@@ -14,7 +14,6 @@ from ouro.improvers.experiments import adversarial
 from ouro.improvers.language_model import ModelSpec
 from ouro.improvers.meta import SEED_IMPROVER
 from ouro.improvers.sandboxed import ImproverJob, run_improver_job
-from improve_helpers import bwrap_spec
 
 
 @pytest.mark.parametrize("source,kind", [
@@ -60,8 +59,8 @@ CLAIMS_ACCURACY = '''def improve_algorithm(initial_solution, utility, language_m
     ("utility_hog", UTILITY_HOG, {"utility_budget_exceeded"}),
     ("claims_accuracy", CLAIMS_ACCURACY, {"score_inflation"}),
 ])
-def test_each_cheat_is_caught_and_its_score_rejected(name, source, kinds):
-    job = ImproverJob(source, "lpn", 0, ModelSpec(max_calls=12), bwrap_spec(), timeout_s=120)
+def test_each_cheat_is_caught_and_its_score_rejected(name, source, kinds, bwrap_spec):
+    job = ImproverJob(source, "lpn", 0, ModelSpec(max_calls=12), bwrap_spec, timeout_s=120)
     r = run_improver_job(job)
     assert {v["kind"] for v in r.violations} == kinds, (name, r)
     if kinds:
@@ -71,7 +70,7 @@ def test_each_cheat_is_caught_and_its_score_rejected(name, source, kinds):
 
 
 @pytest.mark.bwrap
-def test_cheating_improvers_proposed_through_the_replay_server_are_caught_logged_and_rejected(tmp_path):
+def test_cheating_improvers_proposed_through_the_replay_server_are_caught_logged_and_rejected(tmp_path, bwrap_spec):
     """Must show 2: the meta-improver's model (the replay server) proposes three cheats."""
     pytest.importorskip("litellm")
     from ouro.agent.llm.replay import ReplayServer
@@ -85,7 +84,7 @@ def test_cheating_improvers_proposed_through_the_replay_server_are_caught_logged
             "meta": {"kind": "litellm", "model": "openai/replay", "api_base": url, "max_calls": 3, "utility_budget": 4},
         })
         from dataclasses import replace
-        config = replace(config, sandbox=bwrap_spec())
+        config = replace(config, sandbox=bwrap_spec)
         from ouro.sandbox.core.executor import make_executor
 
         home = OuroHome(tmp_path / "home").ensure()

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 
-from improve_helpers import bwrap_spec
 
 ROOT = Path(__file__).resolve().parents[2]
 OURO = [sys.executable, "-m", "ouro.agent.cli"]
@@ -69,9 +68,8 @@ def test_missing_run_and_resume_without_a_run_are_clear(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def reference(tmp_path_factory):
+def reference(tmp_path_factory, bwrap_ready):
     """One uninterrupted run on a process pool: what the other runs must reproduce."""
-    bwrap_spec()
     d = tmp_path_factory.mktemp("ref")
     cfg = d / "tiny.toml"
     cfg.write_text(TINY)

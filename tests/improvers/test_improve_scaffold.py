@@ -30,11 +30,9 @@ def _context(files=None) -> RankContext:
 
 
 @pytest.fixture
-def bwrap_policy():
-    from improve_helpers import bwrap_spec
+def bwrap_policy(bwrap_ready):
     from ouro.sandbox.policy import load_policy
 
-    bwrap_spec()
     return load_policy().with_backend("bwrap")
 
 

@@ -5,7 +5,6 @@ import pytest
 
 from ouro.improvers.tasks import TASKS, InvalidOutput, get_task
 from ouro.improvers.sandboxed import ProgramRunner
-from improve_helpers import bwrap_spec
 
 # one edit per task that any competent improver would find: the improved program must score higher
 BETTER = {"lpn": ("max_order = 1", "max_order = 2"), "sat3": ("max_flips = 10", "max_flips = 200"),
@@ -47,8 +46,8 @@ def test_scores_are_exact_on_known_answers():
 
 
 @pytest.mark.bwrap
-def test_programs_run_in_the_sandbox_and_better_programs_score_higher():
-    runner = ProgramRunner(bwrap_spec())
+def test_programs_run_in_the_sandbox_and_better_programs_score_higher(bwrap_spec):
+    runner = ProgramRunner(bwrap_spec)
     try:
         for name, (old, new) in BETTER.items():
             task = get_task(name)
@@ -62,8 +61,8 @@ def test_programs_run_in_the_sandbox_and_better_programs_score_higher():
 
 
 @pytest.mark.bwrap
-def test_a_program_that_claims_a_score_or_exits_early_gets_nothing():
-    runner = ProgramRunner(bwrap_spec())
+def test_a_program_that_claims_a_score_or_exits_early_gets_nothing(bwrap_spec):
+    runner = ProgramRunner(bwrap_spec)
     task = get_task("lpn")
     inst = task.instances(0)
     try:

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from ouro.sandbox.base import EndReason, SandboxError
-from ouro.sandbox.bwrap_backend import BwrapSandbox, bwrap_available
+from ouro.sandbox.bwrap_backend import BwrapSandbox
 from ouro.sandbox.policy import load_policy
 from ouro.sandbox.testrun import run_tests_cold
 
@@ -23,16 +23,7 @@ MINI = Path(__file__).resolve().parents[1] / "fixtures" / "miniproj"
 
 
 @pytest.fixture(scope="module")
-def policy():
-    why = bwrap_available()
-    if why:
-        pytest.skip(why)
-    from ouro.sandbox.images import ImageError, base_rootfs
-
-    try:
-        base_rootfs()
-    except ImageError as e:
-        pytest.skip(str(e))
+def policy(bwrap_ready):
     # small limits so each attack ends fast; the same code paths as the defaults
     return load_policy().with_backend("bwrap").with_limits(
         memory_mb=256, pids=64, wall_time_s=5.0, output_bytes=64 * 1024, disk_mb=32, fsize_mb=16, nofile=64)

@@ -184,9 +184,15 @@ def test_reaper_removes_only_dead_owners(docker_client, base_image):
     dead, alive = mk(dead_pid), mk(os.getpid())
     try:
         removed = reaper.reap(docker_client)
-        # another ouro process starting a sandbox right now may reap the dead one first
+        # another ouro process starting a sandbox right now may reap the dead one first, and
+        # its removal can still be under way when we list
         assert alive.id not in removed
-        ids = {c.id for c in reaper.list_sandboxes(docker_client)}
+        deadline = time.monotonic() + 20
+        while True:
+            ids = {c.id for c in reaper.list_sandboxes(docker_client)}
+            if dead.id not in ids or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
         assert alive.id in ids and dead.id not in ids
     finally:
         for c in (dead, alive):

@@ -81,7 +81,7 @@ def test_runner_without_report_is_a_usage_error(local):
     assert res.exit_code == 4 and "--report" in res.stderr
 
 
-def test_local_refuses_without_unsafe_flag_warns_and_records(capfd, tmp_path, monkeypatch):
+def test_local_refuses_without_unsafe_flag_warns_and_records(caplog, tmp_path, monkeypatch):
     import json
 
     monkeypatch.setenv("OURO_HOME", str(tmp_path / "home"))
@@ -90,8 +90,8 @@ def test_local_refuses_without_unsafe_flag_warns_and_records(capfd, tmp_path, mo
         LocalSandbox.start(policy, workspace=MINI)
     with LocalSandbox.start(policy, workspace=MINI, unsafe_local=True) as sb:
         sb.exec(["true"], timeout=10)
-    err = capfd.readouterr().err
-    assert err.count("UNSAFE local backend") >= 2  # on start and on every exec
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert sum("UNSAFE local backend" in w for w in warnings) >= 2  # on start and on every exec
     records = [json.loads(line) for line in (tmp_path / "home" / "audit" / "log.jsonl").read_text().splitlines()]
     assert [(r["kind"], r["backend"]) for r in records] == [("sandbox_disable", "local")]
 
