@@ -57,9 +57,22 @@ NO_RULE_HELD = "no rewrite held on the test split"
 # Configuration
 
 @dataclass(frozen=True)
+class SplitSource:
+    """One split file and where its tasks are. Two shapes are read: {"train": [dir, ...],
+    "validation": [...], "test": [...]} (dirs relative to `root`, else the file's own "root" key,
+    else its folder), and {"split": {task id: "train" | "validation" | "test"}} (bench/
+    bugsinpy_split.json; task id = directory name under `root`). `limit` keeps, per split, that
+    many tasks chosen by a fixed hash of their ids (a smaller run the machine can afford,
+    decided before it starts and recorded like the rest)."""
+
+    file: str
+    root: str | None = None
+    limit: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class _ScaffoldSection:
     name: str
-    splits: tuple[str, ...] = checked((), check=lambda v: bool(v) or "must name at least one split file")
     iterations: int = checked(3, check=lambda v: v >= 0, problem="must be 0 or more")
     budget: int = checked(80, check=lambda v: v >= 1, problem="must be at least 1")
     seeds: tuple[int, ...] = checked((0,), check=lambda v: bool(v) or "must name at least one repair seed")
@@ -74,7 +87,7 @@ class _ScaffoldSection:
 @dataclass(frozen=True)
 class ScaffoldRunConfig:
     name: str
-    splits: tuple[str, ...]           # split files (JSON: train/validation/test task directories)
+    splits: tuple[SplitSource, ...]   # where the train/validation/test tasks come from
     iterations: int = 3
     budget: int = 80                  # candidates each repair may validate (the same for every version)
     seeds: tuple[int, ...] = (0,)     # repair seeds per task
@@ -96,16 +109,24 @@ class ScaffoldRunConfig:
         if f.model.kind == "litellm" and not f.model.model:
             raise BadInput(f"{path}: model.model: a litellm model needs a name")
         section = asdict(f.scaffold)
-        section["splits"] = tuple(str((path.parent / s).resolve()) for s in f.scaffold.splits)
+        if not f.split:
+            raise BadInput(f"{path}: no [[split]] table: name at least one split file")
+        unknown = [k for src in f.split for k in src.limit if k not in SPLITS]
+        if unknown:
+            raise BadInput(f"{path}: split.limit.{unknown[0]}: not a split (known: {', '.join(SPLITS)})")
+        splits = tuple(SplitSource(str((path.parent / s.file).resolve()),
+                                   str((path.parent / s.root).resolve()) if s.root else None, dict(s.limit))
+                       for s in f.split)
         if section["improver"]:
             section["improver"] = str((path.parent / section["improver"]).resolve())
         model = f.model if "model" in data else ModelSpec(max_calls=3)
-        return cls(**section, model=model, sandbox=f.sandbox)
+        return cls(**section, splits=splits, model=model, sandbox=f.sandbox)
 
 
 @dataclass(frozen=True)
 class _ConfigFile:
     scaffold: _ScaffoldSection
+    split: tuple[SplitSource, ...] = ()
     model: ModelSpec = field(default_factory=ModelSpec)
     sandbox: SandboxSpec = field(default_factory=SandboxSpec)
 
@@ -133,34 +154,50 @@ def _task_digest(task_dir: Path) -> str:
     return h.hexdigest()[:16]
 
 
-def load_split(paths: tuple[str, ...] | list[str]) -> dict[str, list[TaskRef]]:
-    """The tasks of each split, from split files: {"root": DIR (default: the file's folder),
-    "train": [task dir, ...], "validation": [...], "test": [...]} (dirs relative to root)."""
+def _entries(source: SplitSource) -> tuple[Path, dict[str, list[str]]]:
+    path = Path(source.file)
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError) as e:
+        raise BadInput(f"split file {path}: {e}") from None
+    if isinstance(data, dict) and isinstance(data.get("split"), dict):
+        by_split: dict[str, list[str]] = {s: [] for s in SPLITS}
+        for tid, split in data["split"].items():
+            if split not in by_split:
+                raise BadInput(f"split file {path}: {tid}: {split!r} is not one of {', '.join(SPLITS)}")
+            by_split[split].append(tid)
+    elif isinstance(data, dict) and all(isinstance(data.get(s, []), list) for s in SPLITS):
+        by_split = {s: list(data.get(s, [])) for s in SPLITS}
+    else:
+        raise BadInput(f"split file {path}: expected {{\"train\": [...], \"validation\": [...], \"test\": [...]}} "
+                       "or {\"split\": {task: split}}")
+    root = Path(source.root) if source.root else (path.parent / (data.get("root", ".") if isinstance(data.get("root"), str)
+                                                                 else ".")).resolve()
+    for split, n in source.limit.items():
+        by_split[split] = sorted(by_split[split], key=lambda t: hashlib.sha256(f"ouro-scaffold:{t}".encode()).hexdigest())[:n]
+    return root, by_split
+
+
+def load_split(sources: tuple[SplitSource, ...] | list[SplitSource]) -> dict[str, list[TaskRef]]:
+    """The tasks of each split, from the split files (SplitSource says how they are read)."""
     out: dict[str, list[TaskRef]] = {s: [] for s in SPLITS}
     seen: dict[str, str] = {}
-    for path in paths:
-        path = Path(path)
-        try:
-            data = json.loads(path.read_text())
-        except (OSError, ValueError) as e:
-            raise BadInput(f"split file {path}: {e}") from None
-        if not isinstance(data, dict) or not all(isinstance(data.get(s, []), list) for s in SPLITS):
-            raise BadInput(f"split file {path}: expected {{\"train\": [...], \"validation\": [...], \"test\": [...]}}")
-        root = (path.parent / data.get("root", ".")).resolve()
+    for source in sources:
+        root, by_split = _entries(source)
         for split in SPLITS:
-            for entry in data.get(split, []):
+            for entry in by_split[split]:
                 d = (root / entry).resolve()
                 if not (d / "task.toml").exists():
-                    raise BadInput(f"split file {path}: {split}: {entry}: no task.toml in {d}")
+                    raise BadInput(f"split file {source.file}: {split}: {entry}: no task.toml in {d}")
                 tid = d.name
                 if tid in seen:
-                    raise BadInput(f"split file {path}: task {tid!r} is in {seen[tid]} and {split}: "
+                    raise BadInput(f"split file {source.file}: task {tid!r} is in {seen[tid]} and {split}: "
                                    "a task belongs to one split")
                 seen[tid] = split
                 out[split].append(TaskRef(tid, str(d), _task_digest(d)))
     for split in SPLITS:
         if not out[split]:
-            raise BadInput(f"the split files name no {split} task ({', '.join(map(str, paths))})")
+            raise BadInput(f"the split files name no {split} task ({', '.join(s.file for s in sources)})")
     return out
 
 

@@ -50,6 +50,8 @@ def register(sub) -> None:
     s.add_argument("--resume", action="store_true", help="continue an interrupted run where it stopped")
     s.add_argument("--run-id", help="run directory name under .ouro/runs (default: the config's name)")
     s.add_argument("--workers", type=int, default=1, help="repairs in parallel (default 1: repairs are CPU-bound)")
+    s.add_argument("--target", help="the scaffold file in use, which a rewrite that holds replaces "
+                                    "(default: improvers/scaffold_target.py)")
     add_backend(s, help="override the config's repair backend")
     add_home(s)
     add_json(s)
@@ -159,6 +161,7 @@ def _report(args) -> int:
 def _scaffold(args) -> int:
     from dataclasses import replace
 
+    from ouro.improvers.scaffold import TARGET
     from ouro.improvers.scaffold_improve import ScaffoldRun, ScaffoldRunConfig
     from ouro.sandbox.core.executor import make_executor
     from ouro.sandbox.local_backend import require_unsafe_local
@@ -178,7 +181,11 @@ def _scaffold(args) -> int:
     _preflight(config)
     executor = make_executor(workers=args.workers)
     try:
-        summary = ScaffoldRun(config, run_dir, executor, home=home, progress=_progress).run(resume=args.resume)
+        target = Path(args.target) if args.target else TARGET
+        if not target.is_file():
+            raise BadInput(f"--target {target}: no such file")
+        summary = ScaffoldRun(config, run_dir, executor, home=home, target=target,
+                              progress=_progress).run(resume=args.resume)
     finally:
         executor.close()
     if args.json:
