@@ -175,7 +175,10 @@ class BuiltinPolicy(Policy):
             self._loc_score.update(scores)
         return by_file, scores
 
-    def _build(self, node, ctx) -> list[tuple[float, float, Candidate]]:
+    def candidates(self, node, ctx) -> tuple[list[Candidate], dict[tuple[str, int], float]]:
+        """The node's candidates before any ordering (unparsed), and the suspiciousness of their
+        lines relative to the best: what this policy would choose from at the node (also what
+        improvers.learn.experience reads a finished run's root against)."""
         t = self.templates
         lines, loc_score = self._lines(node, ctx, t.lines_root if node.id == 0 else t.lines_child)
         cands: list[Candidate] = []
@@ -195,6 +198,10 @@ class BuiltinPolicy(Policy):
                 if kept[k] <= t.max_variants:
                     capped.append(c)
             cands = capped
+        return cands, loc_score
+
+    def _build(self, node, ctx) -> list[tuple[float, float, Candidate]]:
+        cands, loc_score = self.candidates(node, ctx)
         evidence = evidence_boosts(list(node.observation.failing.values()) if node.observation else [])
         issue_words = _issue_words(ctx.issue)
         if self.ranker is not None and cands:

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from ouro.improvers.scaffold import TARGET, load_scaffold
-from ouro.improvers.scaffold_improve import NO_RULE_HELD, ScaffoldRun, ScaffoldRunConfig, compare, load_split
+from ouro.improvers.judged import compare, load_split
+from ouro.improvers.scaffold_improve import NO_RULE_HELD, ScaffoldRun, ScaffoldRunConfig
 from ouro.sandbox.core.executor import make_executor
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -32,7 +33,7 @@ def _config(tmp_path: Path, **scaffold) -> Path:
 
 
 def test_the_split_is_read_from_either_shape_and_a_task_belongs_to_one_split(tmp_path):
-    from ouro.improvers.scaffold_improve import SplitSource
+    from ouro.improvers.judged import SplitSource
     from ouro.sandbox.core.errors import BadInput
 
     lists = load_split([SplitSource(str(TASKS / "split.json"))])
