@@ -163,3 +163,43 @@ def test_a_killed_run_resumes_where_it_stopped_and_ends_with_the_table(tmp_path)
     rep = subprocess.run(_ouro("improve", "report", "t", "--diffs", home=home), cwd=ROOT, capture_output=True,
                          text=True, timeout=120)
     assert rep.returncode == 0 and "## v1.1" in rep.stdout and "```diff" in rep.stdout
+
+
+@pytest.mark.slow
+@pytest.mark.bwrap
+def test_a_litellm_model_proposes_the_rewrites_when_one_is_configured(tmp_path, bwrap_ready):
+    """The improver's model is any litellm model (here the replay server): its first reply retunes
+    the search, its second runs a shell command from rank(). The first is scored by real repairs;
+    the second never gets past the vetting, and its finding is in the audit log."""
+    pytest.importorskip("litellm")
+    from ouro.agent.llm.replay import ReplayServer
+    from ouro.sandbox.audit.log import default_log
+    from ouro.sandbox.core.home import OuroHome
+
+    shipped = TARGET.read_text()
+    retuned = shipped.replace('"exploration": 0.15', '"exploration": 0.3')
+    hostile = shipped.replace("def rank(candidates, context):\n",
+                              "def rank(candidates, context):\n    __import__('os').system('id')\n")
+    fence = "`" * 3
+    script = [{"content": f"Explore more.\n{fence}python\n{retuned}{fence}\n"},
+              {"content": f"Look around.\n{fence}python\n{hostile}{fence}\n"}]
+    target = tmp_path / "scaffold_target.py"
+    target.write_text(shipped)
+    with ReplayServer(script) as server:
+        path = _config(tmp_path)
+        text = path.read_text().replace('kind = "mutation"', f'kind = "litellm"\nmodel = "openai/replay"\n'
+                                                             f'api_base = "{server.base_url}"')
+        path.write_text(text)
+        home = OuroHome(tmp_path / "home").ensure()
+        ex = make_executor(workers=0)
+        try:
+            ScaffoldRun(ScaffoldRunConfig.load(path), tmp_path / "run", ex, home=home, target=target).run()
+        finally:
+            ex.close()
+    archive = {r["id"]: r for r in map(json.loads, (tmp_path / "run" / "archive.jsonl").read_text().splitlines())}
+    assert archive["v1.1"]["status"] == "ok" and '+    "exploration": 0.3' in archive["v1.1"]["diff"]
+    assert archive["v1.1"]["train"]["fix_rate"] == 1.0
+    assert archive["v1.2"]["status"] == "rejected" and archive["v1.2"]["train"] is None
+    assert any("__import__" in p for p in archive["v1.2"]["problems"])
+    logged = [r for r in default_log(home).records() if r.get("source") == "static"]
+    assert any("scaffold@v1.2" in r["detail"] for r in logged)
