@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from ouro.improvers.report import save_iteration_plot
 from ouro.sandbox.core.errors import BadInput
 from ouro.sandbox.core.files import atomic_write_json, atomic_write_text, read_jsonl
 
@@ -60,15 +61,8 @@ def _plot(iterations: list[dict], archive: list[dict], path: Path) -> None:
     ax.plot(xs, [r["train"]["utility"] for r in iterations], marker="o", color="C0", label="version in use: train", zorder=2)
     ax.plot(xs, [r["validation"]["utility"] for r in iterations], marker="s", color="C1",
             label="version in use: validation", zorder=2)
-    ax.set_xlabel("iteration")
-    ax.set_ylabel("repair utility (fixed x how soon)")
-    ax.set_xticks(xs)
-    ax.set_title("Scaffold self-improvement: utility over iterations")
-    ax.grid(alpha=0.3)
-    ax.legend(loc="lower right", fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+    save_iteration_plot(fig, ax, xs, "repair utility (fixed x how soon)",
+                        "Scaffold self-improvement: utility over iterations", path)
 
 
 def version_lines(archive: list[dict]) -> list[str]:
