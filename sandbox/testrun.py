@@ -202,8 +202,9 @@ class WarmWorker:
     """
 
     def __init__(self, sandbox, *, preload: list[str] | None = None, start_timeout: float = 120.0,
-                 output_bytes: int | None = None):
+                 output_bytes: int | None = None, env: dict[str, str] | None = None):
         self.sandbox = sandbox
+        self.env = dict(env or {})   # the worker's environment (e.g. PYTHONPATH for a src/ layout)
         self.preload = list(preload or [])
         self.start_timeout = start_timeout
         limits = sandbox.policy.limits
@@ -222,7 +223,7 @@ class WarmWorker:
 
     def _start(self) -> None:
         self._proc = self.sandbox.spawn([self.sandbox.python, f"{self.sandbox.guest_dir}/warm_worker.py", *self.preload],
-                                        cwd=self.sandbox.workspace)
+                                        cwd=self.sandbox.workspace, env=self.env or None)
         line = self._proc.readline(timeout=self.start_timeout)
         try:
             hello = json.loads(line)

@@ -8,7 +8,6 @@ sandbox opened for this one purpose. Results come from the test runner's report 
 """
 from __future__ import annotations
 
-import shlex
 import shutil
 import subprocess
 import tempfile
@@ -17,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ouro.agent.bench.suite import Task
+from ouro.sandbox.core.errors import BadInput
 
 
 @dataclass
@@ -45,16 +45,6 @@ def apply_patch(repo: Path, patch: str) -> str | None:
     return msg[0] if msg else f"git apply exited {r.returncode}"
 
 
-def _pytest_args(cmd: str) -> list[str] | None:
-    """The pytest arguments of `python -m pytest ARGS` / `pytest ARGS`, or None for other commands."""
-    argv = shlex.split(cmd)
-    if argv[:3] in (["python", "-m", "pytest"], ["python3", "-m", "pytest"]):
-        return argv[3:]
-    if argv[:1] == ["pytest"]:
-        return argv[1:]
-    return None
-
-
 def judge_patch(task: Task, patch: str | None, *, policy, timeout: float | None = None,
                 unsafe_local: bool = False) -> Verdict:
     """Run the task's hidden tests against `patch` in a fresh sandbox of `policy.backend`."""
@@ -71,35 +61,51 @@ def judge_patch(task: Task, patch: str | None, *, policy, timeout: float | None 
             if problem:
                 return Verdict(False, True, f"test_patch does not apply over the patch: {problem}",
                                seconds=time.monotonic() - start)
-            pytest_args = ["-q", *task.fail_to_pass, *task.pass_to_pass]
-            must_pass = [*task.fail_to_pass, *task.pass_to_pass]
-        elif task.fail_to_pass:
-            pytest_args = ["-q", *task.fail_to_pass, *task.pass_to_pass]
-            must_pass = [*task.fail_to_pass, *task.pass_to_pass]
-        else:
+        if not task.fail_to_pass:
             for rel in task.hidden_tests:
                 dest = repo / rel
                 dest.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(task.hidden_dir / rel, dest)
-            pytest_args = _pytest_args(task.hidden_test_cmd or "")
-            if pytest_args is None:
-                return Verdict(False, True, f"hidden_test_cmd must be a pytest command, got {task.hidden_test_cmd!r}",
-                               seconds=time.monotonic() - start)
-            must_pass = []
-        run = _run_in_fresh_sandbox(repo, pytest_args, policy=policy, timeout=timeout or task.timeout_s,
+        try:
+            pytest_args, setup = judging_command(task, repo)
+        except BadInput as e:
+            return Verdict(False, True, str(e), seconds=time.monotonic() - start)
+        must_pass = [*task.fail_to_pass, *task.pass_to_pass]
+        run = _run_in_fresh_sandbox(repo, pytest_args, setup, policy=policy, timeout=timeout or task.timeout_s,
                                     unsafe_local=unsafe_local, task_id=task.id)
     outcomes = {nid: _outcome_name(o) for nid, o in _outcomes(run).items()}
     fixed, detail = _decide(run, outcomes, must_pass)
     return Verdict(fixed, True, detail, outcomes, seconds=time.monotonic() - start)
 
 
-def _run_in_fresh_sandbox(repo: Path, pytest_args: list[str], *, policy, timeout: float, unsafe_local: bool,
-                          task_id: str):
+def judging_command(task: Task, repo: Path):
+    """(pytest arguments, the set-up that environment needs) for judging `task` in repo: the
+    instance's own test command (its options, its `-o pythonpath`) with the FAIL_TO_PASS and
+    PASS_TO_PASS node ids, or the hidden test command; a src/ layout's folder on the import
+    path either way, as the repair had it."""
+    from ouro.agent.testing import parse_test_cmd
+    from ouro.agent.testsetup import detect
+
+    if task.fail_to_pass:
+        cmd, extra = parse_test_cmd(task.test_cmd).take_pythonpath()
+        args = [*cmd.options(), *task.fail_to_pass, *task.pass_to_pass]
+    else:
+        try:
+            cmd, extra = parse_test_cmd(task.hidden_test_cmd or "").take_pythonpath()
+        except BadInput:
+            raise BadInput(f"hidden_test_cmd must be a pytest command, got {task.hidden_test_cmd!r}") from None
+        args = cmd.pytest_args
+    setup = detect(repo, None, also=extra)
+    return [*setup.pytest_options(), *args], setup
+
+
+def _run_in_fresh_sandbox(repo: Path, pytest_args: list[str], setup, *, policy, timeout: float,
+                          unsafe_local: bool, task_id: str):
     from ouro.sandbox.backends import open_sandbox
     from ouro.sandbox.testrun import run_tests_cold
 
     with open_sandbox(policy, "judge", workspace=repo, labels={"ouro.task": task_id}, unsafe_local=unsafe_local) as sb:
-        return run_tests_cold(sb, pytest_args, timeout)
+        return run_tests_cold(sb, pytest_args, timeout, env=setup.env(sb.workspace) or None)
 
 
 def _outcomes(run) -> dict:

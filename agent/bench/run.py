@@ -47,6 +47,9 @@ class BenchConfig:
     home: Path | None = None
     unsafe_local: bool = False
     only: tuple[str, ...] = ()          # run just these task ids
+    # SWE-bench instances: apply each test_patch before the repair, so the failing tests exist
+    # (False, the strict setting: the agent gets only the problem statement)
+    visible_tests: bool = False
     # builds each task's policy from its RepairConfig (agent.cli.factories.build_policy);
     # None: the built-in policy with the heuristic order. A module-level function: it travels
     # to worker processes and Ray nodes by name.
@@ -66,6 +69,7 @@ class TaskJob:
     home: str
     unsafe_local: bool
     policy_factory: Callable | None = None
+    visible_tests: bool = False
 
     @property
     def task_id(self) -> str:
@@ -129,6 +133,7 @@ def run_task(job: TaskJob) -> dict:
 def _repair_and_judge(job: TaskJob, task: Task) -> TaskResult:
     from ouro.agent.bench.judge import judge_patch
     from ouro.agent.repair import RepairConfig, run_repair
+    from ouro.agent.testing import ReproduceError
     from ouro.sandbox.policy import PolicyError, load_policy
 
     try:
@@ -139,6 +144,12 @@ def _repair_and_judge(job: TaskJob, task: Task) -> TaskResult:
         return TaskResult(task.id, "error", problem=str(e))
     with tempfile.TemporaryDirectory(prefix=f"ouro-bench-{task.id}-") as tmp:
         repo = task.materialize(Path(tmp) / "repo")
+        if job.visible_tests and task.test_patch:
+            from ouro.agent.bench.judge import apply_patch
+
+            problem = apply_patch(repo, task.test_patch)
+            if problem:
+                return TaskResult(task.id, "error", problem=f"test_patch does not apply to the base commit: {problem}")
         budget = job.budget or task.budget
         cfg = RepairConfig(repo=repo, issue=task.issue, test_cmd=task.test_cmd, policy=job.policy,
                            time_limit=task.timeout_s, backend=job.backend, seed=job.seed,
@@ -146,7 +157,12 @@ def _repair_and_judge(job: TaskJob, task: Task) -> TaskResult:
                            unsafe_local=job.unsafe_local, allow_dirty=True)
         if budget:
             cfg.budget = budget
-        outcome = run_repair(cfg, policy=job.policy_factory(cfg) if job.policy_factory else None)
+        try:
+            outcome = run_repair(cfg, policy=job.policy_factory(cfg) if job.policy_factory else None)
+        except ReproduceError as e:
+            # nothing to repair from (strict mode and a policy that cannot write a failing test,
+            # or only environment failures): the task ran and found nothing; the row says why
+            return TaskResult(task.id, "not_found", problem=str(e), repair_status="not_reproduced")
     res = TaskResult(
         task.id, "not_found", patch=outcome.patch, repair_status=outcome.status,
         candidates_validated=outcome.candidates_validated,
@@ -239,7 +255,7 @@ class BenchOutcome:
 
 def _meta(cfg: BenchConfig, suite: Suite) -> dict:
     return {"suite": str(suite.path), "suite_name": suite.name, "policy": cfg.policy, "budget": cfg.budget,
-            "seed": cfg.seed, "backend": cfg.backend}
+            "seed": cfg.seed, "backend": cfg.backend, "visible_tests": cfg.visible_tests}
 
 
 def run_bench(cfg: BenchConfig, progress: Callable[[dict], None] | None = None) -> BenchOutcome:
@@ -261,8 +277,8 @@ def run_bench(cfg: BenchConfig, progress: Callable[[dict], None] | None = None) 
     done: dict[str, dict] = {}
     if cfg.resume and previous.exists():
         old = json.loads(previous.read_text(encoding="utf-8"))
-        for key in ("suite", "policy", "budget", "seed"):
-            if old.get(key) != meta[key]:
+        for key in ("suite", "policy", "budget", "seed", "visible_tests"):
+            if old.get(key, False if key == "visible_tests" else None) != meta[key]:
                 raise BadInput(f"--resume: {out} was run with {key}={old.get(key)!r}, not {meta[key]!r}; "
                                "use the same options or a fresh --out")
         # a task that ended in error (broken task.toml, crashed sandbox) is tried again: the
@@ -283,7 +299,8 @@ def run_bench(cfg: BenchConfig, progress: Callable[[dict], None] | None = None) 
         bench.write_summary(meta, results)
         jobs = [TaskJob(entry=e, policy=cfg.policy, budget=cfg.budget, backend=cfg.backend,
                         policy_file=str(cfg.policy_file) if cfg.policy_file else None, seed=cfg.seed,
-                        home=str(home.root), unsafe_local=cfg.unsafe_local, policy_factory=cfg.policy_factory)
+                        home=str(home.root), unsafe_local=cfg.unsafe_local, policy_factory=cfg.policy_factory,
+                        visible_tests=cfg.visible_tests)
                 for e in todo]
 
         def on_result(_i: int, result: dict) -> None:
@@ -324,6 +341,7 @@ def format_table(doc: dict) -> str:
                  f"error {s['error']}  of {s['tasks']}   candidates validated {s['candidates_validated']}   "
                  f"tokens {s['tokens']}  cost ${s['cost']:.4f}  audit events {s['audit_events']}")
     for r in doc["tasks"]:
-        if r["status"] == "error" and r.get("problem"):
-            lines.append(f"error in {r['task_id']}: {r['problem']}")
+        if r["status"] in ("error", "not_found") and r.get("problem"):
+            lines.append(f"{'error in' if r['status'] == 'error' else 'nothing to repair in'} {r['task_id']}: "
+                         f"{r['problem']}")
     return "\n".join(lines)

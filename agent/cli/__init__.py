@@ -10,7 +10,7 @@ import argparse
 import importlib
 import sys
 
-from ouro.sandbox.core.errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, OuroError
+from ouro.sandbox.core.errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, BadInput, OuroError
 
 EPILOG = """exit codes:
   0    success
@@ -18,6 +18,8 @@ EPILOG = """exit codes:
   2    bad input or configuration
   3    a precondition not met (nothing to repair, Docker daemon missing)
   130  interrupted (Ctrl-C); no container is left behind
+With --json, a command that ends in an error prints one JSON object on stdout:
+{"status": "error", "exit_code": N, "error": "<the message>"}.
 
 Everything ouro writes lives under .ouro/ in the current directory (override with
 --home or OURO_HOME)."""
@@ -37,7 +39,17 @@ COMMAND_MODULES = [
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str):  # one line, exit 2 (argparse's own code for usage errors)
         self.print_usage(sys.stderr)
-        self.exit(EXIT_BAD_INPUT, f"ouro: error: {message}\n")
+        raise BadInput(message)     # main prints it, as JSON too under --json
+
+
+def _error(message: str, code: int, as_json: bool) -> int:
+    """An error exit: one line on stderr and, under --json, one JSON object on stdout."""
+    print(f"ouro: error: {message}", file=sys.stderr)
+    if as_json:
+        from ouro.agent.cli.common import print_json
+
+        print_json({"status": "error", "exit_code": code, "error": message})
+    return code
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -58,19 +70,23 @@ def main(argv: list[str] | None = None) -> int:
     from ouro.sandbox.core.log import configure
 
     configure()
+    # before parsing: a usage error under --json is answered in JSON too
+    wants_json = "--json" in (sys.argv[1:] if argv is None else argv)
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except BadInput as e:
+        return _error(str(e), e.exit_code, wants_json)
     if not getattr(args, "func", None):
         parser.print_help()
         return EXIT_BAD_INPUT if args.command is None and argv else 0
+    as_json = bool(getattr(args, "json", False))
     try:
         code = args.func(args)
     except OuroError as e:
-        print(f"ouro: error: {e}", file=sys.stderr)
-        return e.exit_code
+        return _error(str(e), e.exit_code, as_json)
     except KeyboardInterrupt:
-        print("ouro: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        return _error("interrupted", EXIT_INTERRUPTED, as_json)
     return int(code or 0)
 
 

@@ -12,7 +12,12 @@ BENCH_EPILOG = """The suite is a directory of tasks (each with task.toml, ISSUE.
 SWE-bench style .jsonl file; see docs/task-suite.md and docs/bench.md.
 Results go to --out (default .ouro/bench/<suite name>): results.json, predictions.jsonl,
 tasks/<id>.json. Exit codes: 0 every task ran, 1 some task ended in error, 2 bad input,
-3 a precondition not met (e.g. Ray not installed), 130 interrupted (rerun with --resume)."""
+3 a precondition not met (e.g. Ray not installed), 130 interrupted (rerun with --resume).
+
+SWE-bench instances run in one of two settings: strict (the default: only the problem
+statement; the instance's test_patch is applied only to judge) or --visible-tests (the
+test_patch is applied before the repair too). Judging runs the instance's own test_cmd
+with its FAIL_TO_PASS and PASS_TO_PASS tests, with a src/ layout's folder on the path."""
 
 
 def register(sub) -> None:
@@ -30,6 +35,12 @@ def register(sub) -> None:
     add_backend(p)
     p.add_argument("--seed", type=int, default=0, help="seed passed to every repair (results repeat given it)")
     p.add_argument("--task", action="append", default=[], metavar="ID", help="run only this task (repeatable)")
+    p.add_argument("--visible-tests", action="store_true",
+                   help="SWE-bench instances: apply each instance's test_patch before the repair, so its failing "
+                        "tests exist and reproduce (the usual setting for repair tools that need a failing test). "
+                        "Without it, the strict setting: the agent gets only the problem statement; the built-in "
+                        "policy then has no failing test and says so, a language-model policy writes a "
+                        "reproduction test first")
     add_policy_file(p)
     add_home(p)
     add_json(p)
@@ -61,7 +72,7 @@ def cmd_bench(args) -> int:
         resume=args.resume, out=Path(args.out) if args.out else None, backend=args.backend,
         policy_file=Path(args.policy_file).resolve() if args.policy_file else None, seed=args.seed,
         home=home_of(args).root, unsafe_local=args.unsafe_local, only=tuple(args.task),
-        policy_factory=build_policy,
+        policy_factory=build_policy, visible_tests=args.visible_tests,
     )
 
     def progress(r: dict) -> None:

@@ -16,12 +16,18 @@ REPAIR_EPILOG = """exit codes:
   2    bad input: PATH does not exist or is not a directory, the issue file is missing,
        --test-cmd is not pytest, a dirty tree without --allow-dirty, --backend local
        without --unsafe-local, a bad --policy-file, an unknown run id for --resume
-  3    could not reproduce: every test passes
+  3    could not reproduce: every test passes, or every failure is an environment problem
+       (a module not installed, a name this Python removed, a missing executable or fixture,
+       pytest could not start); the message names the error and how many tests it hit
   4    no tests found (pass --test-cmd to say how to run them)
   5    the tests hang: the suite did not finish within --test-timeout
-  6    the code does not import: test collection fails
+  6    the code does not import: no test could be collected (the message keeps the exception)
   130  interrupted (Ctrl-C); resume later with --resume RUN_ID
 
+With --json, every exit prints one JSON object on stdout: the outcome for 0 and 1,
+{"status": "error", "exit_code": N, "error": MESSAGE} for the others.
+
+A test module that does not import is left out with a warning and the rest of the suite runs.
 Nothing is written to PATH unless --apply is given; everything else goes to the run
 directory (.ouro/runs/<run-id>/: patch.diff, explanation.md, trajectory.jsonl, tree.json)."""
 
@@ -36,7 +42,11 @@ def register(sub) -> None:
     issue = p.add_mutually_exclusive_group()
     issue.add_argument("--issue-file", help="file holding the issue text")
     issue.add_argument("--issue", help="the issue text itself")
-    p.add_argument("--test-cmd", help="how to run the tests (default: the task's, else `python -m pytest`)")
+    p.add_argument("--test-cmd", help="how to run the tests (default: the task's, else `python -m pytest`); "
+                                      "pytest, or a unittest/nose command that pytest runs")
+    p.add_argument("--pythonpath", action="append", metavar="DIR",
+                   help="a directory of the repository to put on the tests' import path (repeatable; "
+                        "default: src/ when the project has a src/ layout)")
     p.add_argument("--policy", default=RepairConfig.policy, help="who proposes edits: builtin | litellm:<model> | local:<path>")
     p.add_argument("--budget", type=int, default=None,
                    help=f"most candidate patches to validate (default {RepairConfig.budget}, or the task's)")
@@ -163,7 +173,7 @@ def cmd_repair(args) -> int:
             run_dir=Path(args.run_dir) if args.run_dir else None, allow_dirty=args.allow_dirty, apply=args.apply,
             unsafe_local=args.unsafe_local, policy_file=Path(args.policy_file) if args.policy_file else None,
             test_timeout=args.test_timeout, max_plausible=args.max_plausible, llm_options=_llm_options(args),
-            ranker=ranker)
+            pythonpath=_pythonpath(path, args.pythonpath), ranker=ranker)
         config.search, config.localization = _search_tables(args.search_config)
     import signal
 
@@ -189,6 +199,22 @@ def cmd_repair(args) -> int:
     else:
         _print_outcome(outcome)
     return 0 if outcome.status == "plausible" else 1
+
+
+def _pythonpath(repo: Path, dirs: list[str] | None) -> list[str] | None:
+    """--pythonpath values as repository-relative folders (None: let the repair detect them)."""
+    if not dirs:
+        return None
+    out = []
+    for d in (part for value in dirs for part in value.split(":") if part):
+        p = Path(d)
+        rel = p.resolve().relative_to(repo.resolve()) if p.is_absolute() and p.resolve().is_relative_to(repo.resolve()) else p
+        if rel.is_absolute() or ".." in rel.parts:
+            raise BadInput(f"--pythonpath {d}: must be a folder inside the repository")
+        if not (repo / rel).is_dir():
+            raise BadInput(f"--pythonpath {d}: no such folder in {repo}")
+        out.append(rel.as_posix())
+    return out
 
 
 def _llm_options(args) -> dict:

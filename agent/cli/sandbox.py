@@ -90,7 +90,9 @@ def cmd_setup(args) -> int:
                 step("base image", False, str(e))
     all_ok = all(s["ok"] for s in steps)
     if args.json:
-        print_json({"ok": all_ok, "steps": steps})
+        failed = "; ".join(f"{s['step']}: {s['message']}" for s in steps if not s["ok"])
+        print_json({"ok": all_ok, "steps": steps,
+                    **({} if all_ok else {"status": "error", "exit_code": EXIT_PRECONDITION, "error": failed})})
     elif not all_ok:
         print("some steps failed; fix them as described above, then run `ouro sandbox doctor`", file=sys.stderr)
     return EXIT_OK if all_ok else EXIT_PRECONDITION

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from ouro.improvers.guest.helpers import extract_code  # guest code: a leaf any layer may import
 from ouro.sandbox.core.files import append_jsonl
 from ouro.agent.llm.agent import LLMAgent, RepairContext, unified_diff
 from ouro.agent.llm.client import Budget, BudgetExceeded, LLMClient
@@ -245,6 +246,32 @@ class LiteLLMPolicy(Policy):
         u = self.client.usage.to_dict()
         u["stopped_by"] = self.stopped_by
         return u
+
+    # --- a reproduction test, when the repository has no failing one ---------------------
+    def write_reproduction(self, request) -> str | None:
+        from ouro.agent.llm.prompts import load_prompt, render
+
+        sources = "\n".join(f"### {p}\n```python\n{t}\n```" for p, t in sorted(request.sources.items()))
+        example = (f"\n## An existing test module ({request.example_test[0]})\n\n```python\n{request.example_test[1]}\n```\n"
+                   if request.example_test else "")
+        tries = "".join(f"\n## Attempt {i} (rejected)\n\n```python\n{code}\n```\n\nWhat happened: {outcome}\n"
+                        for i, (code, outcome) in enumerate(request.tries, 1))
+        messages = [{"role": "system", "content": load_prompt("reproduce")},
+                    {"role": "user", "content": render("reproduce_task", problem=request.issue, test_cmd=request.test_cmd,
+                                                       path=request.path, sources=sources or "(none)",
+                                                       example=example, tries=tries)}]
+        try:
+            reply = self.client.chat(messages, role="reproduce")
+        except BudgetExceeded as e:
+            self._budget_stop(e)
+            return None
+        except Exception as e:  # noqa: BLE001 - a provider failure ends this attempt, not the run
+            self.emit("reproduction_failed", {"error": f"{type(e).__name__}: {e}"})
+            return None
+        code = extract_code(reply.content or "")  # its first fenced block, else the whole reply
+        self.emit("reproduction", {"path": request.path, "attempt": len(request.tries) + 1, "code": code,
+                                   "usage": self.client.usage.to_dict()})
+        return code if code.strip() else None
 
     # --- discriminator ------------------------------------------------------------------
     def choose(self, nodes: list, ctx) -> int:

@@ -17,7 +17,7 @@ none, else a learned model (improvers.learn) or a rewritten ordering (improvers.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
@@ -64,6 +64,24 @@ class Policy:
     def close(self) -> None:
         """Release what the policy holds (a sandbox of its own); the pipeline calls it when the
         repair ends, however it ends, so an interrupted repair leaves no container behind."""
+
+    def write_reproduction(self, request: "ReproductionRequest") -> str | None:
+        """The source of a pytest module that fails because of the issue, for a repository whose
+        tests all pass (SWE-bench's strict setting: only the problem statement). None: this
+        policy cannot write one (the built-in policy repairs only from a failing test)."""
+        return None
+
+
+@dataclass
+class ReproductionRequest:
+    """What a policy reads to write a reproduction test (Agentless-style: before any fix)."""
+
+    issue: str
+    path: str                        # where the test will live, relative to the repository
+    test_cmd: str                    # how the repository's tests run
+    sources: dict[str, str]          # the project's own modules (path -> text), the largest left out
+    example_test: tuple[str, str] | None = None   # (path, text) of one existing test module
+    tries: list[tuple[str, str]] = field(default_factory=list)   # earlier (test source, what happened)
 
 
 @dataclass(frozen=True)

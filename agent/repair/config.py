@@ -41,6 +41,7 @@ class RepairConfig:
     unsafe_local: bool = False          # required for backend "local"
     policy_file: Path | None = None     # sandbox policy TOML (default: the bundled policies.toml)
     test_timeout: float | None = None   # one full test run (default: the policy's wall_time_s)
+    pythonpath: list[str] | None = None  # workspace dirs on the tests' import path (None: detect a src/ layout)
     max_plausible: int = SearchConfig.max_plausible   # keep searching until this many plausible patches
     audit: bool = True
     llm_options: dict = field(default_factory=dict)   # LLMPolicyOptions fields for model policies (plain values)

@@ -129,24 +129,44 @@ class RepairRun:
         from ouro.agent.search import TreeSearch
         from ouro.agent.state import Observation, SearchContext
         from ouro.agent.selfdebug import failure_message
-        from ouro.agent.testing import Baseline, Validator, reproduce
+        from ouro.agent.testing import Baseline, NothingFails, Validator, reproduce
+
+        from ouro.agent.testsetup import detect
 
         cfg = self.config
         timeout = float(cfg.test_timeout or self.sandbox_policy.limits.wall_time_s)
+        py_files = self.workspace.python_files()
+        # the project's test set-up: its import path (--pythonpath, a src/ layout) and the test
+        # files of a unittest or nose suite; the user's own options come after and win
+        self.test_cmd, cmd_path = self.test_cmd.take_pythonpath()
+        setup = detect(self.workspace.path, cfg.pythonpath, py_files, also=cmd_path)
+        tests.env = setup.env(tests.sandbox.workspace)
+        self.test_cmd = self.test_cmd.with_options(setup.pytest_options())
+
+        policy = self.policy or _default_policy(cfg)
+        policy.on_event = self.traj.log   # a model policy's own steps (explanations, value scores) join the trajectory
 
         # 1. reproduce (cached on resume: the search replays against the same baseline)
         baseline_file = self.run_dir / "baseline.json"
+        run_tests = lambda args, t, cov: tests.cold(args, t, coverage=cov)  # noqa: E731
         if cfg.resume and baseline_file.exists():
             baseline = Baseline(**json.loads(baseline_file.read_text()))
+            if baseline.reproduction:
+                self.test_cmd = self.test_cmd.including(baseline.reproduction, setup.testpaths)
         else:
-            baseline = reproduce(lambda args, t, cov: tests.cold(args, t, coverage=cov), self.test_cmd, timeout, cfg.issue)
+            try:
+                baseline = reproduce(run_tests, self.test_cmd, timeout, cfg.issue, project_modules=setup.modules,
+                                     root=tests.sandbox.workspace)
+            except NothingFails as e:
+                baseline = self._write_reproduction(e, policy, tests, run_tests, setup, timeout, py_files)
             atomic_write_json(baseline_file, asdict(baseline))
         self.traj.log("reproduce", {"failing": sorted(baseline.failing), "target": baseline.target,
                                     "passing": len(baseline.passing), "seconds": round(baseline.seconds, 3),
-                                    "coverage": baseline.coverage is not None})
+                                    "coverage": baseline.coverage is not None,
+                                    "environment": baseline.environment, "skipped_modules": baseline.skipped_modules,
+                                    "pythonpath": setup.pythonpath, "python_files": setup.python_files})
 
         # 2. localize
-        py_files = self.workspace.python_files()
         rmap = build_repomap(self.workspace.path, py_files)
         loc = localize(self.workspace.path, py_files, {t: baseline.failing[t] for t in baseline.target},
                        baseline.passing, baseline.coverage, rmap, cfg.issue, weights=self.localization_weights)
@@ -184,8 +204,6 @@ class RepairRun:
 
         root_obs = Observation(status="failed", target=len(baseline.target),
                                failing={t: failure_message(baseline.failing[t]) for t in baseline.target}, tests_passed=len(baseline.passing))
-        policy = self.policy or _default_policy(cfg)
-        policy.on_event = self.traj.log   # a model policy's own steps (explanations, value scores) join the trajectory
         policy.tests_fn = validator       # a model's run_tests tool validates its edits the same way
         policy.on_exec = self.audit.on_exec   # executions in the policy's own sandbox join the run's audit
         search = TreeSearch(policy, evaluate, self.ctx, self.search_config, root_obs, on_event=self.traj.log)
@@ -250,6 +268,63 @@ class RepairRun:
                           first_plausible=result.first_plausible_at,
                           patch_lines=self.workspace.changed_lines(patch) if patch else None)
         return outcome
+
+
+    REPRODUCTION_TRIES = 3
+
+    def _write_reproduction(self, nothing, policy, tests, run_tests, setup, timeout: float, py_files: list[str]):
+        """Every test passes (SWE-bench's strict setting: only the problem statement). A policy
+        that can (a language model) writes a test that reproduces the issue first, as
+        Agentless does; it counts only if it fails for a behavioural reason, and the model is
+        told what happened to each rejected try. The built-in policy cannot: it says so."""
+        from ouro.agent.policies.base import ReproductionRequest
+        from ouro.agent.testing import NothingFails, ReproduceError, reproduce
+        from ouro.sandbox.core.testfiles import is_test_file
+
+        cfg = self.config
+        folder = next((d for d in ("tests", "test") if (self.workspace.path / d).is_dir()), "")
+        path = f"{folder}/test_ouro_reproduction.py" if folder else "test_ouro_reproduction.py"
+        sources, size = {}, 0
+        for f in sorted(py_files, key=lambda f: len(self.workspace.read(f))):
+            if not is_test_file(f) and size < 60_000:   # the smallest modules first, within a prompt's room
+                sources[f] = self.workspace.read(f)
+                size += len(sources[f])
+        example = next(((f, self.workspace.read(f)) for f in py_files
+                        if is_test_file(f) and f.rsplit("/", 1)[-1].startswith("test")), None)
+        request = ReproductionRequest(issue=cfg.issue, path=path, test_cmd=self.test_cmd.text, sources=sources,
+                                      example_test=example)
+        for attempt in range(1, self.REPRODUCTION_TRIES + 1):
+            code = policy.write_reproduction(request)
+            if code is None:
+                break
+            tests.add_files({path: code.encode()})
+            cmd = self.test_cmd.including(path, setup.testpaths)
+            try:
+                baseline = reproduce(run_tests, cmd, timeout, cfg.issue, project_modules=setup.modules,
+                                     root=tests.sandbox.workspace)
+            except NothingFails:
+                outcome = "it passes on the current code, so it does not show the bug"
+            except ReproduceError as e:
+                outcome = str(e)
+            else:
+                if all(t.startswith(path + "::") for t in baseline.target):
+                    self.traj.log("reproduction_test", {"attempt": attempt, "path": path, "code": code,
+                                                        "target": baseline.target})
+                    self.test_cmd = cmd
+                    baseline.reproduction = path
+                    return baseline
+                outcome = "other tests failed with it: " + ", ".join(baseline.target[:3])
+            self.traj.log("reproduction_test", {"attempt": attempt, "path": path, "code": code, "rejected": outcome})
+            request.tries.append((code, outcome))
+        if (self.workspace.path / path).exists():
+            (self.workspace.path / path).unlink()
+            tests.sandbox.delete_files([path])
+        if not request.tries:
+            raise ReproduceError(f"{nothing}; the {'built-in' if policy.name == 'builtin' else policy.name} policy repairs from a failing test and the issue "
+                                 "gives none (name a failing test, or use a language-model policy, which writes "
+                                 "a reproduction test first)", nothing.exit_code)
+        raise ReproduceError(f"{nothing}, and none of the {len(request.tries)} reproduction tests the model wrote "
+                             f"showed the bug (last: {request.tries[-1][1]})", nothing.exit_code)
 
 
 def restore_resumed(config: RepairConfig, home=None, store=None) -> None:

@@ -30,6 +30,17 @@ def explanation(run_id: str, issue: str, baseline, loc, chosen, result, chain) -
         msg = failure_message(baseline.failing[t])
         ea = expected_actual(msg)
         out.append(f"- `{t}`: " + (f"expected {ea[0]}, got {ea[1]}" if ea else msg))
+    env = getattr(baseline, "environment", None) or {}
+    skipped = getattr(baseline, "skipped_modules", None) or {}
+    if env or skipped:
+        out.append("\nLeft out (an environment problem, not the bug; never counted as a regression):")
+        for t, f in sorted(env.items())[:5]:
+            out.append(f"- `{t}`: {f['error']} ({f['reason']})")
+        for m, err in sorted(skipped.items())[:5]:
+            out.append(f"- `{m}` does not import: {err}")
+        hidden = max(0, len(env) - 5) + max(0, len(skipped) - 5)
+        if hidden:
+            out.append(f"- and {hidden} more")
     out.append("\n## Suspicious locations")
     for s in loc.lines[:5]:
         out.append(f"- {s.file}:{s.line} in {s.function or '<module>'} (score {s.score:.2f}: {', '.join(s.reasons)})")

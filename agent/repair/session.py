@@ -25,6 +25,7 @@ class SandboxSession:
         self._worker_failed = False
         self.touched: set[str] = set()
         self.base: dict[str, bytes | None] = {}
+        self.env: dict[str, str] = {}   # every test process's environment (the project's PYTHONPATH)
 
     @classmethod
     def open(cls, policy, workspace_dir: Path, run_id: str, on_exec, *, unsafe_local: bool, audit: bool,
@@ -38,7 +39,7 @@ class SandboxSession:
     def cold(self, pytest_args: list[str], timeout: float, coverage: bool = False):
         from ouro.sandbox.testrun import run_tests_cold
 
-        run = run_tests_cold(self.sandbox, pytest_args, timeout, coverage=coverage)
+        run = run_tests_cold(self.sandbox, pytest_args, timeout, coverage=coverage, env=self.env or None)
         self.on_exec(run.exec)
         return run
 
@@ -60,6 +61,17 @@ class SandboxSession:
         finally:
             self._write({p: self._original(p) for p in paths})
 
+    def add_files(self, files: dict[str, bytes]) -> None:
+        """New files of the repair's own (a reproduction test): written to the workspace and
+        into the sandbox, and part of the original state every later run starts from."""
+        for rel, data in files.items():
+            p = self.workspace_dir / rel
+            p.parent.mkdir(parents=True, exist_ok=True)
+            p.write_bytes(data)
+            self.base[rel] = data
+        self.close_worker()   # a warm worker snapshots the originals when it starts
+        self._write(dict(files))
+
     def _write(self, state: dict[str, bytes | None]) -> None:
         writes = {p: c for p, c in state.items() if c is not None}
         deletes = [p for p, c in state.items() if c is None]
@@ -75,7 +87,7 @@ class SandboxSession:
             try:
                 from ouro.sandbox.testrun import WarmWorker
 
-                self.worker = WarmWorker(self.sandbox)
+                self.worker = WarmWorker(self.sandbox, env=self.env)
             except Exception as e:  # no warm worker on this backend/guest: cold runs still work
                 self._worker_failed = True
                 log.warning("warm worker unavailable (%s); validating with cold runs", str(e)[:120])

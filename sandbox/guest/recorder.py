@@ -106,11 +106,79 @@ class Recorder:
             self.reported += 1
             self._emit(rec)
 
+    # -- options that would break the records or ouro's coverage ---------------------------
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_load_initial_conftests(self, early_config, parser, args):
+        # A wrapper runs before every plugin's own implementation (pytest-cov reads its options
+        # here), and `args` is the very list pytest parses next: the project's addopts are in it.
+        args[:] = neutralize(args)
+        early = getattr(early_config, "known_args_namespace", None)
+        if early is not None and getattr(early, "cov_source", None):
+            early.cov_source = []   # already parsed from the --cov we dropped: pytest-cov stays off
+        outcome = yield
+        failure = outcome.excinfo[1] if outcome.excinfo else None
+        if failure is not None and type(failure).__name__ == "ConftestImportFailure":
+            # pytest only prints this to stderr and exits 4; record it as what it is, a module
+            # (the conftest) that fails to import, with the real exception
+            cause = getattr(failure, "cause", None) or (getattr(failure, "excinfo", None) or (None, None))[1]
+            path = str(getattr(failure, "path", "conftest.py"))
+            try:
+                path = os.path.relpath(path)
+            except ValueError:
+                pass
+            text = _describe(cause) if isinstance(cause, BaseException) else str(failure)
+            self._emit({"kind": "test", "nodeid": path, "outcome": "error",
+                        "longrepr": f"ImportError while loading conftest '{path}'.\n{text}", "duration": 0.0})
+
     def pytest_collectreport(self, report):
         # A module that fails to import is an error, not a silent zero-test run.
         if report.failed:
             self._emit({"kind": "test", "nodeid": report.nodeid or "<collection>", "outcome": "error",
                         "longrepr": str(report.longrepr), "duration": 0.0})
+
+
+# Options (from addopts or the test command) dropped before pytest parses them, each with the
+# number of values it takes: they stop a run early (-x, --maxfail), move tests out of this
+# process (xdist, --forked), wait on a terminal (--pdb), need the cache we disable (--lf, --sw)
+# or start a second coverage that empties ours (pytest-cov).
+_DROPPED = {
+    "-x": 0, "--exitfirst": 0, "--maxfail": 1, "--pdb": 0, "--trace": 0, "--pdbcls": 1,
+    "--lf": 0, "--last-failed": 0, "--ff": 0, "--failed-first": 0, "--nf": 0, "--new-first": 0,
+    "--sw": 0, "--stepwise": 0, "--sw-skip": 0, "--stepwise-skip": 0, "--lfnf": 1,
+    "--last-failed-no-failures": 1, "--cache-clear": 0, "--cache-show": 0,
+    "--co": 0, "--collect-only": 0, "--collectonly": 0,
+    "-n": 1, "--numprocesses": 1, "--maxprocesses": 1, "--dist": 1, "--tx": 1, "-d": 0,
+    "--looponfail": 0, "-f": 0, "--forked": 0, "--boxed": 0,
+    "--cov-report": 1, "--cov-config": 1, "--cov-fail-under": 1, "--cov-context": 1,
+}
+_SHORT_FLAGS = "vqslx"   # value-free short options that may be bunched, as in -xvs
+
+
+def neutralize(args):
+    """args without the options in _DROPPED (and every --cov / --no-cov option), plus
+    --continue-on-collection-errors: one module that does not import must not hide the rest."""
+    out, i = [], 0
+    while i < len(args):
+        a = str(args[i])
+        name = a.split("=", 1)[0]
+        i += 1
+        if name in _DROPPED:
+            if "=" not in a:
+                i += _DROPPED[name]
+            continue
+        if name.startswith("-n") and not name.startswith("--") and name[2:].isalnum():
+            continue    # -n4, -nauto
+        if name in ("--cov", "--no-cov", "--no-cov-on-fail", "--cov-append", "--cov-branch", "--cov-reset"):
+            # --cov takes an optional value: argparse gives it the next word unless that is an option
+            if name == "--cov" and "=" not in a and i < len(args) and not str(args[i]).startswith("-"):
+                i += 1
+            continue
+        if len(a) > 2 and a[0] == "-" and a[1] != "-" and set(a[1:]) <= set(_SHORT_FLAGS) and "x" in a:
+            a = a.replace("x", "")
+        out.append(a)
+    if "--continue-on-collection-errors" not in out:
+        out.append("--continue-on-collection-errors")
+    return out
 
 
 def _classify(exc: BaseException) -> str:

@@ -83,10 +83,10 @@ def test_broken_entries_are_named_and_the_rest_runs(tmp_path):
     tasks = {t["task_id"]: t for t in json.loads(r.stdout)["tasks"]}
     # the good task really ran a repair (whether 20 candidates find the fix is the policy's business)
     assert tasks["cfgparse"]["status"] != "error" and tasks["cfgparse"]["candidates_validated"] > 0, tasks["cfgparse"]
-    assert tasks["broken"]["status"] == "error" and "timeout_s: must be a positive number" in tasks["broken"]["problem"]
+    assert tasks["broken"]["status"] == "error" and "task.timeout_s: expected int or float, got str 'soon'" in tasks["broken"]["problem"]
     assert tasks["more.jsonl:1"]["status"] == "error" and "not valid JSON" in tasks["more.jsonl:1"]["problem"]
     table = ouro("bench", str(suite), "--out", str(tmp_path / "out"), "--resume", *_backend_args(), home=tmp_path / "home")
-    assert "error in broken: task broken: timeout_s must be a positive number" in table.stdout
+    assert "error in broken: task broken: task.timeout_s: expected int or float" in table.stdout
     page = tmp_path / "bench.html"
     rep = ouro("report", str(tmp_path / "out"), "--html", str(page), home=tmp_path / "home")
     assert rep.returncode == 0, rep.stderr

@@ -12,7 +12,8 @@ Layers, lowest first; a module belongs to the layer of the longest prefix that n
 
 An import from a higher layer is an error, wherever it is written (a function-level import
 is as much a dependency as a top-level one). Code that runs inside a sandbox (guest code,
-attacks) imports nothing of ouro, and nothing imports the old bare names (`agent`, ...).
+attacks) imports nothing of ouro, so it is a leaf any layer may import (the host reads the
+guest's own helpers rather than keep a copy), and nothing imports the old bare names.
 """
 from __future__ import annotations
 
@@ -41,6 +42,8 @@ STANDALONE = ("ouro.sandbox.guest", "ouro.improvers.guest", "ouro.sandbox.audit.
 
 
 def layer_of(module: str) -> int | None:
+    if module.startswith(STANDALONE):
+        return 0   # code that imports nothing of ouro is a leaf: any layer may use it
     best = None
     for prefix, layer in LAYERS.items():
         if (module == prefix or module.startswith(prefix + ".")) and (best is None or len(prefix) > len(best[0])):
