@@ -374,7 +374,10 @@ class ScaffoldRun:
 
 def _record(vid: str, it: int, parent: str | None, source: str, parent_source: str | None, role: str,
             train: SplitScore | None, validation: SplitScore | None, problems: list[str] | None = None) -> dict:
-    status = "rejected" if problems else ("violation" if train and train.violations else "ok")
+    broke = bool(train) and all((r.get("error") or "").startswith("ScaffoldBroken") for r in train.rows)
+    # rejected: refused by the vetting; violation: its code tried to leave the sandbox; broken: it
+    # broke every repair at run time (rank raised, answered wrongly, was too slow)
+    status = ("rejected" if problems else "violation" if train and train.violations else "broken" if broke else "ok")
     return {"id": vid, "iteration": it, "parent": parent, "sha": sha(source), "role": role, "status": status,
             "problems": problems or [], "violations": train.violations if train else [],
             "train": train.to_dict() if train else None, "validation": validation.to_dict() if validation else None,

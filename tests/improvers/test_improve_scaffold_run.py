@@ -169,8 +169,9 @@ def test_a_killed_run_resumes_where_it_stopped_and_ends_with_the_table(tmp_path)
 @pytest.mark.bwrap
 def test_a_litellm_model_proposes_the_rewrites_when_one_is_configured(tmp_path, bwrap_ready):
     """The improver's model is any litellm model (here the replay server): its first reply retunes
-    the search, its second runs a shell command from rank(). The first is scored by real repairs;
-    the second never gets past the vetting, and its finding is in the audit log."""
+    the search, its second runs a shell command from rank(), its third has a rank() that raises.
+    The first is scored by real repairs; the second never gets past the vetting, and its finding
+    is in the audit log; the third runs in its sandbox and breaks every repair it is tried on."""
     pytest.importorskip("litellm")
     from ouro.agent.llm.replay import ReplayServer
     from ouro.sandbox.audit.log import default_log
@@ -181,14 +182,17 @@ def test_a_litellm_model_proposes_the_rewrites_when_one_is_configured(tmp_path, 
     hostile = shipped.replace("def rank(candidates, context):\n",
                               "def rank(candidates, context):\n    __import__('os').system('id')\n")
     fence = "`" * 3
+    broken = shipped.replace("        size = len(c.before) + len(c.after)\n", "")   # rank then raises NameError
     script = [{"content": f"Explore more.\n{fence}python\n{retuned}{fence}\n"},
-              {"content": f"Look around.\n{fence}python\n{hostile}{fence}\n"}]
+              {"content": f"Look around.\n{fence}python\n{hostile}{fence}\n"},
+              {"content": f"Simpler.\n{fence}python\n{broken}{fence}\n"}]
     target = tmp_path / "scaffold_target.py"
     target.write_text(shipped)
     with ReplayServer(script) as server:
         path = _config(tmp_path)
         text = path.read_text().replace('kind = "mutation"', f'kind = "litellm"\nmodel = "openai/replay"\n'
                                                              f'api_base = "{server.base_url}"')
+        text = text.replace("max_calls = 2", "max_calls = 3").replace("utility_budget = 3", "utility_budget = 4")
         path.write_text(text)
         home = OuroHome(tmp_path / "home").ensure()
         ex = make_executor(workers=0)
@@ -201,5 +205,7 @@ def test_a_litellm_model_proposes_the_rewrites_when_one_is_configured(tmp_path, 
     assert archive["v1.1"]["train"]["fix_rate"] == 1.0
     assert archive["v1.2"]["status"] == "rejected" and archive["v1.2"]["train"] is None
     assert any("__import__" in p for p in archive["v1.2"]["problems"])
+    assert archive["v1.3"]["status"] == "broken" and archive["v1.3"]["train"]["utility"] == 0.0   # ran, and raised
+    assert all("NameError" in r["error"] for r in archive["v1.3"]["train"]["rows"])
     logged = [r for r in default_log(home).records() if r.get("source") == "static"]
     assert any("scaffold@v1.2" in r["detail"] for r in logged)
