@@ -374,9 +374,11 @@ class ScaffoldRun:
 
 def _record(vid: str, it: int, parent: str | None, source: str, parent_source: str | None, role: str,
             train: SplitScore | None, validation: SplitScore | None, problems: list[str] | None = None) -> dict:
-    broke = bool(train) and all((r.get("error") or "").startswith("ScaffoldBroken") for r in train.rows)
+    broken_rows = [(r.get("error") or "").startswith("ScaffoldBroken") for r in train.rows] if train else []
+    broke = any(broken_rows) and all(b or not r.get("rank_calls") for b, r in zip(broken_rows, train.rows))
     # rejected: refused by the vetting; violation: its code tried to leave the sandbox; broken: it
-    # broke every repair at run time (rank raised, answered wrongly, was too slow)
+    # broke every repair that reached it (rank raised, answered wrongly, was too slow); a task whose
+    # failure could not be reproduced never reaches a scaffold
     status = ("rejected" if problems else "violation" if train and train.violations else "broken" if broke else "ok")
     return {"id": vid, "iteration": it, "parent": parent, "sha": sha(source), "role": role, "status": status,
             "problems": problems or [], "violations": train.violations if train else [],
