@@ -44,7 +44,7 @@ def prepare_environments(suite: Path, backend: str | None) -> None:
         return
     with tempfile.TemporaryDirectory() as tmp:
         for task in load_suite(suite).tasks:
-            ensure_env(task.materialize(Path(tmp) / task.id))
+            ensure_env(task.materialize(Path(tmp) / task.id), backend=backend or "docker")
 
 
 def main() -> int:

@@ -91,6 +91,7 @@ def main() -> int:
     repo, changed = candidate_files(task)
     pargs = test_args(task)
     env = images.ensure_env(repo)
+    bwrap_env = images.ensure_env(repo, backend="bwrap")
     policy = load_policy().with_limits(wall_time_s=120.0)
     print(f"task {task.name}: candidate changes {sorted(changed)}; pytest {' '.join(pargs)}; image {env.image}")
 
@@ -108,27 +109,27 @@ def main() -> int:
     docker_policy = policy.with_backend("docker")
 
     def docker_run():
-        sb = DockerSandbox.start(docker_policy, workspace=repo, image=env.image, audit=False)
+        sb = DockerSandbox.start(docker_policy, workspace=repo, env=env, audit=False)
         try:
             sb.write_files(changed)
             return run_tests_cold(sb, pargs, 120).all_passed
         finally:
             sb.close()
 
-    warm_sb = DockerSandbox.start(docker_policy, workspace=repo, image=env.image, audit=False)
+    warm_sb = DockerSandbox.start(docker_policy, workspace=repo, env=env, audit=False)
     worker = WarmWorker(warm_sb)
 
     def warm():
         return worker.run(changed, pargs, 120).all_passed
 
-    bw = BwrapSandbox.start(policy.with_backend("bwrap"), workspace=repo, audit=False, site_dir=env.site_dir)
+    bw = BwrapSandbox.start(policy.with_backend("bwrap"), workspace=repo, audit=False, env=bwrap_env)
     bw.write_files(changed)
 
     def bwrap():
         return run_tests_cold(bw, pargs, 120).all_passed
 
     # not one of the four compared: the warm worker inside bwrap, for the record
-    bw_warm_sb = BwrapSandbox.start(policy.with_backend("bwrap"), workspace=repo, audit=False, site_dir=env.site_dir)
+    bw_warm_sb = BwrapSandbox.start(policy.with_backend("bwrap"), workspace=repo, audit=False, env=bwrap_env)
     bw_worker = WarmWorker(bw_warm_sb)
 
     def bwrap_warm():

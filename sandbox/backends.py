@@ -4,10 +4,14 @@
         sb.exec(["python3", "-m", "pytest"])
 
 A purpose says what the sandbox is for, and so what it needs: a repository's sandbox
-(`repair`, `judge`, `run` with a workspace) gets that repository's third-party dependencies
-(an environment image on docker/gvisor, a site directory bound read-only on bwrap); an
-improver's or the self-test's sandbox gets the base image only. Every sandbox is labelled
-with its purpose, so `ouro sandbox ps` says what each container is doing.
+(`repair`, `judge`, `run` with a workspace) gets that repository's environment, the Python it
+needs and its third-party dependencies (sandbox.images.ensure_env: an environment image on
+docker/gvisor, a root, an interpreter and a site directory bound read-only on bwrap), as the
+request (`images.EnvRequest`: --python, --deps, --image, --allow-external-deps) and the
+project's own files say; an improver's or the self-test's sandbox gets the base image only.
+`envbuild` is the one purpose with a network: the build step that installs an environment's
+dependencies (sandbox.envbuild), given the bare runtime it builds for. Every sandbox is
+labelled with its purpose, so `ouro sandbox ps` says what each container is doing.
 """
 from __future__ import annotations
 
@@ -24,6 +28,7 @@ class Purpose:
     name: str
     repository: bool     # the workspace is a repository: install its third-party dependencies
     audit: bool          # the in-sandbox audit hook, unless the caller says otherwise
+    network: bool = False  # only the environment build: code under test never gets one
 
 
 PURPOSES = {p.name: p for p in (
@@ -34,6 +39,9 @@ PURPOSES = {p.name: p for p in (
     Purpose("selftest", repository=False, audit=True),    # the red-team corpus
     Purpose("doctor", repository=False, audit=False),     # `ouro sandbox doctor`'s probes
     Purpose("bench", repository=True, audit=True),        # benchmark scripts
+    # pip building the dependencies: containment is the sandbox (pip starts its build backends
+    # with a PYTHONPATH of its own, so an in-process hook would see only part of it)
+    Purpose("envbuild", repository=False, audit=False, network=True),
 )}
 
 
@@ -46,12 +54,16 @@ def open_sandbox(
     unsafe_local: bool = False,
     audit: bool | None = None,
     home: Path | None = None,
+    request=None,
+    environment=None,
 ) -> Sandbox:
     """Start a sandbox of `policy.backend` for `purpose`, with a copy of `workspace` in it.
 
     labels: extra labels (run id, task) for `ouro sandbox ps`. unsafe_local must be True for
     the `local` backend, which isolates nothing. audit: install the in-sandbox hook (default:
     the purpose's). home: local only: the ouro home whose audit log records the unsafe use.
+    request: what the user asked of a repository's environment (images.EnvRequest); environment:
+    an images.Environment to use as it is (the build step's bare runtime) instead.
     Raises SandboxError (exit 3, or 2 for a refused local backend) with one line.
     """
     if purpose not in PURPOSES:
@@ -60,20 +72,27 @@ def open_sandbox(
     audit = why.audit if audit is None else audit
     labels = {"ouro.purpose": purpose, **(labels or {})}
     backend = policy.backend
-    image = site_dir = None
-    if why.repository and workspace is not None and backend in ("docker", "gvisor", "bwrap"):
-        env = repository_environment(Path(workspace))
-        image, site_dir = (None, env.site_dir) if backend == "bwrap" else (env.image, None)
+    env = environment
+    if env is None and why.repository and workspace is not None and backend in ("docker", "gvisor", "bwrap"):
+        env = repository_environment(Path(workspace), request, backend, policy)
     try:
         if backend in ("docker", "gvisor"):
             from ouro.sandbox.docker_backend import DockerSandbox
 
-            return DockerSandbox.start(policy, workspace=workspace, image=image, labels=labels,
-                                       runtime="runsc" if backend == "gvisor" else None, audit=audit)
+            # the build's network is Docker's bridge, which gVisor's runtime (registered with
+            # --network=none) refuses: builds run under runc
+            runtime = "runsc" if backend == "gvisor" and not why.network else None
+            sb = DockerSandbox.start(policy, workspace=workspace, labels=labels, runtime=runtime, audit=audit,
+                                     env=env, network=why.network)
+            sb.environment = env
+            return sb
         if backend == "bwrap":
             from ouro.sandbox.bwrap_backend import BwrapSandbox
 
-            return BwrapSandbox.start(policy, workspace=workspace, labels=labels, audit=audit, site_dir=site_dir)
+            sb = BwrapSandbox.start(policy, workspace=workspace, labels=labels, audit=audit, env=env,
+                                    network=why.network)
+            sb.environment = env
+            return sb
         if backend == "local":
             from ouro.sandbox.local_backend import LocalSandbox
 
@@ -87,11 +106,12 @@ def open_sandbox(
     raise ValueError(f"unknown backend {backend!r}")
 
 
-def repository_environment(repo: Path):
-    """The sandbox environment (images.Environment) with `repo`'s third-party dependencies."""
+def repository_environment(repo: Path, request=None, backend: str = "docker", policy: SandboxPolicy | None = None):
+    """The sandbox environment (images.Environment) for `repo`: the Python it needs and its
+    third-party dependencies, as `request` (images.EnvRequest) and the project's files say."""
     from ouro.sandbox.images import ImageError, ensure_env
 
     try:
-        return ensure_env(repo)
+        return ensure_env(repo, request, backend=backend, policy=policy)
     except ImageError as e:
         raise SandboxError(f"cannot prepare the sandbox environment: {e}") from None

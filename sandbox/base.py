@@ -125,8 +125,9 @@ class Sandbox(Protocol):
     def copy_in(self, host_dir: Path) -> None:
         """Replace the workspace content with a copy of host_dir."""
 
-    def copy_out(self, host_dir: Path) -> None:
-        """Copy the workspace out to host_dir."""
+    def copy_out(self, host_dir: Path, src: str | None = None, max_bytes: int = 1 << 30) -> None:
+        """Copy the workspace out to host_dir; or the in-sandbox directory `src` (the build's
+        output), never following a link it holds, to host_dir, which must not exist yet."""
 
     def close(self) -> None: ...
 
@@ -144,11 +145,16 @@ class SandboxBase:
     python = "python3"
     guest_dir = GUEST_IN_SANDBOX
     tmpdir = "/tmp"
+    path_prefix = ""   # an environment's interpreter directory, first on PATH (a host interpreter)
+    environment = None  # the images.Environment it runs (open_sandbox sets it), None for a bare one
 
     def _init_common(self, policy: "SandboxPolicy", audit: bool, labels: dict[str, str] | None) -> None:
         self.policy = policy
         self.audit = audit
         self.labels = dict(labels or {})
+
+    def _path(self, default: str) -> str:
+        return f"{self.path_prefix}:{default}" if self.path_prefix else default
 
     def base_env(self) -> dict[str, str]:
         """The backend's own variables (PATH, HOME, ...), before the caller's."""
@@ -166,6 +172,8 @@ class SandboxBase:
             boot = f"{self.guest_dir}/boot"
             out["PYTHONPATH"] = boot + (":" + out["PYTHONPATH"] if out.get("PYTHONPATH") else "")
             out["OURO_AUDIT"] = "1"
+            # guest/userbase's .pth loads the hook before any dependency's .pth or *customize runs
+            out["PYTHONUSERBASE"] = f"{self.guest_dir}/userbase"
             from ouro.sandbox.audit.rules import guest_env as rules_env
 
             for k, v in rules_env(self.policy.audit_rules).items():

@@ -45,7 +45,7 @@ from pathlib import Path
 from ouro.sandbox.base import GUEST_DIR, GUEST_IN_SANDBOX, EndReason, ExecResult, SandboxError
 from ouro.sandbox.hostdir import HostDirSandbox, resolve_inside
 from ouro.sandbox.policy import SandboxPolicy
-from ouro.sandbox.guest.fsstat import disk_usage
+from ouro.sandbox.guest.fsstat import disk_usage, tree_entries
 from ouro.sandbox.proc import PipeProcess, RLimits, run_capped
 
 WORKSPACE = "/workspace"
@@ -54,11 +54,12 @@ SITE_IN_SANDBOX = "/usr/local/lib/python3.11/dist-packages"
 
 
 def _world_traversable(path: Path) -> bool:
+    """Whether any uid can reach `path`: its directories traversable, a file readable."""
     p = path.resolve()
-    for d in [p, *p.parents]:
-        if not os.stat(d).st_mode & stat.S_IXOTH:
-            return False
-    return True
+    need = stat.S_IXOTH if p.is_dir() else stat.S_IROTH
+    if not os.stat(p).st_mode & need:
+        return False
+    return all(os.stat(d).st_mode & stat.S_IXOTH for d in p.parents)
 
 
 def tree_version(path: Path) -> str:
@@ -85,6 +86,13 @@ def visible_to_sandbox(path: Path, version: str = "") -> Path:
         return mirror
     MIRROR_ROOT.mkdir(parents=True, exist_ok=True)
     os.chmod(MIRROR_ROOT, 0o755)
+    if path.is_file():   # a single file (a CA bundle under a private home): a readable copy
+        fd, tmpfile = tempfile.mkstemp(prefix=f".{mirror.name}-", dir=MIRROR_ROOT)
+        os.close(fd)
+        shutil.copyfile(path, tmpfile)
+        os.chmod(tmpfile, 0o644)
+        os.replace(tmpfile, mirror)
+        return mirror
     tmp = Path(tempfile.mkdtemp(prefix=f".{mirror.name}-", dir=MIRROR_ROOT))
     try:
         # hard links when on one file system; a real copy otherwise
@@ -102,6 +110,18 @@ def visible_to_sandbox(path: Path, version: str = "") -> Path:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return mirror
+
+
+def _check_bind_point(rootfs: Path, inside: str) -> None:
+    """A directory bound at `inside` needs a top directory of its own that the root has and no
+    other mount uses (/root, /home, /opt/<x> are fine; /usr or /tmp are not)."""
+    parts = Path(inside).parts
+    if len(parts) < 3 or parts[1] in _SYSTEM_DIRS or not (rootfs / parts[1]).is_dir():
+        raise SandboxError(f"cannot bind an interpreter at {inside} in a bwrap sandbox (its top directory is "
+                           "missing or a system one); use the docker backend or another interpreter")
+
+
+_SYSTEM_DIRS = {"usr", "bin", "sbin", "lib", "lib64", "etc", "var", "proc", "dev", "sys", "tmp", "run", "workspace", "boot"}
 
 
 class _JoinThenLimit:
@@ -135,32 +155,46 @@ class BwrapSandbox(HostDirSandbox):
     python = "python3"
 
     def __init__(self, policy: SandboxPolicy, root: Path, rootfs: Path, site_dir: Path | None,
-                 audit: bool, labels: dict[str, str]):
+                 audit: bool, labels: dict[str, str], site_in_sandbox: str = SITE_IN_SANDBOX,
+                 binds: tuple[tuple[Path, str], ...] = (), network: bool = False):
         self._init_common(policy, audit, labels)
         self._init_host(root, root / "workspace")
         self._host_out = root / "out"
         self.rootfs = rootfs
         self.site_dir = site_dir
+        self.site_in_sandbox = site_in_sandbox
+        self.binds = binds        # (host dir visible to the sandbox uid, in-sandbox path), read-only
+        self.network = network
         self.guest_host = GUEST_DIR  # start() swaps in a mirror when the sandbox uid cannot reach it
         self.cgroup = None  # sandbox.cgroups.Cgroup when available
 
     @classmethod
     def start(cls, policy: SandboxPolicy, *, workspace: Path | None = None, image: str | None = None,
-              labels=None, audit: bool = True, site_dir: Path | None = None) -> "BwrapSandbox":
+              labels=None, audit: bool = True, env=None, network: bool = False) -> "BwrapSandbox":
+        """env: an images.Environment (its root, site directory, interpreter; default the base
+        root). network: the host's network namespace, for the environment build only."""
         why = bwrap_available()
         if why:
             raise SandboxError(why)
-        if image and Path(image).is_dir():
+        if env is not None and env.rootfs is not None:
+            rootfs = Path(env.rootfs)
+        elif image and Path(image).is_dir():
             rootfs = Path(image)
         else:
             from ouro.sandbox.images import base_rootfs
 
             rootfs = base_rootfs()
         rootfs = visible_to_sandbox(rootfs)
-        site = visible_to_sandbox(Path(site_dir)) if site_dir else None
+        site = visible_to_sandbox(Path(env.site_dir)) if env is not None and env.site_dir else None
+        binds = tuple((visible_to_sandbox(Path(host)), inside) for host, inside in (env.binds if env is not None else ()))
+        for _, inside in binds:
+            _check_bind_point(rootfs, inside)
         root = Path(tempfile.mkdtemp(prefix="ouro-bwrap-"))
         os.chmod(root, 0o711)  # the sandbox uid must traverse it to reach workspace/, not list it
-        sb = cls(policy, root, rootfs, site, audit, dict(labels or {}))
+        sb = cls(policy, root, rootfs, site, audit, dict(labels or {}),
+                 site_in_sandbox=env.site_in_sandbox if env is not None else SITE_IN_SANDBOX, binds=binds,
+                 network=network)
+        sb.path_prefix = env.path_prefix if env is not None else ""
         # a checkout under a private directory (mktemp -d, a home dir) is out of the uid's reach
         sb.guest_host = visible_to_sandbox(GUEST_DIR, version=tree_version(GUEST_DIR))
         from ouro.sandbox.cgroups import Cgroup
@@ -177,17 +211,24 @@ class BwrapSandbox(HostDirSandbox):
         return sb
 
     # -- command line ----------------------------------------------------------------------
-    def _argv(self, argv: list[str], cwd: str | None) -> list[str]:
+    def _argv(self, argv: list[str], cwd: str | None, seccomp_fd: int | None = None) -> list[str]:
         uid = str(self.policy.uid)
         limits = self.policy.limits
         cmd: list[str] = []
         if os.geteuid() == 0:
             cmd += ["setpriv", "--reuid", uid, "--regid", uid, "--clear-groups",
                     "--inh-caps=-all", "--no-new-privs"]
-        cmd += [
-            "bwrap", "--unshare-all", "--die-with-parent", "--new-session",
+        cmd += ["bwrap", "--unshare-all"] + (["--share-net"] if self.network else []) + [
+            "--die-with-parent", "--new-session",
             "--uid", uid, "--gid", uid, "--hostname", "ouro-sandbox",
             "--ro-bind", str(self.rootfs), "/",
+        ]
+        for host, inside in self.binds:
+            # An interpreter lives where it was built (its libpython is found by an absolute run
+            # path), often under a home the root file system keeps private (/root is 0700): a
+            # read-only tmpfs over that top directory holds the mount point.
+            cmd += ["--tmpfs", "/" + Path(inside).parts[1], "--ro-bind", str(host), inside]
+        cmd += [
             "--proc", "/proc", "--dev", "/dev",
             "--size", str(limits.disk_mb << 20), "--tmpfs", "/tmp",
             "--bind", str(self._host_ws), WORKSPACE,
@@ -195,9 +236,15 @@ class BwrapSandbox(HostDirSandbox):
             "--ro-bind", str(self.guest_host), GUEST_IN_SANDBOX,
         ]
         if self.site_dir:
-            cmd += ["--ro-bind", str(self.site_dir), SITE_IN_SANDBOX]
+            cmd += ["--ro-bind", str(self.site_dir), self.site_in_sandbox]
         for host, inside in self.policy.readonly_mounts.items():
             cmd += ["--ro-bind", str(visible_to_sandbox(Path(host))), inside]
+        for top in dict.fromkeys("/" + Path(inside).parts[1] for _, inside in self.binds):
+            cmd += ["--remount-ro", top]   # after every mount point under it exists
+        if seccomp_fd is not None:
+            # sandbox/seccomp.py: every socket family but UNIX/INET/INET6 refused, and the
+            # syscalls Docker's default profile refuses a container without capabilities
+            cmd += ["--seccomp", str(seccomp_fd)]
         cmd += ["--cap-drop", "ALL", "--chdir", self._cwd(cwd), "--", *argv]
         return cmd
 
@@ -209,8 +256,8 @@ class BwrapSandbox(HostDirSandbox):
         return cwd
 
     def base_env(self) -> dict[str, str]:
-        return {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/tmp", "TMPDIR": "/tmp", "LANG": "C.UTF-8",
-                "PYTHONDONTWRITEBYTECODE": "1", "PYTHONUNBUFFERED": "1"}
+        return {"PATH": self._path("/usr/local/bin:/usr/bin:/bin"), "HOME": "/tmp", "TMPDIR": "/tmp",
+                "LANG": "C.UTF-8", "PYTHONDONTWRITEBYTECODE": "1", "PYTHONUNBUFFERED": "1"}
 
     def _rlimits(self) -> "_JoinThenLimit":
         nproc = os.geteuid() == 0 and self.cgroup is None
@@ -219,10 +266,15 @@ class BwrapSandbox(HostDirSandbox):
     def exec(self, argv, *, timeout=None, env=None, cwd=None) -> ExecResult:
         limits = self.policy.limits
         before = self.cgroup.counters() if self.cgroup else None
+        from ouro.sandbox.seccomp import bwrap_filter
+
         try:
-            result = run_capped(self._argv(list(argv), cwd), timeout=min(timeout or limits.wall_time_s, limits.wall_time_s),
-                                output_bytes=limits.output_bytes, env=self.guest_env(env), rlimits=self._rlimits(),
-                                watch=self._disk_watch)
+            with bwrap_filter() as fd:
+                # guest/reap.sh reports the exit-time facts (leftovers, loopback traffic) to the host
+                result = run_capped(self._argv(["/bin/sh", f"{GUEST_IN_SANDBOX}/reap.sh", *argv], cwd, fd),
+                                    timeout=min(timeout or limits.wall_time_s, limits.wall_time_s),
+                                    output_bytes=limits.output_bytes, env=self.guest_env(env), rlimits=self._rlimits(),
+                                    watch=self._disk_watch, pass_fds=(fd,))
         except FileNotFoundError as e:
             raise SandboxError(f"cannot start bwrap: {e}") from None
         if before is not None and result.reason in (EndReason.NORMAL, EndReason.KILLED) and result.exit_code != 0:
@@ -239,10 +291,20 @@ class BwrapSandbox(HostDirSandbox):
         poll their usage while a command runs and stop it past disk_mb."""
         limit = self.policy.limits.disk_mb << 20
         used = disk_usage(str(self._host_ws)) + disk_usage(str(self._host_out))
-        return EndReason.DISK_LIMIT if used > limit else None
+        if used > limit:
+            return EndReason.DISK_LIMIT
+        # and an inode limit: empty files use no blocks, but each one is a host inode
+        cap = max(4096, self.policy.limits.disk_mb * 256)
+        files = tree_entries(str(self._host_ws), cap) + tree_entries(str(self._host_out), cap)
+        return EndReason.DISK_LIMIT if files > cap else None
 
     def spawn(self, argv, *, env=None, cwd=None) -> PipeProcess:
-        return self._track(PipeProcess(self._argv(list(argv), cwd), env=self.guest_env(env), rlimits=self._rlimits()))
+        from ouro.sandbox.seccomp import bwrap_filter
+
+        with bwrap_filter() as fd:
+            p = PipeProcess(self._argv(list(argv), cwd, fd), env=self.guest_env(env), rlimits=self._rlimits(),
+                            pass_fds=(fd,))
+        return self._track(p)
 
     # -- files: plain host operations on the bound directory, never following the sandbox's links
     def _host_path(self, path: str) -> Path:
@@ -282,10 +344,11 @@ class BwrapSandbox(HostDirSandbox):
 
     def read_file(self, path: str) -> bytes:
         """Workspace and /tmp/ouro-out files only: /tmp is private to each exec and gone when it ends."""
-        target = self._host_path(path)
-        fd = os.open(target, os.O_RDONLY | os.O_NOFOLLOW)
-        with os.fdopen(fd, "rb") as f:
-            return f.read()
+        from ouro.sandbox.core.files import read_untrusted
+
+        head, _, name = path.rstrip("/").rpartition("/")  # the last component is never followed
+        parent = Path(os.path.realpath(self._host_out)) if head == self.tmpdir else self._host_path(head or ".")
+        return read_untrusted(parent / name)
 
     def _after_copy_in(self) -> None:
         self._own(self._host_ws)

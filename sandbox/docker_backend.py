@@ -34,6 +34,7 @@ WORKSPACE = "/workspace"
 KEEPER_UID = 65534  # "nobody": owns the container's keep-alive process, never the code under test
 # Internal transfers (copy_out, read_file) are not bounded by the policy's output cap.
 TRANSFER_CAP = 1 << 30
+READ_CAP = 256 << 20  # read_file: the files the host reads back are bounded by fsize anyway
 _FRAME_HEADER = struct.Struct(">BxxxL")
 _DISK_ERRORS = re.compile(r"File too large|No space left on device|Errno 27\]|Errno 28\]|EFBIG|ENOSPC|Disk quota exceeded")
 # "can't start new thread": Python's RuntimeError when clone() of a thread fails at the limit
@@ -253,6 +254,7 @@ class DockerSandbox(SandboxBase):
         self._closed = False
         self._broken: str | None = None  # why the sandbox refuses commands though docker says Running
         self._killer: DockerProcess | None = None
+        self._spawned: "weakref.WeakSet[DockerProcess]" = weakref.WeakSet()  # spared by guest/reap.sh
         # Remove the container when this object is collected or the interpreter exits normally;
         # a SIGKILLed owner leaves it to the reaper (sandbox.reaper), which checks owner pids.
         self._finalizer = weakref.finalize(self, _remove_container, client, self.id)
@@ -262,13 +264,15 @@ class DockerSandbox(SandboxBase):
     @classmethod
     def start(cls, policy: SandboxPolicy, *, workspace: Path | None = None, image: str | None = None,
               labels: dict[str, str] | None = None, runtime: str | None = None, audit: bool = True,
-              client=None) -> "DockerSandbox":
+              client=None, env=None, network: bool = False) -> "DockerSandbox":
+        """env: an images.Environment (its image, and its interpreter's bin first on PATH).
+        network: Docker's default bridge instead of no network, for the environment build only."""
         import docker
-        from ouro.sandbox import images, reaper
+        from ouro.sandbox import images, reaper, seccomp
 
         client = client or images.docker_client()
         reaper.reap(client)  # leftovers of dead ouro processes only
-        image = image or policy.image
+        image = (env.image if env is not None and env.image else None) or image or policy.image
         if image == images.BASE_IMAGE:
             images.ensure_base_image(client)
         lim = policy.limits
@@ -278,17 +282,18 @@ class DockerSandbox(SandboxBase):
         volumes = {str(GUEST_DIR): {"bind": GUEST_IN_SANDBOX, "mode": "ro"}}
         for host, inside in policy.readonly_mounts.items():
             volumes[str(Path(host).expanduser().resolve())] = {"bind": inside, "mode": "ro"}
-        tmpfs_opts = f"size={lim.disk_mb}m,nosuid,nodev,exec"
+        # nr_inodes: empty files use no blocks; without it they are bounded only by kernel memory
+        tmpfs_opts = f"size={lim.disk_mb}m,nr_inodes={max(4096, lim.disk_mb * 256)},nosuid,nodev,exec"
         kwargs = dict(
             command=["sleep", "infinity"],
             detach=True,
             user=f"{KEEPER_UID}:{KEEPER_UID}",
-            network_mode="none",
+            network_mode="bridge" if network else "none",
             read_only=True,
             tmpfs={WORKSPACE: f"{tmpfs_opts},uid={uid},gid={uid},mode=0755",
                    "/tmp": f"{tmpfs_opts},mode=1777"},
             cap_drop=["ALL"],
-            security_opt=["no-new-privileges"],
+            security_opt=["no-new-privileges", f"seccomp={seccomp.docker_profile(client)}"],
             pids_limit=lim.pids,
             mem_limit=f"{lim.memory_mb}m",
             memswap_limit=f"{lim.memory_mb}m",
@@ -325,6 +330,7 @@ class DockerSandbox(SandboxBase):
             hint = " (is runsc registered? run `ouro sandbox setup`)" if runtime else ""
             raise SandboxError(f"cannot start a {cls.__name__} container: {e.explanation or e}{hint}") from None
         sb = cls(client, container, policy, runtime, audit, all_labels)
+        sb.path_prefix = env.path_prefix if env is not None else ""
         try:
             if not sb._can_kill_from_host():  # otherwise the host freezes and kills (faster)
                 sb._start_killer()
@@ -352,12 +358,13 @@ class DockerSandbox(SandboxBase):
 
     def base_env(self) -> dict[str, str]:
         return {"HOME": "/tmp", "LANG": "C.UTF-8", "PYTHONDONTWRITEBYTECODE": "1",
-                "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}
+                "PATH": self._path("/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")}
 
     def _raw(self, argv: list[str], *, timeout: float | None, cap: int, input: bytes | None = None,
              env: dict[str, str] | None = None, cwd: str | None = None, watch: bool = False,
-             user: int | None = None, kill_on_limit: bool = True) -> _RawResult:
-        """Run argv as the sandbox uid; stream output, enforce the deadline and the cap."""
+             user: int | None = None, kill_on_limit: bool = True, sink=None) -> _RawResult:
+        """Run argv as the sandbox uid; stream output, enforce the deadline and the cap.
+        sink: a callable that takes stdout's bytes as they come, instead of keeping them."""
         self._check_usable()
         api = self.client.api
         try:
@@ -395,7 +402,10 @@ class DockerSandbox(SandboxBase):
                     room = cap - total
                     keep = data[:max(room, 0)]
                     total += len(data)
-                    (err if stream == 2 else out).extend(keep)
+                    if stream != 2 and sink is not None:
+                        sink(keep)
+                    else:
+                        (err if stream == 2 else out).extend(keep)
                     if len(keep) < len(data):
                         if stream == 2:
                             trunc_err = True
@@ -579,8 +589,12 @@ class DockerSandbox(SandboxBase):
         lim = self.policy.limits
         timeout = lim.wall_time_s if timeout is None else min(timeout, lim.wall_time_s)
         before = self.cgroup.snapshot()
-        raw = self._raw(self._wrap(argv), timeout=timeout, cap=lim.output_bytes, input=input, env=self.guest_env(env),
-                        cwd=cwd, watch=True)
+        env = self.guest_env(env)
+        # guest/reap.sh: after the command, no process of the sandbox uid survives (spawned
+        # long-lived processes excepted), and the exit-time facts go to the host
+        env["OURO_SPARE_PIDS"] = " ".join(str(p.pid) for p in list(self._spawned) if p.pid and not p.reader.eof)
+        raw = self._raw(self._wrap(["/bin/sh", f"{GUEST_IN_SANDBOX}/reap.sh", *argv]), timeout=timeout,
+                        cap=lim.output_bytes, input=input, env=env, cwd=cwd, watch=True)
         after = self.cgroup.snapshot()
         stdout = raw.stdout.decode("utf-8", "replace")
         stderr = raw.stderr.decode("utf-8", "replace")
@@ -671,7 +685,9 @@ class DockerSandbox(SandboxBase):
             sock = api.exec_start(exec_id, socket=True)
         except Exception as e:
             raise SandboxError(f"docker exec failed: {getattr(e, 'explanation', None) or e}") from None
-        return DockerProcess(self, exec_id, sock)
+        proc = DockerProcess(self, exec_id, sock)
+        self._spawned.add(proc)
+        return proc
 
     # ------------------------------------------------------------------ files
 
@@ -707,7 +723,10 @@ class DockerSandbox(SandboxBase):
             self._checked(["rm", "-rf", "--", *[self._abs(p) for p in paths]])
 
     def read_file(self, path: str) -> bytes:
-        raw = self._raw(["cat", "--", self._abs(path)], timeout=120, cap=TRANSFER_CAP)
+        # a regular file only, never through a link, never a FIFO that blocks (sandbox-written files)
+        raw = self._raw(["/bin/sh", "-c", 'test -f "$1" && test ! -h "$1" || { echo "$1: not a regular file" >&2; '
+                         'exit 3; }; exec head -c "$2" -- "$1"', "ouro-read", self._abs(path), str(READ_CAP)],
+                        timeout=120, cap=READ_CAP + 1)
         if raw.exit_code != 0:
             raise FileNotFoundError(f"{path} (in sandbox): {raw.stderr.decode('utf-8', 'replace').strip()}")
         return raw.stdout
@@ -725,12 +744,23 @@ class DockerSandbox(SandboxBase):
         self._checked(["find", WORKSPACE, "-mindepth", "1", "-delete"])
         self._checked(["tar", "-x", "-m", "--no-same-owner", "-C", WORKSPACE, "-f", "-"], input=buf.getvalue())
 
-    def copy_out(self, host_dir: Path) -> None:
+    def copy_out(self, host_dir: Path, src: str | None = None, max_bytes: int = TRANSFER_CAP) -> None:
+        """Copy the workspace (or the in-sandbox directory `src`) to host_dir: tar over an exec,
+        streamed to a temporary file up to max_bytes, unpacked with no absolute paths, no links
+        leading out, and nothing but files, directories and links."""
+        import tempfile
+
         host_dir = Path(host_dir)
         host_dir.mkdir(parents=True, exist_ok=True)
-        data = self._checked(["tar", "-c", "-C", WORKSPACE, "."], cap=TRANSFER_CAP)
-        with tarfile.open(fileobj=io.BytesIO(data), mode="r") as tar:
-            tar.extractall(host_dir, filter="data")  # no absolute paths, links out, or devices
+        with tempfile.TemporaryFile() as spool:
+            raw = self._raw(["tar", "-c", "-C", self._abs(src) if src else WORKSPACE, "."], timeout=1800,
+                            cap=max_bytes, sink=spool.write)
+            if raw.exit_code != 0 or raw.killed_for:
+                why = raw.killed_for.value if raw.killed_for else raw.stderr.decode("utf-8", "replace").strip()[-200:]
+                raise SandboxError(f"copying {src or WORKSPACE} out of the sandbox failed: {why}")
+            spool.seek(0)
+            with tarfile.open(fileobj=spool, mode="r") as tar:
+                tar.extractall(host_dir, filter=_plain_members)
 
 
 def _hang_up(sock: socket.socket) -> None:
@@ -749,6 +779,14 @@ def _feed(sock: socket.socket, data: bytes) -> None:
         sock.shutdown(socket.SHUT_WR)  # EOF on the process's stdin
     except OSError:
         pass
+
+
+def _plain_members(member: tarfile.TarInfo, dest: str):
+    """tarfile's "data" filter (nothing absolute, no link out of dest, no set-id bits), and
+    files, directories and symbolic links only: a FIFO or device from the sandbox is dropped."""
+    if not (member.isfile() or member.isdir() or member.issym()):
+        return None
+    return tarfile.data_filter(member, dest)
 
 
 def _strip_owner(info: tarfile.TarInfo):

@@ -71,7 +71,10 @@ def _check_container(runtime: str | None):
         r = sb.exec(["python3", "-c", "import os, pytest; print(os.getuid(), pytest.__version__)"], timeout=60)
     if r.ok:
         uid, ver = r.stdout.split()
-        return True, f"hardened container ran python3 as uid {uid} (pytest {ver})", ""
+        from ouro.sandbox.seccomp import profile_source
+
+        extra = "" if runtime else f"; seccomp: {profile_source(client)}"
+        return True, f"hardened container ran python3 as uid {uid} (pytest {ver}){extra}", ""
     return False, f"container ran but the command failed ({r.reason.value}, exit {r.exit_code}): {r.stderr.strip()[-200:]}", SETUP
 
 
@@ -99,6 +102,35 @@ def check_bwrap():
     return False, f"bwrap ran but the command failed ({r.reason.value}, exit {r.exit_code}): {r.stderr.strip()[-200:]}", "ouro sandbox build"
 
 
+def check_pythons():
+    """The sources of a sandbox's Python, in the order they are tried, and what each has now."""
+    from ouro.sandbox import images, pythons
+    from ouro.sandbox.project import version_text
+
+    parts = ["1 image: --image NAME (docker, gvisor)"]
+    reachable, why = pythons.registry_reachable()
+    local = []
+    try:
+        client = images.docker_client()
+        local = sorted(t for img in client.images.list(name="python") for t in img.tags)
+    except Exception:   # no daemon: the registry source is docker's anyway
+        client = None
+    parts.append(f"2 registry python:X.Y-slim: {'reachable' if reachable else 'unreachable'} ({why})"
+                 + (f", local {' '.join(local)}" if local else ""))
+    suites = []
+    for suite, v in pythons.SUITES.items():
+        built = (images.rootfs_path(suite) / "usr/bin/python3").exists()
+        suites.append(f"{suite} {version_text(v)}{'' if built else ' (bootstrapped on first use)'}")
+    parts.append("3 debian: " + ", ".join(suites))
+    host = pythons.host_interpreters()
+    parts.append("4 host: " + (", ".join(f"{o.manager} {o.full}" for o in host) or "none (pyenv, uv, asdf)"))
+    usable = sorted({o.version for o in pythons.offers("docker" if client else "bwrap", local_images=set(local),
+                                                        registry=reachable) if o.version >= pythons.GUEST_MIN})
+    parts.append(f"usable: {' '.join(map(version_text, usable))} (the guest runs on "
+                 f"{version_text(pythons.GUEST_MIN)}+, the audit hook on 3.8+)")
+    return bool(usable), "; ".join(parts), "install an interpreter with pyenv or uv, or pass --image"
+
+
 def run_checks() -> list[Check]:
     checks = [_timed("daemon", check_daemon)]
     if checks[0].ok:
@@ -107,4 +139,5 @@ def run_checks() -> list[Check]:
         for name in ("base image", "runc", "runsc"):
             checks.append(Check(name, False, "skipped: the Docker daemon is not running", SETUP))
     checks.append(_timed("bwrap", check_bwrap))
+    checks.append(_timed("pythons", check_pythons))
     return checks

@@ -55,8 +55,23 @@ class HostDirSandbox(SandboxBase):
         shutil.copytree(host_dir, self._host_ws, symlinks=True, ignore=COPY_IGNORE)
         self._after_copy_in()
 
-    def copy_out(self, host_dir: Path) -> None:
-        shutil.copytree(self._host_ws, host_dir, symlinks=True, dirs_exist_ok=True, ignore=COPY_IGNORE)
+    def _host_path(self, path: str) -> Path:
+        """The host path of an in-sandbox path the host may read (resolved inside its directory)."""
+        raise NotImplementedError
+
+    def copy_out(self, host_dir: Path, src: str | None = None, max_bytes: int = 1 << 30) -> None:
+        """The workspace to host_dir; or the in-sandbox directory `src` to host_dir, which must not
+        exist: a walk that never follows a link or opens anything but a regular file (the
+        sandbox wrote it), up to max_bytes."""
+        if src is None:
+            shutil.copytree(self._host_ws, host_dir, symlinks=True, dirs_exist_ok=True, ignore=COPY_IGNORE)
+            return
+        from ouro.sandbox.core.files import TreeTooLarge, copy_untrusted_tree
+
+        try:
+            copy_untrusted_tree(self._host_path(src), host_dir, max_bytes=max_bytes)
+        except (TreeTooLarge, OSError) as e:
+            raise SandboxError(f"copying {src} out of the sandbox failed: {e}") from None
 
     def close(self) -> None:
         if self.closed:

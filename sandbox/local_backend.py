@@ -125,9 +125,15 @@ class LocalSandbox(HostDirSandbox):
             except FileNotFoundError:
                 pass
 
-    def read_file(self, path: str) -> bytes:
+    def _host_path(self, path: str) -> Path:
         p = Path(path)
         if p.is_absolute() and (p == Path(self.tmpdir) or Path(self.tmpdir) in p.parents):
-            return resolve_inside(Path(self.tmpdir), path).read_bytes()
-        return resolve_inside(Path(self.workspace), path).read_bytes()
+            return resolve_inside(Path(self.tmpdir), path)
+        return resolve_inside(Path(self.workspace), path)
+
+    def read_file(self, path: str) -> bytes:
+        from ouro.sandbox.core.files import read_untrusted
+
+        head, _, name = path.rstrip("/").rpartition("/")  # the last component is never followed
+        return read_untrusted(self._host_path(head or ".") / name)
 

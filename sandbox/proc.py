@@ -272,11 +272,12 @@ class PipeProcess:
     STDERR_KEEP = 64 * 1024
     UNREAD_KEEP = 1 << 20
 
-    def __init__(self, argv: list[str], *, env=None, cwd=None, rlimits: RLimits | None = None):
+    def __init__(self, argv: list[str], *, env=None, cwd=None, rlimits: RLimits | None = None,
+                 pass_fds: tuple[int, ...] = ()):
         self.proc = subprocess.Popen(
             argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             env=env, cwd=cwd, start_new_session=True,
-            preexec_fn=rlimits.apply if rlimits else None,
+            preexec_fn=rlimits.apply if rlimits else None, pass_fds=pass_fds,
         )
         self._buf = b""
         self._stderr = bytearray()

@@ -13,6 +13,19 @@ incomplete), and a run counts as complete only if the plugin's "finished" record
 arrived, every collected test was reported, and the process exit status agrees. Tests
 without a record in an incomplete run are reported as "error" — a candidate that prints a
 fake result or calls os._exit(0) mid-test therefore fails.
+
+Nothing the sandbox wrote is trusted as a host fact:
+- report and coverage files are read as regular files only, never through a link, never
+  blocking (a FIFO), with a size cap (sandbox.core.files.read_untrusted and the docker
+  backend's reader); anything else makes the run incomplete and a `report_tamper` event;
+- a test file, conftest.py or pytest configuration that changed during the run (the runner's
+  and the warm worker's hashes) fails every test of the run and is a `test_tamper` event;
+- a test reported passed whose own code did not run to its end (recorder.py) is failed and
+  a `fake_pass` event; processes the run left behind are a `lingering_process` event;
+- terminal control characters (ESC, BEL, C1, bidi overrides) in node ids, failure texts and
+  output are escaped (`\x1b`) before anything shows them, and reported as `terminal_escape`.
+These events travel in ExecResult.audit_events as sandbox.audit.events.HostFinding, which
+nothing parsed from the sandbox's output can be.
 """
 from __future__ import annotations
 
@@ -73,6 +86,11 @@ class TestRun:
         return d
 
 
+def workspace_inodes(limits) -> int:
+    """Files a bound workspace may hold: 256 per MB of disk_mb (131,072 for 512 MB), at least 4,096."""
+    return max(4096, limits.disk_mb * 256)
+
+
 def parse_records(lines: list[str]) -> list[dict]:
     """JSON records from report lines; a torn or foreign line is skipped, never trusted."""
     out = []
@@ -116,6 +134,38 @@ def unseal_lines(key: bytes | None, lines: list[str]) -> list[dict]:
     return records
 
 
+from ouro.sandbox.core.text import escape_control  # noqa: E402  (re-exported: testrun.escape_control)
+
+
+def _finding(result: ExecResult, kind: str, detail: str, source: str = "host") -> None:
+    from ouro.sandbox.audit.events import HostFinding
+
+    result.audit_events = list(result.audit_events or []) + [HostFinding(kind, detail, source)]
+
+
+def _clean(run: "TestRun") -> "TestRun":
+    """Escape terminal control characters in everything a human or a model will read."""
+    ex = run.exec
+    before = (ex.stdout, ex.stderr, run.problem, tuple(run.collected), tuple(run.outcomes),
+              tuple(o.longrepr for o in run.outcomes.values()))
+    ex.stdout, ex.stderr = escape_control(ex.stdout), escape_control(ex.stderr)
+    run.problem = escape_control(run.problem)
+    run.collected = [escape_control(n) for n in run.collected]
+    outcomes = {}
+    for nodeid, o in run.outcomes.items():
+        o.nodeid, o.longrepr = escape_control(o.nodeid), escape_control(o.longrepr)
+        outcomes[o.nodeid] = o
+    run.outcomes = outcomes
+    after = (ex.stdout, ex.stderr, run.problem, tuple(run.collected), tuple(run.outcomes),
+             tuple(o.longrepr for o in run.outcomes.values()))
+    if before != after:
+        where = [name for name, b, a in zip(("stdout", "stderr", "problem", "node ids", "node ids", "failure texts"),
+                                            before, after) if b != a]
+        _finding(ex, "terminal_escape", f"terminal control characters escaped in the test run's "
+                                        f"{', '.join(dict.fromkeys(where))}")
+    return run
+
+
 def build_run(records: list[dict], result: ExecResult, *, coverage: dict | None = None) -> TestRun:
     """Judge a run from the plugin's records plus the process's own end (exit status, reason)."""
     collected: list[str] = []
@@ -136,11 +186,24 @@ def build_run(records: list[dict], result: ExecResult, *, coverage: dict | None 
                 outcome = ERROR
             outcomes[nodeid] = TestOutcome(nodeid, outcome, str(rec.get("longrepr", "")),
                                            float(rec.get("duration", 0.0) or 0.0))
+            if rec.get("fake_pass"):
+                _finding(result, "fake_pass", f"{nodeid}: reported passed, but {rec.get('fake_pass')} "
+                                              f"(the test's own code did not run to its end); judged failed",
+                         source="runner")
         elif kind == "finished" and finished is None:
             finished = rec
     problem = ""
     exit_status = finished.get("exitstatus") if finished else None
-    if forged:
+    tamper = [str(p) for p in (finished.get("tamper") or [])] if finished else []
+    if tamper:
+        _finding(result, "test_tamper", f"changed during the run: {', '.join(tamper[:8])}", source="runner")
+    if tamper:
+        # the tests that ran are not the tests under review: none of their passes count
+        problem = f"test files or pytest configuration changed during the run: {', '.join(tamper[:5])}"
+        for o in outcomes.values():
+            if o.outcome in (PASSED, SKIPPED):
+                o.outcome, o.longrepr = ERROR, f"ouro: {problem}\n{o.longrepr}".strip()
+    elif forged:
         # someone else wrote into the report channel: nothing in it can be trusted to be complete
         problem = f"{forged} report lines were not sealed by the recorder (forged)"
     elif result.reason != EndReason.NORMAL:
@@ -160,9 +223,9 @@ def build_run(records: list[dict], result: ExecResult, *, coverage: dict | None 
         for n in collected:
             if n not in outcomes:
                 outcomes[n] = TestOutcome(n, ERROR, f"no result: {problem}")
-    return TestRun(outcomes=outcomes, collected=collected, complete=complete, exec=result,
-                   exit_status=exit_status, problem=problem, coverage=coverage,
-                   seconds=result.duration_s)
+    return _clean(TestRun(outcomes=outcomes, collected=collected, complete=complete, exec=result,
+                          exit_status=exit_status, problem=problem, coverage=coverage,
+                          seconds=result.duration_s))
 
 
 def run_tests_cold(sandbox, pytest_args: list[str], timeout: float, *, coverage: bool = False,
@@ -178,17 +241,38 @@ def run_tests_cold(sandbox, pytest_args: list[str], timeout: float, *, coverage:
     argv += ["--", *pytest_args]
     result = sandbox.exec(argv, timeout=timeout, env=env, cwd=sandbox.workspace)
     key, result.stdout = take_key(result.stdout)
-    try:
-        lines = sandbox.read_file(report).decode("utf-8", "replace").splitlines()
-    except (OSError, SandboxError, KeyError):
-        lines = []
+    data, refused = _read_back(sandbox, report)
+    lines = data.decode("utf-8", "replace").splitlines() if data else []
+    if refused:
+        _finding(result, "report_tamper", f"the test report: {refused}")
+        lines.append("not a sealed record: the report file was replaced")  # makes the run incomplete
     cov = None
     if coverage:
+        data, refused = _read_back(sandbox, cov_file)
+        if refused:
+            _finding(result, "report_tamper", f"the coverage file: {refused}")
         try:
-            cov = json.loads(sandbox.read_file(cov_file))
-        except (OSError, SandboxError, KeyError, ValueError):
+            cov = json.loads(data) if data else None
+        except ValueError:
             cov = None
     return build_run(unseal_lines(key, lines), result, coverage=cov)
+
+
+def _read_back(sandbox, path: str) -> tuple[bytes | None, str]:
+    """(content, "") or (None, why it was refused): a file the sandbox wrote, read as a regular
+    file only, never through a link, never blocking (the backends' read_file does the reading)."""
+    from ouro.sandbox.core.files import UntrustedFileError
+
+    try:
+        return sandbox.read_file(path), ""
+    except UntrustedFileError as e:
+        return None, str(e).split(": ", 1)[-1][:200]
+    except FileNotFoundError as e:
+        if "not a regular file" in str(e):  # the docker backend's reader in the sandbox said so
+            return None, "not a regular file (a link, FIFO or device in its place)"
+        return None, ""
+    except (OSError, SandboxError, KeyError, ValueError):
+        return None, ""
 
 
 class WarmWorker:
@@ -210,7 +294,11 @@ class WarmWorker:
         limits = sandbox.policy.limits
         self.output_bytes = output_bytes or limits.output_bytes
         # only where the workspace has no size of its own (bwrap binds a host directory)
-        self.disk_bytes = (limits.disk_mb << 20) if sandbox.backend == "bwrap" else None
+        bound = sandbox.backend == "bwrap"
+        self.disk_bytes = (limits.disk_mb << 20) if bound else None
+        self.disk_inodes = workspace_inodes(limits) if bound else None
+        # kill what a candidate leaves behind: only where the sandbox has a pid namespace of its own
+        self.reap = sandbox.backend in ("docker", "gvisor", "bwrap")
         self.restarts = 0
         self.preloaded: list[str] = []
         # original content of every path a candidate ever changed (None: did not exist), as
@@ -255,6 +343,9 @@ class WarmWorker:
             "output_bytes": int(self.output_bytes),
             # only where the workspace has no size of its own (bwrap binds a host directory)
             "disk_bytes": self.disk_bytes,
+            "disk_inodes": self.disk_inodes,
+            "reap": self.reap,
+            "spare": self._spare(),
         }
         reply = None
         try:
@@ -299,7 +390,29 @@ class WarmWorker:
         )
         # the worker already dropped lines not sealed with its key and counted them as "forged"
         records = [r for r in reply.get("records", []) if isinstance(r, dict) and isinstance(r.get("kind"), str)]
+        checks = reply.get("worker") if isinstance(reply.get("worker"), dict) else {}
+        tamper = [str(p) for p in checks.get("tamper") or []]
+        if tamper:  # seen by the worker after the run, outside the child: the run fails
+            for r in records:
+                if r.get("kind") == "finished":
+                    r["tamper"] = sorted(set(r.get("tamper") or []) | set(tamper))
+            if not any(r.get("kind") == "finished" for r in records):
+                _finding(result, "test_tamper", f"changed during the run: {', '.join(tamper[:8])}", source="worker")
+        drift = [str(p) for p in checks.get("drift") or []]
+        if drift:
+            _finding(result, "workspace_tamper", f"the run changed tracked files (undone before the next candidate): "
+                                                 f"{', '.join(drift[:8])}", source="worker")
+        left = checks.get("left") or 0
+        if isinstance(left, int) and left > 0:
+            _finding(result, "lingering_process", f"{left} process(es) of the sandbox uid outlived the candidate's "
+                                                  f"run (killed by the warm worker)", source="worker")
         return build_run(records, result)
+
+    def _spare(self) -> list[int]:
+        """In-sandbox pids that are not a candidate's leftovers: the backend's own helper shell."""
+        killer = getattr(self.sandbox, "_killer", None)
+        pid = getattr(killer, "pid", None)
+        return [pid] if isinstance(pid, int) else []
 
     def close(self) -> None:
         if self._proc is not None:

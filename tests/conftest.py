@@ -15,6 +15,19 @@ import pytest
 REQUIRE = os.environ.get("OURO_REQUIRE_SANDBOX") == "1"
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _audit_anchors_in_a_temp_dir(tmp_path_factory):
+    """Audit logs anchor their length outside .ouro (sandbox.audit.log): in tests, not in the
+    user's ~/.local/state. Subprocesses inherit it through the environment."""
+    old = os.environ.get("OURO_AUDIT_ANCHOR_DIR")
+    os.environ["OURO_AUDIT_ANCHOR_DIR"] = str(tmp_path_factory.mktemp("audit-anchors"))
+    yield
+    if old is None:
+        os.environ.pop("OURO_AUDIT_ANCHOR_DIR", None)
+    else:
+        os.environ["OURO_AUDIT_ANCHOR_DIR"] = old
+
+
 def _unavailable(why: str):
     if REQUIRE:
         pytest.fail(f"{why} (OURO_REQUIRE_SANDBOX=1: run `ouro sandbox setup` as root)")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import subprocess
 from pathlib import Path
 
 
@@ -14,6 +15,20 @@ def tree_digest(path: Path) -> str:
         if p.is_file():
             h.update(p.read_bytes())
     return h.hexdigest()
+
+
+def git(repo: Path, *args: str) -> str:
+    return subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, text=True,
+                          env={"GIT_AUTHOR_NAME": "u", "GIT_AUTHOR_EMAIL": "u@x", "GIT_COMMITTER_NAME": "u",
+                               "GIT_COMMITTER_EMAIL": "u@x", "PATH": "/usr/bin:/bin", "HOME": str(repo)}).stdout
+
+
+def snapshot(repo: Path) -> dict:
+    files = {str(p.relative_to(repo)): p.read_bytes() for p in sorted(repo.rglob("*"))
+             if p.is_file() and ".git" not in p.relative_to(repo).parts}
+    return {"files": files, "head": git(repo, "rev-parse", "HEAD"), "branch": git(repo, "symbolic-ref", "HEAD"),
+            "index": git(repo, "ls-files", "-s"), "staged": git(repo, "diff", "--cached"),
+            "status": git(repo, "status", "--porcelain")}
 
 
 def write(root: Path, files: dict[str, str]) -> Path:

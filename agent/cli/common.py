@@ -24,6 +24,42 @@ def add_backend(p: argparse.ArgumentParser, help: str = "sandbox backend (defaul
     p.add_argument("--unsafe-local", action="store_true", help="allow --backend local (no isolation at all)")
 
 
+def add_env_options(p: argparse.ArgumentParser) -> None:
+    """The repository environment's options (sandbox.images.EnvRequest)."""
+    g = p.add_argument_group("the sandbox's Python and dependencies (default: what the project declares)")
+    g.add_argument("--python", metavar="X.Y", help="the Python to run the tests on (default: from requires-python, "
+                                                     "classifiers, tox.ini, .python-version, CI files; else 3.11)")
+    g.add_argument("--deps", action="append", default=[], metavar='"PKG[==V] ..."',
+                   help="extra requirements to install or pin, space-separated (may be repeated)")
+    g.add_argument("--image", help="a Docker image holding the Python to use (docker and gvisor backends)")
+    g.add_argument("--allow-external-deps", action="store_true",
+                   help="allow requirements outside the package index (--find-links, --index-url, -e, URLs, VCS, "
+                        "local paths); they are still built inside the sandbox, never on the host")
+
+
+def env_request_of(args):
+    """The EnvRequest the options of add_env_options ask for."""
+    import shlex
+
+    from ouro.sandbox.core.errors import BadInput
+    from ouro.sandbox.images import EnvRequest
+
+    deps: list[str] = []
+    for text in getattr(args, "deps", None) or []:
+        try:
+            deps += shlex.split(text)
+        except ValueError as e:
+            raise BadInput(f"--deps {text!r}: {e}") from None
+    python = getattr(args, "python", None)
+    if python is not None:
+        from ouro.sandbox.project import version_tuple
+
+        if version_tuple(python) is None:   # before any work, not after the workspace is made
+            raise BadInput(f"--python {python!r}: expected X.Y, e.g. 3.8")
+    return EnvRequest(python=python, deps=tuple(deps), image=getattr(args, "image", None),
+                      allow_external=bool(getattr(args, "allow_external_deps", False)))
+
+
 def add_policy_file(p: argparse.ArgumentParser) -> None:
     p.add_argument("--policy-file", help="sandbox/audit policy TOML (default: the bundled policies.toml)")
 

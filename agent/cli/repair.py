@@ -5,7 +5,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from ouro.agent.cli.common import add_backend, add_home, add_json, add_policy_file, home_of, print_json
+from ouro.agent.cli.common import (add_backend, add_env_options, add_home, add_json, add_policy_file, env_request_of,
+                                   home_of, print_json)
 from ouro.agent.repair.config import RepairConfig
 from ouro.sandbox.core.errors import BadInput
 from ouro.sandbox.core.files import checked_directory
@@ -15,10 +16,13 @@ REPAIR_EPILOG = """exit codes:
   1    the search ran and found no plausible patch, or the run failed
   2    bad input: PATH does not exist or is not a directory, the issue file is missing,
        --test-cmd is not pytest, a dirty tree without --allow-dirty, --backend local
-       without --unsafe-local, a bad --policy-file, an unknown run id for --resume
+       without --unsafe-local, a bad --policy-file, an unknown run id for --resume, a
+       requirement outside the package index without --allow-external-deps, no Python
+       that fits the project (pass --python or --image)
   3    could not reproduce: every test passes, or every failure is an environment problem
        (a module not installed, a name this Python removed, a missing executable or fixture,
-       pytest could not start); the message names the error and how many tests it hit
+       pytest could not start); the message names the error and how many tests it hit;
+       or the sandbox's environment could not be built (pip's own message says why)
   4    no tests found (pass --test-cmd to say how to run them)
   5    the tests hang: the suite did not finish within --test-timeout
   6    the code does not import: no test could be collected (the message keeps the exception)
@@ -55,6 +59,7 @@ def register(sub) -> None:
     p.add_argument("--test-timeout", type=float, default=None,
                    help="seconds one full test run may take (default: the policy's wall_time_s)")
     add_backend(p)
+    add_env_options(p)
     p.add_argument("--seed", type=int, default=0, help="search seed (the same seed gives the same search)")
     p.add_argument("--ranker", default=RepairConfig.ranker,
                    help="built-in policy's candidate order: none (default: the heuristic, template prior x "
@@ -166,6 +171,7 @@ def cmd_repair(args) -> int:
         if budget < 1:
             raise BadInput("--budget must be at least 1")
         ranker = checked_ranker(args.ranker)   # before any sandbox work, not after reproducing
+        request = env_request_of(args)
         config = RepairConfig(
             repo=path, issue=issue, test_cmd=args.test_cmd or task.get("test_cmd"), policy=args.policy,
             budget=int(budget), time_limit=args.time_limit, backend=args.backend, seed=args.seed,
@@ -173,7 +179,8 @@ def cmd_repair(args) -> int:
             run_dir=Path(args.run_dir) if args.run_dir else None, allow_dirty=args.allow_dirty, apply=args.apply,
             unsafe_local=args.unsafe_local, policy_file=Path(args.policy_file) if args.policy_file else None,
             test_timeout=args.test_timeout, max_plausible=args.max_plausible, llm_options=_llm_options(args),
-            pythonpath=_pythonpath(path, args.pythonpath), ranker=ranker)
+            pythonpath=_pythonpath(path, args.pythonpath), ranker=ranker, python=request.python,
+            deps=list(request.deps), image=request.image, allow_external_deps=request.allow_external)
         config.search, config.localization = _search_tables(args.search_config)
     import signal
 
@@ -282,6 +289,12 @@ def _print_outcome(o) -> None:
     first = f", first plausible after {o.candidates_to_first_plausible}" if o.candidates_to_first_plausible else ""
     con.print(f"[bold]{o.status}[/bold]: {o.candidates_validated} candidates validated{first}, {o.seconds:.1f}s; "
               f"run {o.run_id} in {o.run_dir}" + (f"; committed on branch {o.branch}" if o.branch else ""))
+    if o.environment:
+        env = o.environment
+        con.print(f"sandbox: {env['python_from']} ({env['python_why']}); {len(env['installed'])} packages installed",
+                  markup=False, highlight=False)
+        for note in env["notes"]:
+            con.print(f"note: {note}", markup=False, highlight=False)
     if o.error:  # e.g. a budget cap of a model policy: the run stopped early and kept what it had
         print(f"ouro: {o.error}", file=sys.stderr)
 

@@ -5,9 +5,11 @@ import argparse
 import os
 import signal
 import sys
+import time
 from pathlib import Path
 
-from ouro.agent.cli.common import add_backend, add_json, add_policy_file, load_policy_arg, print_json
+from ouro.agent.cli.common import (add_backend, add_env_options, add_json, add_policy_file, env_request_of,
+                                   load_policy_arg, print_json)
 from ouro.sandbox.core.files import checked_directory
 from ouro.sandbox.core.errors import EXIT_FAILED, EXIT_OK, EXIT_PRECONDITION, BadInput, OuroError
 
@@ -31,9 +33,17 @@ def register(sub) -> None:
     add_json(q)
     q.set_defaults(func=cmd_doctor)
 
-    q = s.add_parser("build", help="build the base image (offline) and, with --repo, the repository's environment image",
-                     epilog="exit codes: 0 built (or already cached), 1 the build failed, 3 no Docker daemon")
-    q.add_argument("--repo", help="repository whose third-party dependencies go into an environment image")
+    q = s.add_parser("build", help="build the base image (offline) and, with --repo, the repository's environment: "
+                                   "the Python it needs and its dependencies, installed inside a build sandbox",
+                     epilog="exit codes: 0 built (or already cached); 1 the base image failed to build; 2 a bad "
+                            "dependency file, a requirement outside the package index without "
+                            "--allow-external-deps, or no Python that fits; 3 no Docker daemon, or the "
+                            "dependencies could not be installed (pip's message says why)")
+    q.add_argument("--repo", help="repository whose Python and third-party dependencies make its environment")
+    add_backend(q, help="the backend the environment is for (default: the policy file's); docker and gvisor "
+                        "get an image, bwrap a root file system and a site directory")
+    add_policy_file(q)
+    add_env_options(q)
     add_json(q)
     q.set_defaults(func=cmd_build)
 
@@ -43,7 +53,8 @@ def register(sub) -> None:
                             "130 interrupted (the container is removed)")
     add_backend(q)
     add_policy_file(q)
-    q.add_argument("--repo", help="copy this directory into /workspace (and use its environment image)")
+    q.add_argument("--repo", help="copy this directory into /workspace (and use its environment)")
+    add_env_options(q)
     q.add_argument("--timeout", type=float, help="wall-clock limit in seconds (at most the policy's)")
     add_json(q)
     q.add_argument("cmd", nargs=argparse.REMAINDER, help="-- then the command")
@@ -119,19 +130,29 @@ def cmd_doctor(args) -> int:
 def cmd_build(args) -> int:
     from ouro.sandbox import images
 
+    policy = load_policy_arg(args, args.backend)
+    if policy.backend == "local":
+        raise BadInput("the local backend has no environment to build (it runs the host's Python)")
     try:
-        client = images.docker_client()
-        base = images.ensure_base_image(client)
-        out = {"base_image": base, "rootfs": str(images.rootfs_path())}
+        if policy.backend == "bwrap":
+            out = {"rootfs": str(images.base_rootfs())}
+        else:
+            out = {"base_image": images.ensure_base_image(), "rootfs": str(images.rootfs_path())}
         if args.repo:
-            env = images.ensure_env(checked_directory(args.repo, "--repo"), client)
-            out.update(image=env.image, site_dir=str(env.site_dir) if env.site_dir else None, deps=list(env.deps), key=env.key)
+            env = images.ensure_env(checked_directory(args.repo, "--repo"), env_request_of(args),
+                                    backend=policy.backend, policy=policy)
+            out.update(env.summary())
     except images.ImageError as e:
         raise OuroError(str(e)) from None
     if args.json:
         print_json(out)
-    else:
-        for k, v in out.items():
+        return EXIT_OK
+    for k, v in out.items():
+        if k == "installed":
+            print(f"installed: {len(v)} package(s)" + "".join(f"\n  {name}" for name in v))
+        elif isinstance(v, list):
+            print(f"{k}: {', '.join(v) if v else '-'}")
+        else:
             print(f"{k}: {v}")
     return EXIT_OK
 
@@ -161,10 +182,10 @@ def cmd_run(args) -> int:
     old_term = signal.signal(signal.SIGTERM, _interrupt)
     sb = None
     try:
-        sb = _open(policy, repo, args.unsafe_local)
+        sb = _open(policy, repo, args.unsafe_local, env_request_of(args))
         result = sb.exec(cmd, timeout=args.timeout)
-    except SandboxError as e:
-        raise OuroError(str(e)) from None
+    except SandboxError as e:   # a refused dependency stays bad input (2); the sandbox failing is 1
+        raise OuroError(str(e), exit_code=e.exit_code if e.exit_code == 2 else None) from None
     except KeyboardInterrupt:
         _cleanup_own(policy)
         raise
@@ -172,6 +193,7 @@ def cmd_run(args) -> int:
         if sb is not None:
             sb.close()
         signal.signal(signal.SIGTERM, old_term)
+    _log_exec(args, result, policy)
     if args.json:
         print_json({"backend": policy.backend, "command": cmd, **result.to_dict()})
     else:
@@ -186,10 +208,22 @@ def cmd_run(args) -> int:
     return result.exit_code if result.exit_code is not None else EXIT_FAILED
 
 
-def _open(policy, repo: Path | None, unsafe_local: bool):
+def _log_exec(args, result, policy) -> None:
+    """Like every command that runs code in a sandbox, record the execution in the audit log."""
+    from ouro.agent.cli.common import home_of
+    from ouro.sandbox.audit.events import events_from_exec
+    from ouro.sandbox.audit.log import default_log
+
+    home = home_of(args).ensure()
+    run_id = f"sandbox-run-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
+    default_log(home).append_many(events_from_exec(result, run_id=run_id, policy="sandbox-run", backend=policy.backend,
+                                                   rules=policy.audit_rules or None))
+
+
+def _open(policy, repo: Path | None, unsafe_local: bool, request):
     from ouro.sandbox.backends import open_sandbox
 
-    return open_sandbox(policy, "run", workspace=repo, unsafe_local=unsafe_local)
+    return open_sandbox(policy, "run", workspace=repo, unsafe_local=unsafe_local, request=request)
 
 
 def _cleanup_own(policy) -> None:

@@ -48,6 +48,10 @@ class RepairConfig:
     ranker: str = "none"                # builtin policy's order: none (heuristic), auto, scaffold, or a checkpoint path
     search: dict = field(default_factory=dict)        # other SearchConfig fields (exploration, value weights...)
     localization: dict = field(default_factory=dict)  # agent.localize.LocalizationWeights fields (the signals' mix)
+    python: str | None = None           # the sandbox's Python, X.Y (default: what the project declares)
+    deps: list = field(default_factory=list)          # extra requirement strings for the sandbox environment
+    image: str | None = None            # a Docker image holding the Python to use
+    allow_external_deps: bool = False   # requirements outside the package index, built inside the sandbox
     home: Path | None = _local()        # .ouro directory (default ./.ouro or $OURO_HOME)
     run_id: str | None = _local()       # default: a fresh id
     run_dir: Path | None = _local()     # default: <home>/runs/<run_id>
@@ -70,6 +74,13 @@ class RepairConfig:
         from ouro.sandbox.core.schema import from_table
 
         return from_table(LocalizationWeights, dict(self.localization), "localization")
+
+    def env_request(self):
+        """What the sandbox's environment must be (sandbox.images.EnvRequest)."""
+        from ouro.sandbox.images import EnvRequest
+
+        return EnvRequest(python=self.python, deps=tuple(self.deps), image=self.image,
+                          allow_external=self.allow_external_deps)
 
     def saved(self) -> dict:
         """The fields kept in state.json, as JSON values."""
@@ -113,6 +124,7 @@ class RepairOutcome:
     cost: float = 0.0
     branch: str | None = None            # set by apply
     error: str | None = None
+    environment: dict | None = None      # the sandbox's Python and what it installed (images.Environment.summary)
 
     def to_dict(self) -> dict:
         d = dataclasses.asdict(self)

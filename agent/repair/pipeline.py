@@ -34,6 +34,7 @@ class RepairRun:
         self.progress = progress
         self.policy = policy
         self.t0 = time.monotonic()
+        self.environment: dict | None = None   # what the sandbox runs (images.Environment.summary)
 
     # -- set-up ----------------------------------------------------------------------------
     def _prepare(self):
@@ -98,7 +99,12 @@ class RepairRun:
         tests = None
         try:
             tests = SandboxSession.open(self.sandbox_policy, self.workspace.path, self.run_id, self.audit.on_exec,
-                                        unsafe_local=cfg.unsafe_local, audit=cfg.audit, home=self.home.root)
+                                        unsafe_local=cfg.unsafe_local, audit=cfg.audit, home=self.home.root,
+                                        request=cfg.env_request())
+            env = tests.sandbox.environment
+            self.environment = env.summary() if env is not None else None
+            if self.environment:
+                self.traj.log("environment", self.environment)
             outcome = self._repair(tests)
         except OuroError as e:
             self._fail(str(e))
@@ -250,7 +256,11 @@ class RepairRun:
         # 5. result
         usage = policy.usage()
         patch = self.workspace.diff(chosen.files) if chosen else None
-        explanation = render.explanation(self.run_id, cfg.issue, baseline, loc, chosen, result, self.ctx.chain)
+        from ouro.sandbox.core.text import escape_control
+
+        # test output is escaped where it is read; this covers a model's own text too (file, commit, terminal)
+        explanation = escape_control(render.explanation(self.run_id, cfg.issue, baseline, loc, chosen, result,
+                                                        self.ctx.chain))
         status = "plausible" if chosen else "not_found"
         if patch:
             atomic_write_text(self.run_dir / "patch.diff", patch)
@@ -259,7 +269,8 @@ class RepairRun:
                                 explanation=explanation, candidates_validated=result.validated,
                                 candidates_to_first_plausible=result.first_plausible_at,
                                 seconds=time.monotonic() - self.t0, tokens=int(usage.get("tokens", 0)),
-                                cost=float(usage.get("cost", 0.0)), error=usage.get("stopped_by"))
+                                cost=float(usage.get("cost", 0.0)), error=usage.get("stopped_by"),
+                                environment=self.environment)
         if cfg.apply and patch:
             outcome.branch = self.workspace.apply_patch(patch, self.run_id, render.commit_message(explanation, chosen))
         self.traj.log("result", {k: v for k, v in outcome.to_dict().items() if k != "explanation"})

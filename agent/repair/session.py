@@ -29,11 +29,13 @@ class SandboxSession:
 
     @classmethod
     def open(cls, policy, workspace_dir: Path, run_id: str, on_exec, *, unsafe_local: bool, audit: bool,
-             home: Path | None = None) -> "SandboxSession":
+             home: Path | None = None, request=None) -> "SandboxSession":
+        """request: what the environment must be (sandbox.images.EnvRequest; default: what the
+        repository declares)."""
         from ouro.sandbox.backends import open_sandbox
 
         sandbox = open_sandbox(policy, "repair", workspace=workspace_dir, labels={"ouro.run": run_id},
-                               unsafe_local=unsafe_local, audit=audit, home=home)
+                               unsafe_local=unsafe_local, audit=audit, home=home, request=request)
         return cls(sandbox, workspace_dir, on_exec)
 
     def cold(self, pytest_args: list[str], timeout: float, coverage: bool = False):

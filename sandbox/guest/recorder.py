@@ -22,29 +22,88 @@ rewriting reports, a monkeypatched TestReport, forged lines written into the rep
   the recording process's memory and on the host (cold runs announce it as the first stdout
   line, before any test code is imported; the warm worker keeps it in its parent process).
   Lines without a valid seal are forgeries: the run is judged incomplete.
+- A passing test must have run its own code to the end. Its code object is identified from
+  the test file's source on disk (file, name, first line), not from the item pytest holds (a
+  conftest can swap `item.obj` or build the item around a stand-in); during the call a
+  profile function, installed by our tryfirst wrapper and removed as soon as that code starts,
+  catches the test's frame; after the call, the frame's last instruction must be a return. A
+  replaced function, a pytest_pyfunc_call that never calls the test, or a wrapper that
+  swallows the test's AssertionError all fail that check: the test is failed and its record
+  carries `fake_pass`.
+- Test files, conftest.py files and pytest's configuration are hashed before the run (by
+  runner.py or the warm worker), again when collection finishes and again after the session;
+  a change means the code that ran was not the code under review: the `finished` record
+  carries `tamper` and the host fails every test of the run.
 Remaining gap, stated plainly: code in the same interpreter can in principle find the key or
-the Recorder in memory (gc, frames) and forge consistently. The static scan flags the tools
-for that (pytest hooks in conftest, report monkeypatching, test edits) before a candidate runs.
+the Recorder in memory (gc, frames) and forge consistently, or compile a stand-in with the
+test's own file name and line. The static scan flags the tools for that (pytest hooks in
+conftest, report monkeypatching, test edits) before a candidate runs.
 """
 from __future__ import annotations
 
+import ast
 import hashlib
 import hmac
 import json
 import os
 import re
+import sys
 import traceback
+from opcode import opname
 
 import pytest
 
+# What the test run's own integrity rests on: files pytest executes or reads as configuration.
+CONFIG_FILES = ("pytest.ini", "pyproject.toml", "setup.cfg", "tox.ini", "conftest.py")
+SKIP_DIRS = frozenset({".git", "__pycache__", ".pytest_cache", ".mypy_cache", "node_modules", ".venv", ".tox", ".ouro"})
+PROTECTED_LIMIT = 16 << 20  # bytes hashed at most (a repository with more test code is hashed in part)
+_RETURNS = frozenset({"RETURN_VALUE", "RETURN_CONST", "INSTRUMENTED_RETURN_VALUE", "INSTRUMENTED_RETURN_CONST"})
+
+
+def is_protected(rel: str) -> bool:
+    name = rel.rsplit("/", 1)[-1]
+    return name in CONFIG_FILES or (name.endswith(".py") and (name.startswith("test_") or name.endswith("_test.py")))
+
+
+def protected_hashes(root: str) -> dict:
+    """{relative path: sha256} of every test file, conftest.py and pytest configuration under root."""
+    out, total = {}, 0
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS)
+        for fn in sorted(filenames):
+            rel = os.path.relpath(os.path.join(dirpath, fn), root)
+            if not is_protected(rel):
+                continue
+            try:
+                with open(os.path.join(dirpath, fn), "rb") as f:
+                    data = f.read(PROTECTED_LIMIT - total + 1)
+            except OSError:
+                out[rel] = "unreadable"
+                continue
+            total += len(data)
+            out[rel] = hashlib.sha256(data).hexdigest()
+            if total > PROTECTED_LIMIT:
+                return out
+    return out
+
+
+def changed_files(before: dict, after: dict) -> list:
+    return sorted(p for p in set(before) | set(after) if before.get(p) != after.get(p))
+
 
 class Recorder:
-    def __init__(self, emit):
+    def __init__(self, emit, *, root: str | None = None, expected: dict | None = None):
         self._emit = emit
         self._current: dict[str, dict] = {}
         # nodeid -> what the test's own call did, seen by our runtest wrapper, not by reports
         self._calls: dict[str, dict] = {}
+        # nodeid -> (file, name, first lines) of the test's own code, from the source on disk
+        self._code: dict[str, tuple] = {}
+        self._sources: dict[str, dict] = {}
         self.reported = 0
+        self.root = root
+        self.expected = expected  # protected_hashes before the run
+        self.tamper: list = []
 
     @pytest.hookimpl(hookwrapper=True, tryfirst=True)
     def pytest_runtest_call(self, item):
@@ -52,19 +111,30 @@ class Recorder:
         nodeid = item.nodeid
         inner = item.runtest
         xfail = any(True for _ in item.iter_markers("xfail"))
+        want = self._code.get(nodeid)
 
         def runtest():
             status, text = "ok", ""
+            seen = {}
+            watch = _watcher(want, seen) if want else None
+            previous = sys.getprofile()
+            if watch is not None:
+                sys.setprofile(watch)
             try:
                 inner()
             except BaseException as e:  # recorded, then re-raised for pytest as usual
                 status, text = _classify(e), _describe(e)
                 calls[nodeid] = {"status": status, "text": text, "xfail": xfail}
                 raise
+            finally:
+                if watch is not None and sys.getprofile() is watch:
+                    sys.setprofile(previous if callable(previous) else None)
             # unittest items do not raise: their failures are parked on the item
             parked = getattr(item, "_excinfo", None)
             if parked:
                 status, text = _classify(parked[0].value), _describe(parked[0].value)
+            elif want is not None:
+                status, text = _confirmed(want, seen)
             calls[nodeid] = {"status": status, "text": text, "xfail": xfail}
 
         item.runtest = runtest
@@ -74,7 +144,33 @@ class Recorder:
             item.__dict__.pop("runtest", None)
 
     def pytest_collection_finish(self, session):
+        for item in session.items:
+            code = self._identify(item)
+            if code is not None:
+                self._code[item.nodeid] = code
+        if self.expected is not None and self.root:
+            self.tamper = changed_files(self.expected, protected_hashes(self.root))
         self._emit({"kind": "collected", "nodeids": [item.nodeid for item in session.items]})
+
+    def _identify(self, item):
+        """(file, name, lines the code may start on) of a test function, read from the test
+        file's source, not from the item: what a conftest did to the item does not count."""
+        if not isinstance(item, pytest.Function):
+            return None
+        path = str(getattr(item, "path", None) or getattr(item, "fspath", ""))
+        if not path.endswith(".py"):
+            return None
+        real = os.path.realpath(path)
+        defs = self._sources.get(real)
+        if defs is None:
+            defs = self._sources[real] = _definitions(real)
+        parts = item.nodeid.split("::")[1:]
+        name = getattr(item, "originalname", None) or item.name.split("[", 1)[0]
+        scope = tuple(p for p in parts[:-1] if not p.startswith("("))
+        lines = defs.get((scope, name))
+        if lines is None:
+            return None  # defined elsewhere (an inherited method): nothing to compare with
+        return real, name, lines
 
     def pytest_runtest_logreport(self, report):
         rec = self._current.setdefault(report.nodeid, {
@@ -196,6 +292,67 @@ def _describe(exc: BaseException) -> str:
         return f"<{type(exc).__name__}>"
 
 
+def _definitions(path: str) -> dict:
+    """{(enclosing class names, function name): lines its code object may start on} for a file."""
+    try:
+        with open(path, "rb") as f:
+            tree = ast.parse(f.read(), filename=path)
+    except (OSError, SyntaxError, ValueError):
+        return {}
+    out = {}
+
+    def walk(nodes, scope):
+        for node in nodes:
+            if isinstance(node, ast.ClassDef):
+                walk(node.body, scope + (node.name,))
+            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                first = min([node.lineno] + [d.lineno for d in node.decorator_list])
+                out[(scope, node.name)] = frozenset({node.lineno, first})
+            elif isinstance(node, (ast.If, ast.Try)):  # tests defined under a version check
+                walk(getattr(node, "body", []) + getattr(node, "orelse", []), scope)
+
+    walk(tree.body, ())
+    return out
+
+
+def _watcher(want, seen):
+    """A profile function that catches the first frame of the test's own code, then removes itself."""
+    path, name, lines = want
+    realpath = os.path.realpath
+    known = {}
+
+    def watch(frame, event, arg):
+        if event != "call":
+            return
+        code = frame.f_code
+        if code.co_name != name or code.co_firstlineno not in lines:
+            return
+        match = known.get(code.co_filename)
+        if match is None:
+            match = known[code.co_filename] = realpath(code.co_filename) == path
+        if match:
+            seen["frame"] = frame
+            sys.setprofile(None)
+
+    return watch
+
+
+def _confirmed(want, seen) -> tuple[str, str]:
+    """Did the test's own code run, and did it end in a return (not in a swallowed exception)?"""
+    frame = seen.get("frame")
+    if frame is None:
+        return "not_run", (f"the test's own code ({want[1]} in {os.path.basename(want[0])}) never ran: "
+                           f"a hook or conftest replaced or skipped it")
+    try:
+        op = opname[frame.f_code.co_code[frame.f_lasti]]
+    except (IndexError, AttributeError):
+        op = ""
+    if op not in _RETURNS:
+        return "swallowed", (f"the test's own code ({want[1]}) ended in an exception at line {frame.f_lineno} "
+                             f"that something outside it swallowed")
+    return "ok", ""
+
+
 def _overrule(rec: dict, call: dict | None) -> None:
     """Correct what pytest's reports said with what the test's own call did."""
     if rec["outcome"] not in ("passed", "skipped"):
@@ -203,10 +360,16 @@ def _overrule(rec: dict, call: dict | None) -> None:
     if call is None:
         if rec["outcome"] == "passed":
             rec["outcome"] = "error"
+            rec["fake_pass"] = "never_called"
             rec["longrepr"] = ("ouro: reported passed, but the test's call never ran through the "
                                "recorder (a hook skipped or replaced it)\n" + rec["longrepr"]).strip()
         return
     status = call["status"]
+    if status in ("not_run", "swallowed") and rec["outcome"] == "passed":
+        rec["outcome"] = "failed"
+        rec["fake_pass"] = status
+        rec["longrepr"] = ("ouro: reported passed, but " + call["text"]).strip()
+        return
     if status == "raised" and not (rec["outcome"] == "skipped" and call["xfail"]):
         rec["outcome"] = "failed"
         rec["longrepr"] = ("ouro: the test's call raised (pytest's report was overruled)\n" + call["text"]).strip()

@@ -11,6 +11,10 @@ The report file is opened before any test code is imported and written with plai
 os.write calls, so code under test that closes or redirects sys.stdout/sys.stderr cannot
 lose records; printing something that looks like a record changes nothing.
 
+Test files, conftest.py and pytest's configuration are hashed here before pytest starts, by
+the recorder when collection ends, and here again after the session: the `finished` record
+lists any that changed (`tamper`), and the host fails the run.
+
 Every record is sealed with a random key made here (recorder.seal). The key's only copy
 outside this process's memory is the FIRST line of stdout, `OURO-KEY <hex>`, written before
 any test code is imported, so code under test can append to stdout but never replace that
@@ -74,18 +78,22 @@ def main(argv: list[str]) -> int:
     emit = recorder.jsonl_writer(fd, key)
     del key
     emit({"kind": "start", "pid": os.getpid(), "args": args})
-    cov = recorder.Coverage(os.getcwd()) if coverage_out else None
+    root = os.getcwd()
+    # test files, conftest.py and pytest's configuration as they are before any of them runs
+    before = recorder.protected_hashes(root)
+    cov = recorder.Coverage(root) if coverage_out else None
 
     import pytest
 
-    rec = recorder.Recorder(emit)
+    rec = recorder.Recorder(emit, root=root, expected=before)
     plugins: list = [rec] + ([cov] if cov else [])
     # cacheprovider would write .pytest_cache into the workspace and reorder with --lf.
     status = int(pytest.main(["-p", "no:cacheprovider", *args], plugins=plugins))
     if cov is not None:
         with open(coverage_out, "w") as f:
             json.dump(cov.result(), f)
-    emit({"kind": "finished", "exitstatus": status, "reported": rec.reported})
+    tamper = sorted(set(rec.tamper) | set(recorder.changed_files(before, recorder.protected_hashes(root))))
+    emit({"kind": "finished", "exitstatus": status, "reported": rec.reported, "tamper": tamper})
     os.close(fd)
     return status
 
@@ -95,6 +103,10 @@ if __name__ == "__main__":
     code = main(sys.argv[1:])
     sys.stdout.flush()
     sys.stderr.flush()
+    # the audit channel's last line for this process (os._exit skips atexit, where it is written)
+    hook = sys.modules.get("_ouro_audit_hook")
+    if hook is not None:
+        hook.finish_channel("exit")
     # os._exit: atexit handlers and threads left behind by code under test cannot change
     # the status or hang the sandbox after the report is final.
     os._exit(code)

@@ -12,11 +12,16 @@ start it is moved to a private fd and fd 1 points at /dev/null, so nothing the w
 code under test prints can reach the host as a record.
   -> {"kind": "ready", "preloaded": [...], "pid": N}                       once, at start
   <- {"id", "changed": {path: base64 | null}, "args": [...], "timeout", "output_bytes",
-      "disk_bytes": N | null (poll the workspace's size and stop the child past it)}
+      "disk_bytes": N | null (poll the workspace's size and stop the child past it),
+      "disk_inodes": N | null (and its number of files),
+      "reap": bool (after the child, kill every other process of this uid: safe only where the
+              sandbox has a pid namespace of its own), "spare": [pids that are not leftovers]}
   -> {"kind": "originals", "id", "files": {path: base64 | null}}  before the child runs, for
       paths this worker touches for the first time (the host keeps them; see below)
   -> {"id", "records": [JSON lines], "exit_code", "reason", "stdout", "stderr",
-      "stdout_truncated", "stderr_truncated", "duration_s"}
+      "stdout_truncated", "stderr_truncated", "duration_s",
+      "worker": {"tamper": [test/config files changed during the run], "drift": [other tracked
+                 files changed during the run], "left": N processes of this uid left behind}}
 `changed` is relative to the ORIGINAL workspace: files an earlier request changed are first
 restored, so candidates never see each other's edits. A worker killed by a candidate leaves
 that candidate's files on disk; the host therefore remembers the originals this worker
@@ -28,6 +33,13 @@ with recorder.Recorder writing to that pipe. The worker judges the child: the re
 its exit status; past the timeout or the output cap it SIGKILLs the child's process group
 and survives. The worker marks itself non-dumpable, so the child (same uid) cannot open
 /proc/<worker>/fd/* to write to the host channel.
+
+After each candidate the worker itself checks what the run left behind, outside the child's
+process: processes of the sandbox uid that outlived it (a daemon that double-forked out of the
+child's session) are killed and counted; test files, conftest.py and pytest configuration are
+hashed again against their state before the run (a change fails the candidate: `tamper`); and
+tracked files are compared by CONTENT with what the candidate should have seen (`drift`), so
+an edit that keeps the size and restores the mtime is found and undone like any other.
 """
 from __future__ import annotations
 
@@ -188,7 +200,9 @@ class Workspace:
     Before each candidate it brings the disk back to that snapshot overlaid with the
     candidate's files: what an earlier candidate changed through the protocol, and also what
     its code or tests wrote, created or deleted while running, is undone. Detection is by
-    (size, mtime) signature, so it costs one directory walk per candidate.
+    CONTENT: every tracked file is read and compared with what it must hold (a (size, mtime)
+    signature misses an edit that keeps the size and puts the old mtime back). One walk and
+    one read of the tracked files per candidate (a few ms for a repository's sources).
     """
 
     SNAPSHOT_LIMIT = 64 << 20
@@ -199,9 +213,9 @@ class Workspace:
         self.base: dict[str, bytes] = {}
         self.untracked: set[str] = set()  # too big to snapshot: never restored or deleted
         self.base_dirs: set[str] = set()
-        self.sig: dict[str, tuple[int, int]] = {}
         self.reported: set[str] = set()
         self.last: dict[str, bytes | None] = {}
+        self.target: dict[str, bytes] = {}
         total = 0
         for rel, full in self._walk():
             st = os.lstat(full)
@@ -211,7 +225,7 @@ class Workspace:
             with open(full, "rb") as f:
                 self.base[rel] = f.read()
             total += st.st_size
-            self.sig[rel] = (st.st_size, st.st_mtime_ns)
+        self.target = dict(self.base)
 
     def _walk(self):
         """(relative path, full path) of every regular file; records directories seen."""
@@ -239,8 +253,6 @@ class Workspace:
             os.unlink(full)
         with open(full, "wb") as f:
             f.write(data)
-        st = os.lstat(full)
-        self.sig[rel] = (st.st_size, st.st_mtime_ns)
         self._drop_bytecode(full)
 
     def _remove(self, rel: str, full: str) -> None:
@@ -248,8 +260,24 @@ class Workspace:
             os.unlink(full)
         except FileNotFoundError:
             pass
-        self.sig.pop(rel, None)
         self._drop_bytecode(full)
+
+    @staticmethod
+    def _read(full: str) -> bytes | None:
+        try:
+            with open(full, "rb") as f:
+                return f.read()
+        except OSError:
+            return None
+
+    def drift(self) -> list[str]:
+        """Tracked files whose content on disk is no longer what this candidate was given."""
+        out = []
+        for rel, data in self.target.items():
+            full = os.path.join(self.root, rel)
+            if os.path.islink(full) or self._read(full) != data:
+                out.append(rel)
+        return sorted(out)
 
     @staticmethod
     def _drop_bytecode(full: str) -> None:
@@ -281,15 +309,7 @@ class Workspace:
             if rel not in target and rel not in self.untracked:
                 self._remove(rel, full)  # created by a candidate or its run, or deleted now
         for rel, data in target.items():
-            full = os.path.join(self.root, rel)
-            must = rel in changed or rel in self.last or rel not in on_disk
-            if not must:
-                try:
-                    st = os.lstat(full)
-                    must = self.sig.get(rel) != (st.st_size, st.st_mtime_ns)
-                except FileNotFoundError:
-                    must = True
-            if must:
+            if rel not in on_disk or self._read(on_disk[rel]) != data:
                 self._write(rel, data)
         # directories a run created and left empty
         for dirpath, dirnames, filenames in os.walk(self.root, topdown=False):
@@ -299,12 +319,14 @@ class Workspace:
             if rel_dir not in self.base_dirs and not os.listdir(dirpath):
                 os.rmdir(dirpath)
         self.last = changed
+        self.target = target
         fresh = {rel: self.base.get(rel) for rel in changed if rel not in self.reported}
         self.reported.update(changed)
         return fresh
 
 
-def run_child(recorder, root: str, args: list[str], rec_w: int, out_w: int, err_w: int, key: bytes) -> None:
+def run_child(recorder, root: str, args: list[str], rec_w: int, out_w: int, err_w: int, key: bytes,
+              expected: dict | None = None) -> None:
     """In the forked child: isolate, forget workspace modules, run pytest, exit."""
     code = 3
     try:
@@ -328,11 +350,11 @@ def run_child(recorder, root: str, args: list[str], rec_w: int, out_w: int, err_
 
         emit = recorder.jsonl_writer(rec_w, key)
         del key
-        rec = recorder.Recorder(emit)
+        rec = recorder.Recorder(emit, root=root, expected=expected)
         code = int(pytest.main(["-p", "no:cacheprovider", *args], plugins=[rec]))
         sys.stdout.flush()
         sys.stderr.flush()
-        emit({"kind": "finished", "exitstatus": code, "reported": rec.reported})
+        emit({"kind": "finished", "exitstatus": code, "reported": rec.reported, "tamper": rec.tamper})
     except BaseException:
         try:
             import traceback
@@ -341,17 +363,78 @@ def run_child(recorder, root: str, args: list[str], rec_w: int, out_w: int, err_
             sys.stderr.flush()
         except BaseException:
             pass
+    hook = sys.modules.get("_ouro_audit_hook")
+    if hook is not None:  # the channel's last line for this child (os._exit skips atexit)
+        try:
+            hook.finish_channel("exit")
+        except BaseException:
+            pass
     os._exit(code)
 
 
-disk_usage = _load("fsstat").disk_usage   # the same function the bwrap backend uses on the host
+_fsstat = _load("fsstat")
+disk_usage = _fsstat.disk_usage      # the same functions the bwrap backend uses on the host
+tree_entries = _fsstat.tree_entries
+
+
+def reap_leftovers(spare=()) -> int:
+    """Kill every other process of this uid in this pid namespace (daemons a candidate left
+    behind) except this worker, its ancestors and `spare`; return how many there were."""
+    me, uid = os.getpid(), os.getuid()
+    keep = {me, 1, *spare}
+    pid = os.getppid()
+    while pid > 1 and pid not in keep:
+        keep.add(pid)
+        pid = _status(pid).get("PPid", 0)
+    killed: set[int] = set()
+    for _ in range(4):  # a daemon may fork while we look: look again until nothing new
+        found = 0
+        try:
+            names = os.listdir("/proc")
+        except OSError:
+            return len(killed)
+        for name in names:
+            if not name.isdigit() or int(name) in keep:
+                continue
+            st = _status(int(name))
+            if st.get("Uid") != uid or st.get("State") == "Z":
+                continue
+            try:
+                os.kill(int(name), signal.SIGKILL)
+            except OSError:
+                continue
+            if int(name) not in killed:
+                killed.add(int(name))
+                found += 1
+        if not found:
+            break
+    deadline = time.monotonic() + 2.0  # SIGKILL is delivered asynchronously: let them be gone
+    while time.monotonic() < deadline and any(_status(p).get("State") not in (None, "Z") for p in killed):
+        time.sleep(0.01)
+    return len(killed)
+
+
+def _status(pid: int) -> dict:
+    out = {}
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                key, _, value = line.partition(":")
+                if key in ("PPid", "Uid"):
+                    out[key] = int(value.split()[0])
+                elif key == "State":
+                    out[key] = value.split()[0]
+    except (OSError, ValueError, IndexError):
+        pass
+    return out
 
 
 def judge(pid: int, rec_r: int, out_r: int, err_r: int, timeout: float, cap: int,
-          root: str | None = None, disk_bytes: int | None = None) -> dict:
+          root: str | None = None, disk_bytes: int | None = None, disk_inodes: int | None = None) -> dict:
     """Collect a child's records and output under a deadline and an output cap; with
-    disk_bytes, the workspace's size is polled too (bwrap binds a host directory there, which
-    has no size of its own; the next request's Workspace.apply removes what was written)."""
+    disk_bytes/disk_inodes, the workspace's size and number of files are polled too (bwrap
+    binds a host directory there, which has no size of its own; the next request's
+    Workspace.apply removes what was written)."""
     start = time.monotonic()
     next_disk = start + 0.25
     deadline = start + timeout
@@ -370,12 +453,13 @@ def judge(pid: int, rec_r: int, out_r: int, err_r: int, timeout: float, cap: int
         if left <= 0:
             killed = "timeout"
             break
-        if disk_bytes and now >= next_disk:
+        if (disk_bytes or disk_inodes) and now >= next_disk:
             next_disk = now + 0.25
-            if disk_usage(root) > disk_bytes:
+            if (disk_bytes and disk_usage(root) > disk_bytes) or \
+                    (disk_inodes and tree_entries(root, disk_inodes) > disk_inodes):
                 killed = "disk_limit"
                 break
-        for key, _ in sel.select(timeout=min(left, 0.25 if disk_bytes else 0.5)):
+        for key, _ in sel.select(timeout=min(left, 0.25 if (disk_bytes or disk_inodes) else 0.5)):
             data = os.read(key.fd, 65536)
             if not data:
                 sel.unregister(key.fd)
@@ -475,6 +559,8 @@ def main(argv: list[str]) -> int:
             # the original files and restores them through the next worker.
             chan.write(json.dumps({"kind": "originals", "id": req.get("id"), "files": {
                 p: (None if c is None else base64.b64encode(c).decode()) for p, c in fresh.items()}}) + "\n")
+        # test files, conftest.py and pytest configuration as this candidate starts with them
+        before = recorder.protected_hashes(root)
         key = recorder.new_key()  # per candidate; the forked child inherits it (recorder.py)
         rec_r, rec_w = os.pipe()
         out_r, out_w = os.pipe()
@@ -486,16 +572,24 @@ def main(argv: list[str]) -> int:
             chan_fd = chan.fileno()
             for fd in (rec_r, out_r, err_r, chan_fd):
                 os.close(fd)
-            run_child(recorder, root, list(req.get("args", [])), rec_w, out_w, err_w, key)
+            run_child(recorder, root, list(req.get("args", [])), rec_w, out_w, err_w, key, before)
         for fd in (rec_w, out_w, err_w):
             os.close(fd)
         reply = judge(pid, rec_r, out_r, err_r, float(req.get("timeout", 300)), int(req.get("output_bytes", 1 << 20)),
-                      root=root, disk_bytes=req.get("disk_bytes"))
+                      root=root, disk_bytes=req.get("disk_bytes"), disk_inodes=req.get("disk_inodes"))
+        # what the run left behind, checked from here (outside the child): first end every
+        # process it left, so nothing changes the files while we look at them
+        left = reap_leftovers([int(p) for p in req.get("spare") or [] if str(p).isdigit()]) if req.get("reap") else 0
         # Only lines sealed with this request's key count: the child's test code holds the
         # record pipe's fd and could write its own lines into it (see recorder.py).
         reply["records"], forged = recorder.unseal(key, reply["records"])
         if forged:
             reply["records"].append({"kind": "forged", "count": forged})
+        claimed = next((r.get("tamper") for r in reply["records"] if r.get("kind") == "finished"), None) or []
+        tamper = set(recorder.changed_files(before, recorder.protected_hashes(root)))
+        tamper.update(str(p) for p in claimed if isinstance(p, str))
+        reply["worker"] = {"tamper": sorted(tamper), "left": left,
+                           "drift": [r for r in ws.drift() if not recorder.is_protected(r)]}
         reply["id"] = req.get("id")
         chan.write(json.dumps(reply) + "\n")
     return 0

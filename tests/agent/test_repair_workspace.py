@@ -2,19 +2,13 @@
 which adds one branch and one commit and leaves branch, HEAD, index and working files as they were."""
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from ouro.sandbox.core.errors import BadInput
 from ouro.agent.workspace import Workspace
-
-
-def git(repo: Path, *args: str) -> str:
-    return subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, text=True,
-                          env={"GIT_AUTHOR_NAME": "u", "GIT_AUTHOR_EMAIL": "u@x", "GIT_COMMITTER_NAME": "u",
-                               "GIT_COMMITTER_EMAIL": "u@x", "PATH": "/usr/bin:/bin", "HOME": str(repo)}).stdout
+from repair_helpers import git, snapshot
 
 
 def make_repo(tmp_path: Path) -> Path:
@@ -26,14 +20,6 @@ def make_repo(tmp_path: Path) -> Path:
     git(repo, "add", "-A")
     git(repo, "commit", "-q", "-m", "init")
     return repo
-
-
-def snapshot(repo: Path) -> dict:
-    files = {str(p.relative_to(repo)): p.read_bytes() for p in sorted(repo.rglob("*"))
-             if p.is_file() and ".git" not in p.relative_to(repo).parts}
-    return {"files": files, "head": git(repo, "rev-parse", "HEAD"), "branch": git(repo, "symbolic-ref", "HEAD"),
-            "index": git(repo, "ls-files", "-s"), "staged": git(repo, "diff", "--cached"),
-            "status": git(repo, "status", "--porcelain")}
 
 
 def test_dirty_tree_is_refused_unless_allowed(tmp_path):

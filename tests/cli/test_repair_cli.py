@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from repair_helpers import BUGGY, tree_digest, write
+from repair_helpers import BUGGY, git, snapshot, tree_digest, write
 
 ROOT = Path(__file__).resolve().parents[2]
 OURO = [sys.executable, "-m", "ouro.agent.cli"]
@@ -177,7 +177,6 @@ def test_help_documents_every_exit_code():
 
 def test_apply_through_the_cli_keeps_the_users_state(tmp_path):
     """--apply: branch ouro/<run-id> with one commit; current branch, index, files untouched."""
-    from test_repair_workspace import git, snapshot
 
     repo = write(tmp_path / "shop", BUGGY)
     git(repo, "init", "-q", "-b", "main")
@@ -262,3 +261,26 @@ def test_every_command_answers_an_error_with_one_json_object(tmp_path, argv, cod
     out = json.loads(r.stdout)
     assert out["status"] == "error" and out["exit_code"] == code and fragment in out["error"], out
     assert "Traceback" not in r.stderr
+
+
+def test_terminal_escapes_from_test_output_never_reach_explanations_or_commits(tmp_path):
+    """Issue 13, class 10: a failing test whose message carries OSC 52 (clipboard), a window
+    title, a screen clear, BEL and a bidi override; the repair's explanation (stdout, JSON,
+    explanation.md) and its --apply commit message show them escaped, never raw."""
+    evil = "\\x1b]52;c;ZXZpbA==\\x07\\x1b]0;all tests passed\\x07\\x1b[2J\\u202e"
+    files = dict(BUGGY)
+    files["tests/test_pricing.py"] = files["tests/test_pricing.py"].replace(
+        "assert discount(80, 150) == 0", f"assert discount(80, 150) == 0, '{evil}'")
+    repo = write(tmp_path / "shop", files)
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "init")
+    r = ouro("repair", str(repo), "--issue", "discount above 100% gives a negative price", "--backend", "bwrap",
+             "--json", "--budget", "60", "--apply", home=tmp_path / "home")
+    assert r.returncode == 0, r.stderr[-2000:]
+    out = json.loads(r.stdout)
+    explanation = (Path(out["run_dir"]) / "explanation.md").read_text()
+    message = git(repo, "log", "-1", "--format=%B", out["branch"])
+    for text in (r.stdout, out["explanation"], explanation, message):
+        assert not any(ch in text for ch in "\x1b\x07\u202e"), text[:500]
+    assert "\\x1b]52" in explanation + message  # shown, escaped, where the failure is quoted

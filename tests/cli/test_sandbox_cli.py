@@ -105,7 +105,8 @@ def test_doctor_reports_everything_working(base_image, runsc_available, bwrap_av
     r = ouro("sandbox", "doctor", "--json")
     doc = json.loads(r.stdout)
     names = {c["name"]: c for c in doc["checks"]}
-    assert set(names) == {"daemon", "base image", "runc", "runsc", "bwrap"}
+    assert set(names) == {"daemon", "base image", "runc", "runsc", "bwrap", "pythons"}
+    assert "3 debian: bookworm 3.11" in names["pythons"]["detail"]
     failed = {n: c["detail"] for n, c in names.items() if not c["ok"]}
     assert failed == {} and r.returncode == 0 and doc["ok"] is True
 
@@ -118,8 +119,9 @@ def test_build_env_image_cached_by_dependency_hash(tmp_path, docker_client, base
     r = ouro("sandbox", "build", "--repo", str(repo), "--json")
     assert r.returncode == 0, r.stderr
     first = json.loads(r.stdout)
-    assert first["image"].startswith("ouro-env:") and first["deps"] == []  # from requirements.txt
-    assert (Path(first["site_dir"]) / "six.py").exists()
+    assert first["image"].startswith("ouro-env:") and first["requested"] == ["-r requirements.txt"]
+    assert first["python"] == "3.11" and first["python_source"] == "debian"
+    assert any(p.startswith("six==") for p in first["installed"]) and (Path(first["site_dir"]) / "six.py").exists()
     t = time.monotonic()
     again = json.loads(ouro("sandbox", "build", "--repo", str(repo), "--json").stdout)
     assert again == first and time.monotonic() - t < 15  # no rebuild: one image lookup
@@ -153,3 +155,17 @@ def test_configure_runsc_keeps_other_settings(tmp_path, runsc_available):
     path.write_text("{not json")
     ok, msg = daemon.configure_runsc(path)
     assert not ok and "fix it by hand" in msg
+
+
+def test_sandbox_run_writes_its_execution_to_the_audit_log(tmp_path, bwrap_available):
+    """Issue 13, class 8: `ouro sandbox run` logs like every command that runs code in a sandbox."""
+    from ouro.sandbox.audit.log import AuditLog
+
+    home = tmp_path / "home"
+    r = ouro("--home", str(home), "sandbox", "run", "--backend", "bwrap", "--", "python3", "-c",
+             "try: open('/etc/shadow')\nexcept OSError: pass")
+    assert r.returncode == 0, r.stderr
+    log = AuditLog(home / "audit" / "log.jsonl")
+    kinds = [rec["kind"] for rec in log.records()]
+    assert kinds.count("exec") == 1 and "secret_read" in kinds and log.verify().ok
+    assert all(rec["run_id"].startswith("sandbox-run-") for rec in log.records())

@@ -33,7 +33,7 @@ def test_a_wheel_installs_under_one_namespace_and_repairs(tmp_path, docker_avail
     for generic in ("agent", "sandbox", "improvers"):
         assert not (site / generic).exists(), generic
     assert (site / "ouro/sandbox/policies.toml").is_file() and not (site / "ouro/sandbox/policies.toml").is_symlink()
-    assert (site / "ouro/sandbox/guest/warm_worker.py").is_file()
+    assert (site / "ouro/sandbox/guest/warm_worker.py").is_file() and (site / "ouro/sandbox/guest/envbuild.py").is_file()
 
     # run outside the source tree, so nothing can be imported from it by accident
     work = tmp_path / "work"

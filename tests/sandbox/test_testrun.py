@@ -111,3 +111,75 @@ def test_proc_limits_and_reasons():
     assert r.reason == EndReason.OUTPUT_CAP and r.stdout_truncated and len(r.stdout) <= 4096
     r = run_capped([py, "-c", "import sys; print('hi'); sys.exit(3)"], timeout=20, output_bytes=4096)
     assert (r.reason, r.exit_code, r.stdout) == (EndReason.NORMAL, 3, "hi\n")
+
+
+# -- issue 13: the host never trusts a file the sandbox wrote; terminal escapes ------------------
+REPLACE_REPORT = '''
+import os, sys
+
+def test_replace():
+    report = sys.argv[sys.argv.index("--report") + 1]
+    os.unlink(report)
+    {how}
+'''
+
+
+@pytest.mark.parametrize("backend", ["local", "bwrap", pytest.param("docker", marks=pytest.mark.docker)])
+@pytest.mark.parametrize("how", ["os.mkfifo(report)", "os.symlink('/dev/zero', report)",
+                                 "os.symlink('/etc/passwd', report)", "os.mkdir(report)"])
+def test_a_report_replaced_by_a_fifo_link_or_dir_is_refused_in_time(tmp_path, backend, how):
+    import time
+
+    from ouro.sandbox.audit.events import events_from_exec
+    from test_warm_pool import _open
+
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    (ws / "test_replace.py").write_text(REPLACE_REPORT.format(how=how))
+    sb = _open(backend, ws)
+    try:
+        t0 = time.monotonic()
+        run = run_tests_cold(sb, ["-q", "-p", "no:cacheprovider", "."], 60)
+        took = time.monotonic() - t0
+    finally:
+        sb.close()
+    assert took < 45, took  # a FIFO would block the read forever, /dev/zero never end
+    assert not run.complete and not run.passed
+    kinds = {e["kind"] for e in events_from_exec(run.exec, run_id="t", policy="p", backend=backend)}
+    assert "report_tamper" in kinds
+
+
+def test_read_untrusted_refuses_what_is_not_a_small_regular_file(tmp_path):
+    import os
+
+    from ouro.sandbox.core.files import UntrustedFileError, read_untrusted
+
+    (tmp_path / "ok").write_bytes(b"x" * 10)
+    assert read_untrusted(tmp_path / "ok") == b"x" * 10
+    with pytest.raises(UntrustedFileError, match="over the 5-byte cap"):
+        read_untrusted(tmp_path / "ok", max_bytes=5)
+    os.mkfifo(tmp_path / "fifo")
+    with pytest.raises(UntrustedFileError, match="not a regular file"):
+        read_untrusted(tmp_path / "fifo")
+    os.symlink(tmp_path / "ok", tmp_path / "link")
+    with pytest.raises(UntrustedFileError, match="symlink"):
+        read_untrusted(tmp_path / "link")
+    with pytest.raises(FileNotFoundError):
+        read_untrusted(tmp_path / "missing")
+
+
+def test_terminal_escapes_in_test_output_are_escaped_and_logged(tmp_path, local):
+    from ouro.sandbox.audit.events import events_from_exec
+    from ouro.sandbox.testrun import escape_control
+
+    esc = "\x1b]52;c;ZXZpbA==\x07\x1b[2J\x9b31m\u202e"
+    local.write_files({"tests/test_esc.py": (
+        "import sys\n\ndef test_esc():\n"
+        f"    print({esc!r}); sys.stderr.write({esc!r})\n"
+        f"    assert 1 == 2, {esc!r}\n").encode()})
+    run = run_tests_cold(local, ["-q", "tests/test_esc.py"], 60)
+    texts = [run.exec.stdout, run.exec.stderr, *run.outcomes, *(o.longrepr for o in run.outcomes.values())]
+    assert not any(ch in t for t in texts for ch in "\x1b\x07\x9b\u202e")
+    assert "\\x1b]52;c;" in run.outcomes["tests/test_esc.py::test_esc"].longrepr
+    assert "terminal_escape" in {e["kind"] for e in events_from_exec(run.exec, run_id="t", policy="p", backend="local")}
+    assert escape_control("plain\ttext\n") == "plain\ttext\n"

@@ -1,0 +1,162 @@
+"""Environments for real: the Python a project needs and its dependencies, built inside a
+sandbox (sandbox.images.ensure_env), then its tests run on that Python (docker and bwrap).
+
+Needs a Docker daemon or bubblewrap, the package index (the build step's network), and a
+Python 3.8 interpreter on the host (this kind of machine has pyenv builds from 2.7 to 3.13)."""
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from ouro.sandbox.images import EnvRequest, ensure_env
+from ouro.sandbox.policy import load_policy
+from ouro.sandbox.pythons import host_interpreters
+
+OLD_PROJECT = {
+    "pyproject.toml": '[project]\nname = "oldlib"\nversion = "0.1"\nrequires-python = ">=3.7,<3.9"\n',
+    # collections.Iterable is gone since 3.10: on the default Python this module cannot even work
+    "oldlib/__init__.py": """
+        import collections
+
+
+        def flatten(items):
+            out = []
+            for x in items:
+                if isinstance(x, collections.Iterable) and not isinstance(x, str):
+                    out.extend(flatten(x))
+                else:
+                    out.append(x)
+            return out[:-1]
+    """,
+    "tests/test_flatten.py": """
+        import sys
+
+        from oldlib import flatten
+
+
+        def test_flatten():
+            assert flatten([1, [2, [3]], 4]) == [1, 2, 3, 4]
+
+
+        def test_runs_on_38():
+            assert sys.version_info[:2] == (3, 8)
+    """,
+}
+
+
+def make(root: Path, files: dict[str, str]) -> Path:
+    for rel, text in files.items():
+        p = root / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(textwrap.dedent(text).lstrip())
+    return root
+
+
+@pytest.fixture(params=["docker", "bwrap"])
+def env_backend(request) -> str:
+    request.getfixturevalue("base_image" if request.param == "docker" else "bwrap_available")
+    return request.param
+
+
+@pytest.fixture
+def python38():
+    if not any(o.version == (3, 8) for o in host_interpreters()):
+        pytest.skip("no Python 3.8 interpreter on this host (pyenv, uv or asdf)")
+
+
+def test_a_project_that_needs_38_reproduces_its_failure_under_38(tmp_path, env_backend, python38):
+    from ouro.sandbox.backends import open_sandbox
+    from ouro.sandbox.testrun import WarmWorker, run_tests_cold
+
+    # each backend builds its own (another comment, another key): neither reuses the other's site
+    repo = make(tmp_path / "oldlib", {**OLD_PROJECT, "requirements-test.txt": f"# built on {env_backend}\n"})
+    env = ensure_env(repo, backend=env_backend)
+    assert env.runtime.version.startswith("3.8.") and env.runtime.offer.source == "host"
+    # resolved for 3.8: pytest needs exceptiongroup and tomli below 3.11 only
+    assert {p.split("==")[0] for p in env.installed} >= {"exceptiongroup", "tomli"}, env.installed
+    assert "requires-python '>=3.7,<3.9'" in env.python_why
+    # the runner was pinned to a release that supports 3.8, and nothing of the project installed
+    assert "pytest<8.4" in env.requested
+    assert any(p.startswith("pytest==8.3.") for p in env.installed), env.installed
+    assert not any(p.lower().startswith("oldlib") for p in env.installed)
+    policy = load_policy().with_backend(env_backend).with_limits(wall_time_s=120)
+    with open_sandbox(policy, "repair", workspace=repo) as sb:
+        run = run_tests_cold(sb, ["-q"], 120, coverage=True)
+        assert run.complete, run.problem
+        assert run.outcome("tests/test_flatten.py::test_runs_on_38") == "passed"
+        # the behaviour fails, not the import: collections.Iterable works on 3.8
+        failure = run.outcomes["tests/test_flatten.py::test_flatten"]
+        assert failure.outcome == "failed" and "assert [1] == [1, 2, 3, 4]" in failure.longrepr
+        assert "AttributeError" not in failure.longrepr
+        assert run.coverage and any("oldlib/__init__.py" in files for files in run.coverage.values())
+        # and the warm worker validates a candidate on the same Python
+        fixed = (repo / "oldlib/__init__.py").read_text().replace("out[:-1]", "out")
+        with WarmWorker(sb) as worker:
+            assert worker.run({"oldlib/__init__.py": fixed.encode()}, ["-q"], 120).all_passed
+
+
+def test_a_setup_py_only_project_gets_its_dependencies(tmp_path, env_backend):
+    from ouro.sandbox.backends import open_sandbox
+
+    repo = make(tmp_path / "legacy", {
+        # only running setup.py tells what it needs: it computes the list
+        "setup.py": """
+            from setuptools import setup
+
+            deps = ["six" + "==1.16.0"]
+            setup(name="legacy", version="1.0", py_modules=["legacy"], install_requires=deps,
+                  extras_require={"test": ["iniconfig==2.0.0"], "docs": ["sphinx"]})
+        """,
+        "legacy.py": "import six\n\nVALUE = 41\n",
+        "tests/test_legacy.py": """
+            import iniconfig
+            import legacy
+
+
+            def test_value():
+                assert legacy.VALUE == 42
+        """,
+    })
+    env = ensure_env(repo, backend=env_backend)
+    assert {"six==1.16.0", "iniconfig==2.0.0"} <= set(env.installed), env.installed
+    assert not any(p.lower().startswith(("legacy", "sphinx")) for p in env.installed)
+    again = ensure_env(repo, backend=env_backend)
+    assert again.key == env.key and again.build_result is None   # cached: no second build
+    with open_sandbox(load_policy().with_backend(env_backend), "run", workspace=repo) as sb:
+        r = sb.exec(["python3", "-m", "pytest", "-q", "-p", "no:cacheprovider"], timeout=120)
+    # the test runs (its imports resolve) and fails on the value, from the workspace's legacy.py
+    assert r.exit_code == 1 and "assert 41 == 42" in r.stdout, r.stdout + r.stderr
+
+
+def test_a_direct_reference_computed_by_setup_py_is_refused_in_the_build(tmp_path, base_image):
+    from ouro.sandbox.envbuild import BuildRefused
+
+    repo = make(tmp_path / "sneaky", {
+        "setup.py": """
+            from setuptools import setup
+            setup(name="sneaky", version="1.0", install_requires=["six @ https://files.pythonhosted.org/packages/"
+                  "d9/5a/e7c31adbe875f2abbb91bd84cf2dc52d792b5a01506781dbcf25c91daf11/six-1.16.0-py2.py3-none-any.whl"])
+        """,
+    })
+    with pytest.raises(BuildRefused) as e:
+        ensure_env(repo)
+    assert "outside the package index" in str(e.value) and "\n" not in str(e.value) and e.value.exit_code == 2
+    env = ensure_env(repo, EnvRequest(allow_external=True))
+    assert "six==1.16.0" in env.installed
+
+
+def test_an_image_the_user_names_is_the_python(tmp_path, base_image):
+    from ouro.sandbox.base import SandboxError
+    from ouro.sandbox.images import ImageError
+
+    repo = make(tmp_path / "p", {"pyproject.toml": '[project]\nname = "p"\nversion = "1"\nrequires-python = ">=3.12"\n'})
+    env = ensure_env(repo, EnvRequest(image=base_image))   # whatever the project says: the user chose
+    assert env.runtime.offer.source == "image" and env.runtime.version.startswith("3.11.")
+    assert env.image == base_image and env.site_dir is None and env.python_why == f"--image {base_image}"
+    with pytest.raises(ImageError, match="not found") as e:
+        ensure_env(repo, EnvRequest(image="ouro-no-such-image:1"))
+    assert "\n" not in str(e.value)
+    with pytest.raises(SandboxError, match="docker or gvisor"):
+        ensure_env(repo, EnvRequest(image=base_image), backend="bwrap")
