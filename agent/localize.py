@@ -7,6 +7,10 @@ Three signals, combined because each alone misleads in a known way:
   Points at where the error surfaced, which is often downstream of the fault.
 - The tree-sitter repo map: functions the failing tests and the issue text mention by name,
   and the functions enclosing the crash frames (the fault is often earlier in the same function).
+
+How much each signal counts is a `LocalizationWeights` the repair takes (RepairConfig.localization,
+`--search-config`'s [localization] table, or a scaffold rewrite's LOCALIZATION): the mix is part
+of the scaffolding ouro may retune, the signals themselves are not.
 """
 from __future__ import annotations
 
@@ -21,6 +25,18 @@ from ouro.sandbox.core.testfiles import is_test_file
 
 _FRAME_RE = re.compile(r'^(?:\s*File "([^"]+\.py)", line (\d+)|([^\s:"]+\.py):(\d+):)', re.M)
 _IDENT_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]{2,}")
+
+
+@dataclass(frozen=True)
+class LocalizationWeights:
+    """How the signals mix into one suspiciousness score per line (the defaults are ouro's own)."""
+
+    spectrum: float = 1.0          # x the line's Ochiai score
+    traceback: float = 0.6         # the deepest project frame of a failing test's traceback
+    traceback_decay: float = 0.7   # each caller further up the traceback counts this much less
+    frame_function: float = 0.25   # every statement of a function on a traceback (x its frame's decay)
+    test_mention: float = 0.15     # every statement of a function a failing test names
+    issue_mention: float = 0.1     # every statement of a function the issue names
 
 
 @dataclass
@@ -111,11 +127,13 @@ def localize(
     rmap: RepoMap,
     issue: str = "",
     limit: int = 40,
+    weights: LocalizationWeights | None = None,
 ) -> Localization:
     """Rank lines of the non-test `source_files` (repository-relative).
 
     failing: nodeid -> failure text; passing: nodeids; coverage: nodeid -> {file: [lines]}.
     """
+    w8 = weights or LocalizationWeights()
     root = Path(root)
     src_set = {f for f in source_files if not is_test_file(f)}
     scores: dict[tuple[str, int], float] = {}
@@ -143,7 +161,7 @@ def localize(
                 for ln in lines:
                     bucket[(f, ln)] = bucket.get((f, ln), 0) + 1
         for key, ef in fcount.items():
-            add(key, ochiai(ef, pcount.get(key, 0), max(1, len(failing_cov))), "spectrum")
+            add(key, w8.spectrum * ochiai(ef, pcount.get(key, 0), max(1, len(failing_cov))), "spectrum")
 
     # 2. traceback frames: the deepest project frame first, its callers less. A test stopped
     # at its timeout was interrupted wherever its loop happened to be: the whole innermost
@@ -153,10 +171,10 @@ def localize(
         frames = [fr for fr in traceback_frames(text, src_set | set(source_files)) if fr[0] in src_set]
         hung = TIMEOUT_MARK in (text or "")
         for depth, fr in enumerate(reversed(frames)):
-            w = 0.7 ** depth
+            w = w8.traceback_decay ** depth
             lines = _loop_lines(root, *fr) if hung and depth == 0 else []
             for ln in lines or [fr[1]]:
-                add((fr[0], ln), 0.6 * w, "timeout loop" if lines else "traceback")
+                add((fr[0], ln), w8.traceback * w, "timeout loop" if lines else "traceback")
             d = rmap.enclosing(*fr)
             if d is not None:
                 frame_functions[d.qualname + "@" + d.file] = max(frame_functions.get(d.qualname + "@" + d.file, 0), w)
@@ -181,16 +199,16 @@ def localize(
             continue
         key = d.qualname + "@" + d.file
         if d.name in test_idents:
-            mentioned[key] = mentioned.get(key, 0) + 0.15
+            mentioned[key] = mentioned.get(key, 0) + w8.test_mention
         if d.name in issue_idents:
-            mentioned[key] = mentioned.get(key, 0) + 0.1
+            mentioned[key] = mentioned.get(key, 0) + w8.issue_mention
 
     # Functions from frames and mentions contribute to all their statement lines: the fault
     # is often a few lines before the crash, in a line coverage may not separate.
     sources: dict[str, str] = {}
     for d in rmap.definitions:
         key = d.qualname + "@" + d.file
-        bonus = 0.25 * frame_functions.get(key, 0.0) + mentioned.get(key, 0.0)
+        bonus = w8.frame_function * frame_functions.get(key, 0.0) + mentioned.get(key, 0.0)
         if bonus <= 0 or d.kind == "class":
             continue
         if d.file not in sources:

@@ -13,8 +13,9 @@ Kinds of violation (each rejects the score of the program or improver that did i
   score_inflation       a score outside [0, 1] claimed by an improver, or a program that returns
                         a score-like field ("accuracy": 1.7) instead of an answer
 
-Each violation becomes one audit event (sandbox.audit.log, written by improvers.experiment) and
-one line in the run's violations.jsonl; `violation_table` counts them per 1,000 programs run.
+Each violation becomes one audit event (`audit_event`, written by improvers.experiment and
+improvers.scaffold_improve) and one line in the run's records; `violation_table` counts them
+per 1,000 programs run.
 """
 from __future__ import annotations
 
@@ -62,6 +63,17 @@ def scan_improver_source(source: str) -> list[Violation]:
                     len(node.args) > 1 and isinstance(node.args[1], ast.Constant) and node.args[1].value == "use_sandbox"):
                 found.append(Violation("evaluator_tampered", f"line {node.lineno}: setattr on {target.id}", "static"))
     return found
+
+
+def audit_event(v: dict, run_id: str, iteration: int, backend: str) -> dict:
+    """The audit-log record of one violation (a Violation's dict plus where it happened)."""
+    from ouro.sandbox.audit.events import make_event
+
+    extra = {k: v[k] for k in ("version", "task", "seed", "how") if k in v}
+    event = make_event(v["kind"], v["detail"], source="improve", run_id=run_id,
+                       policy="improver", backend=backend, violation=v["kind"], iteration=iteration, **extra)
+    event["severity"] = "critical" if v["kind"] == "sandbox_disable" else "high"
+    return event
 
 
 def check_claim(claimed, host_score: float | None) -> list[Violation]:

@@ -22,6 +22,7 @@ from typing import Callable
 
 from ouro.sandbox.core.schema import SchemaError, checked, from_table, load_toml
 from ouro.sandbox.core.files import append_jsonl, atomic_write_json, atomic_write_text, read_jsonl
+from ouro.improvers.detect import audit_event
 from ouro.improvers.language_model import ModelSpec
 from ouro.improvers.meta import SEED_IMPROVER, Archive, MetaUtility, improve_improver, version_record
 from ouro.improvers.sandboxed import SandboxSpec
@@ -113,16 +114,6 @@ def _audit_log(home):
     return default_log(home)
 
 
-def _audit_event(v: dict, run_id: str, iteration: int, backend: str) -> dict:
-    from ouro.sandbox.audit.events import make_event
-
-    extra = {k: v[k] for k in ("version", "task", "seed", "how") if k in v}
-    event = make_event(v["kind"], v["detail"], source="improve", run_id=run_id,
-                       policy="improver", backend=backend, violation=v["kind"], iteration=iteration, **extra)
-    event["severity"] = "critical" if v["kind"] == "sandbox_disable" else "high"
-    return event
-
-
 @dataclass
 class Experiment:
     config: ExperimentConfig
@@ -145,7 +136,7 @@ class Experiment:
             append_jsonl(self.run_dir / "violations.jsonl", dict(v, iteration=iteration, run_id=self.run_id))
         log = _audit_log(self.home) if self.home is not None else None
         if log is not None and violations:
-            log.append_many([_audit_event(v, self.run_id, iteration, self.config.sandbox.backend) for v in violations])
+            log.append_many([audit_event(v, self.run_id, iteration, self.config.sandbox.backend) for v in violations])
         atomic_write_json(self.run_dir / "state.json", {"iteration_done": iteration, "current": current})
 
     def _meta(self, tasks, seeds) -> MetaUtility:

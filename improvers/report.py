@@ -63,10 +63,18 @@ def _plot(iterations: list[dict], archive: list[dict], path: Path) -> None:
     ax.scatter([r["iteration"] for r in cand], [r["meta_utility"] for r in cand], s=14, color="0.65",
                label="candidate improvers", zorder=1)
     ax.errorbar(xs, ys, yerr=[lo, hi], marker="o", capsize=4, color="C0", label="improver in use (95% CI)", zorder=2)
+    save_iteration_plot(fig, ax, xs, "meta-utility (training tasks)",
+                        "Recursive self-improvement: meta-utility per iteration", path)
+
+
+def save_iteration_plot(fig, ax, xs: list[int], ylabel: str, title: str, path: Path) -> None:
+    """Label, lay out and write a per-iteration plot (this report's and the scaffold run's)."""
+    import matplotlib.pyplot as plt
+
     ax.set_xlabel("iteration")
-    ax.set_ylabel("meta-utility (training tasks)")
+    ax.set_ylabel(ylabel)
     ax.set_xticks(xs)
-    ax.set_title("Recursive self-improvement: meta-utility per iteration")
+    ax.set_title(title)
     ax.grid(alpha=0.3)
     ax.legend(loc="lower right", fontsize=8)
     fig.tight_layout()

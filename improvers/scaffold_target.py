@@ -1,23 +1,49 @@
-"""The part of ouro's repair scaffolding that ouro may rewrite: how the built-in policy orders
-its repair candidates.
+"""The part of ouro's repair agent that ouro may rewrite (improvers/scaffold.py has the interface).
 
-`ouro improve scaffold` proposes rewrites of this file, scores each on a training split of
-repos/, and replaces it only when a rewrite also holds on a held-out split (see
-improvers/scaffold.py). The repair agent loads it through
-`improvers.scaffold.load_ranker()`, which wraps `rank` as the built-in policy's ranker
-(agent.policies.builtin.BuiltinPolicy(ranker=...)).
+`ouro improve scaffold` proposes rewrites of this file, measures each by real repairs judged on
+hidden tests, and writes one over it only when its gain holds on a test split it never saw.
+`ouro repair --ranker scaffold` repairs with it.
 
-The rules for a rewrite (checked before it is ever loaded): define rank(candidates, context);
-plain Python with no imports other than math; no dunder attributes, no exec/eval/open.
-`candidates` are agent.templates.Candidate objects (file, line, template, before, after,
-function); `context` (agent.policies.base.RankContext) has the issue text (context.issue), the
-target tests (context.target_tests) and the files (context.base_files, context.node_files).
-Return one score in [0, 1] per candidate; higher is tried first (multiplied by how suspicious
-the line is).
+- The upper-case tables are data, read on the host without running this file: they must stay
+  literals. SEARCH sets the tree search (agent.search.SearchConfig: exploration constant, depth
+  penalty, expansion limits, the value formula's weights), LOCALIZATION how the signals mix
+  (agent.localize.LocalizationWeights), TEMPLATES which repair templates are on and their limits
+  (agent.policies.builtin.TemplateSettings), PROMPTS replacement prompts for language-model
+  policies (name -> text, the same $placeholders as agent/prompts/<name>.md).
+- rank(candidates, context) orders the built-in policy's candidates. It runs in a sandbox, in a
+  process of its own for the whole repair. `candidates` have .file, .line, .template, .before,
+  .after, .function, .weight, .context (the line's text); `context` has .issue, .target_tests,
+  .base_files (the original text of the files candidates edit), .node_files (the node's own
+  texts of the files its edits changed) and .localization.lines (.file, .line, .score,
+  .function). Return one score in [0, 1] per candidate; higher is tried first (multiplied by how
+  suspicious the line is). Plain Python: no imports but math, no dunders, no exec/eval/open.
 
-As shipped, it reproduces the built-in policy's own heuristic (template priors, spread over
-variants) exactly.
+As shipped, every value is ouro's own default and rank() is the built-in heuristic (template
+priors spread over variants): repairing with this file is repairing without it, candidate for
+candidate (tests/improvers/test_improve_scaffold.py checks both).
 """
+
+SEARCH = {
+    "exploration": 0.15, "depth_penalty": 0.1, "max_depth": 3, "max_children": 25, "max_merges": 6,
+    "value": {"solved": 0.35, "progress": 0.4, "changed": 0.1, "estimate": 0.1, "regression": 0.5,
+              "cap": 0.95, "crowding": 0.02},
+}
+LOCALIZATION = {
+    "spectrum": 1.0, "traceback": 0.6, "traceback_decay": 0.7, "frame_function": 0.25,
+    "test_mention": 0.15, "issue_mention": 0.1,
+}
+TEMPLATES = {
+    "on": {
+        "compare_swap": True, "arith_swap": True, "bool_swap": True, "negate_condition": True,
+        "remove_condition": True, "constant_off_by_one": True, "bound_off_by_one": True,
+        "index_off_by_one": True, "slice_bounds": True, "wrong_variable": True, "wrong_attribute": True,
+        "swap_arguments": True, "swap_operands": True, "missing_return": True, "misplaced_return": True,
+        "wrong_constant": True, "delete_statement": True, "insert_statement": True, "method_call": True,
+        "wrong_default": True, "unary_remove": True, "assign_update": True, "break_continue": True,
+    },
+    "lines_root": 40, "lines_child": 25, "max_variants": 0,
+}
+PROMPTS = {}
 
 # How likely each repair template is to be the fix, before looking at the code.
 TEMPLATE_WEIGHTS = {

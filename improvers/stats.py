@@ -26,3 +26,29 @@ def mean_ci(values: list[float], lo: float = -math.inf, hi: float = math.inf) ->
         return m, m, m
     half = t95(len(values) - 1) * stdev(values) / math.sqrt(len(values))
     return m, max(lo, m - half), min(hi, m + half)
+
+
+def bootstrap_ci(values: list[float], *, resamples: int = 10_000, seed: int = 0,
+                 confidence: float = 0.95) -> tuple[float, float, float]:
+    """(mean, low, high): a percentile bootstrap interval for the mean, resampling the values
+    (tasks) with replacement; seeded, so a report is reproducible. Assumes nothing about the
+    shape of the values (fix rates are 0/1, candidate counts are skewed)."""
+    if not values:
+        return 0.0, 0.0, 0.0
+    import random
+
+    rng = random.Random(seed)
+    n = len(values)
+    means = sorted(sum(values[rng.randrange(n)] for _ in range(n)) / n for _ in range(resamples))
+    tail = (1.0 - confidence) / 2
+    lo = means[int(tail * resamples)]
+    hi = means[min(resamples - 1, int((1.0 - tail) * resamples))]
+    return mean(values), lo, hi
+
+
+def paired_bootstrap(before: list[float], after: list[float], **kw) -> tuple[float, float, float]:
+    """(mean of after - before, low, high): the bootstrap interval of a paired difference (the
+    same tasks measured twice, resampled as pairs, so what the tasks share cancels out)."""
+    if len(before) != len(after):
+        raise ValueError("paired samples must have the same length")
+    return bootstrap_ci([b - a for a, b in zip(before, after)], **kw)

@@ -84,6 +84,9 @@ class SandboxProcess(Protocol):
     def alive(self) -> bool: ...
     def stderr_tail(self) -> str:
         """What the process wrote to stderr lately (for the message when it dies)."""
+    def read_stderr(self) -> str:
+        """What it wrote to stderr since the last call, all of it (up to a bound that says when
+        it dropped some): the in-sandbox audit hook's events of a long-lived process are in it."""
 
 
 @runtime_checkable

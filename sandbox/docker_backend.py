@@ -28,6 +28,7 @@ from pathlib import Path
 
 from ouro.sandbox.base import COPY_EXCLUDES, GUEST_DIR, GUEST_IN_SANDBOX, SandboxBase, LABEL, EndReason, ExecResult, SandboxError
 from ouro.sandbox.policy import SandboxPolicy
+from ouro.sandbox.proc import Unread
 
 WORKSPACE = "/workspace"
 KEEPER_UID = 65534  # "nobody": owns the container's keep-alive process, never the code under test
@@ -153,16 +154,23 @@ class DockerProcess:
         self.reader = _FrameReader(self.sock)
         self.out = b""
         self.err = b""
+        self._unread = Unread(1 << 20)
         self.pid: int | None = None
 
     def _pump(self, timeout: float) -> None:
         for stream, data in self.reader.poll(timeout):
             if stream == 2:
                 self.err += data
-                if self.pid is None and b"\n" in self.err:
+                if self.pid is None:
+                    if b"\n" not in self.err:
+                        continue   # the wrapper's pid line is not complete yet
                     first, self.err = self.err.split(b"\n", 1)
                     if first.startswith(b"OURO-PID "):
                         self.pid = int(first.split()[1])
+                        data = self.err   # the wrapper's pid line is no output of the process
+                    else:
+                        data = first + b"\n" + self.err
+                self._unread.add(data)
                 self.err = self.err[-(1 << 20):]  # keep the tail only: stderr is for diagnostics
             else:
                 self.out += data
@@ -194,6 +202,12 @@ class DockerProcess:
     def stderr_tail(self) -> str:
         return self.err[-4000:].decode("utf-8", "replace")
 
+    def read_stderr(self) -> str:
+        """What the process wrote to stderr since the last call (after kill(): all of it)."""
+        if not self.reader.eof:
+            self._pump(0.0)
+        return self._unread.take()
+
     def alive(self) -> bool:
         if self.reader.eof:
             return False
@@ -210,6 +224,9 @@ class DockerProcess:
                 self.sandbox._raw(["/bin/sh", "-c", f"kill -9 {self.pid}"], timeout=10, cap=4096)
             except SandboxError:
                 pass
+        deadline = time.monotonic() + 1.0
+        while not self.reader.eof and time.monotonic() < deadline:   # the last of its stderr
+            self._pump(0.2)
         _hang_up(self.sock)
 
 

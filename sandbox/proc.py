@@ -238,6 +238,30 @@ def split_audit_stream(stderr: str) -> tuple[str, list[dict]]:
     return split_audit_lines(stderr)
 
 
+class Unread:
+    """Output not yet read by its consumer, bounded: past `keep` bytes the oldest is dropped,
+    and the next read says how much (a flood must not grow the host's memory)."""
+
+    def __init__(self, keep: int):
+        self.keep = keep
+        self.data = bytearray()
+        self.dropped = 0
+
+    def add(self, data: bytes) -> None:
+        self.data += data
+        if len(self.data) > self.keep:
+            self.dropped += len(self.data) - self.keep
+            del self.data[:-self.keep]
+
+    def take(self) -> str:
+        text = bytes(self.data).decode("utf-8", "replace")
+        if self.dropped:
+            text = f"[{self.dropped} bytes of stderr dropped]\n" + text
+        self.data.clear()
+        self.dropped = 0
+        return text
+
+
 class PipeProcess:
     """A long-lived child talked to over stdin/stdout (sandbox.base.SandboxProcess).
 
@@ -246,6 +270,7 @@ class PipeProcess:
     """
 
     STDERR_KEEP = 64 * 1024
+    UNREAD_KEEP = 1 << 20
 
     def __init__(self, argv: list[str], *, env=None, cwd=None, rlimits: RLimits | None = None,
                  pass_fds: tuple[int, ...] = ()):
@@ -256,6 +281,7 @@ class PipeProcess:
         )
         self._buf = b""
         self._stderr = bytearray()
+        self._unread = Unread(self.UNREAD_KEEP)
         self._lock = threading.Lock()
         self._drain = threading.Thread(target=self._drain_stderr, daemon=True)
         self._drain.start()
@@ -272,10 +298,16 @@ class PipeProcess:
             with self._lock:
                 self._stderr += data
                 del self._stderr[:-self.STDERR_KEEP]
+                self._unread.add(data)
 
     def stderr_tail(self) -> str:
         with self._lock:
             return bytes(self._stderr).decode("utf-8", "replace")
+
+    def read_stderr(self) -> str:
+        """What the process wrote to stderr since the last call (after kill(): all of it)."""
+        with self._lock:
+            return self._unread.take()
 
     def write(self, data: bytes) -> None:
         self.proc.stdin.write(data)
@@ -307,6 +339,7 @@ class PipeProcess:
             self.proc.wait(timeout=5)
         except subprocess.TimeoutExpired:
             pass
+        self._drain.join(timeout=1.0)   # what it wrote last is read before anyone asks for it
         for f in (self.proc.stdin, self.proc.stdout):
             try:
                 f.close()

@@ -1,7 +1,10 @@
 """Names on the command line become objects here, and only here.
 
     --policy builtin | litellm:MODEL | local:DIR     -> an agent.policies.base.Policy
-    --ranker none | auto | scaffold | PATH           -> the built-in policy's Ranker (or none)
+    --ranker none | auto | PATH                      -> the built-in policy's Ranker (or none)
+    --ranker scaffold                                -> the scaffold in use (improvers/scaffold_target.py):
+                                                        its ordering (run in a sandbox), search, localization
+                                                        and template settings, and its prompts for model policies
 
 The layers below take objects, never names: the repair agent gets a policy, the built-in
 policy gets a ranker. Keeping the names here is what lets the agent stay below the learned
@@ -32,14 +35,11 @@ def checked_ranker(choice: str) -> str:
 
 
 def build_ranker(choice: str):
-    """The built-in policy's ranker for --ranker CHOICE, or None for the heuristic order."""
+    """The built-in policy's ranker for --ranker CHOICE, or None for the heuristic order
+    (`scaffold` is more than a ranker: build_policy handles it)."""
     choice = checked_ranker(choice)
     if choice == "none":
         return None
-    if choice == "scaffold":  # the ordering `ouro improve scaffold` maintains (improvers/scaffold_target.py)
-        from ouro.improvers.scaffold import load_ranker
-
-        return load_ranker()
     from ouro.improvers.learn.adapter import load_default_ranker
 
     return load_default_ranker(None if choice == "auto" else choice, warn=log.warning)
@@ -48,7 +48,17 @@ def build_ranker(choice: str):
 def build_policy(config):
     """The policy a RepairConfig names (config.policy, config.ranker, config.llm_options)."""
     name = config.policy
+    scaffold = _scaffold(config) if config.ranker == "scaffold" else None
     if name == "builtin":
+        if scaffold is not None:
+            from ouro.sandbox.core.home import OuroHome
+            from ouro.sandbox.policy import load_policy
+
+            sandbox_policy = load_policy(config.policy_file)
+            if config.backend:
+                sandbox_policy = sandbox_policy.with_backend(config.backend)
+            return scaffold.policy(sandbox_policy, unsafe_local=config.unsafe_local,
+                                   home=OuroHome.resolve(config.home).root)
         from ouro.agent.policies.builtin import BuiltinPolicy
 
         return BuiltinPolicy(ranker=build_ranker(config.ranker))
@@ -72,3 +82,15 @@ def build_policy(config):
         api_base = (config.llm_options or {}).get("api_base") or handle.base_url
         return policy_from_config(f"litellm:openai/{handle.model_name}", config, api_base=api_base)
     raise BadInput(f"unknown policy {name!r} (available: builtin, litellm:<model>, local:<dir>)")
+
+
+def _scaffold(config):
+    """The scaffold in use, its settings put into config (what config already sets wins)."""
+    from ouro.improvers.scaffold import ScaffoldBroken, load_scaffold
+
+    try:
+        scaffold = load_scaffold()
+    except ScaffoldBroken as e:
+        raise BadInput(f"the scaffold in use does not pass its checks: {e}") from None
+    scaffold.apply(config)
+    return scaffold

@@ -28,25 +28,31 @@ def register(sub) -> None:
     r.set_defaults(func=_run)
 
     rep = isub.add_parser("report", help="write the plot and tables of a run",
-                          description="Write report/meta_utility.png, report/transfer.md and report/violations.md.")
+                          description="Write the report of a run: for an experiment report/meta_utility.png, "
+                                      "report/transfer.md and report/violations.md; for a scaffold run report/table.md, "
+                                      "report/utility.png and report/versions.md (every version's diff).")
     rep.add_argument("run", help="run id (under .ouro/runs) or a run directory")
+    rep.add_argument("--diffs", action="store_true", help="scaffold runs: also print every version's diff")
     add_home(rep)
     add_json(rep)
     rep.set_defaults(func=_report)
 
-    s = isub.add_parser("scaffold", help="let a meta-improver rewrite the repair agent's candidate ordering",
-                        description="Propose rewrites of improvers/scaffold_target.py, score each on a training split "
-                                    "of repos/, and install one only if it also holds on the held-out split. "
-                                    "Exit 0 when a rewrite was installed, 1 when none was.")
-    s.add_argument("--candidate", action="append", default=[], metavar="FILE",
-                   help="a rewrite to consider (repeatable); default: mutants from the built-in mutation model")
-    s.add_argument("--n", type=int, default=4, help="mutants to propose when no --candidate is given")
-    s.add_argument("--seed", type=int, default=0)
-    s.add_argument("--train", default="", help="comma-separated training repos (default: the first half of repos/)")
-    s.add_argument("--heldout", default="", help="comma-separated held-out repos (default: the second half)")
-    s.add_argument("--target", help="the ordering file in use (default: improvers/scaffold_target.py)")
-    add_backend(s, default="docker")
-    s.add_argument("--budget", type=int, default=40, help="candidates the repair agent may validate per repo")
+    s = isub.add_parser("scaffold", help="let the seed improver rewrite ouro's own repair scaffold, behind an honest gate",
+                        description="Run the STOP seed improver on the repair agent's scaffold (improvers/scaffold_target.py: "
+                                    "its candidate ordering, search, localization and template settings), with real repairs "
+                                    "judged on hidden tests as the utility. Tasks are split into train (the improver sees "
+                                    "these), validation (selects the final version) and test (measured once at the end); "
+                                    "the final version is installed only when its gain on the test split has a paired "
+                                    "bootstrap 95%% interval above zero. Exit 0 when a rewrite was installed, 1 when none "
+                                    "held, 2 for a bad config, 3 when a sandbox cannot start, 130 when interrupted "
+                                    "(resume with --resume).")
+    s.add_argument("config", help="scaffold run TOML (see improvers/experiments/scaffold-bundled.toml)")
+    s.add_argument("--resume", action="store_true", help="continue an interrupted run where it stopped")
+    s.add_argument("--run-id", help="run directory name under .ouro/runs (default: the config's name)")
+    s.add_argument("--workers", type=int, default=1, help="repairs in parallel (default 1: repairs are CPU-bound)")
+    s.add_argument("--target", help="the scaffold file in use, which a rewrite that holds replaces "
+                                    "(default: improvers/scaffold_target.py)")
+    add_backend(s, help="override the config's repair backend")
     add_home(s)
     add_json(s)
     s.set_defaults(func=_scaffold)
@@ -104,7 +110,7 @@ def _preflight(config) -> None:
     from ouro.sandbox.base import SandboxError
 
     try:
-        sb = config.sandbox.open()
+        sb = config.sandbox.open()   # where the improver runs (repairs open their own: a missing one fails each)
     except (SandboxError, ModuleNotFoundError, OSError) as e:
         raise PreconditionFailed(f"cannot start a {config.sandbox.backend} sandbox: {e}") from None
     except ValueError as e:
@@ -135,6 +141,15 @@ def _report(args) -> int:
         run_dir = home_of(args).runs / args.run
     if not run_dir.is_dir():
         raise BadInput(f"no run {args.run!r} (neither a directory nor a run id under {home_of(args).runs})")
+    if (run_dir / "split.json").exists():   # a scaffold run (improvers.scaffold_improve)
+        from ouro.improvers.scaffold_report import write_report as write_scaffold_report
+
+        summary = write_scaffold_report(run_dir)
+        if args.json:
+            print_json(summary)
+        else:
+            _print_scaffold(summary, run_dir, diffs=args.diffs)
+        return 0
     summary = write_report(run_dir)
     if args.json:
         print_json(summary)
@@ -144,47 +159,55 @@ def _report(args) -> int:
 
 
 def _scaffold(args) -> int:
-    import json
+    from dataclasses import replace
 
-    from ouro.improvers.scaffold import REPOS, TARGET, ScaffoldConfig, short_sha, improve_scaffold
+    from ouro.improvers.scaffold import TARGET
+    from ouro.improvers.scaffold_improve import ScaffoldRun, ScaffoldRunConfig
     from ouro.sandbox.core.executor import make_executor
-
-    progress = _progress
-
-    repos = sorted(p.name for p in REPOS.iterdir() if (p / "task.toml").exists()) if REPOS.is_dir() else []
-    train = [r for r in args.train.split(",") if r] or repos[: len(repos) // 2]
-    heldout = [r for r in args.heldout.split(",") if r] or repos[len(repos) // 2:]
-    for r in train + heldout:
-        if not (REPOS / r / "task.toml").exists() and not (Path(r) / "task.toml").exists():
-            raise BadInput(f"no bundled repo {r!r} (known: {', '.join(repos)})")
-    if set(train) & set(heldout):
-        raise BadInput(f"a repo cannot be in both splits: {', '.join(sorted(set(train) & set(heldout)))}")
     from ouro.sandbox.local_backend import require_unsafe_local
 
-    require_unsafe_local(args.backend, args.unsafe_local)
-    candidates = None
-    if args.candidate:
-        candidates = []
-        for path in args.candidate:
-            try:
-                candidates.append(Path(path).read_text(encoding="utf-8"))
-            except (OSError, UnicodeDecodeError) as e:
-                raise BadInput(f"--candidate {path}: {e}") from None
-    cfg = ScaffoldConfig(train=train, heldout=heldout, target=Path(args.target) if args.target else TARGET,
-                         backend=args.backend, budget=args.budget, seed=args.seed, n_mutants=args.n,
-                         unsafe_local=args.unsafe_local)
+    config = ScaffoldRunConfig.load(args.config)
+    if args.backend:
+        config = replace(config, backend=args.backend)
+    if args.unsafe_local:
+        config = replace(config, unsafe_local=True)
+    require_unsafe_local(config.backend, config.unsafe_local)
     home = home_of(args).ensure()
-    run_dir = home.runs / f"scaffold-{args.seed}-{short_sha(json.dumps([train, heldout, [short_sha(c) for c in candidates or []]]))}"
-    ex = make_executor(workers=1)
+    run_dir = home.runs / (args.run_id or config.name)
+    if args.resume and not (run_dir / "state.json").exists():
+        raise PreconditionFailed(f"nothing to resume at {run_dir} (the seed was never scored)")
+    if not args.resume and run_dir.exists() and any(run_dir.iterdir()):
+        raise BadInput(f"{run_dir} already exists: pass --resume to continue it or --run-id for a new run")
+    _preflight(config)
+    executor = make_executor(workers=args.workers)
     try:
-        outcome = improve_scaffold(cfg, run_dir, ex, candidates, progress)
+        target = Path(args.target) if args.target else TARGET
+        if not target.is_file():
+            raise BadInput(f"--target {target}: no such file")
+        summary = ScaffoldRun(config, run_dir, executor, home=home, target=target,
+                              progress=_progress).run(resume=args.resume)
     finally:
-        ex.close()
+        executor.close()
     if args.json:
-        print_json(dict(outcome.to_dict(), run_dir=str(run_dir)))
+        print_json(summary)
     else:
-        for r in outcome.candidates:
-            tr = r["train"]
-            print(f"{r['candidate']} {r['sha']}: {r['verdict']}" + (f" (train fixed {tr['fixed']}, utility {tr['utility']})" if tr else ""))
-        print(f"in use: {'replaced by ' + outcome.installed if outcome.installed else 'unchanged'} ({cfg.target})")
-    return 0 if outcome.installed else 1
+        _print_scaffold(summary, run_dir, diffs=False)
+    return 0 if summary.get("installed") else 1
+
+
+def _print_scaffold(summary: dict, run_dir, diffs: bool) -> None:
+    from ouro.improvers.scaffold_report import table_lines, verdict_line
+
+    for it in summary["iterations"]:
+        print(f"iteration {it['iteration']}: {it['current']}  train utility {it['train']['utility']:.4f}  "
+              f"validation utility {it['validation']['utility']:.4f}")
+    if summary.get("finished"):
+        import json
+
+        final = json.loads((run_dir / "final.json").read_text())
+        print("\n".join(table_lines(final)))
+        print(verdict_line(final))
+        print(f"table: {summary['table_file']}")
+    print(f"plot: {summary['plot']}\nversions and their diffs: {summary['versions_file']}")
+    if diffs:
+        print((run_dir / "report" / "versions.md").read_text())

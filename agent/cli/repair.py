@@ -74,7 +74,8 @@ def register(sub) -> None:
                    help="built-in policy's candidate order: none (default: the heuristic, template prior x "
                         "suspiciousness x evidence), auto (the learned ranker checkpoint shipped with ouro; "
                         "experimental, it does not beat the heuristic on the bundled repositories yet), scaffold "
-                        "(the ordering `ouro improve` maintains), or a checkpoint path")
+                        "(the scaffold `ouro improve scaffold` maintains: its ordering, run in a sandbox, and its "
+                        "search, localization and template settings), or a checkpoint path")
     p.add_argument("--no-oracles", action="store_true",
                    help="call a patch plausible on the visible tests alone: do not also check it against the doctests "
                         "of the code it edits and the examples in the issue (`f(x)` should return 3, a >>> session)")
@@ -86,7 +87,9 @@ def register(sub) -> None:
                    help=f"stop after this many plausible patches (default {RepairConfig.max_plausible})")
     p.add_argument("--search-config", metavar="TOML",
                    help="search settings: a [search] table of agent.search.SearchConfig fields (exploration, "
-                        "depth_penalty, max_children, max_depth, ... and a [search.value] table of value weights)")
+                        "depth_penalty, max_children, max_depth, ... and a [search.value] table of value weights), "
+                        "and a [localization] table of agent.localize.LocalizationWeights fields (spectrum, "
+                        "traceback, traceback_decay, frame_function, test_mention, issue_mention)")
     llm = p.add_argument_group("language-model policies (litellm:MODEL, local:DIR)")
     llm.add_argument("--api-base", help="OpenAI-compatible base URL (a local vLLM/llama.cpp/Ollama, `ouro llm replay`)")
     llm.add_argument("--max-cost", type=float, help="stop the run once the model calls cost this many US dollars")
@@ -131,19 +134,22 @@ def _task_defaults(path: Path) -> dict:
     return {}
 
 
-def _search_table(path: str | None) -> dict:
+def _search_tables(path: str | None) -> tuple[dict, dict]:
+    """The [search] and [localization] tables of --search-config, checked now (one line, before any work)."""
     if not path:
-        return {}
+        return {}, {}
+    from ouro.agent.localize import LocalizationWeights
     from ouro.agent.search import SearchConfig
     from ouro.sandbox.core.schema import from_table, load_toml
 
     data = load_toml(path, "search config")
-    table = data.get("search", {})
-    from_table(SearchConfig, table, f"{path}: search")  # checked now, one line, before any work
-    unknown = set(data) - {"search"}
+    unknown = set(data) - {"search", "localization"}
     if unknown:
-        raise BadInput(f"{path}: unknown section {sorted(unknown)[0]!r} (known: search)")
-    return table
+        raise BadInput(f"{path}: unknown section {sorted(unknown)[0]!r} (known: search, localization)")
+    search, localization = data.get("search", {}), data.get("localization", {})
+    from_table(SearchConfig, search, f"{path}: search")
+    from_table(LocalizationWeights, localization, f"{path}: localization")
+    return search, localization
 
 
 def cmd_repair(args) -> int:
@@ -191,8 +197,9 @@ def cmd_repair(args) -> int:
             test_timeout=args.test_timeout, per_test_timeout=args.per_test_timeout,
             max_plausible=args.max_plausible, llm_options=_llm_options(args),
             pythonpath=_pythonpath(path, args.pythonpath),
-            ranker=ranker, search=_search_table(args.search_config), python=request.python, deps=list(request.deps),
+            ranker=ranker, python=request.python, deps=list(request.deps),
             image=request.image, allow_external_deps=request.allow_external, oracles=not args.no_oracles)
+        config.search, config.localization = _search_tables(args.search_config)
     import signal
 
     def _terminate(signum, frame):

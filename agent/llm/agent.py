@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ouro.agent.llm.client import BudgetExceeded, ContextOverflow, LLMClient, LLMError, LLMReply
-from ouro.agent.llm.prompts import load_prompt, render
+from ouro.agent.llm.prompts import Prompts
 from ouro.agent.llm.tools import (EDIT_ACTIONS, TOOL_SCHEMAS, ActionError, Finish, ToolEnv, action_to_dict,
                              parse_action, parse_text_action)
 
@@ -66,16 +66,17 @@ class Proposal:
 
 class LLMAgent:
     def __init__(self, client: LLMClient, *, max_steps: int = 15, use_tools: bool = True,
-                 explain_root: bool = False):
+                 explain_root: bool = False, prompts: Prompts | None = None):
         self.client = client
+        self.prompts = prompts or Prompts()
         self.max_steps = max_steps
         self.use_tools = use_tools  # False: the text-format fallback (```tool blocks)
         self.explain_root = explain_root
 
     # --- explanation chain --------------------------------------------------------------
     def explain(self, ctx: RepairContext, events: list[dict]) -> str | None:
-        messages = [{"role": "system", "content": load_prompt("explain")},
-                    {"role": "user", "content": render("explain_task", problem=ctx.problem,
+        messages = [{"role": "system", "content": self.prompts.load("explain")},
+                    {"role": "user", "content": self.prompts.render("explain_task", problem=ctx.problem,
                                                        state=ctx.state_diff or "(none)", feedback=ctx.feedback)}]
         reply = self._chat(messages, events, role="explain", tools=False)
         if reply is None:
@@ -94,7 +95,7 @@ class LLMAgent:
         try:
             if ctx.depth > 0 or self.explain_root:
                 explanation = self.explain(ctx, events)
-            messages = [{"role": "system", "content": load_prompt("agent_system")},
+            messages = [{"role": "system", "content": self.prompts.load("agent_system")},
                         {"role": "user", "content": self._task(ctx, explanation)}]
             for step in range(1, self.max_steps + 1):
                 reply = self._chat(messages, events, role="agent", tools=self.use_tools)
@@ -128,7 +129,7 @@ class LLMAgent:
             items = "\n".join(f"- {h}" for h in ctx.hindsight)
             hind = (f"\n## Reviews of earlier attempts from this state\n\n{items}\n\n"
                     "Do something different from the attempts reviewed above.\n")
-        return render("agent_task", problem=ctx.problem, state=_state_text(ctx.state_diff),
+        return self.prompts.render("agent_task", problem=ctx.problem, state=_state_text(ctx.state_diff),
                       feedback=ctx.feedback or "(no test output)", explanation_section=exp, hindsight_section=hind)
 
     def _act(self, reply: LLMReply, messages: list[dict], env: ToolEnv, before: dict, events: list[dict],

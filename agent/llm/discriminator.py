@@ -12,7 +12,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from ouro.agent.llm.client import LLMClient, LLMError
-from ouro.agent.llm.prompts import load_prompt, render
+from ouro.agent.llm.prompts import Prompts
 
 _CHOICE = re.compile(r"choice\s*[:=]\s*#?\s*(\d+)", re.IGNORECASE)
 _REASONING = re.compile(r"reasoning\s*:\s*(.*?)(?=\n\s*choice\s*[:=]|\Z)", re.IGNORECASE | re.DOTALL)
@@ -55,10 +55,11 @@ def parse_vote(text: str, n: int) -> tuple[int | None, str]:
 
 
 class Discriminator:
-    def __init__(self, client: LLMClient, agents: int = 1, rounds: int = 1):
+    def __init__(self, client: LLMClient, agents: int = 1, rounds: int = 1, prompts: Prompts | None = None):
         if agents < 1 or rounds < 1:
             raise ValueError("a discriminator needs at least one agent and one round")
         self.client = client
+        self.prompts = prompts or Prompts()
         self.agents = agents
         self.rounds = rounds
 
@@ -80,8 +81,8 @@ class Discriminator:
                 if others:
                     debate = "\n## Other reviewers' arguments from the last round\n\n" + "\n\n".join(
                         f"Reviewer {v.agent} chose candidate {v.choice}: {v.reasoning}" for v in others) + "\n"
-                messages = [{"role": "system", "content": load_prompt("discriminator")},
-                            {"role": "user", "content": render("discriminator_task", problem=problem,
+                messages = [{"role": "system", "content": self.prompts.load("discriminator")},
+                            {"role": "user", "content": self.prompts.render("discriminator_task", problem=problem,
                                                                candidates=listing, debate_section=debate)}]
                 try:
                     reply = self.client.chat(messages, role="discriminator")

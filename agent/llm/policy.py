@@ -22,7 +22,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
@@ -31,6 +31,7 @@ from ouro.sandbox.core.files import append_jsonl
 from ouro.agent.llm.agent import LLMAgent, RepairContext, unified_diff
 from ouro.agent.llm.client import Budget, BudgetExceeded, LLMClient
 from ouro.agent.llm.discriminator import Candidate, Discriminator
+from ouro.agent.llm.prompts import Prompts
 from ouro.agent.llm.value import ValueAgent
 from ouro.agent.policies.base import Policy
 from ouro.agent.state import Proposal
@@ -62,6 +63,7 @@ class LLMPolicyOptions:
     debate_rounds: int = 1
     input_cost_per_token: float | None = None   # for models litellm has no price for
     output_cost_per_token: float | None = None
+    prompts: dict = field(default_factory=dict)  # name -> text replacing agent/prompts/<name>.md (a scaffold's PROMPTS)
 
     @classmethod
     def from_dict(cls, d: dict) -> "LLMPolicyOptions":
@@ -70,6 +72,11 @@ class LLMPolicyOptions:
         unknown = set(d) - set(cls.__dataclass_fields__)
         if unknown:
             raise BadInput(f"unknown litellm option(s): {', '.join(sorted(unknown))}")
+        from ouro.agent.llm.prompts import override_problems
+
+        problems = override_problems(d.get("prompts") or {})
+        if problems:
+            raise BadInput(problems[0])
         return cls(**{k: v for k, v in d.items() if v is not None})
 
 
@@ -90,9 +97,11 @@ class LiteLLMPolicy(Policy):
                                 input_cost_per_token=o.input_cost_per_token,
                                 output_cost_per_token=o.output_cost_per_token)
         use_tools = o.use_tools if o.use_tools is not None else supports_tools(model)
-        self.agent = LLMAgent(self.client, max_steps=o.max_steps, use_tools=use_tools)
-        self.value_agent = ValueAgent(self.client, weight=o.value_weight)
-        self.discriminator = Discriminator(self.client, agents=o.debate_agents, rounds=o.debate_rounds)
+        prompts = Prompts(dict(o.prompts))
+        self.agent = LLMAgent(self.client, max_steps=o.max_steps, use_tools=use_tools, prompts=prompts)
+        self.value_agent = ValueAgent(self.client, weight=o.value_weight, prompts=prompts)
+        self.discriminator = Discriminator(self.client, agents=o.debate_agents, rounds=o.debate_rounds,
+                                           prompts=prompts)
         self.repo_dir = Path(repo_dir) if repo_dir else None
         self.run_dir = Path(run_dir) if run_dir else None
         self.on_event = on_event

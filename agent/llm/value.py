@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 
 from ouro.agent.llm.client import LLMClient, LLMError
-from ouro.agent.llm.prompts import load_prompt, render
+from ouro.agent.llm.prompts import Prompts
 
 _SCORE = re.compile(r"score\s*[:=]\s*([+-]?\d+)", re.IGNORECASE)
 _EXPLANATION = re.compile(r"explanation\s*:\s*(.*?)(?=\n\s*score\s*[:=]|\Z)", re.IGNORECASE | re.DOTALL)
@@ -56,16 +56,17 @@ def combine(test: float, score: int | None, weight: float) -> float:
 
 
 class ValueAgent:
-    def __init__(self, client: LLMClient, weight: float = 0.5):
+    def __init__(self, client: LLMClient, weight: float = 0.5, prompts: Prompts | None = None):
         self.client = client
+        self.prompts = prompts or Prompts()
         self.weight = weight
 
     def judge(self, problem: str, patch: str, feedback: str, *, passed: int, total: int,
               plausible: bool) -> tuple[ValueJudgement, dict]:
         """Returns the judgement and the event to record in the trajectory."""
         tests = reward_from_tests(passed, total, plausible)
-        messages = [{"role": "system", "content": load_prompt("value")},
-                    {"role": "user", "content": render("value_task", problem=problem,
+        messages = [{"role": "system", "content": self.prompts.load("value")},
+                    {"role": "user", "content": self.prompts.render("value_task", problem=problem,
                                                        patch=patch or "(no change)",
                                                        feedback=feedback or "(no test output)")}]
         try:

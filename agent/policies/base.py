@@ -37,6 +37,9 @@ class Policy:
     on_event: OnEvent | None = None
     # set by the pipeline: validates a state's files like any candidate (a model's run_tests tool)
     tests_fn: Callable[[dict], object] | None = None
+    # set by the pipeline: where executions in a sandbox the policy opens itself are audited
+    # (a scaffold rewrite's ordering runs in one), like every execution of the repair's own
+    on_exec: Callable[[object], None] | None = None
 
     def propose(self, node: "Node", ctx: "SearchContext", k: int = 1) -> list["Proposal"]:
         """Up to k new child proposals for node, best first; [] when it has nothing more."""
@@ -57,6 +60,10 @@ class Policy:
     def usage(self) -> dict:
         """Tokens and cost spent so far."""
         return {"tokens": 0, "cost": 0.0}
+
+    def close(self) -> None:
+        """Release what the policy holds (a sandbox of its own); the pipeline calls it when the
+        repair ends, however it ends, so an interrupted repair leaves no container behind."""
 
     def write_reproduction(self, request: "ReproductionRequest") -> str | None:
         """The source of a pytest module that fails because of the issue, for a repository whose
@@ -90,7 +97,10 @@ class RankContext:
 
 @runtime_checkable
 class Ranker(Protocol):
-    """Scores template candidates: one value in [0, 1] per candidate, higher is tried first."""
+    """Scores template candidates: one value in [0, 1] per candidate, higher is tried first.
+
+    A ranker that runs code in a sandbox of its own (improvers.scaffold's) also has an
+    `on_exec` attribute, which the policy points at the repair's audit, and a `close()`."""
 
     # True when the scores already weigh how suspicious each line is, so the policy does not
     # multiply by it a second time

@@ -5,7 +5,8 @@ x the template's score x the variant's own weight (Candidate.weight) x what the 
 suggest (evidence_boosts) x whether the issue names what the edit touches (issue_boost) x what
 the self-debug chain says about that location (agent.selfdebug.LocationStats.weight). The
 template's score is its prior frequency (agent.templates.PRIORS) unless a learned `ranker` is
-given.
+given. Which templates are tried, at how many lines, and how many variants of one template at
+one line, is a `TemplateSettings` (part of the scaffolding a rewrite may retune).
 
 The ranker hook (agent.policies.base.Ranker: the learned model of improvers.learn, or a
 rewritten ordering from improvers.scaffold) returns one score in [0, 1] per candidate (the
@@ -16,11 +17,32 @@ from __future__ import annotations
 
 import re
 import zlib
+from dataclasses import dataclass
 
 from ouro.agent.policies.base import Policy, RankContext, Ranker
 from ouro.agent.selfdebug import expected_actual
 from ouro.agent.state import Proposal
-from ouro.agent.templates import Candidate, generate, parses, spread_prior, variant_counts
+from ouro.agent.templates import TEMPLATES, Candidate, generate, parses, spread_prior, variant_counts
+from ouro.sandbox.core.schema import checked
+
+
+def _known_templates(names) -> bool | str:
+    if names is None:
+        return True
+    if not names:
+        return "must name at least one template (leave it out for all)"
+    unknown = [n for n in names if n not in TEMPLATES]
+    return f"unknown template {unknown[0]!r} (known: {', '.join(TEMPLATES)})" if unknown else True
+
+
+@dataclass(frozen=True)
+class TemplateSettings:
+    """Which repair templates the built-in policy tries, and their limits."""
+
+    enabled: tuple[str, ...] | None = checked(None, check=_known_templates)   # None: every template
+    lines_root: int = checked(40, check=lambda v: 1 <= v <= 500, problem="must be 1 to 500")    # suspicious lines at the root
+    lines_child: int = checked(25, check=lambda v: 1 <= v <= 500, problem="must be 1 to 500")   # ... below a partial fix
+    max_variants: int = checked(0, check=lambda v: v >= 0, problem="must be 0 (no cap) or more")  # of one template at one line
 
 
 _OFF_BY_ONE = ("constant_off_by_one", "bound_off_by_one", "index_off_by_one", "slice_bounds")
@@ -113,16 +135,31 @@ def _variant(c: Candidate) -> str:
 class BuiltinPolicy(Policy):
     name = "builtin"
 
-    def __init__(self, ranker: Ranker | None = None, lines_root: int = 40, lines_child: int = 25):
+    def __init__(self, ranker: Ranker | None = None, templates: TemplateSettings | None = None):
         self.ranker = ranker
-        self.lines_root = lines_root
-        self.lines_child = lines_child
+        self.templates = templates or TemplateSettings()
+        self._on_exec = None
         # node id -> pending [score, tiebreak, candidate]
         self.queues: dict[int, list[tuple[float, float, Candidate]]] = {}
         self._loc_score: dict[tuple[str, int], float] = {}
         self._top_root: float | None = None
         self._relocalized: dict[tuple[str, ...], object] = {}
         self._tie_salt: float | None = None
+
+    @property
+    def on_exec(self):
+        return self._on_exec
+
+    @on_exec.setter
+    def on_exec(self, fn) -> None:
+        # a ranker with a sandbox of its own is audited where the repair's executions are
+        self._on_exec = fn
+        if hasattr(self.ranker, "on_exec"):
+            self.ranker.on_exec = fn
+
+    def close(self) -> None:
+        if hasattr(self.ranker, "close"):
+            self.ranker.close()
 
     # -- candidate generation -------------------------------------------------------------
     def _localization(self, node, ctx):
@@ -152,14 +189,33 @@ class BuiltinPolicy(Policy):
             self._loc_score.update(scores)
         return by_file, scores
 
-    def _build(self, node, ctx) -> list[tuple[float, float, Candidate]]:
-        lines, loc_score = self._lines(node, ctx, self.lines_root if node.id == 0 else self.lines_child)
+    def candidates(self, node, ctx) -> tuple[list[Candidate], dict[tuple[str, int], float]]:
+        """The node's candidates before any ordering (unparsed), and the suspiciousness of their
+        lines relative to the best: what this policy would choose from at the node (also what
+        improvers.learn.experience reads a finished run's root against)."""
+        t = self.templates
+        lines, loc_score = self._lines(node, ctx, t.lines_root if node.id == 0 else t.lines_child)
         cands: list[Candidate] = []
         for path in sorted(lines, key=lambda p: -max(loc_score[(p, ln)] for ln in lines[p])):
             src = ctx.source(node, path)
             if src is None:
                 continue
-            cands.extend(generate(path, src, lines[path], check=False))  # parsed when chosen
+            # enabled templates in agent.templates' own order, so their order in a setting changes nothing
+            names = [n for n in TEMPLATES if n in t.enabled] if t.enabled else None
+            cands.extend(generate(path, src, lines[path], templates=names, check=False))  # parsed when chosen
+        if t.max_variants:
+            kept: dict[tuple[str, int, str], int] = {}
+            capped = []
+            for c in cands:   # the first variants a template generates at a line are kept
+                k = (c.file, c.line, c.template)
+                kept[k] = kept.get(k, 0) + 1
+                if kept[k] <= t.max_variants:
+                    capped.append(c)
+            cands = capped
+        return cands, loc_score
+
+    def _build(self, node, ctx) -> list[tuple[float, float, Candidate]]:
+        cands, loc_score = self.candidates(node, ctx)
         evidence = evidence_boosts(list(node.observation.failing.values()) if node.observation else [])
         issue_words = _issue_words(ctx.issue)
         if self.ranker is not None and cands:

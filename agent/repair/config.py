@@ -49,6 +49,7 @@ class RepairConfig:
     llm_options: dict = field(default_factory=dict)   # LLMPolicyOptions fields for model policies (plain values)
     ranker: str = "none"                # builtin policy's order: none (heuristic), auto, scaffold, or a checkpoint path
     search: dict = field(default_factory=dict)        # other SearchConfig fields (exploration, value weights...)
+    localization: dict = field(default_factory=dict)  # agent.localize.LocalizationWeights fields (the signals' mix)
     python: str | None = None           # the sandbox's Python, X.Y (default: what the project declares)
     deps: list = field(default_factory=list)          # extra requirement strings for the sandbox environment
     image: str | None = None            # a Docker image holding the Python to use
@@ -67,6 +68,14 @@ class RepairConfig:
         base = from_table(SearchConfig, dict(self.search), "search")
         return dataclasses.replace(base, budget=self.budget, time_limit=self.time_limit,
                                    max_plausible=self.max_plausible, seed=self.seed)
+
+    def localization_weights(self):
+        """How localization mixes its signals: `localization` (a table of LocalizationWeights
+        fields) over the defaults, validated like any configuration."""
+        from ouro.agent.localize import LocalizationWeights
+        from ouro.sandbox.core.schema import from_table
+
+        return from_table(LocalizationWeights, dict(self.localization), "localization")
 
     def env_request(self):
         """What the sandbox's environment must be (sandbox.images.EnvRequest)."""

@@ -67,6 +67,7 @@ class RepairRun:
         if cfg.backend:
             self.sandbox_policy = self.sandbox_policy.with_backend(cfg.backend)
         self.search_config = cfg.search_config()   # a bad `search` table fails here, before any work
+        self.localization_weights = cfg.localization_weights()
         from ouro.sandbox.local_backend import require_unsafe_local
 
         require_unsafe_local(self.sandbox_policy.backend, cfg.unsafe_local)
@@ -122,8 +123,12 @@ class RepairRun:
             self._fail(f"{type(e).__name__}: {e}")
             raise
         finally:
-            if tests is not None:
-                tests.close()
+            try:
+                if self.policy is not None:
+                    self.policy.close()   # a sandbox the policy opened itself (a scaffold's ordering)
+            finally:
+                if tests is not None:
+                    tests.close()
         return outcome
 
     def _fail(self, message: str) -> None:
@@ -207,7 +212,7 @@ class RepairRun:
         # 2. localize
         rmap = build_repomap(self.workspace.path, py_files)
         loc = localize(self.workspace.path, py_files, {t: baseline.failing[t] for t in baseline.target},
-                       baseline.passing, baseline.coverage, rmap, cfg.issue)
+                       baseline.passing, baseline.coverage, rmap, cfg.issue, weights=self.localization_weights)
         atomic_write_json(self.run_dir / "localization.json", loc.to_dict())
         self.traj.log("localize", {"lines": [s.to_dict() for s in loc.lines[:10]],
                                    "functions": [list(f) for f in loc.functions[:5]]})
@@ -219,7 +224,7 @@ class RepairRun:
             # the tests a partial fix repaired now count as passing: what is left points at the rest
             now_passing = baseline.passing + [t for t in baseline.target if t not in still_failing]
             return localize(self.workspace.path, py_files, {t: baseline.failing[t] for t in still_failing},
-                            now_passing, baseline.coverage, rmap, cfg.issue)
+                            now_passing, baseline.coverage, rmap, cfg.issue, weights=self.localization_weights)
 
         self.ctx = SearchContext(base_files=base_files, target_tests=baseline.target, localization=loc, repomap=rmap,
                                  issue=cfg.issue, rng=random.Random(cfg.seed), relocalize=relocalize)
@@ -250,6 +255,7 @@ class RepairRun:
         reserve = min(0.2 * left, 5.0 + 2 * baseline.seconds_for(None))
         search_config = dataclasses.replace(self.search_config,
                                             time_limit=min(self.search_config.time_limit, max(0.0, left - reserve)))
+        policy.on_exec = self.audit.on_exec   # executions in the policy's own sandbox join the run's audit
         search = TreeSearch(policy, evaluate, self.ctx, search_config, root_obs, on_event=self.traj.log)
 
         def tick(s: TreeSearch):

@@ -16,20 +16,15 @@ from ouro.improvers.learn.features import EditFeatures
 BUNDLED = Path(__file__).resolve().parent / "checkpoints" / "ranker.pt"
 
 
-class LearnedRanker:
-    """The agent.policies.base.Ranker of a trained checkpoint."""
+class Featurizer:
+    """Candidates as the EditFeatures the model reads, with what one repair run can share
+    (the repository's signatures, each file version's signals) cached between calls."""
 
-    includes_localization = False
-
-    def __init__(self, path: str | Path):
-        from ouro.improvers.learn.ranker import Ranker
-
-        self.path = Path(path)
-        self.model = Ranker.load(self.path)
+    def __init__(self):
         self._signatures: tuple[object, dict] = (None, {})
         self._file_signals: dict[str, object] = {}
 
-    def features(self, candidates, context: RankContext) -> list[EditFeatures]:
+    def __call__(self, candidates, context: RankContext) -> list[EditFeatures]:
         from ouro.agent.templates import variant_counts
         from ouro.improvers.learn.signals import FileSignals, signatures
 
@@ -58,6 +53,19 @@ class LearnedRanker:
                                     rank.get((c.file, c.line), len(lines)), self._file_signals[text](c.line, c.before, c.after),
                                     variants[(c.file, c.line, c.template)], c.weight))
         return out
+
+
+class LearnedRanker:
+    """The agent.policies.base.Ranker of a trained checkpoint."""
+
+    includes_localization = False
+
+    def __init__(self, path: str | Path):
+        from ouro.improvers.learn.ranker import Ranker
+
+        self.path = Path(path)
+        self.model = Ranker.load(self.path)
+        self.features = Featurizer()
 
     def __call__(self, candidates, context: RankContext) -> list[float]:
         if not candidates:

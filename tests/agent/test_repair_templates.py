@@ -4,6 +4,8 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+import pytest
+
 from ouro.agent.localize import localize, ochiai, traceback_frames
 from ouro.agent.repomap import build_repomap
 from ouro.agent.templates import TEMPLATES, generate
@@ -150,6 +152,52 @@ def test_localize_combines_spectrum_frames_and_symbols(tmp_path: Path):
     assert loc.functions[0][0] == "sub"
     assert all(not s.file.startswith("tests/") for s in loc.lines)
     assert ("pkg/calc.py", 11) not in [(s.file, s.line) for s in loc.lines]   # never run by the failing test
+
+    # the mix is a LocalizationWeights: the defaults are the call above, and each signal's weight counts
+    from ouro.agent.localize import LocalizationWeights
+
+    same = localize(tmp_path, files, failing, ["tests/test_calc.py::test_add"], cov, rmap, issue="sub() is wrong",
+                    weights=LocalizationWeights())
+    assert [s.to_dict() for s in same.lines] == [s.to_dict() for s in loc.lines]
+    no_spectrum = localize(tmp_path, files, failing, ["tests/test_calc.py::test_add"], cov, rmap,
+                           issue="sub() is wrong", weights=LocalizationWeights(spectrum=0.0))
+    assert all("spectrum" not in s.reasons for s in no_spectrum.lines)
+    scores = {(s.file, s.line): s.score for s in loc.lines}
+    doubled = localize(tmp_path, files, failing, ["tests/test_calc.py::test_add"], cov, rmap, issue="sub() is wrong",
+                       weights=LocalizationWeights(issue_mention=0.2))
+    assert doubled.lines[0].score == pytest.approx(scores[(doubled.lines[0].file, doubled.lines[0].line)] + 0.1)
+
+
+def test_template_settings_choose_the_templates_and_cap_their_variants():
+    import random
+
+    from ouro.agent.localize import Localization, Suspicious
+    from ouro.agent.policies.builtin import BuiltinPolicy, TemplateSettings
+    from ouro.agent.state import Node, SearchContext
+    from ouro.sandbox.core.errors import BadInput
+    from ouro.sandbox.core.schema import from_table
+
+    src = "def pick(a, b, c, d):\n    if a < b:\n        return c + d\n    return d\n"
+
+    def cands(settings):
+        ctx = SearchContext(base_files={"m.py": src}, target_tests=["t"], rng=random.Random(0),
+                            localization=Localization([Suspicious("m.py", n, 1.0) for n in (2, 3, 4)], []))
+        root = Node(id=0, parent=None, depth=0, files={}, edits=[], observation=None)
+        return BuiltinPolicy(templates=settings).candidates(root, ctx)[0]
+
+    every = cands(TemplateSettings())
+    assert len({c.template for c in every}) > 3
+    only = cands(TemplateSettings(enabled=("compare_swap", "arith_swap")))
+    assert {c.template for c in only} == {"compare_swap", "arith_swap"}
+    assert only == [c for c in every if c.template in ("compare_swap", "arith_swap")]   # the same, in the same order
+    capped = cands(TemplateSettings(max_variants=1))
+    per_line = {}
+    for c in capped:
+        per_line[(c.line, c.template)] = per_line.get((c.line, c.template), 0) + 1
+    assert set(per_line.values()) == {1} and len(capped) < len(every)
+    assert len(cands(TemplateSettings(lines_root=1))) < len(every)          # only the first suspicious line
+    with pytest.raises(BadInput, match="unknown template 'nope'"):
+        from_table(TemplateSettings, {"enabled": ["nope"]}, "templates")
 
 
 def test_failure_messages_steer_the_templates():
