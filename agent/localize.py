@@ -126,7 +126,7 @@ def localize(
     coverage: dict[str, dict[str, list[int]]] | None,
     rmap: RepoMap,
     issue: str = "",
-    limit: int = 40,
+    limit: int = 160,   # the policy tries the top 40 first and widens to the rest (policies.builtin._widen)
     weights: LocalizationWeights | None = None,
 ) -> Localization:
     """Rank lines of the non-test `source_files` (repository-relative).

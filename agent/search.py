@@ -103,6 +103,20 @@ def merge_states(base: dict[str, str], a: dict[str, str], b: dict[str, str]) -> 
     return merged
 
 
+def budget_report(nodes: list[dict], top: int = 10) -> dict:
+    """How the candidate budget was spent, from the tree's node dicts (Node.to_dict, tree.json):
+    candidates per template, per stage of the policy's widening (first-order, more lines,
+    callees, second-order), per depth, and at the `top` most tried locations."""
+    from collections import Counter
+
+    edits = [(n["depth"], n.get("edit") or {}) for n in nodes if n.get("parent") is not None]
+    by = lambda key: dict(Counter(key(d, e) for d, e in edits).most_common())
+    locations = Counter(f"{e.get('file')}:{e.get('line')}" for _, e in edits if e.get("file"))
+    return {"candidates": len(edits), "by_template": by(lambda d, e: e.get("template") or "?"),
+            "by_stage": by(lambda d, e: e.get("stage") or "first"), "by_depth": by(lambda d, e: str(d)),
+            "by_location": dict(locations.most_common(top)), "locations": len(locations)}
+
+
 Evaluate = Callable[[Node], Observation]
 OnEvent = Callable[[str, dict], None]
 
@@ -326,7 +340,8 @@ class TreeSearch:
                 break
             if progress:
                 progress(self)
-        self.on_event("search_end", {"stopped": stopped, "validated": self.validated, "plausible": self.plausible})
+        self.on_event("search_end", {"stopped": stopped, "validated": self.validated, "plausible": self.plausible,
+                                     "budget": budget_report([n.to_dict() for n in self.nodes.values()])})
         return SearchResult(nodes=self.nodes, plausible=list(self.plausible), validated=self.validated,
                             first_plausible_at=self.first_plausible_at, stopped=stopped)
 

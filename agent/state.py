@@ -108,6 +108,9 @@ class Node:
     def to_dict(self) -> dict:
         return {"id": self.id, "parent": self.parent, "depth": self.depth, "key": self.key,
                 "edits": [e.get("description", "") for e in self.edits], "files": sorted(self.files),
+                # the edit that made this state (what the budget report counts)
+                "edit": ({k: self.edits[-1].get(k) for k in ("template", "file", "line")}
+                         | {"stage": (self.edits[-1].get("meta") or {}).get("stage", "first")}) if self.edits else None,
                 "observation": self.observation.to_dict() if self.observation else None,
                 "value": round(self.value, 4), "visits": self.visits, "q": round(self.q, 4),
                 "children": self.children, "exhausted": self.exhausted}

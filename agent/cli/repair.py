@@ -336,6 +336,19 @@ def cmd_runs_list(args) -> int:
     return 0
 
 
+def _budget(run_dir: Path) -> dict | None:
+    """How the run's candidate budget was spent (agent.search.budget_report over tree.json)."""
+    import json
+
+    from ouro.agent.search import budget_report
+
+    try:
+        tree = json.loads((run_dir / "tree.json").read_text())
+    except (OSError, ValueError):
+        return None
+    return budget_report(tree.get("nodes", []))
+
+
 def cmd_runs_show(args) -> int:
     from ouro.agent.runstore import RunStore
 
@@ -345,13 +358,20 @@ def cmd_runs_show(args) -> int:
     run_dir = Path(row["run_dir"])
     patch = (run_dir / "patch.diff").read_text() if (run_dir / "patch.diff").exists() else None
     expl = (run_dir / "explanation.md").read_text() if (run_dir / "explanation.md").exists() else ""
+    budget = _budget(run_dir)
     if args.json:
-        print_json({**row, "patch": patch, "explanation": expl})
+        print_json({**row, "patch": patch, "explanation": expl, "budget": budget})
         return 0
     for k in ("run_id", "status", "repo", "run_dir", "policy", "backend", "candidates_validated", "first_plausible",
               "seconds", "error"):
         if row.get(k) is not None:
             print(f"{k:22} {row[k]}")
+    if budget and budget["candidates"]:
+        print("\nbudget: where the candidates went")
+        for label, key in (("by stage", "by_stage"), ("by depth", "by_depth"), ("by template", "by_template"),
+                           ("top locations", "by_location")):
+            print(f"  {label:14} " + ", ".join(f"{k} {v}" for k, v in budget[key].items()))
+        print(f"  {'locations':14} {budget['locations']} distinct")
     if patch:
         print("\n" + patch)
     if expl:

@@ -135,7 +135,7 @@ def _variant(c: Candidate) -> str:
 class BuiltinPolicy(Policy):
     name = "builtin"
 
-    def __init__(self, ranker: Ranker | None = None, templates: TemplateSettings | None = None):
+    def __init__(self, ranker: Ranker | None = None, templates: TemplateSettings | None = None, widen: bool = True):
         self.ranker = ranker
         self.templates = templates or TemplateSettings()
         self._on_exec = None
@@ -145,6 +145,10 @@ class BuiltinPolicy(Policy):
         self._top_root: float | None = None
         self._relocalized: dict[tuple[str, ...], object] = {}
         self._tie_salt: float | None = None
+        self.widen = widen
+        self._stage = 0                               # the next widening stage (_widen)
+        self._stage_of: dict[int, str] = {}           # id(candidate) -> its widening stage
+        self._first_of: dict[int, str] = {}           # id(second-order candidate) -> its first edit
 
     @property
     def on_exec(self):
@@ -195,8 +199,13 @@ class BuiltinPolicy(Policy):
         improvers.learn.experience reads a finished run's root against)."""
         t = self.templates
         lines, loc_score = self._lines(node, ctx, t.lines_root if node.id == 0 else t.lines_child)
+        return self._generate(node, ctx, lines, loc_score), loc_score
+
+    def _generate(self, node, ctx, lines: dict[str, list[int]], loc_score: dict) -> list[Candidate]:
+        """Every enabled template at the given lines of the node's files, the best file first."""
+        t = self.templates
         cands: list[Candidate] = []
-        for path in sorted(lines, key=lambda p: -max(loc_score[(p, ln)] for ln in lines[p])):
+        for path in sorted(lines, key=lambda p: -max(loc_score.get((p, ln), 0.0) for ln in lines[p])):
             src = ctx.source(node, path)
             if src is None:
                 continue
@@ -212,10 +221,108 @@ class BuiltinPolicy(Policy):
                 if kept[k] <= t.max_variants:
                     capped.append(c)
             cands = capped
-        return cands, loc_score
+        return cands
 
-    def _build(self, node, ctx) -> list[tuple[float, float, Candidate]]:
-        cands, loc_score = self.candidates(node, ctx)
+    # -- widening: the root's first-order neighbourhood is spent ---------------------------
+    def _widen(self, node, ctx) -> list[tuple[float, float, Candidate]]:
+        """The next ring of candidates at the root once the first is spent, one stage per call
+        (an empty list: every stage is spent). Without it the search ends "exhausted" with
+        budget left whenever the fault sits below the top lines or needs two edits:
+          more_lines    the next lines down the suspiciousness list (3 x lines_root more);
+          callees       the functions the most suspicious functions and the failing tests
+                        call, which a crash before coverage or a missing spectrum hides;
+          second_order  a second edit at a top line, on top of a first edit there that ran
+                        without breaking anything (`a < b` -> `a <= b + 1`); partial fixes are
+                        combined across lines by the search itself (TreeSearch._merge_proposals).
+        Each stage's candidates are scored like the first ring's, times a discount."""
+        stages = (("more_lines", self._more_lines, 1.0), ("callees", self._callee_lines, 0.3),
+                  ("second_order", None, 0.5))
+        while self._stage < len(stages):
+            name, pick, discount = stages[self._stage]
+            self._stage += 1
+            if pick is None:
+                cands, loc_score = self._second_order(node, ctx)
+            else:
+                lines, loc_score = pick(ctx)
+                cands = self._generate(node, ctx, lines, loc_score)
+            built = self._score(node, ctx, cands, {k: v * discount for k, v in loc_score.items()})
+            for _, _, c in built:
+                self._stage_of[id(c)] = name
+            if built:
+                return built
+        return []
+
+    def _more_lines(self, ctx) -> tuple[dict[str, list[int]], dict]:
+        loc = ctx.localization
+        n = self.templates.lines_root
+        if loc is None:
+            return {}, {}
+        best = max((s.score for s in loc.lines), default=1.0) or 1.0
+        lines: dict[str, list[int]] = {}
+        scores = {}
+        for s in loc.lines[n:4 * n]:
+            if s.file in ctx.base_files:
+                scores[(s.file, s.line)] = s.score / best
+                lines.setdefault(s.file, []).append(s.line)
+        return lines, scores
+
+    def _callee_lines(self, ctx) -> tuple[dict[str, list[int]], dict]:
+        """Body lines of the functions called from the five most suspicious functions and from
+        the failing tests (by the repository map's references), not already tried."""
+        rmap, loc = ctx.repomap, ctx.localization
+        if rmap is None or loc is None:
+            return {}, {}
+        tried = {(s.file, s.line) for s in loc.lines[:4 * self.templates.lines_root]}
+        callers = []
+        for qualname, file, score in loc.functions[:5]:
+            callers += [(d, score) for d in rmap.definitions if d.file == file and d.qualname == qualname]
+        for test in ctx.target_tests:
+            path, _, rest = test.partition("::")
+            name = rest.rsplit("::", 1)[-1].split("[")[0]
+            callers += [(d, 0.5) for d in rmap.definitions if d.file == path and d.name == name]
+        lines: dict[str, list[int]] = {}
+        scores = {}
+        for caller, weight in callers:
+            called = {name for name, refs in rmap.references.items()
+                      if any(f == caller.file and caller.start_line <= ln <= caller.end_line for f, ln in refs)}
+            for d in sorted((d for name in called for d in rmap.named(name)),
+                            key=lambda d: (d.file, d.start_line)):
+                if d.kind == "class" or d.file not in ctx.base_files or d == caller:
+                    continue
+                for ln in range(d.start_line + 1, d.end_line + 1):
+                    if (d.file, ln) not in tried and (d.file, ln) not in scores:
+                        scores[(d.file, ln)] = weight
+                        lines.setdefault(d.file, []).append(ln)
+        return lines, scores
+
+    def _second_order(self, node, ctx) -> tuple[list[Candidate], dict]:
+        """Second edits at the top lines, each on a first edit there that ran (validated,
+        not broken, not plausible), the best valued first edits first."""
+        loc = ctx.localization
+        nodes = getattr(ctx, "nodes", None) or {}
+        if loc is None:
+            return [], {}
+        best = max((s.score for s in loc.lines), default=1.0) or 1.0
+        top = {(s.file, s.line): s.score / best for s in loc.lines[:10]}
+        firsts = []
+        for n in nodes.values():
+            e = n.edits[-1] if n.edits else {}
+            obs = n.observation
+            if (n.parent == 0 and obs is not None and not obs.plausible
+                    and obs.status not in ("broke", "timeout", "rejected", "contradicted")
+                    and (e.get("file"), e.get("line")) in top and len(n.files) == 1):
+                firsts.append(n)
+        firsts.sort(key=lambda n: (-n.value, n.id))
+        cands: list[Candidate] = []
+        for first in firsts[:12]:
+            e = first.edits[-1]
+            path, line = e["file"], e["line"]
+            for c in self._generate(first, ctx, {path: [line]}, top):
+                cands.append(c)
+                self._first_of[id(c)] = e.get("description", "")
+        return cands, top
+
+    def _score(self, node, ctx, cands: list[Candidate], loc_score: dict) -> list[tuple[float, float, Candidate]]:
         evidence = evidence_boosts(list(node.observation.failing.values()) if node.observation else [])
         issue_words = _issue_words(ctx.issue)
         if self.ranker is not None and cands:
@@ -240,6 +347,10 @@ class BuiltinPolicy(Policy):
             out.append((score, tie, c))
         return out
 
+    def _build(self, node, ctx) -> list[tuple[float, float, Candidate]]:
+        cands, loc_score = self.candidates(node, ctx)
+        return self._score(node, ctx, cands, loc_score)
+
     # -- the Policy protocol --------------------------------------------------------------
     def propose(self, node, ctx, k: int = 1) -> list[Proposal]:
         if node.id not in self.queues:
@@ -249,6 +360,8 @@ class BuiltinPolicy(Policy):
         queue = self.queues[node.id]
         out: list[Proposal] = []
         while len(out) < k:
+            if not queue and node.id == 0 and self.widen:
+                queue.extend(self._widen(node, ctx))
             if not queue:
                 break
             # the chain changes after every validation, so the order is recomputed each time
@@ -258,14 +371,18 @@ class BuiltinPolicy(Policy):
                 if best_key is None or key > best_key:
                     best_i, best_key = i, key
             score, _, c = queue.pop(best_i)
+            stage = self._stage_of.pop(id(c), "first")
+            first = self._first_of.pop(id(c), None)
             if not parses(c.new_source):
                 continue  # every proposal parses; checked here because most are never chosen
             files = dict(node.files)
             files[c.file] = c.new_source
             if files[c.file] == ctx.base_files.get(c.file):
                 del files[c.file]  # this edit undoes the parent's: back to the original file
-            out.append(Proposal(files=files, description=c.description, template=c.template, file=c.file,
-                                line=c.line, score=best_key[0], meta={"function": c.function, "variant": _variant(c)}))
+            meta = {"function": c.function, "variant": _variant(c)} | ({"stage": stage} if stage != "first" else {})
+            description = f"{c.description} (a second edit, on: {first})" if first else c.description
+            out.append(Proposal(files=files, description=description, template=c.template, file=c.file,
+                                line=c.line, score=best_key[0], meta=meta))
         return out
 
     def value_estimate(self, node, ctx) -> float:
