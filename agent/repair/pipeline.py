@@ -219,7 +219,9 @@ class RepairRun:
 
         # 3. search, each plausible patch checked against the doctests and the examples too
         oracles = self._oracles(tests, baseline, rmap, py_files)
-        base_files = {f: self.workspace.read(f) for f in py_files if not is_test_file(f)}
+        # a file that holds a collected test is a test, whatever its name: never part of a patch
+        holding_tests = {n.split("::")[0] for n in [*baseline.passing, *baseline.failing]}
+        base_files = {f: self.workspace.read(f) for f in py_files if not is_test_file(f) and f not in holding_tests}
         def relocalize(still_failing: list[str]):
             # the tests a partial fix repaired now count as passing: what is left points at the rest
             now_passing = baseline.passing + [t for t in baseline.target if t not in still_failing]

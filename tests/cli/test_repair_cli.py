@@ -129,10 +129,13 @@ def test_a_module_that_does_not_import_elsewhere_does_not_stop_the_repair(tmp_pa
 def test_json_on_success_not_found_and_interrupt(tmp_path, repaired):
     r, *_ = repaired
     assert r.returncode == 0 and json.loads(r.stdout)["status"] == "plausible"
-    # 1: the search ran and found nothing within a budget of one candidate
-    repo = write(tmp_path / "shop", BUGGY)
-    r = ouro("repair", str(repo), "--issue", "discount above 100% gives a negative price", "--backend", "bwrap",
-             "--json", "--budget", "1", home=tmp_path / "home")
+    # 1: the search ran and found nothing within a budget of three candidates (no template
+    # writes a string the code never mentions)
+    repo = write(tmp_path / "greet", {"greet.py": "def greet():\n    return 'hello'\n",
+                                      "tests/test_greet.py": "from greet import greet\n\n\n"
+                                                             "def test_greet():\n    assert greet() == 'bonjour'\n"})
+    r = ouro("repair", str(repo), "--issue", "greet() should say bonjour", "--backend", "bwrap",
+             "--json", "--budget", "3", home=tmp_path / "home")
     assert r.returncode == 1 and json.loads(r.stdout)["status"] == "not_found", r.stderr[-1500:]
     # 130: interrupted while the tests run (SIGTERM unwinds like Ctrl-C)
     hang = write(tmp_path / "hang", {"m.py": "import time\n\n\ndef f():\n    time.sleep(60)\n",
