@@ -49,6 +49,7 @@ _MAX_PIP_CONF = 1 << 20
 # requires-python admits) was the newest Python: a suite written then ran on that pytest.
 # The key is that newest Python, the value the first pytest release after its time.
 # Older than 3.5 (2.7 included): "4.7", the last pytest line that ran them.
+COVERAGE_FLOOR = "coverage>=5"   # coverage.Coverage with contexts, what guest/recorder.py calls
 RUNNER_ERA = {(3, 5): "4.7", (3, 6): "4.7", (3, 7): "5.3", (3, 8): "6.2", (3, 9): "7", (3, 10): "7.3",
               (3, 11): "8", (3, 12): "8.4"}
 # The oldest pytest that runs on each Python (older ones break on its bytecode or stdlib).
@@ -131,9 +132,13 @@ def plan_for(deps, version: tuple[int, int], has_runner: bool, allow_external: b
     pinned = set(deps.pinned) | deps.user_names()
     era = runner_constraint(need, version) if "pytest" not in pinned else ""
     project_strings = deps.select(version)
+    # coverage is ouro's instrument (per-test coverage for localization), not the project's: an
+    # old pin (luigi's tox deps: coverage<3.999) lacks the API the runner calls, so the runner's
+    # floor overrides it the way a --deps pin overrides the project's
+    tool = () if "coverage" in deps.user_names() or "coverage" not in set(deps.pinned) else (COVERAGE_FLOOR,)
     return BuildPlan(requirements=tuple(project_strings), requirement_files=tuple(deps.files(version)),
                      constraint_files=tuple(deps.select(version, "constraint")),
-                     constraints=(era,) if era else (), overrides=tuple(r.text for r in deps.user),
+                     constraints=(era,) if era else (), overrides=tuple(r.text for r in deps.user) + tool,
                      project=deps.project, extras=deps.extras,
                      runner=tuple(r for r in runner if requirement_name(r) not in pinned), allow_external=allow_external)
 

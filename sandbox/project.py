@@ -132,7 +132,7 @@ class Dependencies:
                                               # unless a requirement file asks for it (`-e .`)
     extras: tuple[str, ...] = ()              # extras of the project to resolve with it
     compiled: str = ""                        # why the project has compiled parts ("" when it has none)
-    pinned: tuple[str, ...] = ()              # names the project requires with a version (or a URL)
+    pinned: tuple[str, ...] = ()              # names the project holds back: an upper bound, ==, or a URL
     tox_envs: tuple[str, ...] = ()            # tox's envlist, braces expanded
     notes: tuple[str, ...] = ()               # what was not understood and left out
     fingerprint: str = ""                     # a hash of everything read (files and strings)
@@ -441,9 +441,13 @@ def read_python_need(reader: ProjectFiles, ouro: OuroTable, pyproject: dict, set
     spec = ""
     project = pyproject.get("project") if isinstance(pyproject.get("project"), dict) else {}
     poetry_deps = ((pyproject.get("tool") or {}).get("poetry") or {}).get("dependencies") or {}
+    flit = _flit_metadata(pyproject)
     if isinstance(project.get("requires-python"), str):
         spec = project["requires-python"]
         evidence.append(f"pyproject.toml requires-python {spec!r}")
+    elif isinstance(flit.get("requires-python"), str):
+        spec = flit["requires-python"]
+        evidence.append(f"pyproject.toml [tool.flit.metadata] requires-python {spec!r}")
     elif isinstance(poetry_deps, dict) and isinstance(poetry_deps.get("python"), str):
         spec = _poetry_specifier(poetry_deps["python"])
         evidence.append(f"pyproject.toml [tool.poetry] python {poetry_deps['python']!r}")
@@ -462,7 +466,7 @@ def read_python_need(reader: ProjectFiles, ouro: OuroTable, pyproject: dict, set
             tested.update(versions)
             evidence.append(f"{where}: {', '.join(version_text(v) for v in sorted(set(versions)))}")
 
-    found(_classifier_versions(project.get("classifiers")), "pyproject.toml classifiers")
+    found(_classifier_versions(project.get("classifiers") or flit.get("classifiers")), "pyproject.toml classifiers")
     if setup_cfg is not None:
         found(_classifier_versions(setup_cfg.get("metadata", "classifiers", fallback="").splitlines()),
               "setup.cfg classifiers")
@@ -502,7 +506,9 @@ def requirement_name(text: str) -> str | None:
 
 
 def _pins(text: str) -> str | None:
-    """The canonical name when a requirement names a version (a specifier or a URL)."""
+    """The canonical name when a requirement holds its package back: an upper bound or an exact
+    version (`==`, `<`, `<=`, `~=`), or a URL. A floor alone (`pytest >=4.0.0`) pins nothing:
+    the newest release would satisfy it, which is what the runner's era constraint is for."""
     from packaging.requirements import InvalidRequirement, Requirement as Req
     from packaging.utils import canonicalize_name
 
@@ -510,7 +516,8 @@ def _pins(text: str) -> str | None:
         req = Req(text)
     except InvalidRequirement:
         return None
-    return canonicalize_name(req.name) if (str(req.specifier) or req.url) else None
+    holds = any(spec.operator in ("==", "===", "<", "<=", "~=") for spec in req.specifier)
+    return canonicalize_name(req.name) if (holds or req.url) else None
 
 
 def _is_external_requirement(text: str) -> bool:
@@ -778,6 +785,57 @@ def _compiled_parts(reader: ProjectFiles, pyproject: dict, setup_py: str) -> str
     return ""
 
 
+def setup_py_requirements(setup_py: str) -> tuple[list[str], dict[str, list[str]]]:
+    """(install_requires, extras_require plus tests_require as "tests") where setup.py spells them
+    as literals, directly or through a module-level name: read from the syntax tree, never run.
+    What setup.py computes is left to the metadata build in the sandbox; this is what a reader of
+    the file sees, and what stays when that build fails (no git for setuptools_scm, a missing
+    build requirement)."""
+    import ast
+
+    try:
+        tree = ast.parse(setup_py)
+    except (SyntaxError, ValueError):
+        return [], {}
+    names: dict[str, ast.AST] = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            names[node.targets[0].id] = node.value
+
+    def strings(node, depth: int = 0) -> list[str]:
+        node = names.get(node.id, node) if isinstance(node, ast.Name) else node
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add) and depth < 8:
+            return strings(node.left, depth + 1) + strings(node.right, depth + 1)
+        if isinstance(node, (ast.List, ast.Tuple)):
+            return [e.value for e in node.elts if isinstance(e, ast.Constant) and isinstance(e.value, str)]
+        return []
+
+    install: list[str] = []
+    extras: dict[str, list[str]] = {}
+    for call in (n for n in ast.walk(tree) if isinstance(n, ast.Call)):
+        for kw in call.keywords:
+            if kw.arg == "install_requires":
+                install += strings(kw.value)
+            elif kw.arg == "tests_require":
+                extras.setdefault("tests", []).extend(strings(kw.value))
+            elif kw.arg == "extras_require":
+                value = names.get(kw.value.id, kw.value) if isinstance(kw.value, ast.Name) else kw.value
+                if isinstance(value, ast.Dict):
+                    for k, v in zip(value.keys, value.values):
+                        if isinstance(k, ast.Constant) and isinstance(k.value, str):
+                            extras.setdefault(k.value, []).extend(strings(v))
+    return install, extras
+
+
+def _flit_metadata(pyproject: dict) -> dict:
+    """flit's own metadata table (before flit read PEP 621): requires, requires-extra,
+    requires-python, classifiers."""
+    tool = pyproject.get("tool") if isinstance(pyproject.get("tool"), dict) else {}
+    flit = tool.get("flit") if isinstance(tool.get("flit"), dict) else {}
+    meta = flit.get("metadata")
+    return meta if isinstance(meta, dict) else {}
+
+
 def _extras(project: dict | None, optional: dict, names: list[str]) -> list[Requirement]:
     """The requirements of a PEP 621 project's extras (a self-reference like `pkg[test]` dropped)."""
     own = re.escape(str((project or {}).get("name", "")))
@@ -812,6 +870,13 @@ def read_project(repo: Path, *, python: str | None = None, deps: tuple[str, ...]
         chosen = [e for e in TEST_EXTRAS if e in optional] or [e for e in DEV_EXTRAS if e in optional]
         project_meta = bool(dynamic & {"dependencies", "optional-dependencies"})
         reqs += _extras(project, optional, chosen)
+    flit = _flit_metadata(pyproject) if project is None else {}
+    if flit:
+        reqs += [Requirement(str(r), "pyproject.toml [tool.flit.metadata] requires") for r in flit.get("requires") or []]
+        flit_extras = flit.get("requires-extra") if isinstance(flit.get("requires-extra"), dict) else {}
+        for extra in [e for e in TEST_EXTRAS if e in flit_extras] or [e for e in DEV_EXTRAS if e in flit_extras]:
+            reqs += [Requirement(str(r), f"pyproject.toml [tool.flit.metadata] requires-extra {extra}")
+                     for r in flit_extras.get(extra) or []]
     poetry = tool.get("poetry") if isinstance(tool.get("poetry"), dict) else None
     if poetry is not None:
         reqs += _poetry_requirements(poetry.get("dependencies") or {}, "[tool.poetry.dependencies]", allow_external)
@@ -819,7 +884,7 @@ def read_project(repo: Path, *, python: str | None = None, deps: tuple[str, ...]
         for group in ("dev", "test", "tests", "testing"):
             table = ((poetry.get("group") or {}).get(group) or {}).get("dependencies") or {}
             reqs += _poetry_requirements(table, f"[tool.poetry.group.{group}.dependencies]", allow_external)
-    if setup_cfg is not None and project is None and poetry is None:
+    if setup_cfg is not None and project is None and poetry is None and not flit:
         raw = setup_cfg.get("options", "install_requires", fallback="")
         reqs += [Requirement(s.strip(), "setup.cfg install_requires") for s in raw.splitlines()
                  if s.strip() and not s.strip().startswith(("#", "file:", "attr:"))]
@@ -833,10 +898,15 @@ def read_project(repo: Path, *, python: str | None = None, deps: tuple[str, ...]
             for extra in [e for e in TEST_EXTRAS if e in keys] or [e for e in DEV_EXTRAS if e in keys]:
                 reqs += [Requirement(s.strip(), f"setup.cfg extras_require {extra}")
                          for s in setup_cfg.get("options.extras_require", extra).splitlines() if s.strip()]
-    if setup_py.strip() and project is None and poetry is None:
-        # setup.py computes its metadata: pip prepares it inside the build sandbox
+    if setup_py.strip() and project is None and poetry is None and not flit:
+        # setup.py computes its metadata: pip prepares it inside the build sandbox; what it
+        # spells as literals is read here too, and stays when that build fails
         project_meta = True
         extras.update(TEST_EXTRAS)
+        install, setup_extras = setup_py_requirements(setup_py)
+        reqs += [Requirement(r, "setup.py install_requires") for r in install]
+        for extra in [e for e in TEST_EXTRAS if e in setup_extras][:1] or [e for e in DEV_EXTRAS if e in setup_extras][:1]:
+            reqs += [Requirement(r, f"setup.py extras_require {extra}") for r in setup_extras[extra]]
     tox = reader.tox()
     notes: list[str] = []
     envs: list[str] = []

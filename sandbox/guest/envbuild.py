@@ -19,11 +19,17 @@ sandbox may use.
    constraint files) apply to every resolution. The user's requirements (--deps) are resolved
    with the rest; when that fails, the project's and the user's are resolved apart and the
    user's side wins for every name it holds (a --deps pin overrides the project's, and brings
-   the dependencies it needs).
+   the dependencies it needs). When the whole set still does not resolve (an old pin with no
+   release for this Python, two pins that conflict), the parts are added one at a time to
+   what the runner needs, and the parts that do not fit are left out and named (a developer
+   installs what installs; a test that needs what is missing then fails for an environment
+   reason, which the reproduction step recognises). Releases with wheels are preferred: the
+   build image has no compiler.
 3. Refuse a direct reference (a URL, a VCS checkout, a local path) that the plan does not allow:
    the host checked the files it can read, this catches what setup.py computes.
 4. Install exactly the resolved artifacts (`name @ url`), without dependencies and never the
-   project itself, into the plan's target directory.
+   project itself, into the plan's target directory; if one does not build, the others are
+   installed one by one and the failures named.
 
 The last stdout line is one JSON object: {"ok", "error", "installed": [[name, version]], "notes"}.
 """
@@ -151,7 +157,9 @@ def ensure_pip(env):
 
 
 def resolve(env, args, report, constraints=()):
-    cmd = PIP + ["install", "--dry-run", "--ignore-installed", "--quiet", "--report", report]
+    # --prefer-binary: the build image has no compiler, so an older release with a wheel beats
+    # a newer sdist that cannot build (typed-ast on a Python newer than the project)
+    cmd = PIP + ["install", "--dry-run", "--ignore-installed", "--quiet", "--prefer-binary", "--report", report]
     for c in constraints:
         cmd += ["-c", c]
     return run(cmd + args, env)
@@ -207,8 +215,8 @@ def resolve_set(env, base, plan, constraints, report, notes):
                         items = json.load(f).get("install", [])
                     notes.append("the project has no test extra: installed its dev extra")
         else:
-            notes.append("the project's own dependencies could not be read (its metadata failed to build): "
-                         + tail(p.stderr, 2))
+            notes.append("the project's own dependencies could not be resolved with the rest (its metadata "
+                         "failed to build, or they conflict): " + tail(p.stderr, 2))
     if items is None:
         if not base:
             return [], None
@@ -220,11 +228,52 @@ def resolve_set(env, base, plan, constraints, report, notes):
     return items, None
 
 
+def units(plan):
+    """The plan's requirements as pip argument groups that stand alone (a requirement file with
+    its -r, each string, the project's own metadata last)."""
+    out = [["-r", rf] for rf in plan.get("requirement_files", [])]
+    out += [[r] for r in plan.get("requirements", [])]
+    if plan.get("project"):
+        out.append([".[%s]" % ",".join(list(plan.get("extras") or TEST_EXTRAS))])
+    return out
+
+
+MAX_UNITS = 60
+
+
+def resolve_greedy(env, must, parts, plan, constraints, report, notes):
+    """When the whole set does not resolve: start from what the runner needs, add each part
+    that resolves together with what was kept, leave out (and name) the others. None when even
+    the runner does not resolve."""
+    p = resolve(env, list(must), report, constraints)
+    if p.returncode != 0:
+        return None
+    kept, dropped = list(must), []
+    for part in parts[:MAX_UNITS]:
+        p = resolve(env, kept + part, report, constraints)
+        if p.returncode == 0:
+            kept += part
+        else:
+            dropped.append(" ".join(part))
+    dropped += [" ".join(part) for part in parts[MAX_UNITS:]]
+    p = resolve(env, kept, report, constraints)
+    if p.returncode != 0:
+        return None
+    with open(report) as f:
+        items = json.load(f).get("install", [])
+    if dropped:
+        notes.append("the whole set did not resolve; left out: " + ", ".join(dropped)[:800])
+    return items
+
+
 def main(argv) -> int:
     with open(argv[1]) as f:
         plan = json.load(f)
     notes = []
     env = dict(os.environ)
+    # the copy ouro builds from has no .git: a setup.py on setuptools_scm would fail to build
+    # its metadata (black, many others) without a version to pretend
+    env.setdefault("SETUPTOOLS_SCM_PRETEND_VERSION", "0.0.0")
     want = tuple(plan.get("python") or sys.version_info[:2])
     if tuple(sys.version_info[:2]) != want:   # resolving for another Python would pick wrong wheels
         say({"ok": False, "error": "the build ran on Python %d.%d, not %d.%d" % (sys.version_info[:2] + want),
@@ -256,7 +305,10 @@ def main(argv) -> int:
     runner = list(plan.get("runner", []))
     overrides = list(plan.get("overrides", []))
     report = os.path.join(SCRATCH, "report.json")
-    items, why = resolve_set(env, base + runner + overrides, plan, constraints, report, notes)
+    first_notes = []
+    items, why = resolve_set(env, base + runner + overrides, plan, constraints, report, first_notes)
+    if items is not None or not overrides:
+        notes += first_notes
     if items is None and overrides:
         # the user's requirements conflict with the project's: resolve each side alone; the
         # user's side wins for every name it holds (what the user named and what that needs)
@@ -270,13 +322,16 @@ def main(argv) -> int:
             for i in theirs:
                 name = canonical(i["metadata"]["name"])
                 if name in named and name in by_name and by_name[name]["metadata"]["version"] != i["metadata"]["version"]:
-                    notes.append("--deps overrode the project's %s %s with %s" % (
+                    notes.append("an override (--deps, or the runner's coverage) replaced the project's %s %s with %s" % (
                         name, by_name[name]["metadata"]["version"], i["metadata"]["version"]))
                 by_name[name] = i
             items = list(by_name.values())
         else:
             why = why_project or tail(p.stderr) or why
             items = None
+    if items is None:
+        # as a developer would: install what can be installed, and say what could not
+        items = resolve_greedy(env, runner + overrides, units(plan), plan, constraints, report, notes)
     if items is None:
         say({"ok": False, "error": "pip could not resolve the dependencies: " + (why or "no reason given"),
              "installed": [], "notes": notes})
@@ -300,9 +355,20 @@ def main(argv) -> int:
         p = run(PIP + ["install", "--quiet", "--no-deps", "--ignore-installed",
                  "--no-warn-script-location", "--target", out, "-r", reqs], env)
         if p.returncode != 0:
-            say({"ok": False, "error": "pip could not install the dependencies: " + tail(p.stderr),
-                 "installed": [], "notes": notes})
-            return 1
+            # one artifact that does not build (an sdist that needs a compiler) does not keep the
+            # others out: each alone, the ones that fail named
+            failed = []
+            for i, line in zip(list(wanted), lines):
+                q = run(PIP + ["install", "--quiet", "--no-deps", "--ignore-installed",
+                               "--no-warn-script-location", "--target", out, line], env)
+                if q.returncode != 0:
+                    failed.append("%s %s" % (i["metadata"]["name"], i["metadata"]["version"]))
+                    wanted.remove(i)
+            if len(failed) == len(lines):
+                say({"ok": False, "error": "pip could not install the dependencies: " + tail(p.stderr),
+                     "installed": [], "notes": notes})
+                return 1
+            notes.append("could not install (left out): " + ", ".join(failed))
     say({"ok": True, "error": "", "notes": notes,
          "installed": [[i["metadata"]["name"], i["metadata"]["version"]] for i in wanted]})
     return 0

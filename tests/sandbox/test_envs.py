@@ -185,4 +185,4 @@ def test_the_runner_is_of_the_projects_era_and_deps_override_a_pin(tmp_path, bwr
     versions = dict(p.split("==") for p in env.installed)
     assert versions["iniconfig"] == "2.0.0" and versions["pytest"] == "8.0.0", env.installed
     assert not any("(constraint)" in r for r in env.requested)
-    assert any("--deps overrode the project's iniconfig 1.1.1 with 2.0.0" in n for n in env.notes), env.notes
+    assert any("replaced the project's iniconfig 1.1.1 with 2.0.0" in n for n in env.notes), env.notes

@@ -109,6 +109,39 @@ def test_poetry_python_and_dependencies(tmp_path):
     assert not spec.deps.project
 
 
+def test_flit_metadata_python_and_dependencies(tmp_path):
+    # flit before PEP 621 (FastAPI until 2020): requires, requires-extra, requires-python
+    repo = make(tmp_path, {"pyproject.toml": """
+        [build-system]
+        requires = ["flit"]
+        build-backend = "flit.buildapi"
+        [tool.flit.metadata]
+        module = "fast"
+        requires = ["starlette ==0.12.9", "pydantic >=0.32.2,<2.0.0"]
+        requires-python = ">=3.6"
+        classifiers = ["Programming Language :: Python :: 3.6", "Programming Language :: Python :: 3.7"]
+        [tool.flit.metadata.requires-extra]
+        test = ["pytest >=4.0.0", "requests"]
+        doc = ["mkdocs"]
+    """, "setup.py": "raise SystemExit('never run: flit metadata is read as text')\n"})
+    spec = read_project(repo)
+    assert spec.python.specifier == ">=3.6" and spec.python.tested == ((3, 6), (3, 7))
+    assert spec.deps.strings((3, 7)) == ["starlette ==0.12.9", "pydantic >=0.32.2,<2.0.0", "pytest >=4.0.0", "requests"]
+    assert not spec.deps.project   # static metadata: nothing of the project runs to read it
+
+
+def test_the_runner_coverage_overrides_a_project_pin_of_coverage(tmp_path):
+    from ouro.sandbox.envbuild import COVERAGE_FLOOR, plan_for
+
+    old = read_project(make(tmp_path / "old", {"requirements.txt": "coverage>=3.6,<3.999\nmock\n"}))
+    plan = plan_for(old.deps, (3, 8), has_runner=False, allow_external=False, need=old.python)
+    assert COVERAGE_FLOOR in plan.overrides and "coverage" not in plan.runner
+    free = read_project(make(tmp_path / "free", {"requirements.txt": "mock\n"}))
+    assert COVERAGE_FLOOR not in plan_for(free.deps, (3, 8), has_runner=False, allow_external=False).overrides
+    mine = read_project(make(tmp_path / "mine", {"requirements.txt": "coverage<4\n"}), deps=("coverage==4.5",))
+    assert COVERAGE_FLOOR not in plan_for(mine.deps, (3, 8), has_runner=False, allow_external=False).overrides
+
+
 def test_dependencies_as_a_developer_installs_them(tmp_path):
     repo = make(tmp_path, {
         "pyproject.toml": """
@@ -147,6 +180,28 @@ def test_setup_py_only_is_resolved_in_the_sandbox(tmp_path):
     deps = read_project(repo).deps
     assert deps.project and deps.extras == ("test", "testing", "tests") and not deps.empty
     assert "ext_modules" in deps.compiled
+
+
+def test_setup_py_literals_are_read_without_running_it(tmp_path):
+    # black's setup.py: setuptools_scm needs git, which a copy has not; what the file spells
+    # as literals is still what a reader sees, through a module-level name too
+    canary = tmp_path / "ran"
+    repo = make(tmp_path / "repo", {"setup.py": f"""
+        import pathlib
+        pathlib.Path({str(canary)!r}).write_text("setup.py ran on the host")
+        from setuptools import setup
+        REQS = ["click>=7.0", "regex>=2020.1.8"]
+        setup(name="b", use_scm_version=True, install_requires=REQS + ["six"],
+              extras_require={{"d": ["aiohttp"], "test": ["pytest<6", "mock"]}},
+              tests_require=["nose"])
+    """})
+    deps = read_project(repo).deps
+    texts = [(r.text, r.origin) for r in deps.requirements]
+    assert texts == [("click>=7.0", "setup.py install_requires"), ("regex>=2020.1.8", "setup.py install_requires"),
+                     ("six", "setup.py install_requires"), ("pytest<6", "setup.py extras_require test"),
+                     ("mock", "setup.py extras_require test")]
+    assert deps.project   # and the metadata build in the sandbox still adds what setup.py computes
+    assert not canary.exists()
 
 
 @pytest.mark.parametrize("where, text", [
@@ -391,10 +446,10 @@ def test_an_environment_with_deps_of_its_own_replaces_testenv_deps(tmp_path):
 
 
 def test_pins_are_what_the_project_names_with_a_version(tmp_path):
-    repo = make(tmp_path, {"requirements-test.txt": "pytest==4.6.11\nmock\n", "requirements.txt": "Six>=1\n",
-                           "tox.ini": "[testenv]\ndeps = pytest-cov\n"})
+    repo = make(tmp_path, {"requirements-test.txt": "pytest==4.6.11\nmock\n", "requirements.txt": "Six>=1,<2\n",
+                           "tox.ini": "[testenv]\ndeps = pytest-cov\n  coverage>=4.5\n"})
     deps = read_project(repo, deps=("PyTest-Mock==3.0",)).deps
-    assert deps.pinned == ("pytest", "six")
+    assert deps.pinned == ("pytest", "six")   # a floor alone (coverage>=4.5) holds nothing back
     assert deps.user_names() == {"pytest-mock"} and deps.strings((3, 11))[-1] == "PyTest-Mock==3.0"
 
 
