@@ -45,6 +45,15 @@ DEBIAN_PACKAGES = ("python3", "python3-venv", "python3-pip", "python3-pytest", "
 ROOTFS_VERSION = "v1"
 # Bump when what goes into an environment changes (the build's recipe), for the same reason.
 ENV_RECIPE = "env4"
+
+
+def _env_recipe() -> str:
+    """ENV_RECIPE and the build script's own text: a change to how the guest resolves and
+    installs makes a new environment, never a stale one from the cache."""
+    script = Path(__file__).resolve().parent / "guest" / "envbuild.py"
+    return ENV_RECIPE + ":" + hashlib.sha256(script.read_bytes()).hexdigest()[:12]
+
+
 # What a copied host interpreter leaves behind: its own site-packages but pip (a user's
 # packages and start-up .pth files are not the project's environment), the standard
 # library's own test suite and static libraries.
@@ -528,7 +537,7 @@ def ensure_env(repo: Path, request: EnvRequest | None = None, *, backend: str = 
                        notes=tuple(notes))
     if plan.empty:
         return bare
-    key = hashlib.sha256(json.dumps([ENV_RECIPE, runtime.identity, spec.deps.fingerprint, plan.requested(),
+    key = hashlib.sha256(json.dumps([_env_recipe(), runtime.identity, spec.deps.fingerprint, plan.requested(),
                                      plan.allow_external]).encode()).hexdigest()[:16]
     site = cache_dir() / "sites" / key
     manifest = site.with_suffix(".json")
