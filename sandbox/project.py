@@ -871,6 +871,14 @@ def read_project(repo: Path, *, python: str | None = None, deps: tuple[str, ...]
         project_meta = bool(dynamic & {"dependencies", "optional-dependencies"})
         reqs += _extras(project, optional, chosen)
     flit = _flit_metadata(pyproject) if project is None else {}
+    if setup_py.strip() and project is None and not flit:
+        # what setup.py spells as literals, first: the package's own needs come before the
+        # tools of a [tool.poetry] section that only manages development (black's), and stay
+        # when the metadata build in the sandbox fails
+        install, setup_extras = setup_py_requirements(setup_py)
+        reqs += [Requirement(r, "setup.py install_requires") for r in install]
+        for extra in [e for e in TEST_EXTRAS if e in setup_extras][:1] or [e for e in DEV_EXTRAS if e in setup_extras][:1]:
+            reqs += [Requirement(r, f"setup.py extras_require {extra}") for r in setup_extras[extra]]
     if flit:
         reqs += [Requirement(str(r), "pyproject.toml [tool.flit.metadata] requires") for r in flit.get("requires") or []]
         flit_extras = flit.get("requires-extra") if isinstance(flit.get("requires-extra"), dict) else {}
@@ -899,14 +907,11 @@ def read_project(repo: Path, *, python: str | None = None, deps: tuple[str, ...]
                 reqs += [Requirement(s.strip(), f"setup.cfg extras_require {extra}")
                          for s in setup_cfg.get("options.extras_require", extra).splitlines() if s.strip()]
     if setup_py.strip() and project is None and poetry is None and not flit:
-        # setup.py computes its metadata: pip prepares it inside the build sandbox; what it
-        # spells as literals is read here too, and stays when that build fails
+        # setup.py computes its metadata: pip prepares it inside the build sandbox (its
+        # literals were read above, and stay when that build fails)
         project_meta = True
         extras.update(TEST_EXTRAS)
-        install, setup_extras = setup_py_requirements(setup_py)
-        reqs += [Requirement(r, "setup.py install_requires") for r in install]
-        for extra in [e for e in TEST_EXTRAS if e in setup_extras][:1] or [e for e in DEV_EXTRAS if e in setup_extras][:1]:
-            reqs += [Requirement(r, f"setup.py extras_require {extra}") for r in setup_extras[extra]]
+
     tox = reader.tox()
     notes: list[str] = []
     envs: list[str] = []

@@ -204,6 +204,15 @@ def test_setup_py_literals_are_read_without_running_it(tmp_path):
     assert not canary.exists()
 
 
+def test_setup_py_comes_before_a_poetry_table_that_only_manages_development(tmp_path):
+    # black in 2018: setup.py builds the package; [tool.poetry] lists the developer's tools,
+    # whose pins (mypy==0.620 needs typed-ast<1.2) must not push the package's own needs out
+    repo = make(tmp_path, {"setup.py": "from setuptools import setup\nsetup(name='b', install_requires=['typed-ast>=1.3.1'])\n",
+                           "pyproject.toml": '[tool.poetry]\nname = "b"\n[tool.poetry.dev-dependencies]\nmypy = "==0.620"\n'})
+    texts = [r.text for r in read_project(repo).deps.requirements]
+    assert texts[0] == "typed-ast>=1.3.1" and any(t.startswith("mypy") for t in texts[1:])
+
+
 @pytest.mark.parametrize("where, text", [
     ("requirements.txt", "--find-links ./wheels\nevilpkg==1.0\n"),
     ("requirements.txt", "-f wheels\n"),
