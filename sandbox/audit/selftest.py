@@ -727,29 +727,13 @@ def _drop_bwrap_mirror(path: Path) -> None:
         pass
 
 
-_FAMILY_PROBE = r"""
-import json, socket
-opened = []
-for family in range(0, 64):
-    for kind in (socket.SOCK_STREAM, socket.SOCK_DGRAM, socket.SOCK_RAW, socket.SOCK_SEQPACKET):
-        try:
-            s = socket.socket(family, kind)
-        except (OSError, ValueError):
-            continue
-        opened.append(family)
-        s.close()
-        break
-print("OURO-FAMILIES " + json.dumps(opened))
-"""
-
-
 def _families_open(sb, backend: str) -> list[str]:
-    """ouro's own probe, run after the attack in the same sandbox: which families open?"""
+    """ouro's own probe (guest/family_probe.py), run after the attack in the same sandbox: which families open?"""
     allowed = {socket.AF_UNIX, socket.AF_INET, socket.AF_INET6}
     if backend == "gvisor":
         allowed.add(socket.AF_NETLINK)  # gVisor's own netlink, served by its sentry, never the host kernel
     try:
-        r = sb.exec([getattr(sb, "python", "python3"), "-I", "-S", "-c", _FAMILY_PROBE], timeout=60)
+        r = sb.exec([getattr(sb, "python", "python3"), "-I", "-S", f"{sb.guest_dir}/family_probe.py"], timeout=60)
         line = next(ln for ln in r.stdout.splitlines() if ln.startswith("OURO-FAMILIES "))
         opened = set(json.loads(line.split(" ", 1)[1]))
     except (StopIteration, ValueError, Exception) as e:
