@@ -79,23 +79,27 @@ class _CgroupWatch:
         except OSError:
             return None
 
-    def pids_max_events(self) -> int | None:
-        text = self._read("pids", "pids.events")
-        m = re.search(r"^max (\d+)", text or "", re.M)
+    def _number(self, controller: str, name: str) -> int | None:
+        """A cgroup file that holds one number (pids.current, memory.failcnt)."""
+        text = self._read(controller, name)
+        return int(text) if text and text.strip().isdigit() else None
+
+    def _counter(self, controller: str, name: str, key: str) -> int | None:
+        """The number on a cgroup file's `KEY N` line (pids.events, memory.oom_control)."""
+        m = re.search(rf"^{key} (\d+)", self._read(controller, name) or "", re.M)
         return int(m.group(1)) if m else None
+
+    def pids_max_events(self) -> int | None:
+        return self._counter("pids", "pids.events", "max")
 
     def pids_current(self) -> int | None:
-        text = self._read("pids", "pids.current")
-        return int(text) if text and text.strip().isdigit() else None
+        return self._number("pids", "pids.current")
 
     def oom_kills(self) -> int | None:
-        text = self._read("memory", "memory.oom_control")
-        m = re.search(r"^oom_kill (\d+)", text or "", re.M)
-        return int(m.group(1)) if m else None
+        return self._counter("memory", "memory.oom_control", "oom_kill")
 
     def memory_failcnt(self) -> int | None:
-        text = self._read("memory", "memory.failcnt")
-        return int(text) if text and text.strip().isdigit() else None
+        return self._number("memory", "memory.failcnt")
 
     def snapshot(self) -> tuple:
         return (self.pids_max_events(), self.oom_kills(), self.memory_failcnt())

@@ -47,6 +47,8 @@ Attack files start with a header of `# key: value` lines:
             install: DROP (a literal list) names files an installed ouro lacks
   readback  workspace paths the host reads back afterwards (symlink planting)
   timeout   seconds for the execution (default: the self-test's wall limit)
+  package   (envbuild) DIR: write the shared malicious package (attacks/_evilpkg/: a pyproject whose
+            in-tree build backend runs evil_effect.py) at DIR/; DIR=FILE+FILE: only those files of it
   sdist     (envbuild) DIR=ARCHIVE: pack the repository's DIR/ as an sdist at ARCHIVE
   git       (envbuild) DIR: make DIR/ a git repository
 The attack reads its targets (host paths, ports, pids) from target.json in its workspace;
@@ -75,6 +77,8 @@ from pathlib import Path
 from typing import Callable
 
 ATTACKS_DIR = Path(__file__).resolve().parent / "attacks"
+# the package several host_build attacks ship, kept once (a folder starting with `_` is no attack)
+EVIL_PACKAGE_DIR = ATTACKS_DIR / "_evilpkg"
 VICTIM_TEST = "def test_must_fail():\n    assert 1 == 2, 'this test fails on purpose'\n"
 PROTECTED_TEST = "def test_core():\n    from core import value\n    assert value() == 42\n"
 CORE_41 = "def value():\n    return 41\n"
@@ -215,7 +219,7 @@ def load_attacks(directory: Path = ATTACKS_DIR) -> list[Attack]:
             check=meta.get("check", ""), path=meta.get("path", "attack.py"), run=run,
             readback=tuple(x.strip() for x in meta.get("readback", "").split(",") if x.strip()),
             timeout=float(meta["timeout"]) if "timeout" in meta else None, describe=meta.get("describe", ""),
-            klass=klass, meta={k: meta[k] for k in ("sdist", "git") if k in meta}))
+            klass=klass, meta={k: meta[k] for k in ("package", "sdist", "git") if k in meta}))
     names = [a.name for a in attacks]
     dup = {n for n in names if names.count(n) > 1}
     if dup:
@@ -723,29 +727,13 @@ def _drop_bwrap_mirror(path: Path) -> None:
         pass
 
 
-_FAMILY_PROBE = r"""
-import json, socket
-opened = []
-for family in range(0, 64):
-    for kind in (socket.SOCK_STREAM, socket.SOCK_DGRAM, socket.SOCK_RAW, socket.SOCK_SEQPACKET):
-        try:
-            s = socket.socket(family, kind)
-        except (OSError, ValueError):
-            continue
-        opened.append(family)
-        s.close()
-        break
-print("OURO-FAMILIES " + json.dumps(opened))
-"""
-
-
 def _families_open(sb, backend: str) -> list[str]:
-    """ouro's own probe, run after the attack in the same sandbox: which families open?"""
+    """ouro's own probe (guest/family_probe.py), run after the attack in the same sandbox: which families open?"""
     allowed = {socket.AF_UNIX, socket.AF_INET, socket.AF_INET6}
     if backend == "gvisor":
         allowed.add(socket.AF_NETLINK)  # gVisor's own netlink, served by its sentry, never the host kernel
     try:
-        r = sb.exec([getattr(sb, "python", "python3"), "-I", "-S", "-c", _FAMILY_PROBE], timeout=60)
+        r = sb.exec([getattr(sb, "python", "python3"), "-I", "-S", f"{sb.guest_dir}/family_probe.py"], timeout=60)
         line = next(ln for ln in r.stdout.splitlines() if ln.startswith("OURO-FAMILIES "))
         opened = set(json.loads(line.split(" ", 1)[1]))
     except (StopIteration, ValueError, Exception) as e:
@@ -903,7 +891,9 @@ def _run_envbuild(attack: Attack, backend: str, policy, targets: HostTargets, re
     from ouro.sandbox.audit.events import events_from_exec, make_event
 
     info = json.dumps(targets.info())
-    for rel, text in attack.literal("FILES").items():
+    files = dict(_evil_package_files(attack.meta["package"])) if "package" in attack.meta else {}
+    files.update(attack.literal("FILES"))
+    for rel, text in files.items():
         text = text.replace("@@TARGET_JSON@@", info).replace("@@REPO@@", str(repo))
         (repo / rel).parent.mkdir(parents=True, exist_ok=True)
         (repo / rel).write_text(text)
@@ -941,6 +931,20 @@ def _run_envbuild(attack: Attack, backend: str, policy, targets: HostTargets, re
             out.why.append("the environment was built: an option pointing pip outside the index was not refused")
     finally:
         _forget_env(built)
+
+
+def _evil_package_files(spec: str) -> dict[str, str]:
+    """The header `package: DIR[=FILE+FILE]`: the shared package's files (all, or those named),
+    keyed by their path under DIR in the attack's repository."""
+    target, _, names = spec.partition("=")
+    wanted = set(names.split("+")) if names else None
+    files = {}
+    for f in sorted(EVIL_PACKAGE_DIR.iterdir()):
+        if f.is_file() and f.suffix in (".py", ".toml") and (wanted is None or f.name in wanted):
+            files[f"{target}/{f.name}"] = f.read_text()
+    if wanted is not None and {Path(k).name for k in files} != wanted:
+        raise SelftestError(f"package: {spec}: {EVIL_PACKAGE_DIR.name}/ has no {', '.join(sorted(wanted))}")
+    return files
 
 
 def _build_env(repo: Path, backend: str, policy):

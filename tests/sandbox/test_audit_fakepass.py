@@ -23,6 +23,16 @@ def _attack(name):
     return next(a for a in load_attacks() if a.name == name)
 
 
+def victim_workspace(tmp_path, files: dict[str, str] | None = None):
+    """A workspace with the test that must fail, and the candidate's files (path -> text) beside it."""
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    (ws / "test_victim.py").write_text(VICTIM)
+    for rel, text in (files or {}).items():
+        (ws / rel).write_text(text)
+    return ws
+
+
 @pytest.mark.parametrize("name", THREE)
 def test_fake_pass_is_flagged_by_the_static_scan(tmp_path, name):
     attack = _attack(name)
@@ -40,10 +50,7 @@ def test_fake_pass_is_judged_failing_by_the_runner(tmp_path, name):
     from ouro.sandbox.testrun import run_tests_cold
 
     attack = _attack(name)
-    ws = tmp_path / "ws"
-    ws.mkdir()
-    (ws / "test_victim.py").write_text(VICTIM)
-    (ws / attack.path).write_text(attack.source)
+    ws = victim_workspace(tmp_path, {attack.path: attack.source})
 
     policy = load_policy().with_backend("local").with_limits(wall_time_s=60)
     with open_sandbox(policy, "selftest", workspace=ws, unsafe_local=True, audit=True) as sb:
@@ -110,11 +117,7 @@ def _judge_cold(tmp_path, files):
     from ouro.sandbox.policy import load_policy
     from ouro.sandbox.testrun import run_tests_cold
 
-    ws = tmp_path / "ws"
-    ws.mkdir()
-    (ws / "test_victim.py").write_text(VICTIM)
-    for rel, text in files.items():
-        (ws / rel).write_text(text)
+    ws = victim_workspace(tmp_path, files)
     policy = load_policy().with_backend("local").with_limits(wall_time_s=60)
     with open_sandbox(policy, "selftest", workspace=ws, unsafe_local=True, audit=True) as sb:
         return run_tests_cold(sb, ["-q", "-p", "no:cacheprovider", "."], timeout=60)
@@ -158,9 +161,7 @@ def test_forged_records_on_the_warm_workers_pipe_make_the_run_incomplete(tmp_pat
     from ouro.sandbox.policy import load_policy
     from ouro.sandbox.testrun import WarmWorker
 
-    ws = tmp_path / "ws"
-    ws.mkdir()
-    (ws / "test_victim.py").write_text(VICTIM)
+    ws = victim_workspace(tmp_path)
     policy = load_policy().with_backend("local").with_limits(wall_time_s=60)
     with open_sandbox(policy, "selftest", workspace=ws, unsafe_local=True, audit=True) as sb, WarmWorker(sb) as w:
         forged = w.run({"test_forge.py": FORGE_PIPE.encode()}, ["-q", "."], 60)

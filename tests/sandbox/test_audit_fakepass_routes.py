@@ -18,19 +18,15 @@ import pytest
 
 from ouro.sandbox.audit.events import events_from_exec
 from ouro.sandbox.audit.log import AuditLog
-from ouro.sandbox.audit.selftest import CORE_41, PROTECTED_TEST, load_attacks
+from ouro.sandbox.audit.selftest import CORE_41, PROTECTED_TEST
 from ouro.sandbox.policy import load_policy
 from ouro.sandbox.testrun import WarmWorker, run_tests_cold
 
+from test_audit_fakepass import VICTIM, _attack, victim_workspace
 from test_warm_pool import _open
 
-VICTIM = "def test_must_fail():\n    assert 1 == 2\n"
 IN_PROCESS = ("fake_replace_item_function", "fake_pyfunc_call_returns", "fake_swallow_wrapper",
               "fake_makeitem_substitute", "fake_runtest_protocol")
-
-
-def _attack(name):
-    return next(a for a in load_attacks() if a.name == name)
 
 
 def _logged(tmp_path: Path, result) -> set[str]:
@@ -43,10 +39,7 @@ def _logged(tmp_path: Path, result) -> set[str]:
 @pytest.mark.parametrize("name", IN_PROCESS)
 def test_in_process_fake_pass_is_failing_and_logged(tmp_path, name):
     attack = _attack(name)
-    ws = tmp_path / "ws"
-    ws.mkdir()
-    (ws / "test_victim.py").write_text(VICTIM)
-    (ws / attack.path).write_text(attack.source)
+    ws = victim_workspace(tmp_path, {attack.path: attack.source})
     from ouro.sandbox.local_backend import LocalSandbox
 
     policy = load_policy().with_backend("local").with_limits(wall_time_s=60)
@@ -139,10 +132,7 @@ def test_same_size_edit_with_mtime_restored(tmp_path, backend, name, kind):
 def test_tests_rewritten_during_the_run_fail_it(tmp_path):
     """A conftest that makes the failing test pass for the run and puts it back afterwards."""
     attack = _attack("conftest_rewrite_restore")
-    ws = tmp_path / "ws"
-    ws.mkdir()
-    (ws / "test_victim.py").write_text(VICTIM)
-    (ws / "conftest.py").write_text(attack.source)
+    ws = victim_workspace(tmp_path, {"conftest.py": attack.source})
     from ouro.sandbox.local_backend import LocalSandbox
 
     policy = load_policy().with_backend("local").with_limits(wall_time_s=60)

