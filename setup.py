@@ -10,9 +10,9 @@ FOLDERS = ("agent", "sandbox", "improvers")
 
 setup(
     # namespace packages too: data folders (guest code, prompts, attacks, checkpoints) have no __init__.py
-    # guest/userbase/site-packages is reached only through its lib/python3.X/site-packages links,
-    # which a wheel cannot hold (nor folder names with a dot): the wheel leaves it out, as before
-    # the links, and boot/sitecustomize.py installs the audit hook there
+    # guest/userbase/site-packages is package data of ouro.sandbox.guest (pyproject.toml), not a
+    # package; its lib/python3.X/site-packages links, which a wheel cannot hold, are made on
+    # first use (sandbox.base.ensure_userbase)
     packages=[f"ouro.{name}" for name in find_namespace_packages(include=[f"{f}*" for f in FOLDERS],
                                                                  exclude=["*__pycache__*", "*.userbase.site-packages"])],
     package_dir={f"ouro.{f}": f for f in FOLDERS},

@@ -13,6 +13,7 @@ hook off by passing an environment.
 from __future__ import annotations
 
 import enum
+import logging
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
@@ -26,7 +27,30 @@ if TYPE_CHECKING:
 LABEL = "ouro.sandbox"
 # ouro's guest code (test runner, warm worker, audit hook) on the host, and where every
 # backend makes it visible, read-only, inside the sandbox
+log = logging.getLogger(__name__)
+
 GUEST_DIR = Path(__file__).resolve().parent / "guest"
+# Pythons whose user site (PYTHONUSERBASE/lib/pythonX.Y/site-packages) loads the audit hook
+# before any dependency's .pth: 3.8 has audit hooks; 3.7 has none (the boot path then
+# records audit_error)
+USER_SITE_VERSIONS = ("3.8", "3.9", "3.10", "3.11", "3.12", "3.13")
+
+
+def ensure_userbase(guest: Path = GUEST_DIR) -> None:
+    """guest/userbase/lib/pythonX.Y/site-packages, each a link to the one userbase/site-packages.
+    The repository carries them; a wheel cannot hold links, so an installed ouro makes them
+    here, on first use. Where that is not allowed, the hook still loads from boot/ (after the
+    dependencies' .pth files: the weaker guarantee docs/audit.md describes)."""
+    for version in USER_SITE_VERSIONS:
+        link = guest / "userbase" / "lib" / f"python{version}" / "site-packages"
+        if link.is_dir():
+            continue
+        try:
+            link.parent.mkdir(parents=True, exist_ok=True)
+            link.symlink_to(Path("..") / ".." / "site-packages")
+        except OSError as e:
+            log.warning("the audit hook's user site for Python %s could not be made (%s)", version, e)
+            return
 GUEST_IN_SANDBOX = "/opt/ouro/guest"
 # what never travels into a sandbox's workspace: version control, caches, virtualenvs
 COPY_EXCLUDES = frozenset({".git", ".ouro", ".venv", "__pycache__", ".pytest_cache", ".mypy_cache", "node_modules"})
@@ -173,6 +197,7 @@ class SandboxBase:
             out["PYTHONPATH"] = boot + (":" + out["PYTHONPATH"] if out.get("PYTHONPATH") else "")
             out["OURO_AUDIT"] = "1"
             # guest/userbase's .pth loads the hook before any dependency's .pth or *customize runs
+            ensure_userbase()
             out["PYTHONUSERBASE"] = f"{self.guest_dir}/userbase"
             from ouro.sandbox.audit.rules import guest_env as rules_env
 

@@ -52,3 +52,8 @@ def test_a_wheel_installs_under_one_namespace_and_repairs(tmp_path, docker_avail
                             "from ouro.sandbox.policy import load_policy; print(len(load_policy().audit_rules))"],
                            cwd=work, env=env, capture_output=True, text=True, timeout=60)
     assert check.returncode == 0 and int(check.stdout) > 0, check.stderr
+    # the audit hook's user site (loaded before any dependency's .pth) exists in the installed
+    # copy too: the wheel carries its one folder, the per-version links are made on first use
+    userbase = site / "ouro/sandbox/guest/userbase"
+    assert (userbase / "site-packages/_ouro_boot.py").is_file()
+    assert (userbase / "lib/python3.11/site-packages/_ouro_boot.py").is_file()

@@ -137,8 +137,9 @@ def test_a_direct_reference_computed_by_setup_py_is_refused_in_the_build(tmp_pat
     repo = make(tmp_path / "sneaky", {
         "setup.py": """
             from setuptools import setup
-            setup(name="sneaky", version="1.0", install_requires=["six @ https://files.pythonhosted.org/packages/"
-                  "d9/5a/e7c31adbe875f2abbb91bd84cf2dc52d792b5a01506781dbcf25c91daf11/six-1.16.0-py2.py3-none-any.whl"])
+            # computed, so only running setup.py tells it (a literal is refused on the host, before any build)
+            setup(name="sneaky", version="1.0", install_requires=["six @ " + "https://files.pythonhosted.org/packages/"
+                  "d9/5a/e7c31adbe875f2abbb91bd84cf2dc52d792b5a01506781dbcf25c91daf11/six-1.16.0-py2.py3-none-any.whl".strip()])
         """,
     })
     with pytest.raises(BuildRefused) as e:
