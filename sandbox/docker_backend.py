@@ -104,6 +104,22 @@ class _CgroupWatch:
     def snapshot(self) -> tuple:
         return (self.pids_max_events(), self.oom_kills(), self.memory_failcnt())
 
+    def reset_peak(self) -> None:
+        """Start the memory peak afresh for the next command (writing 0 resets it in v1)."""
+        d = self.dirs.get("memory")
+        if d is not None:
+            try:
+                (d / "memory.max_usage_in_bytes").write_text("0")
+            except OSError:
+                pass
+
+    def peaked_at_limit(self) -> bool:
+        """Did memory use reach the limit since the last reset_peak? gVisor's sentry kills a
+        guest that runs out of memory itself, without the failcnt or OOM counters rising: a
+        SIGKILL nobody on the host sent, at the limit, is that."""
+        peak, limit = self._number("memory", "memory.max_usage_in_bytes"), self._number("memory", "memory.limit_in_bytes")
+        return bool(peak and limit) and peak >= 0.9 * limit
+
 
 def _raw_socket(sock):
     """The socket.socket under what exec_start(socket=True) returns (a SocketIO for unix sockets)."""
@@ -593,6 +609,7 @@ class DockerSandbox(SandboxBase):
         """Run one command; the result says how it ended (see EndReason)."""
         lim = self.policy.limits
         timeout = lim.wall_time_s if timeout is None else min(timeout, lim.wall_time_s)
+        self.cgroup.reset_peak()
         before = self.cgroup.snapshot()
         env = self.guest_env(env)
         # guest/reap.sh: after the command, no process of the sandbox uid survives (spawned
@@ -634,7 +651,7 @@ class DockerSandbox(SandboxBase):
         if "MemoryError" in tail and (rose(2) or self.backend == "gvisor"):
             return EndReason.OOM
         if code == 137:
-            return EndReason.OOM if rose(2) else EndReason.KILLED
+            return EndReason.OOM if rose(2) or self.cgroup.peaked_at_limit() else EndReason.KILLED
         if self.cgroup.dirs.get("pids") is None or self.runtime == "runsc":
             if _FORK_ERRORS.search(tail):
                 return EndReason.PIDS_LIMIT
@@ -645,9 +662,18 @@ class DockerSandbox(SandboxBase):
     def _stopped_reason(self) -> EndReason:
         """The container stopped under a command: OOM when docker says so. Docker sets OOMKilled
         from the kernel's OOM event, which can arrive just after the stop, so look again for a
-        moment before calling it a plain kill (under heavy load it can come over a second late)."""
-        deadline = time.monotonic() + 3.0
-        while not self._state().get("OOMKilled"):
+        moment before calling it a plain kill (under heavy load it can come seconds late: this
+        path runs only when a whole sandbox went down, so waiting costs little), and take a
+        memory peak at the limit as the same evidence."""
+        deadline = time.monotonic() + 10.0
+        while not (state := self._state()).get("OOMKilled"):
+            if self.cgroup.peaked_at_limit():
+                return EndReason.OOM
+            if self.runtime == "runsc" and state.get("ExitCode") == 137 and not state.get("Running"):
+                # code in a gVisor sandbox cannot signal the sentry: a sentry SIGKILLed while ouro
+                # stopped nothing was killed by the host's OOM killer (docker does not always
+                # see that event: the sentry is not the container's first process)
+                return EndReason.OOM
             if time.monotonic() >= deadline:
                 return EndReason.KILLED
             time.sleep(0.1)
