@@ -1031,6 +1031,16 @@ def shorten(text: str, n: int) -> str:
     return text if len(text) <= n else text[: n - 3] + "..."
 
 
+def _optional_json(option: str, path: str | None) -> dict:
+    """The JSON file an optional option names, or {} when it is not given; a bad file is one line."""
+    if not path:
+        return {}
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as e:
+        raise Fail(f"{option} {path}: {e}")
+
+
 def cmd_table(args) -> int:
     path = Path(args.results)
     try:
@@ -1041,18 +1051,8 @@ def cmd_table(args) -> int:
         raise Fail(f"{path}: not an `ouro bench` results.json (no tasks)")
     suite = Path(args.suite or doc.get("suite") or "")
     suite = suite if suite.is_dir() else None
-    gold = {}
-    if args.gold:
-        try:
-            gold = json.loads(Path(args.gold).read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as e:
-            raise Fail(f"--gold {args.gold}: {e}")
-    reference = {}
-    if args.reference:
-        try:
-            reference = json.loads(Path(args.reference).read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as e:
-            raise Fail(f"--reference {args.reference}: {e}")
+    gold = _optional_json("--gold", args.gold)
+    reference = _optional_json("--reference", args.reference)
     rows = table_rows(doc, suite, gold, reference)
     if args.json:
         print(json.dumps(rows, indent=2))

@@ -98,10 +98,7 @@ def _run(args) -> int:
         summary = Experiment(config, run_dir, executor, home=home, progress=_progress).run(resume=args.resume)
     finally:
         executor.close()
-    if args.json:
-        print_json(summary)
-    else:
-        _print_summary(summary)
+    _show_summary(args, summary)
     return 0
 
 
@@ -116,6 +113,14 @@ def _preflight(config) -> None:
     except ValueError as e:
         raise BadInput(str(e)) from None
     sb.close()
+
+
+def _show_summary(args, summary: dict) -> None:
+    """An experiment's summary as `improve run` and `improve report` both end: JSON with --json, else text."""
+    if args.json:
+        print_json(summary)
+    else:
+        _print_summary(summary)
 
 
 def _print_summary(summary: dict) -> None:
@@ -145,16 +150,10 @@ def _report(args) -> int:
         from ouro.improvers.scaffold_report import write_report as write_scaffold_report
 
         summary = write_scaffold_report(run_dir)
-        if args.json:
-            print_json(summary)
-        else:
-            _print_scaffold(summary, run_dir, diffs=args.diffs)
+        _show_scaffold(args, summary, run_dir, diffs=args.diffs)
         return 0
     summary = write_report(run_dir)
-    if args.json:
-        print_json(summary)
-    else:
-        _print_summary(summary)
+    _show_summary(args, summary)
     return 0
 
 
@@ -188,11 +187,16 @@ def _scaffold(args) -> int:
                               progress=_progress).run(resume=args.resume)
     finally:
         executor.close()
+    _show_scaffold(args, summary, run_dir, diffs=False)
+    return 0 if summary.get("installed") else 1
+
+
+def _show_scaffold(args, summary: dict, run_dir, diffs: bool) -> None:
+    """A scaffold run's summary as `improve scaffold` and `improve report` both end: JSON with --json, else text."""
     if args.json:
         print_json(summary)
     else:
-        _print_scaffold(summary, run_dir, diffs=False)
-    return 0 if summary.get("installed") else 1
+        _print_scaffold(summary, run_dir, diffs=diffs)
 
 
 def _print_scaffold(summary: dict, run_dir, diffs: bool) -> None:

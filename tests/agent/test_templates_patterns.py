@@ -140,22 +140,19 @@ def test_any_two_arguments_are_swapped_neighbours_first():
 
 # -- attributes of other objects and their classes ----------------------------------------------
 
-def test_field_of_a_namedtuple_confused_with_another():
-    src = _src('''
+# each case: buggy source, the line's needle, the template, a check the fix must pass, and the one
+# text every passing fix writes (a set: a template may offer the same text at two places)
+_ATTRIBUTE_CASES = [
+    pytest.param('''
         from collections import namedtuple
 
         Edge = namedtuple("Edge", "src dst weight")
 
         def successors(edges, node):
             return [e.src for e in edges if e.src == node]
-    ''')
-    check = "successors([Edge(1, 2, 0), Edge(2, 3, 0), Edge(1, 4, 0)], 1) == [2, 4]"
-    fixes = _fixes(src, "return", "wrong_attribute", check)
-    assert [c.after for c in fixes] == ["e.dst"]
-
-
-def test_field_of_a_class_the_module_defines_on_another_object():
-    src = _src('''
+    ''', "return", "wrong_attribute", "successors([Edge(1, 2, 0), Edge(2, 3, 0), Edge(1, 4, 0)], 1) == [2, 4]",
+        "e.dst", id="field_of_a_namedtuple_confused_with_another"),
+    pytest.param('''
         class Span:
             def __init__(self, start, end):
                 self.start = start
@@ -163,12 +160,9 @@ def test_field_of_a_class_the_module_defines_on_another_object():
 
         def overlap(a, b):
             return min(a.end, b.end) - max(a.start, b.end)
-    ''')
-    assert _fixes(src, "return", "wrong_attribute", "overlap(Span(0, 10), Span(5, 20)) == 5")
-
-
-def test_the_same_field_of_self_where_other_was_written():
-    src = _src('''
+    ''', "return", "wrong_attribute", "overlap(Span(0, 10), Span(5, 20)) == 5",
+        "b.start", id="field_of_a_class_the_module_defines_on_another_object"),
+    pytest.param('''
         class Money:
             def __init__(self, amount, currency):
                 self.amount = amount
@@ -176,10 +170,16 @@ def test_the_same_field_of_self_where_other_was_written():
 
             def same(self, other):
                 return self.amount == other.amount and other.currency == other.currency
-    ''')
-    check = "not Money(1, 'EUR').same(Money(1, 'USD')) and Money(1, 'EUR').same(Money(1, 'EUR'))"
-    fixes = _fixes(src, "return self.amount", "wrong_variable", check)
-    assert fixes and fixes[0].after == "self"
+    ''', "return self.amount", "wrong_variable",
+        "not Money(1, 'EUR').same(Money(1, 'USD')) and Money(1, 'EUR').same(Money(1, 'EUR'))",
+        "self", id="the_same_field_of_self_where_other_was_written"),
+]
+
+
+@pytest.mark.parametrize("source, needle, template, check, after", _ATTRIBUTE_CASES)
+def test_attribute_confusions_are_fixed(source, needle, template, check, after):
+    fixes = _fixes(_src(source), needle, template, check)
+    assert {c.after for c in fixes} == {after}
 
 
 # -- augmented assignment operators --------------------------------------------------------------

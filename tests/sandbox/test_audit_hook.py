@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from ouro.sandbox.audit.channel import MARKER, split_audit_lines
 from ouro.sandbox.audit.events import events_from_exec
 from ouro.sandbox.audit.rules import apply_rules
@@ -73,12 +75,19 @@ def test_no_events_without_audit(tmp_path):
     assert p.returncode == 0 and events == []
 
 
-def test_channel_survives_stderr_redirection_and_pytest_capture(tmp_path):
-    """sys.stderr reassigned and fd 2 redirected: the hook still writes to the original stream."""
-    code = ("import os, sys, io\nsys.stderr = io.StringIO()\n"
-            "fd = os.open(os.devnull, os.O_WRONLY); os.dup2(fd, 2)\nos.system('true')\n")
+@pytest.mark.parametrize("code, kind", [
+    # sys.stderr reassigned and fd 2 redirected: the hook still writes to the original stream
+    pytest.param("import os, sys, io\nsys.stderr = io.StringIO()\n"
+                 "fd = os.open(os.devnull, os.O_WRONLY); os.dup2(fd, 2)\nos.system('true')\n",
+                 "os_system", id="channel_survives_stderr_redirection_and_pytest_capture"),
+    # the hooked process itself moving its channel is tampering, not the warm worker's one allowed move
+    pytest.param("import os, sys\nh = sys.modules['_ouro_audit_hook']\n"
+                 "h.rebind_channel(os.open(os.devnull, os.O_WRONLY))\nos.system('true')\n",
+                 "audit_tamper", id="moving_the_channel_in_the_hooked_process_is_reported"),
+])
+def test_channel_tricks_still_reach_the_host(tmp_path, code, kind):
     p, events = run_hooked(code, tmp_path)
-    assert "os_system" in kinds(events)
+    assert kind in kinds(events)
 
 
 def test_deny_rule_blocks_the_operation(tmp_path):
@@ -93,13 +102,6 @@ def test_kill_rule_ends_the_process(tmp_path):
                            rules=[["dns", "", "kill"]])
     assert p.returncode == 137 and "survived" not in p.stdout
     assert "dns" in kinds(events)
-
-
-def test_moving_the_channel_in_the_hooked_process_is_reported(tmp_path):
-    code = ("import os, sys\nh = sys.modules['_ouro_audit_hook']\n"
-            "h.rebind_channel(os.open(os.devnull, os.O_WRONLY))\nos.system('true')\n")
-    p, events = run_hooked(code, tmp_path)
-    assert "audit_tamper" in kinds(events)
 
 
 def test_forked_child_may_move_channel_once(tmp_path):
