@@ -182,7 +182,11 @@ def run_repair_job(job: RepairJob) -> dict:
     ranker = getattr(policy, "ranker", None)
     if ranker is not None and hasattr(ranker, "events"):
         # what the audit hook saw the rewrite's process try (the repair's audit log has each event)
-        out["ranker_events"] = sorted({e.get("kind", "?") for e in ranker.events})
+        from ouro.sandbox.audit.channel import CONTROL
+
+        # the hook's hello/bye are control lines (how the host tells a live channel from a
+        # silenced one), not something the rewrite did
+        out["ranker_events"] = sorted({e.get("kind", "?") for e in ranker.events if e.get("kind") != CONTROL})
         out["rank_calls"], out["rank_seconds"] = ranker.calls, round(ranker.seconds, 3)
     atomic_write_json(Path(job.result_file), out)
     return out

@@ -40,6 +40,9 @@ TEMPLATES = {
         "swap_arguments": True, "swap_operands": True, "missing_return": True, "misplaced_return": True,
         "wrong_constant": True, "delete_statement": True, "insert_statement": True, "method_call": True,
         "wrong_default": True, "unary_remove": True, "assign_update": True, "break_continue": True,
+        "argument_off_by_one": True, "compare_constant": True, "add_guard": True, "guard_return": True,
+        "wrap_call": True, "unwrap_call": True, "literal_shape": True, "literal_to_name": True,
+        "slice_argument": True,
     },
     "lines_root": 40, "lines_child": 25, "max_variants": 0,
 }
