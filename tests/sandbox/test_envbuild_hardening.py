@@ -305,7 +305,7 @@ def test_what_a_setup_py_prints_reaches_the_user_escaped(tmp_path, bwrap_ready):
     """})
     env = ensure_env(repo, backend="bwrap")
     notes = " ".join(env.notes)
-    assert "could not be read" in notes, env.notes
+    assert "could not be resolved" in notes, env.notes
     assert not any(c in notes for c in "\x1b\x07\x9b\n"), notes
 
 
