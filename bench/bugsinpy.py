@@ -969,39 +969,28 @@ def reproduction(task: dict) -> tuple[str, str]:
 
 
 def deps_installed(task: dict, suite: Path | None) -> str:
-    """What ouro installed for the task: from an `environment` trajectory event when ouro logs one,
-    else ouro's declared_requirements() of the run's workspace (what today's ouro installs)."""
+    """What ouro installed for the task, from the run's `environment` trajectory event; "-" for a
+    run that logged none (ouro before per-project environments, or no run directory kept)."""
     run_dir = Path(task.get("run_dir") or "")
     for ev in read_jsonl(run_dir / "trajectory.jsonl") if run_dir.is_dir() else []:
-        if ev.get("event") in ("environment", "env"):
-            deps = ev.get("deps") or ev.get("installed") or []
-            return f"{len(deps)} installed" if deps else "none"
-    ws = run_dir / "workspace"
-    if not ws.is_dir() and suite is not None:
-        ws = suite / task["task_id"] / "repo"
-    if not ws.is_dir():
-        return "?"
-    try:
-        from ouro.sandbox.images import declared_requirements
-        reqs, files = declared_requirements(ws)
-    except Exception as e:  # noqa: BLE001
-        return f"unreadable ({type(e).__name__})"
-    names = [*reqs, *[f.name for f in files]]
-    if not names:
-        return "none declared that ouro reads"
-    failed = "could not install" in (task.get("problem") or "") or "ImageError" in (task.get("problem") or "")
-    return ("install failed: " if failed else "installed from ") + ", ".join(names[:3]) + (" ..." if len(names) > 3 else "")
+        if ev.get("kind") == "environment":
+            deps = ev.get("installed") or []
+            left = " (some left out)" if "left out" in " ".join(ev.get("notes") or []) else ""
+            return f"{len(deps)} installed{left}" if deps else "none"
+    return "-"
 
 
-def python_used(task: dict) -> str:
+def python_used(task: dict, default: str = "-") -> str:
+    """The Python of the run's `environment` event; `default` for a run that logged none."""
     run_dir = Path(task.get("run_dir") or "")
     for ev in read_jsonl(run_dir / "trajectory.jsonl") if run_dir.is_dir() else []:
-        if ev.get("event") in ("environment", "env") and ev.get("python"):
+        if ev.get("kind") == "environment" and ev.get("python"):
             return str(ev["python"]) + (f" ({ev['python_source']})" if ev.get("python_source") else "")
-    return "3.11 (bookworm base)"
+    return default
 
 
-def table_rows(doc: dict, suite: Path | None, gold: dict, reference: dict | None = None) -> list[dict]:
+def table_rows(doc: dict, suite: Path | None, gold: dict, reference: dict | None = None,
+               default_python: str = "-") -> list[dict]:
     rows = []
     for t in doc.get("tasks", []):
         meta = {}
@@ -1012,7 +1001,7 @@ def table_rows(doc: dict, suite: Path | None, gold: dict, reference: dict | None
         ref = (reference or {}).get(t["task_id"])
         rows.append({
             "bug": t["task_id"], "split": meta.get("split", "?"),
-            "python_bugsinpy": meta.get("python_version", "?"), "python_used": python_used(t),
+            "python_bugsinpy": meta.get("python_version", "?"), "python_used": python_used(t, default_python),
             "deps": deps_installed(t, suite), "reproduced": rep, "reproduce_detail": why,
             "status": t["status"], "fixed_hidden": t["status"] == "fixed",
             "gold_fixed": None if g is None else bool(g.get("fixed")),
@@ -1053,7 +1042,7 @@ def cmd_table(args) -> int:
     suite = suite if suite.is_dir() else None
     gold = _optional_json("--gold", args.gold)
     reference = _optional_json("--reference", args.reference)
-    rows = table_rows(doc, suite, gold, reference)
+    rows = table_rows(doc, suite, gold, reference, args.default_python)
     if args.json:
         print(json.dumps(rows, indent=2))
         return 0
@@ -1124,6 +1113,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--suite", help="the prepared suite (default: the suite path results.json names)")
     p.add_argument("--gold", help="gold.json from `gold`, adds a column")
     p.add_argument("--reference", help="reference.json from `reference`, adds a column")
+    p.add_argument("--default-python", default="-",
+                   help="what the Python column says for a run that logged no environment (ouro before "
+                        "per-project environments: '3.11 (bookworm base)')")
     p.add_argument("--json", action="store_true", help="rows as JSON instead of a Markdown table")
     args = ap.parse_args(argv)
     try:
