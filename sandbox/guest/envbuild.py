@@ -331,7 +331,11 @@ def main(argv) -> int:
             items = None
     if items is None:
         # as a developer would: install what can be installed, and say what could not
-        items = resolve_greedy(env, runner + overrides, units(plan), plan, constraints, report, notes)
+        # the runner comes first even where a project's pin kept it out of the plan: that pin
+        # may be in a part that does not fit, and without pytest nothing can run
+        names = set(filter(None, (requirement_name(r) for r in runner + overrides)))
+        must = runner + overrides + [r for r in ("pytest", "coverage") if r not in names]
+        items = resolve_greedy(env, must, units(plan), plan, constraints, report, notes)
     if items is None:
         say({"ok": False, "error": "pip could not resolve the dependencies: " + (why or "no reason given"),
              "installed": [], "notes": notes})
