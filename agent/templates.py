@@ -469,7 +469,6 @@ def t_slice_bounds(node: ast.Subscript, ctx: _Ctx) -> Iterator[Edit]:
         if bound is None:
             continue
         s, e = ctx.src.span(bound)
-        text = ctx.src.seg(bound)
         if _int_const(bound):
             yield (s, e, str(bound.value + 1))
             if bound.value - 1 != 0 or bound is sl.upper:

@@ -119,7 +119,7 @@ def main(argv=None) -> int:
     def fmt(m, f="{:.3f}"):
         return f"{f.format(m['mean'])} [{f.format(m['ci'][0])}, {f.format(m['ci'][1])}]"
 
-    print(f"\n| measure | heuristic | injected-bug ranker | own-experience ranker | own - heuristic | own - injected |")
+    print("\n| measure | heuristic | injected-bug ranker | own-experience ranker | own - heuristic | own - injected |")
     print("|---|---|---|---|---|---|")
     for key, label, f in (("fix_rate", "fix rate", "{:.3f}"), ("candidates", "candidates to first plausible", "{:.1f}")):
         print(f"| {label} | {fmt(vs_h[key]['seed'], f)} | {fmt(vs_i[key]['seed'], f)} | {fmt(vs_h[key]['final'], f)} | "

@@ -97,7 +97,7 @@ class LiteLLMPolicy(Policy):
                                 input_cost_per_token=o.input_cost_per_token,
                                 output_cost_per_token=o.output_cost_per_token)
         use_tools = o.use_tools if o.use_tools is not None else supports_tools(model)
-        prompts = Prompts(dict(o.prompts))
+        prompts = self.prompts = Prompts(dict(o.prompts))
         self.agent = LLMAgent(self.client, max_steps=o.max_steps, use_tools=use_tools, prompts=prompts)
         self.value_agent = ValueAgent(self.client, weight=o.value_weight, prompts=prompts)
         self.discriminator = Discriminator(self.client, agents=o.debate_agents, rounds=o.debate_rounds,
@@ -249,18 +249,17 @@ class LiteLLMPolicy(Policy):
 
     # --- a reproduction test, when the repository has no failing one ---------------------
     def write_reproduction(self, request) -> str | None:
-        from ouro.agent.llm.prompts import load_prompt, render
-
         # in the order the request has them: what the issue points at first
         sources = "\n".join(f"### {p}\n```python\n{t}\n```" for p, t in request.sources.items())
         example = (f"\n## An existing test module ({request.example_test[0]})\n\n```python\n{request.example_test[1]}\n```\n"
                    if request.example_test else "")
         tries = "".join(f"\n## Attempt {i} (rejected)\n\n```python\n{code}\n```\n\nWhat happened: {outcome}\n"
                         for i, (code, outcome) in enumerate(request.tries, 1))
-        messages = [{"role": "system", "content": load_prompt("reproduce")},
-                    {"role": "user", "content": render("reproduce_task", problem=request.issue, test_cmd=request.test_cmd,
-                                                       path=request.path, sources=sources or "(none)",
-                                                       example=example, tries=tries)}]
+        messages = [{"role": "system", "content": self.prompts.load("reproduce")},
+                    {"role": "user", "content": self.prompts.render("reproduce_task", problem=request.issue,
+                                                                    test_cmd=request.test_cmd, path=request.path,
+                                                                    sources=sources or "(none)", example=example,
+                                                                    tries=tries)}]
         try:
             reply = self.client.chat(messages, role="reproduce")
         except BudgetExceeded as e:

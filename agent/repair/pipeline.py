@@ -339,7 +339,7 @@ class RepairRun:
         Agentless does; it counts only if it fails for a behavioural reason, and the model is
         told what happened to each rejected try. The built-in policy cannot: it says so."""
         from ouro.agent.policies.base import ReproductionRequest
-        from ouro.agent.testing import NothingFails, ReproduceError, reproduce
+        from ouro.agent.testing import NothingFails, ReproduceError, first_test_timeout, reproduce
 
         cfg = self.config
         folder = next((d for d in ("tests", "test") if (self.workspace.path / d).is_dir()), "")

@@ -290,7 +290,7 @@ class _AstScan(ast.NodeVisitor):
             elif base == "sys.modules":
                 self.add(node, "module_reload", f"replaces sys.modules[{key!r}]")
             elif base.split(".")[-1] in ("__builtins__",) or base == "builtins.__dict__":
-                self.add(node, "audit_tamper", f"rebinds a builtin")
+                self.add(node, "audit_tamper", "rebinds a builtin")
             if _switches_off(key, value):
                 self.add(node, "sandbox_disable", f"sets {key!r} = {value.value!r}")
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import ast
 import random
 import textwrap
-from pathlib import Path
 
 import pytest
 
