@@ -1287,11 +1287,27 @@ def t_wrap_call(node: ast.AST, ctx: _Ctx) -> Iterator[Edit]:
             out[f"{name}({text})"] = _wrap_weight(uses, text, here)
     for name, uses in methods.items():
         out.setdefault(f"{_wrap(text)}.{name}()", _wrap_weight(uses, text, here))
+    role: dict[str, float] = {}
     for pattern, w in _role_wrappers(node, ctx):
-        out.setdefault(pattern.format(_wrap(text) if pattern.startswith("{}") else text), w)
+        role.setdefault(pattern.format(_wrap(text) if pattern.startswith("{}") else text), w)
     parent = ctx.parents.get(node)
     if isinstance(parent, ast.Call) and isinstance(parent.func, ast.Name):
-        out = {k: w for k, w in out.items() if not k.startswith(parent.func.id + "(")}   # not int(int(x))
+        not_nested = lambda k: not k.startswith(parent.func.id + "(")   # not int(int(x))
+        out = {k: w for k, w in out.items() if not_nested(k)}
+        role = {k: w for k, w in role.items() if not_nested(k)}
+    # two of the five variants are what the value's use suggests (`key.lower()` for a key
+    # compared with text), whatever the module's own functions are: a module with many helpers
+    # otherwise crowds them out (luigi's `table in stdout` needed `table.lower()`)
+    picked = dict(sorted(out.items(), key=lambda kv: -kv[1])[:3])
+    for k, w in sorted(role.items(), key=lambda kv: -kv[1]):
+        if len(picked) >= 5:
+            break
+        picked.setdefault(k, w)
+    for k, w in sorted(out.items(), key=lambda kv: -kv[1]):
+        if len(picked) >= 5:
+            break
+        picked.setdefault(k, w)
+    out = picked
     # the same expression again on this line (`x if x > 0 else -x`): weaker variants
     seen = ctx.scope_cache.setdefault(("wrapped", node.lineno), set())
     again = text in seen
