@@ -1295,12 +1295,12 @@ def t_wrap_call(node: ast.AST, ctx: _Ctx) -> Iterator[Edit]:
         not_nested = lambda k: not k.startswith(parent.func.id + "(")   # not int(int(x))
         out = {k: w for k, w in out.items() if not_nested(k)}
         role = {k: w for k, w in role.items() if not_nested(k)}
-    # two of the five variants are what the value's use suggests (`key.lower()` for a key
+    # up to two of the five variants are what the value's use suggests (`key.lower()` for a key
     # compared with text), whatever the module's own functions are: a module with many helpers
     # otherwise crowds them out (luigi's `table in stdout` needed `table.lower()`)
     picked = dict(sorted(out.items(), key=lambda kv: -kv[1])[:3])
     for k, w in sorted(role.items(), key=lambda kv: -kv[1]):
-        if len(picked) >= 5:
+        if len(picked) >= 5 or w < 0.35:   # the strong suggestions only: str()/int() do not push helpers out
             break
         picked.setdefault(k, w)
     for k, w in sorted(out.items(), key=lambda kv: -kv[1]):
