@@ -36,6 +36,20 @@ class TestSetup:
     python_files: list[str] = field(default_factory=list)  # test-file patterns to give pytest ([] = its own)
     modules: frozenset[str] = frozenset()                   # the project's own top-level module names
     testpaths: list[str] = field(default_factory=list)     # the project's configured test folders
+    # files a developer's `pip install -e .` would have written and the code imports (a
+    # setuptools_scm version file): repository-relative path -> text, written into ouro's copy
+    generated: dict[str, str] = field(default_factory=dict)
+
+    def write_generated(self, root: Path) -> dict[str, bytes]:
+        """Write the generated files under root (ouro's own copy); what was written."""
+        out = {}
+        for rel, text in self.generated.items():
+            path = Path(root) / rel
+            if not path.exists():
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(text)
+                out[rel] = text.encode()
+        return out
 
     def pytest_options(self) -> list[str]:
         return ["-o", "python_files=" + " ".join(self.python_files)] if self.python_files else []
@@ -175,4 +189,28 @@ def detect(repo: Path, pythonpath: list[str] | None = None, files: list[str] | N
     if "python_files" not in config and _suite_files_beyond_pytest(repo, files, reader):
         python_files = list(SUITE_FILES)
     return TestSetup(pythonpath=list(pythonpath), python_files=python_files, modules=project_modules(files),
-                     testpaths=config.get("testpaths", "").split())
+                     testpaths=config.get("testpaths", "").split(), generated=scm_version_file(reader))
+
+
+_SCM_DEFAULT = '__version__ = version = "0.0.0"\n__version_tuple__ = version_tuple = (0, 0, 0)\n'
+
+
+def scm_version_file(reader: ProjectFiles) -> dict[str, str]:
+    """The version file setuptools_scm writes at build time (`write_to` in setup.py's
+    use_scm_version, `write_to`/`version_file` in [tool.setuptools_scm]), when the copy lacks
+    it: black imports `_black_version`, which only an install creates. Its text: the project's
+    own `write_to_template` with version 0.0.0, else setuptools_scm's default."""
+    rel, template = "", ""
+    table = ((reader.pyproject().get("tool") or {}).get("setuptools_scm") or {})
+    if isinstance(table, dict):
+        rel = str(table.get("version_file") or table.get("write_to") or "")
+        template = str(table.get("version_file_template") or table.get("write_to_template") or "")
+    if not rel:
+        setup_py = reader.setup_py()
+        m = re.search(r"""["']write_to["']\s*:\s*["']([^"']+)["']|\bwrite_to\s*=\s*["']([^"']+)["']""", setup_py)
+        rel = (m.group(1) or m.group(2)) if m else ""
+        t = re.search(r"""["']write_to_template["']\s*:\s*(['"])(.*?)\1""", setup_py)
+        template = t.group(2).encode().decode("unicode_escape") if t else ""
+    if not rel or not rel.endswith(".py") or reader.inside(rel) is None or reader.read(rel) is not None:
+        return {}
+    return {rel: template.replace("{version}", "0.0.0").replace("{version_tuple}", "(0, 0, 0)") or _SCM_DEFAULT}

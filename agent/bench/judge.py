@@ -96,6 +96,7 @@ def judging_command(task: Task, repo: Path):
             raise BadInput(f"hidden_test_cmd must be a pytest command, got {task.hidden_test_cmd!r}") from None
         args = cmd.pytest_args
     setup = detect(repo, None, also=extra)
+    setup.write_generated(repo)   # the judge's own copy: what an install would have written, as the repair had it
     return [*setup.pytest_options(), *args], setup
 
 

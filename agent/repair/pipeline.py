@@ -178,6 +178,8 @@ class RepairRun:
         # files of a unittest or nose suite; the user's own options come after and win
         self.test_cmd, cmd_path = self.test_cmd.take_pythonpath()
         setup = detect(self.workspace.path, cfg.pythonpath, py_files, also=cmd_path)
+        if setup.generated:   # what an install would have written (a version file): never part of a patch
+            tests.add_files({rel: text.encode() for rel, text in setup.generated.items()})
         tests.env = setup.env(tests.sandbox.workspace)
         self.test_cmd = self.test_cmd.with_options(setup.pytest_options())
 

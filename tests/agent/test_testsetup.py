@@ -133,3 +133,20 @@ def test_the_setup_is_read_without_following_links_or_special_files(tmp_path):
     pythonpath, python_files, files = __import__("json").loads(r.stdout)
     assert pythonpath == [] and python_files == []       # nothing read through the link or the FIFOs
     assert files == ["lib/pkg/__init__.py", "test_ok.py"]
+
+
+def test_a_setuptools_scm_version_file_is_generated_in_ouros_copy(tmp_path):
+    # black 2020: setup.py's use_scm_version writes _black_version.py at install time, and
+    # black.py imports it; a developer has it after `pip install -e .`, ouro's copy has not
+    black = write(tmp_path / "black", {
+        "setup.py": "setup(use_scm_version={\n    'write_to': '_black_version.py',\n"
+                    "    'write_to_template': 'version = \"{version}\"\\n',\n})\n",
+        "black.py": "from _black_version import version\n"})
+    setup = detect(black)
+    assert setup.generated == {"_black_version.py": 'version = "0.0.0"\n'}
+    assert setup.write_generated(black) == {"_black_version.py": b'version = "0.0.0"\n'}
+    assert detect(black).generated == {}   # present now: nothing to generate, nothing overwritten
+    modern = write(tmp_path / "modern", {"pyproject.toml": '[tool.setuptools_scm]\nversion_file = "src/m/_v.py"\n'})
+    assert "__version__" in detect(modern).generated["src/m/_v.py"]
+    outside = write(tmp_path / "outside", {"pyproject.toml": '[tool.setuptools_scm]\nwrite_to = "../evil.py"\n'})
+    assert detect(outside).generated == {}   # never a path out of the repository
