@@ -785,6 +785,21 @@ def _compiled_parts(reader: ProjectFiles, pyproject: dict, setup_py: str) -> str
     return ""
 
 
+_NOT_FOR_TESTS = re.compile(r"doc|lint|release|build|publish|typing|mypy|style|format|bench|profil", re.I)
+
+
+def extras_for_tests(extras, one: bool = False) -> list[str]:
+    """The extras a developer installs to run the tests: the test extra (test, tests, testing;
+    the first only with one=True), else dev; a project with neither (black's `d` for blackd)
+    tests its optional features with every extra that is not for docs, linting or releases."""
+    names = list(extras)
+    test = [e for e in TEST_EXTRAS if e in names]
+    if test:
+        return test[:1] if one else test
+    dev = [e for e in DEV_EXTRAS if e in names]
+    return dev or [e for e in names if not _NOT_FOR_TESTS.search(e)]
+
+
 def setup_py_requirements(setup_py: str) -> tuple[list[str], dict[str, list[str]]]:
     """(install_requires, extras_require plus tests_require as "tests") where setup.py spells them
     as literals, directly or through a module-level name: read from the syntax tree, never run.
@@ -867,7 +882,7 @@ def read_project(repo: Path, *, python: str | None = None, deps: tuple[str, ...]
         dynamic = set(project.get("dynamic") or [])
         reqs += [Requirement(str(r), "pyproject.toml [project] dependencies") for r in project.get("dependencies") or []]
         optional = project.get("optional-dependencies") or {}
-        chosen = [e for e in TEST_EXTRAS if e in optional] or [e for e in DEV_EXTRAS if e in optional]
+        chosen = extras_for_tests(optional)
         project_meta = bool(dynamic & {"dependencies", "optional-dependencies"})
         reqs += _extras(project, optional, chosen)
     flit = _flit_metadata(pyproject) if project is None else {}
@@ -877,12 +892,12 @@ def read_project(repo: Path, *, python: str | None = None, deps: tuple[str, ...]
         # when the metadata build in the sandbox fails
         install, setup_extras = setup_py_requirements(setup_py)
         reqs += [Requirement(r, "setup.py install_requires") for r in install]
-        for extra in [e for e in TEST_EXTRAS if e in setup_extras][:1] or [e for e in DEV_EXTRAS if e in setup_extras][:1]:
+        for extra in extras_for_tests(setup_extras, one=True):
             reqs += [Requirement(r, f"setup.py extras_require {extra}") for r in setup_extras[extra]]
     if flit:
         reqs += [Requirement(str(r), "pyproject.toml [tool.flit.metadata] requires") for r in flit.get("requires") or []]
         flit_extras = flit.get("requires-extra") if isinstance(flit.get("requires-extra"), dict) else {}
-        for extra in [e for e in TEST_EXTRAS if e in flit_extras] or [e for e in DEV_EXTRAS if e in flit_extras]:
+        for extra in extras_for_tests(flit_extras):
             reqs += [Requirement(str(r), f"pyproject.toml [tool.flit.metadata] requires-extra {extra}")
                      for r in flit_extras.get(extra) or []]
     poetry = tool.get("poetry") if isinstance(tool.get("poetry"), dict) else None
@@ -903,7 +918,7 @@ def read_project(repo: Path, *, python: str | None = None, deps: tuple[str, ...]
                                       f"file: {value}"))
         if setup_cfg.has_section("options.extras_require"):
             keys = setup_cfg.options("options.extras_require")
-            for extra in [e for e in TEST_EXTRAS if e in keys] or [e for e in DEV_EXTRAS if e in keys]:
+            for extra in extras_for_tests(keys):
                 reqs += [Requirement(s.strip(), f"setup.cfg extras_require {extra}")
                          for s in setup_cfg.get("options.extras_require", extra).splitlines() if s.strip()]
     if setup_py.strip() and project is None and poetry is None and not flit:

@@ -481,3 +481,12 @@ def test_debian_suites_are_offered_only_when_built_or_buildable(tmp_path, monkey
     usable = ("bookworm", "trixie")
     assert choose(need, [o for o in OFFERS if o.source != "host" and (o.source != "debian" or o.name in usable)]
                   + [host39])[0] == host39
+
+
+def test_the_extras_a_developer_installs_to_run_the_tests():
+    from ouro.sandbox.project import extras_for_tests
+
+    assert extras_for_tests({"test": [], "docs": [], "dev": []}) == ["test"]
+    assert extras_for_tests({"dev": [], "docs": []}) == ["dev"]
+    # no test or dev extra (black's `d` for blackd): the optional features the tests exercise
+    assert extras_for_tests({"d": [], "colorama": [], "docs": [], "lint": []}) == ["d", "colorama"]
