@@ -351,6 +351,7 @@ def main(argv) -> int:
         return 1
     out = plan["out"]
     os.makedirs(out, exist_ok=True)
+    extra = []   # installed in place of a resolved artifact that did not build
     if wanted:
         lines = ["%s @ %s" % (i["metadata"]["name"], direct_url(i)) for i in wanted]
         reqs = os.path.join(SCRATCH, "resolved.txt")
@@ -361,20 +362,33 @@ def main(argv) -> int:
         if p.returncode != 0:
             # one artifact that does not build (an sdist that needs a compiler) does not keep the
             # others out: each alone, the ones that fail named
-            failed = []
+            failed, substituted = [], []
             for i, line in zip(list(wanted), lines):
                 q = run(PIP + ["install", "--quiet", "--no-deps", "--ignore-installed",
                                "--no-warn-script-location", "--target", out, line], env)
-                if q.returncode != 0:
-                    failed.append("%s %s" % (i["metadata"]["name"], i["metadata"]["version"]))
-                    wanted.remove(i)
+                if q.returncode == 0:
+                    continue
+                name, version = i["metadata"]["name"], i["metadata"]["version"]
+                # no wheel of that release for this Python and no compiler to build it: the
+                # nearest release that has one, as BugsInPy's own runs do (psutil<4 on 3.7)
+                w = run(PIP + ["install", "--quiet", "--no-deps", "--ignore-installed", "--only-binary", ":all:",
+                               "--no-warn-script-location", "--target", out, name], env)
+                wanted.remove(i)
+                if w.returncode == 0:
+                    substituted.append("%s %s -> the newest wheel" % (name, version))
+                    extra.append([name, "newest wheel"])
+                else:
+                    failed.append("%s %s" % (name, version))
             if len(failed) == len(lines):
                 say({"ok": False, "error": "pip could not install the dependencies: " + tail(p.stderr),
                      "installed": [], "notes": notes})
                 return 1
-            notes.append("could not install (left out): " + ", ".join(failed))
+            if substituted:
+                notes.append("no wheel and no compiler, replaced: " + ", ".join(substituted))
+            if failed:
+                notes.append("could not install (left out): " + ", ".join(failed))
     say({"ok": True, "error": "", "notes": notes,
-         "installed": [[i["metadata"]["name"], i["metadata"]["version"]] for i in wanted]})
+         "installed": [[i["metadata"]["name"], i["metadata"]["version"]] for i in wanted] + extra})
     return 0
 
 
