@@ -39,7 +39,7 @@ _FRAME_HEADER = struct.Struct(">BxxxL")
 _DISK_ERRORS = re.compile(r"File too large|No space left on device|Errno 27\]|Errno 28\]|EFBIG|ENOSPC|Disk quota exceeded")
 # "can't start new thread": Python's RuntimeError when clone() of a thread fails at the limit
 _FORK_ERRORS = re.compile(r"Resource temporarily unavailable|fork: retry|Cannot allocate memory.*fork|BlockingIOError"
-                          r"|can't start new thread")
+                          r"|can't start new thread|Cannot fork")   # the last: dash
 
 
 @dataclass
@@ -624,6 +624,11 @@ class DockerSandbox(SandboxBase):
 
         stderr, events = split_audit_lines(stderr)
         reason = raw.killed_for or self._classify(raw, stderr, before, after)
+        if reason == EndReason.TIMEOUT and self.runtime == "runsc" and _FORK_ERRORS.search(stderr[-4000:]):
+            # gVisor: a fork bomb whose processes die and respawn can stay just under the limit
+            # whenever the probe counts them, and then runs into the wall time; forks refused at
+            # the limit are the evidence of what it was
+            reason = EndReason.PIDS_LIMIT
         if reason == EndReason.OOM and self.runtime == "runsc":
             self._settle_after_oom()
         return ExecResult(exit_code=raw.exit_code, stdout=stdout, stderr=stderr, duration_s=raw.duration_s,
