@@ -50,7 +50,7 @@ while [ $pass -lt 4 ]; do
                 State:) state=$value ;;
                 Uid:) u=$value; break ;;
             esac
-        done < "$d/status" 2>/dev/null
+        done 2>/dev/null < "$d/status"   # redirections apply left to right: silence first (a process may be gone)
         # a zombie is dead already (its parent has not collected it): not a leftover
         if [ -n "$u" ] && [ "$u" = "$uid" ] && [ "$state" != Z ] && kill -9 "$p" 2>/dev/null; then
             case "$killed" in
@@ -71,7 +71,7 @@ while [ $wait_rounds -lt 200 ] && [ "$killed" != " " ]; do
         st=
         while read -r key value rest; do
             if [ "$key" = "State:" ]; then st=$value; break; fi
-        done < "/proc/$p/status" 2>/dev/null
+        done 2>/dev/null < "/proc/$p/status"
         [ -n "$st" ] && [ "$st" != Z ] && alive=1
     done
     [ $alive -eq 0 ] && break
