@@ -128,6 +128,21 @@ def issue_boost(c: Candidate, words: tuple[set[str], set[str]]) -> float:
     return 1.0
 
 
+def _ranked_lines(loc, base_files: dict, start: int, stop: int) -> tuple[dict[str, list[int]], dict]:
+    """Localization ranks start..stop that the policy may edit: (file -> lines, (file, line) ->
+    suspiciousness relative to the run's best line)."""
+    by_file: dict[str, list[int]] = {}
+    scores: dict[tuple[str, int], float] = {}
+    if loc is None:
+        return by_file, scores
+    best = max((s.score for s in loc.lines), default=1.0) or 1.0
+    for s in loc.lines[start:stop]:
+        if s.file in base_files:
+            scores[(s.file, s.line)] = s.score / best
+            by_file.setdefault(s.file, []).append(s.line)
+    return by_file, scores
+
+
 def _variant(c: Candidate) -> str:
     return f"{c.template}:{' '.join(c.before.split())[:40]}"
 
@@ -179,16 +194,7 @@ class BuiltinPolicy(Policy):
         return self._relocalized[key]
 
     def _lines(self, node, ctx, limit: int) -> tuple[dict[str, list[int]], dict[tuple[str, int], float]]:
-        loc = self._localization(node, ctx)
-        by_file: dict[str, list[int]] = {}
-        scores: dict[tuple[str, int], float] = {}
-        if loc is None:
-            return by_file, scores
-        best = max((s.score for s in loc.lines), default=1.0) or 1.0
-        for s in loc.lines[:limit]:
-            if s.file in ctx.base_files:
-                scores[(s.file, s.line)] = s.score / best
-                by_file.setdefault(s.file, []).append(s.line)
+        by_file, scores = _ranked_lines(self._localization(node, ctx), ctx.base_files, 0, limit)
         if node.id == 0:
             self._loc_score.update(scores)
         return by_file, scores
@@ -253,18 +259,8 @@ class BuiltinPolicy(Policy):
         return []
 
     def _more_lines(self, ctx) -> tuple[dict[str, list[int]], dict]:
-        loc = ctx.localization
         n = self.templates.lines_root
-        if loc is None:
-            return {}, {}
-        best = max((s.score for s in loc.lines), default=1.0) or 1.0
-        lines: dict[str, list[int]] = {}
-        scores = {}
-        for s in loc.lines[n:4 * n]:
-            if s.file in ctx.base_files:
-                scores[(s.file, s.line)] = s.score / best
-                lines.setdefault(s.file, []).append(s.line)
-        return lines, scores
+        return _ranked_lines(ctx.localization, ctx.base_files, n, 4 * n)
 
     def _callee_lines(self, ctx) -> tuple[dict[str, list[int]], dict]:
         """Body lines of the functions called from the five most suspicious functions and from
@@ -298,14 +294,9 @@ class BuiltinPolicy(Policy):
     def _second_order(self, node, ctx) -> tuple[list[Candidate], dict]:
         """Second edits at the top lines, each on a first edit there that ran (validated,
         not broken, not plausible), the best valued first edits first."""
-        loc = ctx.localization
-        nodes = getattr(ctx, "nodes", None) or {}
-        if loc is None:
-            return [], {}
-        best = max((s.score for s in loc.lines), default=1.0) or 1.0
-        top = {(s.file, s.line): s.score / best for s in loc.lines[:10]}
+        _, top = _ranked_lines(ctx.localization, ctx.base_files, 0, 10)
         firsts = []
-        for n in nodes.values():
+        for n in ctx.nodes.values():
             e = n.edits[-1] if n.edits else {}
             obs = n.observation
             if (n.parent == 0 and obs is not None and not obs.plausible
