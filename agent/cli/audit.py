@@ -8,7 +8,7 @@ import sys
 import time
 from datetime import datetime, timezone
 
-from ouro.agent.cli.common import add_backend, add_home, add_json, add_policy_file, home_of, print_json
+from ouro.agent.cli.common import add_backend, add_policy_file, finish_command, home_of, print_json
 from ouro.sandbox.core.errors import EXIT_FAILED, BadInput, PreconditionFailed
 
 SEVERITY_ORDER = ("info", "low", "medium", "high", "critical")
@@ -31,37 +31,27 @@ def register(sub) -> None:
     lp.add_argument("--policy", help="only this proposal policy")
     lp.add_argument("--all", action="store_true", help="include the per-execution `exec` records")
     lp.add_argument("--limit", type=int, default=200, help="show at most this many (newest); default 200")
-    _common(lp)
-    lp.set_defaults(func=cmd_list)
+    finish_command(lp, cmd_list)
 
     sp = asub.add_parser("show", help="show one record in full")
     sp.add_argument("id", help="record number (seq)")
-    _common(sp)
-    sp.set_defaults(func=cmd_show)
+    finish_command(sp, cmd_show)
 
     mp = asub.add_parser("summary", help="counts and rates per 1,000 executions by kind, by policy and by run")
     mp.add_argument("--run", help="only this run id")
     mp.add_argument("--since", help="ISO time or an age like 30m, 2h, 1d")
-    _common(mp)
-    mp.set_defaults(func=cmd_summary)
+    finish_command(mp, cmd_summary)
 
     vp = asub.add_parser("verify", help="check the hash chain and HMAC of every record; exit 1 naming the first bad one")
     vp.add_argument("--log", help="log file to verify (default: <home>/audit/log.jsonl; its key is read from the same directory)")
     vp.add_argument("--key", help="key file (default: key next to the log)")
-    _common(vp)
-    vp.set_defaults(func=cmd_verify)
+    finish_command(vp, cmd_verify)
 
     tp = asub.add_parser("selftest", help="run the red-team corpus in a sandbox and check containment and logging")
     add_backend(tp, default="docker", help="the sandbox the attacks run in (local: NOT contained)")
     tp.add_argument("--only", help="comma-separated attack names or categories")
     add_policy_file(tp)
-    _common(tp)
-    tp.set_defaults(func=cmd_selftest)
-
-
-def _common(p) -> None:
-    add_home(p)
-    add_json(p)
+    finish_command(tp, cmd_selftest)
 
 
 def _log(args):

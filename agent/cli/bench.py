@@ -5,7 +5,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from ouro.agent.cli.common import add_backend, add_home, add_json, add_policy_file, home_of, print_json
+from ouro.agent.cli.common import add_backend, add_policy_file, finish_command, home_of, print_json
 from ouro.sandbox.core.errors import EXIT_FAILED, EXIT_OK, BadInput
 
 BENCH_EPILOG = """The suite is a directory of tasks (each with task.toml, ISSUE.md, repo/, hidden/) or a
@@ -42,18 +42,14 @@ def register(sub) -> None:
                         "policy then has no failing test and says so, a language-model policy writes a "
                         "reproduction test first")
     add_policy_file(p)
-    add_home(p)
-    add_json(p)
-    p.set_defaults(func=cmd_bench)
+    finish_command(p, cmd_bench)
 
     r = sub.add_parser("report", help="write a self-contained HTML report of a repair run or a bench run",
                        description="Write one static HTML page (no external URLs) for a repair run "
                                    "(run id or run directory) or a bench directory.")
     r.add_argument("target", metavar="RUN_ID_OR_BENCH_DIR")
     r.add_argument("--html", required=True, metavar="OUT.html", help="where to write the page")
-    add_home(r)
-    add_json(r)
-    r.set_defaults(func=cmd_report)
+    finish_command(r, cmd_report)
 
 
 def cmd_bench(args) -> int:

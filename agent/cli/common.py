@@ -15,6 +15,15 @@ def add_json(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print one machine-readable JSON document instead of text")
 
 
+def finish_command(p: argparse.ArgumentParser, func, *, home: bool = True) -> None:
+    """The options every command ends with (--home where it reads ouro's home, then --json) and
+    the function that runs it: `func(args)` returns the exit code."""
+    if home:
+        add_home(p)
+    add_json(p)
+    p.set_defaults(func=func)
+
+
 def add_backend(p: argparse.ArgumentParser, help: str = "sandbox backend (default: the policy file's)",
                 default: str | None = None) -> None:
     """--backend (one of sandbox.policy.BACKENDS) and --unsafe-local, the one way to ask for `local`."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from ouro.agent.cli.common import add_backend, add_home, add_json, home_of, print_json
+from ouro.agent.cli.common import add_backend, finish_command, home_of, print_json
 from ouro.sandbox.core.errors import BadInput, PreconditionFailed
 
 
@@ -23,9 +23,7 @@ def register(sub) -> None:
     r.add_argument("--resume", action="store_true", help="continue an interrupted run at the iteration where it stopped")
     r.add_argument("--run-id", help="run directory name under .ouro/runs (default: the experiment's name)")
     add_backend(r, help="override the config's sandbox backend")
-    add_home(r)
-    add_json(r)
-    r.set_defaults(func=_run)
+    finish_command(r, _run)
 
     rep = isub.add_parser("report", help="write the plot and tables of a run",
                           description="Write the report of a run: for an experiment report/meta_utility.png, "
@@ -33,9 +31,7 @@ def register(sub) -> None:
                                       "report/utility.png and report/versions.md (every version's diff).")
     rep.add_argument("run", help="run id (under .ouro/runs) or a run directory")
     rep.add_argument("--diffs", action="store_true", help="scaffold runs: also print every version's diff")
-    add_home(rep)
-    add_json(rep)
-    rep.set_defaults(func=_report)
+    finish_command(rep, _report)
 
     s = isub.add_parser("scaffold", help="let the seed improver rewrite ouro's own repair scaffold, behind an honest gate",
                         description="Run the STOP seed improver on the repair agent's scaffold (improvers/scaffold_target.py: "
@@ -53,9 +49,7 @@ def register(sub) -> None:
     s.add_argument("--target", help="the scaffold file in use, which a rewrite that holds replaces "
                                     "(default: improvers/scaffold_target.py)")
     add_backend(s, help="override the config's repair backend")
-    add_home(s)
-    add_json(s)
-    s.set_defaults(func=_scaffold)
+    finish_command(s, _scaffold)
 
     p.set_defaults(func=lambda args: (p.print_help(), 2)[1])
 

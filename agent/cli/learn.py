@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 
-from ouro.agent.cli.common import add_home, add_json, home_of, print_json
+from ouro.agent.cli.common import finish_command, home_of, print_json
 
 
 def register(sub) -> None:
@@ -21,8 +21,7 @@ def register(sub) -> None:
     p.add_argument("--corpus", help="directory of Python files (default: the standard library and installed packages)")
     p.add_argument("--max-groups", type=int, default=5000, help="bugs to keep (default 5000)")
     p.add_argument("--seed", type=int, default=0)
-    add_json(p)
-    p.set_defaults(func=_data)
+    finish_command(p, _data, home=False)
 
     p = lsub.add_parser("train", help="train the edit ranker (CPU within 15 minutes; GPU when present)")
     p.add_argument("--data", required=True, help="directory written by `ouro learn data`")
@@ -37,15 +36,12 @@ def register(sub) -> None:
     p.add_argument("--tokens", action="store_true",
                    help="also read the edit's text (hashed tokens); off by default: it learns how injected bugs read, "
                         "which real bugs do not share")
-    add_json(p)
-    p.set_defaults(func=_train)
+    finish_command(p, _train, home=False)
 
     p = lsub.add_parser("trajectories", help="convert repair runs into CYCLE-shaped chat SFT data (JSON lines)")
-    add_home(p)
     p.add_argument("runs", nargs="*", help="run ids or run directories (default: every run under .ouro/runs)")
     p.add_argument("--out", required=True, help="JSON-lines file to write")
-    add_json(p)
-    p.set_defaults(func=_trajectories)
+    finish_command(p, _trajectories)
 
     p = lsub.add_parser("finetune", help="LoRA fine-tuning with the loss masked to the refinement (CYCLE)")
     p.add_argument("--base", required=True, help="base checkpoint directory (transformers format)")
@@ -58,8 +54,7 @@ def register(sub) -> None:
     p.add_argument("--lora-r", type=int, default=8)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="auto", help="auto (cuda when present), cpu or cuda")
-    add_json(p)
-    p.set_defaults(func=_finetune)
+    finish_command(p, _finetune, home=False)
 
     p = sub.add_parser("serve", help="serve a local checkpoint behind an OpenAI-compatible chat endpoint",
                        description="Serve a local checkpoint at http://HOST:PORT/v1 (OpenAI chat completions). "

@@ -5,7 +5,7 @@ import argparse
 import sys
 import time
 
-from ouro.agent.cli.common import add_json, print_json
+from ouro.agent.cli.common import finish_command, print_json
 
 
 def register(sub) -> None:
@@ -25,8 +25,7 @@ def register(sub) -> None:
     r.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     r.add_argument("--record", help="append every request received to this JSONL file")
     r.add_argument("--duration", type=float, help="stop after this many seconds (default: run until Ctrl-C)")
-    add_json(r)
-    r.set_defaults(func=_replay)
+    finish_command(r, _replay, home=False)
     p.set_defaults(func=lambda args: (p.print_help(), 0)[1])
 
 

@@ -5,7 +5,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from ouro.agent.cli.common import (add_backend, add_env_options, add_home, add_json, add_policy_file, env_request_of,
+from ouro.agent.cli.common import (add_backend, add_env_options, add_policy_file, env_request_of, finish_command,
                                    home_of, print_json)
 from ouro.agent.repair.config import RepairConfig
 from ouro.sandbox.core.errors import BadInput
@@ -100,22 +100,16 @@ def register(sub) -> None:
     llm.add_argument("--debate", metavar="AGENTS,ROUNDS",
                      help="the discriminator as a debate of AGENTS models over ROUNDS rounds (default 1,1)")
     add_policy_file(p)
-    add_home(p)
-    add_json(p)
-    p.set_defaults(func=cmd_repair)
+    finish_command(p, cmd_repair)
 
     runs = sub.add_parser("runs", help="list and show repair runs")
     rsub = runs.add_subparsers(dest="runs_command", metavar="SUBCOMMAND")
     lp = rsub.add_parser("list", help="list runs, newest first")
     lp.add_argument("--limit", type=int, default=30)
-    add_home(lp)
-    add_json(lp)
-    lp.set_defaults(func=cmd_runs_list)
+    finish_command(lp, cmd_runs_list)
     sp = rsub.add_parser("show", help="show one run: status, patch, explanation")
     sp.add_argument("run_id")
-    add_home(sp)
-    add_json(sp)
-    sp.set_defaults(func=cmd_runs_show)
+    finish_command(sp, cmd_runs_show)
     runs.set_defaults(func=lambda a: (runs.print_help(), 2)[1])
 
 

@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from ouro.agent.cli.common import (add_backend, add_env_options, add_json, add_policy_file, env_request_of,
+from ouro.agent.cli.common import (add_backend, add_env_options, add_policy_file, env_request_of, finish_command,
                                    load_policy_arg, print_json)
 from ouro.sandbox.core.files import checked_directory
 from ouro.sandbox.core.errors import EXIT_FAILED, EXIT_OK, EXIT_PRECONDITION, BadInput, OuroError
@@ -25,13 +25,11 @@ def register(sub) -> None:
                      epilog="exit codes: 0 everything set up, 3 something could not be set up (the output says what to do)")
     q.add_argument("--no-install", action="store_true", help="do not apt-get install missing packages")
     q.add_argument("--no-build", action="store_true", help="do not build the base image")
-    add_json(q)
-    q.set_defaults(func=cmd_setup)
+    finish_command(q, cmd_setup, home=False)
 
     q = s.add_parser("doctor", help="check the daemon, runc, runsc, bwrap and the base image by really running each",
                      epilog="exit codes: 0 all checks pass, 1 some check failed (each says the command that fixes it)")
-    add_json(q)
-    q.set_defaults(func=cmd_doctor)
+    finish_command(q, cmd_doctor, home=False)
 
     q = s.add_parser("build", help="build the base image (offline) and, with --repo, the repository's environment: "
                                    "the Python it needs and its dependencies, installed inside a build sandbox",
@@ -44,8 +42,7 @@ def register(sub) -> None:
                         "get an image, bwrap a root file system and a site directory")
     add_policy_file(q)
     add_env_options(q)
-    add_json(q)
-    q.set_defaults(func=cmd_build)
+    finish_command(q, cmd_build, home=False)
 
     q = s.add_parser("run", help="run one command in a fresh sandbox: ouro sandbox run [options] -- CMD ...",
                      epilog="exit codes: the command's own exit code when it ended normally; 1 when a limit ended it "
@@ -56,17 +53,14 @@ def register(sub) -> None:
     q.add_argument("--repo", help="copy this directory into /workspace (and use its environment)")
     add_env_options(q)
     q.add_argument("--timeout", type=float, help="wall-clock limit in seconds (at most the policy's)")
-    add_json(q)
     q.add_argument("cmd", nargs=argparse.REMAINDER, help="-- then the command")
-    q.set_defaults(func=cmd_run)
+    finish_command(q, cmd_run, home=False)
 
     q = s.add_parser("ps", help="list ouro's sandbox containers (by label)")
-    add_json(q)
-    q.set_defaults(func=cmd_ps)
+    finish_command(q, cmd_ps, home=False)
 
     q = s.add_parser("clean", help="remove every ouro sandbox container (by label), running or not")
-    add_json(q)
-    q.set_defaults(func=cmd_clean)
+    finish_command(q, cmd_clean, home=False)
 
 
 # --------------------------------------------------------------------------- setup / doctor
