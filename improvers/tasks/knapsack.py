@@ -21,10 +21,10 @@ INITIAL = '''def algorithm(values, weights, capacity):
 
 class Knapsack(Task):
     name = "knapsack"
-    description = ("0/1 knapsack. algorithm(values, weights, capacity) returns a 0/1 choice per item with total "
-                   "weight <= capacity; the score is the chosen value divided by the optimum.")
-    initial_solution = INITIAL
     n_items = 25
+    description = (f"0/1 knapsack of {n_items} items. algorithm(values, weights, capacity) returns a 0/1 choice per "
+                   "item with total weight <= capacity; the score is the chosen value divided by the optimum.")
+    initial_solution = INITIAL
 
     def generate(self, rng: random.Random) -> Instance:
         weights = [rng.randint(1, 30) for _ in range(self.n_items)]

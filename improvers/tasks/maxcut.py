@@ -28,10 +28,10 @@ def algorithm(n_nodes, edges, seed):
 
 class MaxCut(Task):
     name = "maxcut"
-    description = ("Weighted max-cut: edges are [a, b, weight]. algorithm(n_nodes, edges, seed) returns a list "
-                   "of n_nodes sides in {0, 1}; the score is the cut weight divided by the total weight.")
-    initial_solution = INITIAL
     n_nodes, p_edge = 30, 0.25
+    description = (f"Weighted max-cut on G({n_nodes}, {p_edge}) graphs, edges [a, b, weight]. algorithm(n_nodes, "
+                   "edges, seed) returns a side in {0, 1} per node; the score is the cut over the total weight.")
+    initial_solution = INITIAL
 
     def generate(self, rng: random.Random) -> Instance:
         edges = [[a, b, rng.randint(1, 10)] for a in range(self.n_nodes) for b in range(a + 1, self.n_nodes)

@@ -24,10 +24,11 @@ INITIAL = '''def algorithm(durations, n_machines):
 
 class Scheduling(Task):
     name = "sched"
-    description = ("Makespan scheduling on identical machines. algorithm(durations, n_machines) returns a machine "
-                   "index per job; the score is a lower bound on the optimal makespan divided by the makespan.")
-    initial_solution = INITIAL
     n_jobs, n_machines = 25, 4
+    description = (f"Makespan scheduling of {n_jobs} jobs (short and long ones mixed) on {n_machines} identical "
+                   "machines. algorithm(durations, n_machines) returns a machine index per job; the score is a lower "
+                   "bound on the optimal makespan divided by the makespan.")
+    initial_solution = INITIAL
 
     def generate(self, rng: random.Random) -> Instance:
         durations = [rng.choice([rng.randint(1, 10), rng.randint(20, 60)]) for _ in range(self.n_jobs)]

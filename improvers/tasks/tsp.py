@@ -49,10 +49,11 @@ def _mst_weight(cities) -> float:
 
 class Tsp(Task):
     name = "tsp"
-    description = ("Euclidean TSP. algorithm(cities) gets [x, y] points and returns a permutation of their "
-                   "indices (a closed tour); the score is the minimum spanning tree length divided by the tour length.")
-    initial_solution = INITIAL
     n_cities = 30
+    description = (f"Euclidean TSP on {n_cities} cities in a 100 x 100 square. algorithm(cities) gets [x, y] points "
+                   "and returns a permutation of their indices (a closed tour); the score is the minimum spanning "
+                   "tree length divided by the tour length.")
+    initial_solution = INITIAL
 
     def generate(self, rng: random.Random) -> Instance:
         cities = [[round(rng.random() * 100, 2), round(rng.random() * 100, 2)] for _ in range(self.n_cities)]
