@@ -86,10 +86,10 @@ class Explanation:
 
 @dataclass
 class LocationStats:
-    tries: int = 0
-    no_effect: int = 0
-    changed: int = 0
-    partial: int = 0
+    """What the candidates tried at one line taught, by outcome (see Chain.record)."""
+    no_effect: int = 0    # the failing tests failed as before
+    changed: int = 0      # they failed differently, or the explanation was contradicted
+    partial: int = 0      # some failing tests passed (perhaps breaking others)
     templates: dict[str, int] = field(default_factory=dict)   # template -> tries here
 
     def weight(self, template: str) -> float:
@@ -120,7 +120,6 @@ class Chain:
     def record(self, e: Explanation) -> None:
         self.entries.append(e)
         st = self.locations.setdefault((e.file, e.line), LocationStats())
-        st.tries += 1
         st.templates[e.template] = st.templates.get(e.template, 0) + 1
         if e.outcome == "no_effect":
             st.no_effect += 1

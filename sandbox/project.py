@@ -586,11 +586,13 @@ def _include(files: ProjectFiles, rel: str, value: str, where: str, line: str) -
 
 @dataclass
 class _FileCheck:
+    """Reads requirement files, following their includes, and refuses what leaves the index
+    (unless `allow`); records what the project's own installation needs."""
     files: ProjectFiles
-    allow: bool
-    extras: set[str] = field(default_factory=set)
-    pinned: set[str] = field(default_factory=set)
-    seen: set[str] = field(default_factory=set)
+    allow: bool                                          # --allow-external-deps
+    extras: set[str] = field(default_factory=set)        # of the project itself (`.[test]`)
+    pinned: set[str] = field(default_factory=set)        # names given an exact version
+    seen: set[str] = field(default_factory=set)          # files read (an include cycle ends)
 
     def check(self, rel: str) -> bool:
         """Check a requirement (or constraint) file and the files it includes (inside the

@@ -81,6 +81,8 @@ class TaskLoadError:
 
 @dataclass
 class Suite:
+    """A suite as loaded: the tasks that loaded and, for the others, why not (a bench reports both)."""
+
     name: str
     path: Path
     tasks: list[Task] = field(default_factory=list)

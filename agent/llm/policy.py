@@ -46,13 +46,16 @@ SEARCH_DEFAULTS = {"max_children": 3, "budget": 100, "max_plausible": 5}
 
 @dataclass
 class LLMPolicyOptions:
-    api_base: str | None = None
-    max_cost: float | None = None
-    max_tokens: int | None = None
+    """A litellm policy's settings (RepairConfig.llm_options: `ouro repair --api-base/--max-cost/...`,
+    a scaffold's prompts); the budgets are per run, checked before each call."""
+
+    api_base: str | None = None     # an OpenAI-compatible server (a local model, the replay server)
+    max_cost: float | None = None   # US dollars, from litellm's cost tracking
+    max_tokens: int | None = None   # prompt + completion tokens
     max_calls: int | None = None
-    timeout: float = 120.0
-    max_retries: int = 4
-    backoff_s: float = 1.0
+    timeout: float = 120.0          # seconds per call
+    max_retries: int = 4            # per call, for rate limits and transient provider errors
+    backoff_s: float = 1.0          # the first wait between retries; it doubles
     max_steps: int = 15             # model turns per proposal
     expansions: int = 3             # children per node (SWE-Search: 3)
     iterations: int = 100           # proposals per run (SWE-Search: 100)
