@@ -16,21 +16,11 @@ class OuroHome:
         chosen = explicit or os.environ.get("OURO_HOME") or Path.cwd() / ".ouro"
         return cls(Path(chosen).expanduser().resolve())
 
-    @property
-    def runs(self) -> Path:
-        return self.root / "runs"
-
-    @property
-    def db(self) -> Path:
-        return self.root / "ouro.db"
-
-    @property
-    def audit_dir(self) -> Path:
-        return self.root / "audit"
-
-    @property
-    def cache(self) -> Path:
-        return self.root / "cache"
+    # what is inside it
+    runs = property(lambda self: self.root / "runs")          # a directory per repair, bench or improve run
+    db = property(lambda self: self.root / "ouro.db")         # the SQLite index of the runs
+    audit_dir = property(lambda self: self.root / "audit")    # the audit log and its key
+    cache = property(lambda self: self.root / "cache")        # model servers' state, the self-test's scratch
 
     def ensure(self) -> "OuroHome":
         for d in (self.root, self.runs, self.audit_dir, self.cache):
