@@ -53,47 +53,46 @@ setup(name="evilpkg", version="1.0", py_modules=["evilpkg"])
 '''
 
 
-class FifoCanary:
-    """A FIFO nobody may open: a thread keeps trying to open its write end without blocking,
-    which succeeds only while some process holds the read end."""
+@pytest.fixture
+def secret_fifo(tmp_path):
+    """A FIFO nobody may open, in the host folder: yields its path and an event set when a process
+    opened it. A thread keeps opening the write end without blocking, which succeeds only while
+    some process holds the read end."""
+    path = tmp_path / "host" / "secret.fifo"
+    path.parent.mkdir()
+    os.mkfifo(path, 0o644)
+    opened, done = threading.Event(), threading.Event()
 
-    def __init__(self, path: Path):
-        self.path = path
-        os.mkfifo(path, 0o644)
-        self.opened = threading.Event()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._watch, daemon=True)
-        self._thread.start()
-
-    def _watch(self):
-        while not self._stop.is_set():
+    def watch():
+        while not done.is_set():
             try:
-                fd = os.open(self.path, os.O_WRONLY | os.O_NONBLOCK)
+                fd = os.open(path, os.O_WRONLY | os.O_NONBLOCK)
             except OSError as e:
                 if e.errno != errno.ENXIO:   # ENXIO: no reader, as it must be
                     raise
                 time.sleep(0.005)
                 continue
-            self.opened.set()
+            opened.set()
             os.write(fd, b"the secret\n")
             os.close(fd)
 
-    def close(self):
-        self._stop.set()
-        self._thread.join(5)
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    yield path, opened
+    done.set()
+    watcher.join(5)
 
 
 @pytest.fixture
-def evil(tmp_path):
-    host = tmp_path / "host"
-    host.mkdir()
+def evil(tmp_path, secret_fifo):
+    fifo_path, fifo = secret_fifo
+    host = fifo_path.parent
     canary = host / "canary.txt"
     canary.write_text("OUROCANARY do not read\n")
     st = canary.stat()
     os.utime(canary, (st.st_mtime - 10 * 86400, st.st_mtime))   # relatime then records any read
-    fifo = FifoCanary(host / "secret.fifo")
     repo = write(tmp_path / "shop", BUGGY)
-    targets = {"fifo": str(fifo.path), "canary": str(canary), "forbidden": str(host / "pwned"),
+    targets = {"fifo": str(fifo_path), "canary": str(canary), "forbidden": str(host / "pwned"),
                "in_repo": str(repo / "pwned-by-setup-py")}
     data = EVIL_SETUP.replace("@@TARGETS@@", json.dumps(targets)).encode()
     (repo / "vendor").mkdir()
@@ -116,11 +115,10 @@ def evil(tmp_path):
                    check=True)
     before = {"repo": tree_digest(repo), "canary": canary.stat().st_atime_ns, "host": sorted(os.listdir(host))}
     yield repo, canary, fifo, host, before
-    fifo.close()
 
 
 def untouched(repo, canary, fifo, host, before):
-    assert not fifo.opened.is_set(), "a host process opened the secret FIFO"
+    assert not fifo.is_set(), "a host process opened the secret FIFO"
     assert canary.stat().st_atime_ns == before["canary"], "a host process read the canary"
     fd = os.open(canary, os.O_RDONLY | os.O_NOATIME)   # our own look must not count as a read
     with os.fdopen(fd) as f:
