@@ -49,14 +49,11 @@ _KINDS = [
     Kind("module_reload", "high", "a security-relevant module reloaded or purged and re-imported"),
     Kind("audit_tamper", "critical", "attempt to add hooks, skip or forge the audit channel, or edit the audit log"),
     Kind("audit_error", "medium", "the hook failed to classify or install"),
-    Kind("audit_blinded", "critical", "the audit channel went silent or lost records (closed, dup2'd over, flooded), or the "
-                                      "host saw activity the hook did not report"),
-    Kind("event_cap", "medium", "an execution's events passed the per-process or per-execution cap (a flood); "
-                                "later events of kinds already seen were dropped"),
+    Kind("audit_blinded", "critical", "the audit channel was silenced or lost records, or the host saw unreported activity"),
+    Kind("event_cap", "medium", "events past the per-process or per-execution cap: later ones of kinds seen were dropped"),
     Kind("lingering_process", "high", "a process of the sandbox uid outlived its execution (killed)"),
     Kind("test_tamper", "critical", "test files, conftest.py or pytest configuration changed during a test run"),
-    Kind("workspace_tamper", "medium", "a run changed tracked workspace files behind the host's back (undone before "
-                                       "the next candidate)"),
+    Kind("workspace_tamper", "medium", "a run changed tracked workspace files behind the host's back (then undone)"),
     Kind("fake_pass", "critical", "a test reported passed whose own code did not run to its end"),
     Kind("report_tamper", "high", "a file the host reads back (report, coverage) was not a regular file, or too big"),
     Kind("terminal_escape", "medium", "terminal control characters in test output (escaped before display)"),
@@ -70,8 +67,7 @@ _KINDS = [
     Kind("fake_result", "high", "printing text that imitates a test runner's result line"),
     Kind("signal_tamper", "medium", "installing signal handlers, alarms, or changing resource limits in source"),
     # seen by the host before anything runs
-    Kind("dependency_refused", "high", "a dependency file asked pip for something outside the index (find-links, "
-                                       "index URLs, editable, file: or VCS URLs); the build was refused"),
+    Kind("dependency_refused", "high", "a dependency file asked pip for a source outside the index; nothing was built"),
     # enforced by the container
     Kind("timeout", "medium", "the wall-clock limit ended the execution"),
     Kind("oom", "high", "out of memory at the memory limit"),
