@@ -1693,12 +1693,16 @@ def _counting(ctx: _Ctx, node: ast.AST, text: str) -> int:
     return 0
 
 
+# node types several templates look at
+_FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
+_BRANCHES = (ast.If, ast.While, ast.IfExp)
+
 # template name -> (node types, function)
 TEMPLATES: dict[str, tuple[tuple[type, ...], Callable]] = {
     "compare_swap": ((ast.Compare, ast.BoolOp), t_compare_swap),
     "arith_swap": ((ast.BinOp, ast.AugAssign), t_arith_swap),
     "bool_swap": ((ast.BoolOp,), t_bool_swap),
-    "negate_condition": ((ast.If, ast.While, ast.IfExp, ast.Assert), t_negate_condition),
+    "negate_condition": ((*_BRANCHES, ast.Assert), t_negate_condition),
     "remove_condition": ((ast.BoolOp, ast.If), t_remove_condition),
     "constant_off_by_one": ((ast.Constant,), t_constant_off_by_one),
     "bound_off_by_one": ((ast.Compare, ast.Call), t_bound_off_by_one),
@@ -1708,20 +1712,20 @@ TEMPLATES: dict[str, tuple[tuple[type, ...], Callable]] = {
     "wrong_attribute": ((ast.Attribute,), t_wrong_attribute),
     "swap_arguments": ((ast.Call, ast.Subscript), t_swap_arguments),
     "swap_operands": ((ast.BinOp, ast.Compare), t_swap_operands),
-    "missing_return": ((ast.FunctionDef, ast.AsyncFunctionDef), t_missing_return),
+    "missing_return": (_FUNCTIONS, t_missing_return),
     "misplaced_return": ((ast.For, ast.While), t_misplaced_return),
     "wrong_constant": ((ast.Constant,), t_wrong_constant),
     "delete_statement": ((ast.stmt,), t_delete_statement),
     "insert_statement": ((ast.stmt,), t_insert_statement),
     "method_call": ((ast.Call,), t_method_call),
-    "wrong_default": ((ast.FunctionDef, ast.AsyncFunctionDef), t_wrong_default),
+    "wrong_default": (_FUNCTIONS, t_wrong_default),
     "unary_remove": ((ast.UnaryOp,), t_unary_remove),
     "assign_update": ((ast.Assign, ast.AugAssign), t_assign_update),
     "break_continue": ((ast.Break, ast.Continue), t_break_continue),
     # issue 15's fix patterns (after the classic templates: an edit both offer keeps its old name)
     "argument_off_by_one": ((ast.Call,), t_argument_off_by_one),
     "compare_constant": ((ast.Compare,), t_compare_constant),
-    "add_guard": ((ast.If, ast.While, ast.IfExp), t_add_guard),
+    "add_guard": (_BRANCHES, t_add_guard),
     "guard_return": ((ast.stmt,), t_guard_return),
     "wrap_call": ((ast.Name, ast.Attribute, ast.Subscript), t_wrap_call),
     "unwrap_call": ((ast.Call,), t_unwrap_call),
