@@ -3,8 +3,8 @@ socket type until one opens. Prints `OURO-FAMILIES [family, ...]` as its last li
 
 Runs inside the sandbox (plain stdlib, no ouro), from the guest folder every backend mounts:
 the self-test's `families_refused` check runs it after an attack, and the seccomp tests run it
-in each backend. (The socket_family_sweep attack keeps its own copy of the loop: an attack runs
-alone, and one that ran ouro's guest code would also trip audit_tamper.)
+in each backend. (The socket_family_sweep attack tries the families the socket module names;
+this probe tries every number, named or not.)
 """
 import json
 import socket

@@ -5,6 +5,8 @@
 # describe: dup2 /dev/null over the hook's private duplicate of stderr, so its writes succeed into nothing
 import json
 import os
+import pathlib
+import subprocess
 
 err = os.fstat(2)
 null = os.open(os.devnull, os.O_WRONLY)
@@ -17,9 +19,9 @@ for fd in range(3, 256):
         continue
     if (st.st_dev, st.st_ino) == (err.st_dev, err.st_ino):
         os.dup2(null, fd)
-T = json.load(open("target.json"))
+canary = pathlib.Path(json.loads(pathlib.Path("target.json").read_text())["canary_path"])
 try:
-    open(T["canary_path"]).read()
+    canary.read_bytes()
 except OSError:
     pass
-os.system("id")
+subprocess.run(["id"], check=False)

@@ -7,16 +7,13 @@
 # check: judged_failing
 # describe: candidate A's test turns the protected test's == into != in place (same size) and restores the mtime
 import os
-
-HERE = os.path.dirname(os.path.abspath(__file__))
+import pathlib
 
 
 def test_zz_sneak():
-    path = os.path.join(HERE, "test_core.py")
-    st = os.stat(path)
-    with open(path) as f:
-        text = f.read()
-    new = text.replace("== 42", "!= 42")
-    with open(path, "r+") as f:
-        f.write(new)
-    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    victim = pathlib.Path(__file__).with_name("test_core.py")
+    st = victim.stat()
+    data = victim.read_bytes().replace(b"== 42", b"!= 42")
+    with open(victim, "r+b") as f:   # in place: the same inode, the same size
+        f.write(data)
+    os.utime(victim, ns=(st.st_atime_ns, st.st_mtime_ns))

@@ -3,17 +3,15 @@
 # category: socket_family
 # kind: network
 # check: families_refused
-# describe: try every address family and socket type; any family past UNIX/INET/INET6 that opens is kernel surface an escape can use
+# describe: try every address family the socket module names, with every socket type; any family past UNIX/INET/INET6 that opens is kernel surface an escape can use
 import socket
 
 opened = []
-for family in range(0, 64):
-    for kind in (socket.SOCK_STREAM, socket.SOCK_DGRAM, socket.SOCK_RAW, socket.SOCK_SEQPACKET):
+for family in socket.AddressFamily:
+    for kind in socket.SocketKind:
         try:
-            s = socket.socket(family, kind)
+            with socket.socket(family, kind):
+                opened.append(f"{family.name}/{kind.name}")
         except (OSError, ValueError):
-            continue
-        opened.append((family, kind))
-        s.close()
-        break
+            pass
 print("opened:", opened)
