@@ -162,10 +162,12 @@ _ATTRIBUTE_CASES = [
     ''', "return", "wrong_attribute", "overlap(Span(0, 10), Span(5, 20)) == 5",
         "b.start", id="field_of_a_class_the_module_defines_on_another_object"),
     pytest.param('''
+        from dataclasses import dataclass
+
+        @dataclass
         class Money:
-            def __init__(self, amount, currency):
-                self.amount = amount
-                self.currency = currency
+            amount: int
+            currency: str
 
             def same(self, other):
                 return self.amount == other.amount and other.currency == other.currency
@@ -381,27 +383,25 @@ def test_early_exit_returns_what_the_function_already_returns_and_continues_in_l
 
 def test_worklist_that_starts_empty_instead_of_with_the_start():
     src = _src('''
-        def reachable(graph, start):
-            seen = {start}
-            queue = []
-            while queue:
-                node = queue.pop()
-                for nxt in graph.get(node, ()):
-                    if nxt not in seen:
-                        seen.add(nxt)
-                        queue.append(nxt)
-            return seen
+        def preorder(children, root):
+            order = []
+            stack = []
+            while stack:
+                node = stack.pop()
+                order.append(node)
+                stack.extend(reversed(children.get(node, [])))
+            return order
     ''')
-    check = "reachable({1: [2], 2: [3], 4: [1]}, 1) == {1, 2, 3}"
-    fixes = _fixes(src, "queue = []", "literal_shape", check)
-    assert [c.after for c in fixes] == ["[start]"]
-    assert _policy_rank(src, "queue = []", check, n=10)
+    check = "preorder({1: [2, 3], 2: [4]}, 1) == [1, 2, 4, 3]"
+    fixes = _fixes(src, "stack = []", "literal_shape", check)
+    assert [c.after for c in fixes] == ["[root]"]
+    assert _policy_rank(src, "stack = []", check, n=10)
 
 
 @pytest.mark.parametrize("line, fixed, check", [
     ("result = ''", "None", "middle([]) is None and middle(['a', 'b', 'c']) == 'b'"),
     ("result = None", "''", "middle([]) == '' and middle(['a', 'b', 'c']) == 'b'"),
-])
+], ids=["empty_string_where_none_is_meant", "none_where_an_empty_string_is_meant"])
 def test_empty_string_versus_none(line, fixed, check):
     src = _src(f'''
         def middle(parts):
