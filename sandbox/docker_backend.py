@@ -195,6 +195,15 @@ class DockerProcess:
             else:
                 self.out += data
 
+    def read_pid(self, timeout: float) -> None:
+        """Wait for the wrapper's pid line (or the end of the process)."""
+        deadline = time.monotonic() + timeout
+        while self.pid is None and not self.reader.eof and b"\n" not in self.err:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            self._pump(min(left, 0.5))
+
     def write(self, data: bytes) -> None:
         try:
             self.sock.sendall(data)
@@ -722,6 +731,7 @@ class DockerSandbox(SandboxBase):
         except Exception as e:
             raise SandboxError(f"docker exec failed: {getattr(e, 'explanation', None) or e}") from None
         proc = DockerProcess(self, exec_id, sock)
+        proc.read_pid(timeout=30)   # guest/reap.sh spares it by this pid from the next exec on
         self._spawned.add(proc)
         return proc
 

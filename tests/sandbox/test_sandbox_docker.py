@@ -174,6 +174,22 @@ def test_spawn_talks_over_pipes(sb):
     assert sb.exec(["true"]).ok  # killing the process left the sandbox usable
 
 
+def test_a_command_leaves_nothing_to_reap_and_spares_spawned_processes(sb):
+    """guest/reap.sh kills what a command leaves behind, but not ouro's own long-lived processes
+    (a warm worker; on gVisor the killer shell started with the sandbox): a plain command must
+    count no leftover, and a process spawned before it must survive it."""
+    proc = sb.spawn(["cat"])
+    try:
+        r = sb.exec(["true"])
+        reap = [e for e in r.audit_events if e.get("ctl") == "reap"]
+        assert reap and reap[0]["left"] == 0, r.audit_events
+        assert proc.alive()
+        proc.write(b"still here\n")
+        assert proc.readline(timeout=20) == b"still here\n"
+    finally:
+        proc.kill()
+
+
 def test_reaper_removes_only_dead_owners(docker_client, base_image):
     from ouro.sandbox import reaper
 
