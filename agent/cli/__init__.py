@@ -18,6 +18,7 @@ EPILOG = """exit codes:
   2    bad input or configuration
   3    a precondition not met (nothing to repair, Docker daemon missing)
   130  interrupted (Ctrl-C); no container is left behind
+  141  the reader of standard output went away (`ouro ... | head`)
 With --json, a command that ends in an error prints one JSON object on stdout:
 {"status": "error", "exit_code": N, "error": "<the message>"}.
 
@@ -97,7 +98,20 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run() -> None:
-    sys.exit(main())
+    try:
+        try:
+            code = main()
+        except SystemExit as e:   # argparse's --help and usage errors: their output is flushed below
+            code = e.code
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # the reader closed the pipe (`| head`): say nothing more, as a killed `cat` would (128 +
+        # SIGPIPE); stdout goes to /dev/null so the interpreter's own flush at exit is quiet too
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        code = 141
+    sys.exit(code)
 
 
 if __name__ == "__main__":
