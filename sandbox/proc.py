@@ -136,6 +136,31 @@ def kill_group(proc: subprocess.Popen) -> None:
         pass
 
 
+def _popen(argv: list[str], rlimits: RLimits | None, **kw) -> subprocess.Popen:
+    """subprocess.Popen with `rlimits` set in the child, between fork and exec.
+
+    A preexec step makes Python run its at-fork handlers (logging's among them) in this process
+    around the fork, and a KeyboardInterrupt raised inside one of those is printed as "Exception
+    ignored" and lost: a Ctrl-C at that moment would not stop ouro. So while the child starts,
+    SIGINT is only noted (handlers run in the main thread only), and delivered again after."""
+    if rlimits is None:
+        return subprocess.Popen(argv, **kw)
+    previous = None
+    noted: list[int] = []
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGINT, lambda signum, frame: noted.append(signum))
+    try:
+        proc = subprocess.Popen(argv, preexec_fn=rlimits.apply, **kw)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+    if noted and previous is not signal.SIG_IGN:
+        kill_group(proc)
+        proc.wait()
+        signal.raise_signal(signal.SIGINT)
+    return proc
+
+
 def run_capped(
     argv: list[str],
     *,
@@ -156,11 +181,8 @@ def run_capped(
     returns an EndReason the process group is killed with that reason (bwrap uses it to
     bound the total size of its bound workspace)."""
     start = time.monotonic()
-    preexec = rlimits.apply if rlimits else None
-    proc = subprocess.Popen(
-        argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        env=env, cwd=cwd, start_new_session=True, preexec_fn=preexec, pass_fds=pass_fds,
-    )
+    proc = _popen(argv, rlimits, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                  env=env, cwd=cwd, start_new_session=True, pass_fds=pass_fds)
     reader = CappedReader(output_bytes)
     we_killed: EndReason | None = None
     deadline = start + timeout
@@ -274,11 +296,8 @@ class PipeProcess:
 
     def __init__(self, argv: list[str], *, env=None, cwd=None, rlimits: RLimits | None = None,
                  pass_fds: tuple[int, ...] = ()):
-        self.proc = subprocess.Popen(
-            argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            env=env, cwd=cwd, start_new_session=True,
-            preexec_fn=rlimits.apply if rlimits else None, pass_fds=pass_fds,
-        )
+        self.proc = _popen(argv, rlimits, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           env=env, cwd=cwd, start_new_session=True, pass_fds=pass_fds)
         self._buf = b""
         self._stderr = bytearray()
         self._unread = Unread(self.UNREAD_KEEP)
