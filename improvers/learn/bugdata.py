@@ -32,14 +32,16 @@ MAX_SHARE = 0.15
 
 @dataclass
 class DataStats:
-    files: int = 0
-    functions: int = 0
+    """What one data build read, injected, kept and dropped (and why), for its report."""
+
+    files: int = 0            # source files read
+    functions: int = 0        # functions considered
     injected: int = 0
-    kept: int = 0
-    no_inverse: int = 0
-    same_behaviour: int = 0
-    duplicates: int = 0
-    over_share: int = 0   # dropped: that kind of fix already holds MAX_SHARE of the data
+    kept: int = 0             # groups made (a bug and its candidate fixes)
+    no_inverse: int = 0       # dropped: no candidate undoes the injected bug
+    same_behaviour: int = 0   # dropped: the "bug" changed neither the syntax tree nor the outputs
+    duplicates: int = 0       # dropped: a group already in the data
+    over_share: int = 0       # dropped: that kind of fix already holds MAX_SHARE of the data
 
 
 def default_corpus() -> list[Path]:
