@@ -208,6 +208,12 @@ def _usage_error(stderr: str) -> str:
     return lines[-1] if lines else "no message"
 
 
+def _internal_error(output: str) -> str:
+    """The last line of pytest's INTERNALERROR traceback: its exception."""
+    lines = [ln[len("INTERNALERROR>"):].strip() for ln in (output or "").splitlines() if ln.startswith("INTERNALERROR>")]
+    return next((ln for ln in reversed(lines) if error_line(ln)[0]), lines[-1] if lines else "no message")[:300]
+
+
 _NODE_REF = re.compile(r"[\w./-]+\.py(?:::[\w\[\]\-.]+)+")
 
 
@@ -350,6 +356,12 @@ def reproduce(run_tests: Callable[..., object], cmd: TestCommand, timeout: float
         raise ReproduceError(f"no tests found by `{cmd.text}`; pass --test-cmd to say how to run them", EXIT_NO_TESTS)
     if not run.complete and reason != "normal":
         raise ReproduceError(f"the test run ended abnormally ({reason}): {run.problem}", 1)
+    if run.exit_status == 3 and all(o.longrepr.startswith("no result:") for o in run.outcomes.values()):
+        # pytest collected, then stopped on an internal error before any test had a result: a
+        # plugin or pytest itself broke, not the code under test
+        raise ReproduceError("could not reproduce: every failure is an environment problem: pytest stopped with "
+                             f"an internal error ({_internal_error(run.exec.stdout + run.exec.stderr)})",
+                             EXIT_NOT_REPRODUCED)
     for name, error in sorted(modules.items()):
         log.warning("left out %s: it does not import (%s); the other tests run", name, error)
     failing = {**tests, **{n: errors[n] for n in broken}}

@@ -100,6 +100,9 @@ class Recorder:
         # nodeid -> (file, name, first lines) of the test's own code, from the source on disk
         self._code: dict[str, tuple] = {}
         self._sources: dict[str, dict] = {}
+        # pytest_runtest_logfinish came with pytest 3.4: before it, a test's records end at its
+        # teardown report
+        self._logfinish = True
         self.reported = 0
         self.root = root
         self.expected = expected  # protected_hashes before the run
@@ -110,7 +113,9 @@ class Recorder:
         calls = self._calls
         nodeid = item.nodeid
         inner = item.runtest
-        xfail = any(True for _ in item.iter_markers("xfail"))
+        # iter_markers came with pytest 3.6; get_marker went with 4.1
+        xfail = (any(True for _ in item.iter_markers("xfail")) if hasattr(item, "iter_markers")
+                 else item.get_marker("xfail") is not None)
         want = self._code.get(nodeid)
 
         def runtest():
@@ -144,6 +149,8 @@ class Recorder:
             item.__dict__.pop("runtest", None)
 
     def pytest_collection_finish(self, session):
+        caller = getattr(session.config.hook, "pytest_runtest_logfinish", None)
+        self._logfinish = caller is not None and (not hasattr(caller, "has_spec") or caller.has_spec())
         for item in session.items:
             code = self._identify(item)
             if code is not None:
@@ -193,7 +200,10 @@ class Recorder:
             rec["longrepr"] = (rec["longrepr"] + "\n" + text).strip()
         elif report.skipped and report.when == "setup":
             rec["outcome"], rec["longrepr"] = "skipped", text
+        if report.when == "teardown" and not self._logfinish:
+            self.pytest_runtest_logfinish(report.nodeid, report.location)
 
+    @pytest.hookimpl(optionalhook=True)
     def pytest_runtest_logfinish(self, nodeid, location):
         rec = self._current.pop(nodeid, None)
         call = self._calls.pop(nodeid, None)

@@ -89,3 +89,16 @@ def test_only_environment_collection_errors_and_nothing_collected_is_exit_6(tmp_
         with pytest.raises(ReproduceError) as e:
             _reproduce(sb)
     assert e.value.exit_code == 6 and "an environment problem: a module that is not installed" in str(e.value)
+
+
+def test_an_internal_error_before_any_test_has_a_result_is_an_environment_problem(tmp_path):
+    # a plugin (here the project's conftest) breaks pytest itself after collection: no test
+    # ran, so none of them is a target (ouro's recorder on pytest 3.3 once did this, unseen)
+    repo = write(tmp_path / "repo", {**PROJECT, "tests/test_median.py": "def test_x():\n    assert False\n",
+                                     "conftest.py": ("def pytest_runtest_protocol(item, nextitem):\n"
+                                                     "    raise RuntimeError('a plugin broke')\n")})
+    with _open(repo, tmp_path) as sb:
+        with pytest.raises(ReproduceError) as e:
+            _reproduce(sb)
+    assert e.value.exit_code == 3, e.value
+    assert "pytest stopped with an internal error (RuntimeError: a plugin broke)" in str(e.value)
