@@ -83,16 +83,12 @@ def open_sandbox(
             # gVisor's gofer does not connect to a host UNIX socket (without --host-uds, which
             # ouro does not register), so the build, which needs its proxy's, runs under runc
             runtime = "runsc" if backend == "gvisor" and not why.host_socket else None
-            sb = DockerSandbox.start(policy, workspace=workspace, labels=labels, runtime=runtime, audit=audit,
-                                     env=env)
-            sb.environment = env
-            return sb
+            return DockerSandbox.start(policy, workspace=workspace, labels=labels, runtime=runtime, audit=audit,
+                                       env=env)
         if backend == "bwrap":
             from ouro.sandbox.bwrap_backend import BwrapSandbox
 
-            sb = BwrapSandbox.start(policy, workspace=workspace, labels=labels, audit=audit, env=env)
-            sb.environment = env
-            return sb
+            return BwrapSandbox.start(policy, workspace=workspace, labels=labels, audit=audit, env=env)
         if backend == "local":
             from ouro.sandbox.local_backend import LocalSandbox
 

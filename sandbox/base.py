@@ -170,7 +170,7 @@ class SandboxBase:
     guest_dir = GUEST_IN_SANDBOX
     tmpdir = "/tmp"
     path_prefix = ""   # an environment's interpreter directory, first on PATH (a host interpreter)
-    environment = None  # the images.Environment it runs (open_sandbox sets it), None for a bare one
+    environment = None  # the images.Environment it runs (the backend's start sets it), None for a bare one
 
     def _init_common(self, policy: "SandboxPolicy", audit: bool, labels: dict[str, str] | None) -> None:
         self.policy = policy
@@ -192,6 +192,9 @@ class SandboxBase:
         caller passes rules of its own (the self-test does, to try a rule)."""
         out = self.base_env()
         out.update(env or {})
+        off = self.environment.pytest_plugins_off if self.environment is not None else ()
+        if off:   # plugins that cannot load with the environment's pytest (sandbox/guest/pytest_plugins.py)
+            out["PYTEST_ADDOPTS"] = " ".join([*(f"-p no:{name}" for name in off), out.get("PYTEST_ADDOPTS", "")]).strip()
         if self.audit:
             boot = f"{self.guest_dir}/boot"
             out["PYTHONPATH"] = boot + (":" + out["PYTHONPATH"] if out.get("PYTHONPATH") else "")

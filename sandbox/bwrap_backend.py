@@ -194,6 +194,7 @@ class BwrapSandbox(HostDirSandbox):
         sb = cls(policy, root, rootfs, site, audit, dict(labels or {}),
                  site_in_sandbox=env.site_in_sandbox if env is not None else SITE_IN_SANDBOX, binds=binds)
         sb.path_prefix = env.path_prefix if env is not None else ""
+        sb.environment = env
         # a checkout under a private directory (mktemp -d, a home dir) is out of the uid's reach
         sb.guest_host = visible_to_sandbox(GUEST_DIR, version=tree_version(GUEST_DIR))
         from ouro.sandbox.cgroups import Cgroup

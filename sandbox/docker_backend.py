@@ -361,6 +361,7 @@ class DockerSandbox(SandboxBase):
             raise SandboxError(f"cannot start a {cls.__name__} container: {e.explanation or e}{hint}") from None
         sb = cls(client, container, policy, runtime, audit, all_labels)
         sb.path_prefix = env.path_prefix if env is not None else ""
+        sb.environment = env
         try:
             if not sb._can_kill_from_host():  # otherwise the host freezes and kills (faster)
                 sb._start_killer()

@@ -301,7 +301,8 @@ def build_site(repo: Path, plan: BuildPlan, runtime_env, backend: str, policy, d
     notes = [one_line(str(n))[:500] for n in report.get("notes", [])]
     if refused:
         notes.append(one_line(f"the build's proxy refused: {'; '.join(refused[:5])}"))
-    return BuildOutput(installed=tuple(installed(dest)), notes=tuple(notes), result=result)
+    off = tuple(str(n) for n in report.get("pytest_plugins_off", []) if isinstance(n, str))
+    return BuildOutput(installed=tuple(installed(dest)), notes=tuple(notes), result=result, pytest_plugins_off=off)
 
 
 @dataclass
@@ -309,6 +310,7 @@ class BuildOutput:
     installed: tuple[str, ...]     # name==version, read from the copied metadata
     notes: tuple[str, ...]
     result: ExecResult
+    pytest_plugins_off: tuple[str, ...] = ()   # entry-point names that cannot load with its pytest
 
 
 def _last_json(stdout: str) -> dict:

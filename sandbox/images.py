@@ -50,8 +50,9 @@ ENV_RECIPE = "env4"
 def _env_recipe() -> str:
     """ENV_RECIPE and the build script's own text: a change to how the guest resolves and
     installs makes a new environment, never a stale one from the cache."""
-    script = Path(__file__).resolve().parent / "guest" / "envbuild.py"
-    return ENV_RECIPE + ":" + hashlib.sha256(script.read_bytes()).hexdigest()[:12]
+    guest = Path(__file__).resolve().parent / "guest"
+    text = b"".join((guest / name).read_bytes() for name in ("envbuild.py", "pytest_plugins.py"))
+    return ENV_RECIPE + ":" + hashlib.sha256(text).hexdigest()[:12]
 
 
 # What a copied host interpreter leaves behind: its own site-packages but pip (a user's
@@ -104,6 +105,7 @@ class Environment:
     requested: tuple[str, ...] = ()
     installed: tuple[str, ...] = ()   # name==version, what the build put into site_dir
     notes: tuple[str, ...] = ()       # what the user should know (compiled parts, metadata that failed)
+    pytest_plugins_off: tuple[str, ...] = ()   # installed plugins that cannot load with its pytest (-p no:NAME)
     build_result: ExecResult | None = field(default=None, compare=False)
 
     @property
@@ -129,7 +131,7 @@ class Environment:
         return {"python": rt.version, "python_source": rt.offer.source, "python_from": rt.offer.describe(),
                 "python_why": self.python_why, "image": self.image, "site_dir": str(self.site_dir) if self.site_dir else None,
                 "key": self.key, "requested": list(self.requested), "installed": list(self.installed),
-                "notes": list(self.notes)}
+                "notes": list(self.notes), "pytest_plugins_off": list(self.pytest_plugins_off)}
 
 
 def cache_dir() -> Path:
@@ -555,7 +557,8 @@ def ensure_env(repo: Path, request: EnvRequest | None = None, *, backend: str = 
             from ouro.sandbox.core.files import atomic_write_json
 
             atomic_write_json(manifest, {"installed": list(out.installed), "notes": list(out.notes),
-                                         "requested": plan.requested(), "python": runtime.version})
+                                         "requested": plan.requested(), "python": runtime.version,
+                                         "pytest_plugins_off": list(out.pytest_plugins_off)})
             build_result = out.result
         else:
             build_result = None
@@ -567,4 +570,5 @@ def ensure_env(repo: Path, request: EnvRequest | None = None, *, backend: str = 
             _image_once(client, image, lambda: _build_image(client, image, dockerfile, {"site": site}))
     return Environment(image=image, site_dir=site, key=key, runtime=runtime, python_why=why,
                        requested=tuple(done.get("requested", [])), installed=tuple(done.get("installed", [])),
-                       notes=tuple(notes) + tuple(done.get("notes", [])), build_result=build_result)
+                       notes=tuple(notes) + tuple(done.get("notes", [])), build_result=build_result,
+                       pytest_plugins_off=tuple(done.get("pytest_plugins_off", [])))

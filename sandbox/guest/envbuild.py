@@ -240,6 +240,37 @@ def units(plan):
 
 MAX_UNITS = 60
 
+# Releases of the test runner that break with a later release of a dependency they do not bound,
+# and the release range that works: (runner, version below which, dependency, requirement).
+# pytest before 4.3 calls attr.ib(convert=...), which attrs 19.2 removed: such a pytest cannot
+# even start with the attrs pip picks today (pytest-dev/pytest#5903).
+RUNNER_COMPANIONS = [("pytest", (4, 3), "attrs", "attrs<19.2")]
+
+
+def _release(version):
+    return tuple(int(x) for x in re.findall(r"\d+", version or "")[:3])
+
+
+def runner_companions(env, items, report, notes):
+    """`items` (pip's resolved set) with each dependency an old runner cannot work with replaced
+    by a release it can (RUNNER_COMPANIONS); the dependency alone is resolved for that."""
+    by_name = dict((canonical(i["metadata"]["name"]), i) for i in items)
+    for runner, below, dep, requirement in RUNNER_COMPANIONS:
+        r, d = by_name.get(runner), by_name.get(dep)
+        if r is None or d is None or _release(r["metadata"]["version"]) >= below:
+            continue
+        p = resolve(env, [requirement], report)
+        if p.returncode != 0:
+            continue
+        with open(report) as f:
+            found = [i for i in json.load(f).get("install", []) if canonical(i["metadata"]["name"]) == dep]
+        if found and found[0]["metadata"]["version"] != d["metadata"]["version"]:
+            notes.append("%s %s cannot start with %s %s: installed %s %s instead" % (
+                runner, r["metadata"]["version"], dep, d["metadata"]["version"], dep, found[0]["metadata"]["version"]))
+            items = [found[0] if i is d else i for i in items]
+            by_name[dep] = found[0]
+    return items
+
 
 def resolve_greedy(env, must, parts, plan, constraints, report, notes):
     """When the whole set does not resolve: start from what the runner needs, add each part
@@ -340,6 +371,7 @@ def main(argv) -> int:
         say({"ok": False, "error": "pip could not resolve the dependencies: " + (why or "no reason given"),
              "installed": [], "notes": notes})
         return 1
+    items = runner_companions(env, items, report, notes)
     me = project_item(items, ".")
     wanted = [i for i in items if i is not me]
     outside = [i for i in wanted if i.get("is_direct")]
@@ -387,9 +419,27 @@ def main(argv) -> int:
                 notes.append("no wheel and no compiler, replaced: " + ", ".join(substituted))
             if failed:
                 notes.append("could not install (left out): " + ", ".join(failed))
-    say({"ok": True, "error": "", "notes": notes,
+    off = plugins_off(out, env)
+    if off:
+        notes.append("pytest plugins that keep the pytest installed from starting, turned off for every run: "
+                     + "; ".join("%s (%s)" % kv for kv in sorted(off.items())))
+    say({"ok": True, "error": "", "notes": notes, "pytest_plugins_off": sorted(off),
          "installed": [[i["metadata"]["name"], i["metadata"]["version"]] for i in wanted] + extra})
     return 0
+
+
+def plugins_off(site_dir, env):
+    """The installed pytest plugins that keep its pytest from starting (see pytest_plugins.py),
+    found with the project's own directories importable: {name: error}."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    paths = [os.getcwd()] + [os.path.join(os.getcwd(), "src")] * os.path.isdir("src")
+    try:
+        p = run([sys.executable, "-I", "-S", os.path.join(here, "pytest_plugins.py"), site_dir] + paths, env,
+                timeout=1200)
+        found = json.loads(p.stdout.strip().splitlines()[-1])
+    except (subprocess.TimeoutExpired, ValueError, IndexError):
+        return {}
+    return found if isinstance(found, dict) else {}
 
 
 if __name__ == "__main__":

@@ -187,3 +187,48 @@ def test_the_runner_is_of_the_projects_era_and_deps_override_a_pin(tmp_path, bwr
     assert versions["iniconfig"] == "2.0.0" and versions["pytest"] == "8.0.0", env.installed
     assert not any("(constraint)" in r for r in env.requested)
     assert any("replaced the project's iniconfig 1.1.1 with 2.0.0" in n for n in env.notes), env.notes
+
+
+@pytest.mark.slow
+def test_an_old_pytest_gets_an_attrs_it_starts_with_and_a_plugin_it_cannot_load_is_turned_off(tmp_path, bwrap_ready):
+    """A project of 2018 pins pytest 3.3 on Python 3.7: pip would install today's attrs, which
+    that pytest cannot even import with (attr.ib(convert=...)), and a plugin of the project's
+    made for a newer pytest (TerminalWriter moved to _pytest._io in pytest 6) would crash it at
+    start. Then ouro's own runner and warm worker work with a pytest that old (no
+    pytest_runtest_logfinish before 3.4, no iter_markers before 3.6)."""
+    from ouro.sandbox.backends import open_sandbox
+    from ouro.sandbox.testrun import WarmWorker, run_tests_cold
+
+    if not any(o.version == (3, 7) for o in host_interpreters()):
+        pytest.skip("no Python 3.7 interpreter on this host (pyenv, uv or asdf)")
+    repo = make(tmp_path / "era2018", {
+        "pyproject.toml": '[project]\nname = "era2018"\nversion = "0.1"\nrequires-python = ">=3.6,<3.8"\n',
+        "requirements-test.txt": "pytest==3.3.2\n./plugins/shiny\n",
+        "plugins/shiny/setup.py": """
+            from setuptools import setup
+
+            setup(name="pytest-shiny", version="1.0", py_modules=["pytest_shiny"],
+                  entry_points={"pytest11": ["shiny = pytest_shiny"]})
+        """,
+        "plugins/shiny/pytest_shiny.py": "from _pytest._io import TerminalWriter\n",
+        "era2018.py": "def double(x):\n    return x + x + 1\n",
+        "tests/test_double.py": ("from era2018 import double\n\n\ndef test_double():\n    assert double(2) == 4\n\n\n"
+                                 "def test_type():\n    assert isinstance(double(1), int)\n"),
+    })
+    request = EnvRequest(allow_external=True)
+    env = ensure_env(repo, request, backend="bwrap")
+    versions = dict(p.split("==") for p in env.installed)
+    assert versions["pytest"] == "3.3.2" and versions["attrs"] < "19.2", env.installed
+    assert any("pytest 3.3.2 cannot start with attrs" in n for n in env.notes), env.notes
+    assert "shiny" in env.pytest_plugins_off, env.notes
+    assert any("turned off" in n and "shiny (" in n and "_pytest._io" in n for n in env.notes), env.notes
+    policy = load_policy().with_backend("bwrap").with_limits(wall_time_s=120)
+    with open_sandbox(policy, "repair", workspace=repo, request=request) as sb:
+        run = run_tests_cold(sb, ["-q"], 120)
+        assert run.complete, run.problem
+        assert run.outcome("tests/test_double.py::test_type") == "passed"
+        failure = run.outcomes["tests/test_double.py::test_double"]
+        assert failure.outcome == "failed" and "assert 5 == 4" in failure.longrepr
+        fixed = (repo / "era2018.py").read_text().replace(" + 1", "")
+        with WarmWorker(sb) as worker:
+            assert worker.run({"era2018.py": fixed.encode()}, ["-q"], 120).all_passed
