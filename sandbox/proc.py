@@ -142,22 +142,28 @@ def _popen(argv: list[str], rlimits: RLimits | None, **kw) -> subprocess.Popen:
     A preexec step makes Python run its at-fork handlers (logging's among them) in this process
     around the fork, and a KeyboardInterrupt raised inside one of those is printed as "Exception
     ignored" and lost: a Ctrl-C at that moment would not stop ouro. So while the child starts,
-    SIGINT is only noted (handlers run in the main thread only), and delivered again after."""
+    a Python-level SIGINT handler (handlers run in the main thread only) is replaced by one that
+    only notes the signal, which is delivered again once the child has started, or failed to."""
     if rlimits is None:
         return subprocess.Popen(argv, **kw)
-    previous = None
     noted: list[int] = []
-    if threading.current_thread() is threading.main_thread():
+    previous = None
+    if threading.current_thread() is threading.main_thread() and callable(signal.getsignal(signal.SIGINT)):
         previous = signal.signal(signal.SIGINT, lambda signum, frame: noted.append(signum))
     try:
         proc = subprocess.Popen(argv, preexec_fn=rlimits.apply, **kw)
-    finally:
+    except BaseException:
         if previous is not None:
             signal.signal(signal.SIGINT, previous)
-    if noted and previous is not signal.SIG_IGN:
-        kill_group(proc)
-        proc.wait()
-        signal.raise_signal(signal.SIGINT)
+            if noted:
+                signal.raise_signal(signal.SIGINT)
+        raise
+    if previous is not None:
+        signal.signal(signal.SIGINT, previous)
+        if noted:
+            kill_group(proc)
+            proc.wait()
+            signal.raise_signal(signal.SIGINT)
     return proc
 
 
