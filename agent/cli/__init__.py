@@ -97,6 +97,18 @@ def main(argv: list[str] | None = None) -> int:
     return int(code or 0)
 
 
+def _stdout_closed() -> bool:
+    """Has the reader of standard output gone away (a pipe with no reader reports an error)?"""
+    import select
+
+    try:
+        poller = select.poll()
+        poller.register(sys.stdout.fileno(), select.POLLOUT)
+        return any(ev & select.POLLERR for _, ev in poller.poll(0))
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
 def run() -> None:
     try:
         try:
@@ -105,6 +117,8 @@ def run() -> None:
             code = e.code
         sys.stdout.flush()
     except BrokenPipeError:
+        if not _stdout_closed():
+            raise   # another pipe broke (a child's, a server's): a real error
         # the reader closed the pipe (`| head`): say nothing more, as a killed `cat` would (128 +
         # SIGPIPE); stdout goes to /dev/null so the interpreter's own flush at exit is quiet too
         import os
