@@ -259,8 +259,14 @@ def runner_companions(env, items, report, notes):
         r, d = by_name.get(runner), by_name.get(dep)
         if r is None or d is None or _release(r["metadata"]["version"]) >= below:
             continue
-        p = resolve(env, [requirement], report)
+        # the replacement must fit every other package of the set (a newer hypothesis needs a
+        # newer attrs): the set pinned as resolved, with the requirement in place of the dependency
+        others = ["%s==%s" % (i["metadata"]["name"], i["metadata"]["version"]) for i in items
+                  if i is not d and not i.get("is_direct")]   # a direct reference is not on the index
+        p = resolve(env, others + [requirement], report)
         if p.returncode != 0:
+            notes.append("%s %s may not start with %s %s, and %s does not fit the rest of the set" % (
+                runner, r["metadata"]["version"], dep, d["metadata"]["version"], requirement))
             continue
         with open(report) as f:
             found = [i for i in json.load(f).get("install", []) if canonical(i["metadata"]["name"]) == dep]

@@ -8,8 +8,9 @@ release of each plugin the pin does not constrain, and such a release may import
 pytest lacks (`from _pytest._io import TerminalWriter`) or call its hooks in a newer way
 (`parser.addini(type="string")`): pytest then crashes before it collects a single test. Each
 start that crashes blames the plugin whose code is nearest the error in the traceback; a crash
-that no plugin outside the project's own directories is blamed for ends the search (pytest
-itself is broken there, which turning plugins off cannot mend).
+that no plugin outside the project's own directories is blamed for, or one whose traceback
+passes through the project's own code, ends the search (pytest itself is broken there, or the
+project is, which the reproduction must see as it is).
 
 Runs in the build sandbox after the dependencies are installed (sandbox/guest/envbuild.py),
 on Python 3.7 and later, with nothing but the standard library and SITE.
@@ -47,7 +48,6 @@ def plugin_places():
     else:
         import pkg_resources
         pairs = [(ep.name, ep.module_name) for ep in pkg_resources.iter_entry_points("pytest11")]
-    mine = [os.path.abspath(q).rstrip("/") for q in paths]
     out = {}
     for name, module in pairs:
         try:
@@ -61,7 +61,7 @@ def plugin_places():
             out[name] = (module, None)
             continue
         place = os.path.dirname(origin) if os.path.basename(origin) == "__init__.py" else origin
-        if not any(place == q or place.startswith(q + "/") for q in mine):
+        if not in_project(place):
             out[name] = (module, place)
     return out
 
@@ -70,9 +70,18 @@ def error_text(e):
     return ("%s: %s" % (type(e).__name__, e)).strip()[:300]
 
 
+def in_project(path):
+    path = os.path.abspath(path)
+    return any(path == q or path.startswith(q.rstrip("/") + "/") for q in map(os.path.abspath, paths))
+
+
 def blame(files, missing=None):
     """The plugin whose code comes last (innermost) among `files`, or whose module is the one
-    an import could not find (`missing`); None when no plugin is to blame."""
+    an import could not find (`missing`); None when no plugin is to blame, or when the project's
+    own code is in the traceback (its import may fail because of the very bug under repair:
+    that is for the reproduction to see, and the environment must not depend on it)."""
+    if any(in_project(f) for f in files):
+        return None
     places = plugin_places()
     for name, (module, place) in sorted(places.items()):
         if missing and (module == missing or module.startswith(missing + ".")):

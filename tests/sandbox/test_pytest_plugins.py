@@ -46,6 +46,20 @@ def test_the_plugins_that_keep_pytest_from_starting_are_found_and_no_others(tmp_
     assert "NoSuchWriter" in found["shiny"]
 
 
+def test_a_plugin_is_never_blamed_for_the_projects_own_failure(tmp_path):
+    # the project's import fails (perhaps the very bug under repair): the plugin that imports it
+    # stays on, so the environment does not depend on which commit built it
+    site = tmp_path / "site"
+    _dist(site, "pytest-proj", "proj", "pytest_proj", "import myproject\n")
+    project = tmp_path / "repo"
+    project.mkdir()
+    (project / "myproject.py").write_text("raise RuntimeError('the bug')\n")
+    pytest_site = str(Path(pytest.__file__).resolve().parents[1])
+    out = subprocess.run([sys.executable, "-I", "-S", str(GUEST / "pytest_plugins.py"), str(site), str(project),
+                          pytest_site], capture_output=True, text=True, timeout=300, check=True)
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == {}
+
+
 def test_every_run_in_such_an_environment_turns_them_off(tmp_path, monkeypatch):
     sb = LocalSandbox.start(load_policy().with_backend("local"), workspace=tmp_path, unsafe_local=True,
                             audit=False, home=tmp_path / "home")
