@@ -208,10 +208,12 @@ def _usage_error(stderr: str) -> str:
     return lines[-1] if lines else "no message"
 
 
-def _internal_error(output: str) -> str:
-    """The last line of pytest's INTERNALERROR traceback: its exception."""
+def _internal_error(output: str) -> tuple[str, list[str]]:
+    """pytest's INTERNALERROR traceback: its exception (the last line that names one) and the
+    files its frames are in."""
     lines = [ln[len("INTERNALERROR>"):].strip() for ln in (output or "").splitlines() if ln.startswith("INTERNALERROR>")]
-    return next((ln for ln in reversed(lines) if error_line(ln)[0]), lines[-1] if lines else "no message")[:300]
+    error = next((ln for ln in reversed(lines) if error_line(ln)[0]), lines[-1] if lines else "no message")
+    return error[:300], re.findall(r'File "([^"]+)", line', "\n".join(lines))
 
 
 _NODE_REF = re.compile(r"[\w./-]+\.py(?:::[\w\[\]\-.]+)+")
@@ -357,11 +359,12 @@ def reproduce(run_tests: Callable[..., object], cmd: TestCommand, timeout: float
     if not run.complete and reason != "normal":
         raise ReproduceError(f"the test run ended abnormally ({reason}): {run.problem}", 1)
     if run.exit_status == 3 and all(o.longrepr.startswith("no result:") for o in run.outcomes.values()):
-        # pytest collected, then stopped on an internal error before any test had a result: a
-        # plugin or pytest itself broke, not the code under test
-        raise ReproduceError("could not reproduce: every failure is an environment problem: pytest stopped with "
-                             f"an internal error ({_internal_error(run.exec.stdout + run.exec.stderr)})",
-                             EXIT_NOT_REPRODUCED)
+        # pytest collected, then stopped on an internal error before any test had a result; when
+        # none of the project's files is in its traceback, a plugin or pytest itself broke
+        error, files = _internal_error(run.exec.stdout + run.exec.stderr)
+        if not any(f == root or f.startswith(root.rstrip("/") + "/") for f in files):
+            raise ReproduceError("could not reproduce: every failure is an environment problem: pytest stopped "
+                                 f"with an internal error ({error})", EXIT_NOT_REPRODUCED)
     for name, error in sorted(modules.items()):
         log.warning("left out %s: it does not import (%s); the other tests run", name, error)
     failing = {**tests, **{n: errors[n] for n in broken}}

@@ -92,13 +92,27 @@ def test_only_environment_collection_errors_and_nothing_collected_is_exit_6(tmp_
 
 
 def test_an_internal_error_before_any_test_has_a_result_is_an_environment_problem(tmp_path):
-    # a plugin (here the project's conftest) breaks pytest itself after collection: no test
-    # ran, so none of them is a target (ouro's recorder on pytest 3.3 once did this, unseen)
+    # a plugin outside the project breaks pytest itself after collection: no test ran, so none
+    # of them is a target (ouro's recorder on pytest 3.3 once did this, unseen)
+    plugin = "def pytest_runtest_protocol(item, nextitem):\n    raise RuntimeError('a plugin broke')\n"
+    conftest = ("import os, sys\nos.makedirs('/tmp/plugins', exist_ok=True)\n"
+                f"open('/tmp/plugins/brokenplug.py', 'w').write({plugin!r})\n"
+                "sys.path.insert(0, '/tmp/plugins')\npytest_plugins = ['brokenplug']\n")
     repo = write(tmp_path / "repo", {**PROJECT, "tests/test_median.py": "def test_x():\n    assert False\n",
-                                     "conftest.py": ("def pytest_runtest_protocol(item, nextitem):\n"
-                                                     "    raise RuntimeError('a plugin broke')\n")})
+                                     "conftest.py": conftest})
     with _open(repo, tmp_path) as sb:
         with pytest.raises(ReproduceError) as e:
             _reproduce(sb)
     assert e.value.exit_code == 3, e.value
     assert "pytest stopped with an internal error (RuntimeError: a plugin broke)" in str(e.value)
+
+
+def test_an_internal_error_in_the_projects_own_hooks_is_not_called_the_environment(tmp_path):
+    # the project's conftest is in the traceback: the project is pytest-shaped, or its hook has the bug
+    repo = write(tmp_path / "repo", {**PROJECT, "tests/test_median.py": "def test_x():\n    assert False\n",
+                                     "conftest.py": ("def pytest_runtest_protocol(item, nextitem):\n"
+                                                     "    raise RuntimeError('the project broke')\n")})
+    with _open(repo, tmp_path) as sb:
+        baseline = _reproduce(sb)
+    # as before: the tests without a result are what the repair must make pass
+    assert "tests/test_median.py::test_x" in baseline.target
