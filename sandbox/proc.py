@@ -150,19 +150,16 @@ def _popen(argv: list[str], rlimits: RLimits | None, **kw) -> subprocess.Popen:
     previous = None
     if threading.current_thread() is threading.main_thread() and callable(signal.getsignal(signal.SIGINT)):
         previous = signal.signal(signal.SIGINT, lambda signum, frame: noted.append(signum))
+    proc = None
     try:
         proc = subprocess.Popen(argv, preexec_fn=rlimits.apply, **kw)
-    except BaseException:
+    finally:
         if previous is not None:
             signal.signal(signal.SIGINT, previous)
-            if noted:
-                signal.raise_signal(signal.SIGINT)
-        raise
-    if previous is not None:
-        signal.signal(signal.SIGINT, previous)
         if noted:
-            kill_group(proc)
-            proc.wait()
+            if proc is not None:
+                kill_group(proc)
+                proc.wait()
             signal.raise_signal(signal.SIGINT)
     return proc
 
