@@ -253,7 +253,7 @@ def _release(version):
 
 def runner_companions(env, items, report, notes):
     """`items` (pip's resolved set) with each dependency an old runner cannot work with replaced
-    by a release it can (RUNNER_COMPANIONS); the dependency alone is resolved for that."""
+    by a release it can (RUNNER_COMPANIONS), when that release fits the rest of the set."""
     by_name = dict((canonical(i["metadata"]["name"]), i) for i in items)
     for runner, below, dep, requirement in RUNNER_COMPANIONS:
         r, d = by_name.get(runner), by_name.get(dep)
@@ -390,27 +390,26 @@ def main(argv) -> int:
     out = plan["out"]
     os.makedirs(out, exist_ok=True)
     extra = []   # installed in place of a resolved artifact that did not build
+    install = PIP + ["install", "--quiet", "--no-deps", "--ignore-installed", "--no-warn-script-location",
+                     "--target", out]
     if wanted:
         lines = ["%s @ %s" % (i["metadata"]["name"], direct_url(i)) for i in wanted]
         reqs = os.path.join(SCRATCH, "resolved.txt")
         with open(reqs, "w") as f:
             f.write("\n".join(lines) + "\n")
-        p = run(PIP + ["install", "--quiet", "--no-deps", "--ignore-installed",
-                 "--no-warn-script-location", "--target", out, "-r", reqs], env)
+        p = run(install + ["-r", reqs], env)
         if p.returncode != 0:
             # one artifact that does not build (an sdist that needs a compiler) does not keep the
             # others out: each alone, the ones that fail named
             failed, substituted = [], []
             for i, line in zip(list(wanted), lines):
-                q = run(PIP + ["install", "--quiet", "--no-deps", "--ignore-installed",
-                               "--no-warn-script-location", "--target", out, line], env)
+                q = run(install + [line], env)
                 if q.returncode == 0:
                     continue
                 name, version = i["metadata"]["name"], i["metadata"]["version"]
                 # no wheel of that release for this Python and no compiler to build it: the
                 # nearest release that has one, as BugsInPy's own runs do (psutil<4 on 3.7)
-                w = run(PIP + ["install", "--quiet", "--no-deps", "--ignore-installed", "--only-binary", ":all:",
-                               "--no-warn-script-location", "--target", out, name], env)
+                w = run(install + ["--only-binary", ":all:", name], env)
                 wanted.remove(i)
                 if w.returncode == 0:
                     substituted.append("%s %s -> the newest wheel" % (name, version))
