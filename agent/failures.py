@@ -186,13 +186,14 @@ def frames(text: str) -> list[str]:
     return [f.loc for f in trace(text)]
 
 
-def _in_project(path: str, root: str) -> bool:
+def in_project(path: str, root: str) -> bool:
+    """Is a path from a traceback the project's (a relative one is: it is relative to the workspace)?"""
     return not path.startswith("/") or path.startswith(root.rstrip("/") + "/")
 
 
 def _module_in_project(module: str, path: str | None, project_modules: frozenset[str], root: str) -> bool:
     if path and path.startswith("/"):
-        return _in_project(path, root)
+        return in_project(path, root)
     return module.split(".")[0] in project_modules
 
 
@@ -219,12 +220,12 @@ def _outside_project(where: str, text: str, root: str) -> bool:
     from ouro.sandbox.core.testfiles import is_test_file
 
     path = where.rsplit(":", 1)[0]
-    if not path or (_in_project(path, root) and path.rsplit("/", 1)[-1] != "conftest.py"):
+    if not path or (in_project(path, root) and path.rsplit("/", 1)[-1] != "conftest.py"):
         return False
     prefix = root.rstrip("/") + "/"
     for loc in frames(text):
         p = loc.rsplit(":", 1)[0]
-        if _in_project(p, root) and not is_test_file(p[len(prefix):] if p.startswith(prefix) else p):
+        if in_project(p, root) and not is_test_file(p[len(prefix):] if p.startswith(prefix) else p):
             return False
     return True
 

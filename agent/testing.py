@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from ouro.sandbox.core.errors import BadInput, OuroError
-from ouro.agent.failures import classify_all, error_line, summary
+from ouro.agent.failures import classify_all, error_line, in_project, summary
 from ouro.agent.state import Observation, OutOfTime
 from ouro.sandbox.testrun import VALUE_OPTIONS, split_pytest_args, without_selection  # noqa: F401 (re-exported)
 from ouro.agent.selfdebug import failure_message
@@ -362,7 +362,7 @@ def reproduce(run_tests: Callable[..., object], cmd: TestCommand, timeout: float
         # pytest collected, then stopped on an internal error before any test had a result; when
         # none of the project's files is in its traceback, a plugin or pytest itself broke
         error, files = _internal_error(run.exec.stdout + run.exec.stderr)
-        if not any(f == root or f.startswith(root.rstrip("/") + "/") for f in files):
+        if not any(in_project(f, root) for f in files):
             raise ReproduceError("could not reproduce: every failure is an environment problem: pytest stopped "
                                  f"with an internal error ({error})", EXIT_NOT_REPRODUCED)
     for name, error in sorted(modules.items()):
